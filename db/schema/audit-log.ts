@@ -1,0 +1,17 @@
+import { bigint, jsonb, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { workspaces } from "./workspaces.js";
+
+/** Append-only: the application role holds INSERT and SELECT, nothing else. */
+export const auditLog = pgTable("audit_log", {
+  id: bigint("id", { mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+  workspaceId: uuid("workspace_id").notNull().references(() => workspaces.id),
+  actorType: text("actor_type").$type<"user" | "api_key" | "operator" | "system">().notNull(),
+  actorId: text("actor_id"),
+  action: text("action").notNull(),
+  objectType: text("object_type"),
+  objectId: text("object_id"),
+  ip: text("ip"),
+  userAgent: text("user_agent"),
+  details: jsonb("details").$type<Record<string, unknown>>().notNull().default({}),
+  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+});

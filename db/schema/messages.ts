@@ -1,0 +1,42 @@
+import { integer, jsonb, pgTable, text, timestamp, unique, uuid } from "drizzle-orm/pg-core";
+import { contacts } from "./contacts.js";
+import { whatsappNumbers } from "./whatsapp-numbers.js";
+import { workspaces } from "./workspaces.js";
+
+export type MessageStatus = "queued" | "sending" | "retrying" | "sent" | "delivered" | "read" | "failed" | "received";
+
+export const messages = pgTable("messages", {
+  id: uuid("id").primaryKey(),
+  workspaceId: uuid("workspace_id").notNull().references(() => workspaces.id),
+  whatsappNumberId: uuid("whatsapp_number_id").notNull().references(() => whatsappNumbers.id),
+  contactId: uuid("contact_id").references(() => contacts.id),
+  direction: text("direction").$type<"outbound" | "inbound">().notNull(),
+  recipient: text("recipient").notNull(),
+  type: text("type").notNull(),
+  payload: jsonb("payload").$type<Record<string, unknown>>().notNull(),
+  status: text("status").$type<MessageStatus>().notNull(),
+  wamid: text("wamid"),
+  errorCode: integer("error_code"),
+  errorTitle: text("error_title"),
+  errorDetails: text("error_details"),
+  idempotencyKey: text("idempotency_key"),
+  attempts: integer("attempts").notNull().default(0),
+  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+});
+
+export const messageEvents = pgTable(
+  "message_events",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    workspaceId: uuid("workspace_id").notNull().references(() => workspaces.id),
+    messageId: uuid("message_id").notNull().references(() => messages.id),
+    status: text("status").notNull(),
+    occurredAt: timestamp("occurred_at", { withTimezone: true }).notNull(),
+    /** Meta retries webhooks for days; the same event must be recorded once. */
+    dedupeKey: text("dedupe_key").notNull(),
+    details: jsonb("details").$type<Record<string, unknown>>().notNull().default({}),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [unique().on(t.workspaceId, t.dedupeKey)],
+);

@@ -1,0 +1,28 @@
+import { sql } from "drizzle-orm";
+import { AppError } from "../lib/errors.js";
+import type { Db, Tx } from "./client.js";
+
+export const APP_ROLE = "sandesh_app";
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Every piece of tenant work runs here: one transaction, running as the application
+ * role (even when the connection logged in as something stronger), with the tenant
+ * named in a transaction-local setting that the RLS policies read. Transaction-local
+ * means a pooled connection never carries one tenant's setting into the next.
+ */
+export function withTenant<T>(db: Db, workspaceId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  if (!UUID.test(workspaceId)) throw new AppError(500, "internal_error", "withTenant needs a workspace id");
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`select set_config('role', ${APP_ROLE}, true), set_config('app.workspace_id', ${workspaceId}, true)`);
+    return fn(tx);
+  });
+}
+
+/** Work before the tenant is known: only the SECURITY DEFINER look-ups answer here. */
+export function asApp<T>(db: Db, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`select set_config('role', ${APP_ROLE}, true)`);
+    return fn(tx);
+  });
+}

@@ -1,0 +1,50 @@
+import { serve } from "@hono/node-server";
+import { migrate } from "../db/migrate.js";
+import { buildApp } from "../functions/app.js";
+import { parseConfig } from "../lib/config.js";
+import { LocalEnvError, resolveLocalEnv } from "./local/env.js";
+import { createNodeServices } from "./services.js";
+
+/**
+ * `npm start`: Sandesh as one Node process. Fills in local defaults where nothing is
+ * configured (never in production), migrates, and serves the same app as the Worker.
+ */
+async function main() {
+  let local;
+  try {
+    local = await resolveLocalEnv(process.env, ".data");
+  } catch (err) {
+    if (err instanceof LocalEnvError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const parsed = parseConfig(local.env);
+  if (!parsed.ok) {
+    console.error(`Sandesh cannot start; fix these environment variables:\n${parsed.problems.map((p) => `  ${p}`).join("\n")}`);
+    process.exit(1);
+  }
+  const config = parsed.config;
+  for (const note of local.notes) console.log(note.startsWith("WARNING") ? `\n*** ${note} ***\n` : note);
+
+  const m = await migrate(config.migrationDatabaseUrl);
+  console.log(m.applied.length ? `migrations applied: ${m.applied.join(", ")}` : "database schema up to date");
+
+  const services = createNodeServices(config);
+  const app = buildApp();
+  const server = serve({ fetch: (req) => app.fetch(req, { services }), port: config.port, hostname: process.env.HOST ?? "0.0.0.0" }, (info) => {
+    console.log(`Sandesh listening on http://localhost:${info.port} (public URL ${config.publicUrl}; redis ${config.redis.kind})`);
+  });
+
+  const stop = async () => {
+    server.close();
+    await services.close();
+    await local.database?.close?.();
+    process.exit(0);
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+}
+
+await main();

@@ -1,0 +1,36 @@
+import { createDatabase, type Database } from "../db/client.js";
+import { systemClock, type Clock } from "../lib/clock.js";
+import type { Config } from "../lib/config.js";
+import type { Services } from "../lib/context.js";
+import { createLogger, type Logger } from "../lib/logger.js";
+import { createUpstashRedis, type RedisPort } from "../lib/redis/index.js";
+import { createTcpRedis } from "../lib/redis/tcp.js";
+import { Vault } from "../lib/vault/vault.js";
+
+export interface NodeServices extends Services {
+  close(): Promise<void>;
+}
+
+export function createRedis(cfg: Config["redis"]): RedisPort {
+  return cfg.kind === "tcp" ? createTcpRedis(cfg.url, cfg.prefix) : createUpstashRedis(cfg.url, cfg.token, cfg.prefix);
+}
+
+/** The Node process builds its services once; the pool and the Redis connection are shared. */
+export function createNodeServices(
+  config: Config,
+  opts: { databaseUrl?: string; logger?: Logger; clock?: Clock; dbMax?: number } = {},
+): NodeServices {
+  const database: Database = createDatabase(opts.databaseUrl ?? config.databaseUrl, { max: opts.dbMax ?? 10 });
+  const redis = createRedis(config.redis);
+  return {
+    config,
+    db: database.db,
+    redis,
+    vault: new Vault(config.vault),
+    clock: opts.clock ?? systemClock,
+    logger: opts.logger ?? createLogger(config.logLevel === "silent" ? "silent" : config.logLevel),
+    async close() {
+      await Promise.allSettled([database.close(), redis.close()]);
+    },
+  };
+}

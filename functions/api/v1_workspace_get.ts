@@ -1,0 +1,7 @@
+import type { Hono } from "hono";
+import { getWorkspace } from "../../lib/workspaces/workspaces.js";
+import type { AppEnv } from "../env.js";
+
+/** GET /v1/workspace: the workspace the API key belongs to. */
+export const registerWorkspaceGet = (app: Hono<AppEnv>) =>
+  app.get("/workspace", async (c) => c.json(await getWorkspace(c.env.services, c.get("auth")!.workspaceId)));

@@ -1,0 +1,21 @@
+import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { AppError } from "../../lib/errors.js";
+import type { AppEnv } from "../env.js";
+
+/** The one error shape: `{ error: { code, message, details?, request_id } }`. */
+export function renderError(err: Error, c: Context<AppEnv>) {
+  const requestId = c.get("requestId") ?? "";
+  let e: AppError;
+  if (err instanceof AppError) e = err;
+  else if (err instanceof HTTPException) e = new AppError(err.status, err.status === 413 ? "payload_too_large" : "bad_request", err.message || "Bad request");
+  else {
+    c.env.services.logger.error("unhandled error", { request_id: requestId, error: err });
+    e = new AppError(500, "internal_error", "Something went wrong on our side; the request id identifies it");
+  }
+  if (e.status >= 500 && err instanceof AppError) c.env.services.logger.error("request failed", { request_id: requestId, code: e.code, error: err });
+  for (const [k, v] of Object.entries(e.headers ?? {})) c.header(k, v);
+  const body = { error: { code: e.code, message: e.message, ...(e.details !== undefined ? { details: e.details } : {}), request_id: requestId } };
+  return c.json(body, e.status as ContentfulStatusCode);
+}

@@ -1,0 +1,44 @@
+import { and, eq, isNull } from "drizzle-orm";
+import { apiKeys } from "../../db/schema/index.js";
+import { withTenant } from "../../db/tenant.js";
+import { recordAudit, type AuditEntry } from "../audit/record.js";
+import type { Services } from "../context.js";
+import { notFound } from "../errors.js";
+import { cacheKey, TOMBSTONE_TTL_S } from "./auth.js";
+import { generateApiKey } from "./format.js";
+
+type Actor = Pick<AuditEntry, "actorType" | "actorId" | "ip" | "userAgent">;
+
+export interface CreatedKey {
+  id: string;
+  workspaceId: string;
+  name: string;
+  prefix: string;
+  /** The only time the key exists outside its owner's hands. */
+  key: string;
+  createdAt: Date;
+}
+
+export async function createApiKey(s: Services, workspaceId: string, name: string, actor: Actor): Promise<CreatedKey> {
+  const k = await generateApiKey();
+  return withTenant(s.db, workspaceId, async (tx) => {
+    const [row] = await tx.insert(apiKeys).values({ workspaceId, name, prefix: k.prefix, keyHash: k.hash }).returning();
+    await recordAudit(tx, { ...actor, workspaceId, action: "api_key.created", objectType: "api_key", objectId: row!.id, details: { name, prefix: k.prefix } });
+    return { id: row!.id, workspaceId, name, prefix: k.prefix, key: k.key, createdAt: row!.createdAt };
+  });
+}
+
+/**
+ * The tombstone is written before the revocation commits: from that moment every
+ * process refuses the key, and if Redis cannot be reached the revocation fails
+ * loudly instead of leaving a cached key alive.
+ */
+export async function revokeApiKey(s: Services, workspaceId: string, keyId: string, actor: Actor): Promise<void> {
+  await withTenant(s.db, workspaceId, async (tx) => {
+    const [row] = await tx.select({ hash: apiKeys.keyHash }).from(apiKeys).where(eq(apiKeys.id, keyId)).for("update");
+    if (!row) throw notFound("API key");
+    await s.redis.set(cacheKey(row.hash), JSON.stringify({ revoked: true }), { ex: TOMBSTONE_TTL_S });
+    await tx.update(apiKeys).set({ revokedAt: s.clock.now() }).where(and(eq(apiKeys.id, keyId), isNull(apiKeys.revokedAt)));
+    await recordAudit(tx, { ...actor, workspaceId, action: "api_key.revoked", objectType: "api_key", objectId: keyId });
+  });
+}

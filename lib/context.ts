@@ -1,0 +1,20 @@
+import type { Db } from "../db/client.js";
+import type { Clock } from "./clock.js";
+import type { Config } from "./config.js";
+import type { Logger } from "./logger.js";
+import type { RedisPort } from "./redis/port.js";
+import type { Vault } from "./vault/vault.js";
+
+/**
+ * Everything a handler or a job needs, built by the entry point from validated
+ * config. The Node process builds it once; the Worker builds the database part per
+ * request (a Worker cannot share a socket across requests). Tests build their own.
+ */
+export interface Services {
+  config: Config;
+  db: Db;
+  redis: RedisPort;
+  vault: Vault;
+  clock: Clock;
+  logger: Logger;
+}

@@ -1,0 +1,51 @@
+/** Byte helpers on Web-standard APIs only, so lib/ runs unchanged in workerd and Node. */
+const enc = new TextEncoder();
+
+export const utf8 = (s: string): Uint8Array<ArrayBuffer> => enc.encode(s);
+
+export function toHex(bytes: ArrayBuffer | Uint8Array): string {
+  const b = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
+  let out = "";
+  for (const x of b) out += x.toString(16).padStart(2, "0");
+  return out;
+}
+
+export function toBase64(bytes: Uint8Array): string {
+  let bin = "";
+  for (const x of bytes) bin += String.fromCharCode(x);
+  return btoa(bin);
+}
+
+export function fromBase64(s: string): Uint8Array {
+  const bin = atob(s);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+const BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+/** Uniform base62 from rejection sampling: no modulo bias in secrets. */
+export function randomBase62(length: number): string {
+  let out = "";
+  while (out.length < length) {
+    const buf = crypto.getRandomValues(new Uint8Array(length * 2));
+    for (const x of buf) {
+      if (x < 248 && out.length < length) out += BASE62[x % 62];
+    }
+  }
+  return out;
+}
+
+export async function sha256Hex(input: string): Promise<string> {
+  return toHex(await crypto.subtle.digest("SHA-256", utf8(input)));
+}
+
+/** Constant-time comparison of two equal-purpose strings. */
+export function timingSafeEqual(a: string, b: string): boolean {
+  const x = utf8(a);
+  const y = utf8(b);
+  let diff = x.length ^ y.length;
+  for (let i = 0; i < Math.max(x.length, y.length); i++) diff |= (x[i] ?? 0) ^ (y[i] ?? 0);
+  return diff === 0;
+}

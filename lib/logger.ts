@@ -1,0 +1,51 @@
+/**
+ * JSON lines. Every record passes through `redact`, so a secret that reaches a log
+ * call by mistake (an API key, a bearer token, a Meta token, a cookie) is masked
+ * rather than written.
+ */
+export type Level = "debug" | "info" | "warn" | "error";
+const ORDER: Record<Level | "silent", number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
+
+export interface Logger {
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  error(msg: string, fields?: Record<string, unknown>): void;
+}
+
+const SECRET_KEYS = /^(authorization|cookie|set-cookie|token|access_token|api_key|key|secret|password|master_kek|plaintext|meta_token)$/i;
+const SECRET_PATTERNS: RegExp[] = [
+  /\bsk_[A-Za-z0-9]{8,}/g, // Sandesh API keys
+  /\bwhsec_[A-Za-z0-9+/=]{8,}/g, // webhook signing secrets
+  /\bBearer\s+[A-Za-z0-9._~+/=-]{8,}/gi,
+  /\bEAA[A-Za-z0-9]{20,}/g, // Meta access tokens start with EAA
+];
+
+export function redactString(s: string): string {
+  let out = s;
+  for (const re of SECRET_PATTERNS) out = out.replace(re, "[redacted]");
+  return out;
+}
+
+export function redact(value: unknown, depth = 0): unknown {
+  if (depth > 6) return "[deep]";
+  if (typeof value === "string") return redactString(value);
+  if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
+  if (value instanceof Error) return { name: value.name, message: redactString(value.message) };
+  if (value && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEYS.test(k) ? "[redacted]" : redact(v, depth + 1);
+    return out;
+  }
+  return value;
+}
+
+export function createLogger(level: Level | "silent", write: (line: string) => void = (l) => console.log(l)): Logger {
+  const min = ORDER[level];
+  const emit = (lvl: Level) => (msg: string, fields?: Record<string, unknown>) => {
+    if (ORDER[lvl] < min) return;
+    const record = { time: new Date().toISOString(), level: lvl, msg: redactString(msg), ...(fields ? (redact(fields) as object) : {}) };
+    write(JSON.stringify(record));
+  };
+  return { debug: emit("debug"), info: emit("info"), warn: emit("warn"), error: emit("error") };
+}

@@ -1,0 +1,30 @@
+import { eq } from "drizzle-orm";
+import { workspaces } from "../../db/schema/index.js";
+import { withTenant } from "../../db/tenant.js";
+import { recordAudit } from "../audit/record.js";
+import type { Services } from "../context.js";
+import { notFound } from "../errors.js";
+
+export interface WorkspaceView {
+  id: string;
+  name: string;
+  created_at: string;
+}
+
+const view = (w: typeof workspaces.$inferSelect): WorkspaceView => ({ id: w.id, name: w.name, created_at: w.createdAt.toISOString() });
+
+/** The new workspace is its own tenant from its first row: RLS lets a transaction insert only the workspace it is scoped to. */
+export async function createWorkspace(s: Services, name: string): Promise<WorkspaceView> {
+  const id = crypto.randomUUID();
+  return withTenant(s.db, id, async (tx) => {
+    const [row] = await tx.insert(workspaces).values({ id, name }).returning();
+    await recordAudit(tx, { workspaceId: id, actorType: "operator", action: "workspace.created", objectType: "workspace", objectId: id, details: { name } });
+    return view(row!);
+  });
+}
+
+export async function getWorkspace(s: Services, workspaceId: string): Promise<WorkspaceView> {
+  const [row] = await withTenant(s.db, workspaceId, (tx) => tx.select().from(workspaces).where(eq(workspaces.id, workspaceId)));
+  if (!row) throw notFound("Workspace");
+  return view(row);
+}
