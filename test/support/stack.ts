@@ -1,0 +1,78 @@
+import postgres from "postgres";
+import { buildApp } from "../../functions/app.js";
+import { systemClock } from "../../lib/clock.js";
+import { parseConfig, type Config } from "../../lib/config.js";
+import { createLogger } from "../../lib/logger.js";
+import { createApiKey } from "../../lib/apikeys/manage.js";
+import { createWorkspace } from "../../lib/workspaces/workspaces.js";
+import { createNodeServices, type NodeServices } from "../../dev/services.js";
+import { pgUrl, REDIS_URL, TEMPLATE_DB } from "./servers.js";
+
+export const TEST_SECRETS = {
+  MASTER_KEK: "test-master-kek-0123456789abcdef0123456789abcdef",
+  META_APP_SECRET: "test-meta-app-secret-0123456789",
+  META_VERIFY_TOKEN: "test-verify-token-0123456789",
+};
+
+export interface TestStack {
+  database: string;
+  config: Config;
+  services: NodeServices;
+  /** The owner connection: seeds rows and inspects what the app may not see. */
+  owner: postgres.Sql;
+  app: ReturnType<typeof buildApp>;
+  logs: string[];
+  request(path: string, init?: RequestInit): Promise<Response>;
+  tenant(name?: string): Promise<{ workspaceId: string; key: string; keyId: string }>;
+  close(): Promise<void>;
+}
+
+const rand = () => Math.random().toString(36).slice(2, 10);
+
+export function testConfig(env: Record<string, string>): Config {
+  const parsed = parseConfig({ SANDESH_ENV: "test", ...TEST_SECRETS, LOG_LEVEL: "debug", ...env });
+  if (!parsed.ok) throw new Error(parsed.problems.join("\n"));
+  return parsed.config;
+}
+
+/** A fresh database cloned from the migrated template, its own Redis prefix, real servers. */
+export async function createTestStack(env: Record<string, string> = {}): Promise<TestStack> {
+  const database = `sandesh_t_${rand()}`;
+  const admin = postgres(pgUrl("postgres"), { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database "${database}" template ${TEMPLATE_DB}`);
+  await admin.end();
+
+  const config = testConfig({
+    // The application logs in as the role that owns nothing, as in production.
+    DATABASE_URL: pgUrl(database, "sandesh_app"),
+    DATABASE_MIGRATION_URL: pgUrl(database),
+    REDIS_URL,
+    REDIS_PREFIX: `t${rand()}:`,
+    ...env,
+  });
+  const logs: string[] = [];
+  const services = createNodeServices(config, { logger: createLogger("debug", (l) => logs.push(l)), clock: systemClock, dbMax: 4 });
+  const owner = postgres(pgUrl(database), { max: 2, onnotice: () => {} });
+  const app = buildApp();
+  return {
+    database,
+    config,
+    services,
+    owner,
+    app,
+    logs,
+    request: (path, init) => Promise.resolve(app.fetch(new Request(`http://sandesh.test${path}`, init), { services })),
+    async tenant(name = "Tenant") {
+      const w = await createWorkspace(services, `${name} ${rand()}`);
+      const k = await createApiKey(services, w.id, "test", { actorType: "operator", actorId: "test" });
+      return { workspaceId: w.id, key: k.key, keyId: k.id };
+    },
+    async close() {
+      await services.close();
+      await owner.end({ timeout: 2 });
+      const a = postgres(pgUrl("postgres"), { max: 1, onnotice: () => {} });
+      await a.unsafe(`drop database if exists "${database}" with (force)`);
+      await a.end();
+    },
+  };
+}
