@@ -1,0 +1,167 @@
+import { sql } from "drizzle-orm";
+import type postgres from "postgres";
+import { withTenant } from "../../db/tenant.js";
+import type { TestStack } from "./stack.js";
+
+/**
+ * Proves, for one table, what the RLS design promises: an application transaction
+ * scoped to tenant A, with no WHERE clause at all, sees, updates and deletes only
+ * A's rows, and cannot write a row that names tenant B. Returns what failed.
+ */
+interface Column {
+  column_name: string;
+  data_type: string;
+  is_nullable: "YES" | "NO";
+  column_default: string | null;
+  is_identity: "YES" | "NO";
+  is_generated: string;
+}
+
+const digits = (n: number) => Array.from({ length: n }, () => Math.floor(Math.random() * 10)).join("");
+const hex = (n: number) => Array.from({ length: n }, () => Math.floor(Math.random() * 16).toString(16)).join("");
+
+/** Values that satisfy the schema's CHECK constraints; a new table with other checks adds its column here. */
+const TEXT_VALUES: Record<string, () => string> = {
+  key_hash: () => hex(64),
+  phone_number_id: () => digits(12),
+  waba_id: () => digits(12),
+  wa_id: () => digits(12),
+  direction: () => "outbound",
+  status: () => "queued",
+  actor_type: () => "system",
+  token_status: () => "active",
+};
+
+function valueFor(c: Column): unknown {
+  switch (c.data_type) {
+    case "uuid":
+      return crypto.randomUUID();
+    case "text":
+    case "character varying":
+      return (TEXT_VALUES[c.column_name] ?? (() => `v-${hex(12)}`))();
+    case "integer":
+    case "bigint":
+    case "smallint":
+      return 1;
+    case "boolean":
+      return false;
+    case "bytea":
+      return Buffer.from(hex(c.column_name.endsWith("_iv") ? 24 : 32), "hex");
+    case "jsonb":
+    case "json":
+      return {};
+    case "timestamp with time zone":
+    case "timestamp without time zone":
+      return new Date();
+    default:
+      throw new Error(`no test value for ${c.column_name} of type ${c.data_type}: extend valueFor`);
+  }
+}
+
+export async function tenantTables(owner: postgres.Sql): Promise<string[]> {
+  const rows = await owner<{ table_name: string }[]>`
+    select c.table_name from information_schema.columns c
+    join information_schema.tables t using (table_schema, table_name)
+    where c.table_schema = 'public' and c.column_name = 'workspace_id' and t.table_type = 'BASE TABLE'
+    order by 1`;
+  return rows.map((r) => r.table_name);
+}
+
+async function seed(owner: postgres.Sql, table: string, workspaceId: string): Promise<void> {
+  const cols = await owner<Column[]>`
+    select column_name, data_type, is_nullable, column_default, is_identity, is_generated
+    from information_schema.columns where table_schema = 'public' and table_name = ${table}`;
+  const row: Record<string, unknown> = {};
+  for (const c of cols) {
+    if (c.is_identity === "YES" || c.is_generated === "ALWAYS") continue;
+    if (c.column_name === "workspace_id") row[c.column_name] = workspaceId;
+    else if (c.is_nullable === "NO" && c.column_default === null) row[c.column_name] = valueFor(c);
+    else if (c.column_name === "id" && c.data_type === "uuid") row[c.column_name] = crypto.randomUUID();
+  }
+  await owner.begin(async (tx) => {
+    // Foreign keys point at rows this generic seed does not create; RLS is what is under test.
+    await tx`set local session_replication_role = replica`;
+    await tx`insert into ${tx(table)} ${tx(row as Record<string, postgres.SerializableParameter>)}`;
+  });
+}
+
+export async function auditTenantIsolation(stack: TestStack, table: string, a: string, b: string): Promise<string[]> {
+  const failures: string[] = [];
+  const { owner } = stack;
+  const db = stack.services.db;
+  const t = sql.identifier(table);
+  const say = (what: string) => failures.push(`${table}: ${what}`);
+
+  const [flags] = await owner<{ rls: boolean; force: boolean }[]>`
+    select relrowsecurity as rls, relforcerowsecurity as force from pg_class where oid = ${table}::regclass`;
+  if (!flags?.rls) say("row-level security is not ENABLEd");
+  if (!flags?.force) say("row-level security is not FORCEd");
+
+  await seed(owner, table, a);
+  await seed(owner, table, a);
+  await seed(owner, table, b);
+  const count = async (ws: string) =>
+    Number((await owner<{ n: string }[]>`select count(*) as n from ${owner(table)} where workspace_id = ${ws}`)[0]!.n);
+
+  const errorOf = async (fn: () => Promise<unknown>) => {
+    try {
+      await fn();
+      return null;
+    } catch (err) {
+      return ((err as { cause?: { code?: string } }).cause?.code ?? (err as { code?: string }).code ?? "error") as string;
+    }
+  };
+
+  const seen = await withTenant(db, a, (tx) => tx.execute<{ workspace_id: string }>(sql`select workspace_id from ${t}`));
+  if (seen.length !== 2 || seen.some((r) => r.workspace_id !== a)) say(`select without WHERE saw ${seen.length} rows (${new Set(seen.map((r) => r.workspace_id)).size} tenants), expected tenant A's 2`);
+  const none = await withTenant(db, b === a ? a : "00000000-0000-4000-8000-000000000000", (tx) => tx.execute(sql`select 1 from ${t}`));
+  if (none.length) say(`a tenant with no rows saw ${none.length}`);
+
+  const privileges = (await owner<{ upd: boolean; del: boolean; ins: boolean }[]>`
+    select has_table_privilege('sandesh_app', ${table}, 'UPDATE') as upd,
+           has_table_privilege('sandesh_app', ${table}, 'DELETE') as del,
+           has_table_privilege('sandesh_app', ${table}, 'INSERT') as ins`)[0]!;
+
+  if (privileges.upd) {
+    const touched = await withTenant(db, a, (tx) => tx.execute(sql`update ${t} set workspace_id = workspace_id returning 1`));
+    if (touched.length !== 2) say(`update without WHERE touched ${touched.length} rows, expected 2`);
+    const moved = await errorOf(() => withTenant(db, a, (tx) => tx.execute(sql`update ${t} set workspace_id = ${b}`)));
+    if (moved !== "42501") say(`moving a row to another tenant was not refused by policy (got ${moved})`);
+  } else {
+    const code = await errorOf(() => withTenant(db, a, (tx) => tx.execute(sql`update ${t} set workspace_id = workspace_id`)));
+    if (code !== "42501") say(`update without privilege was not refused (got ${code})`);
+  }
+
+  if (privileges.ins) {
+    // A real insert naming tenant B: one of A's rows as the owner sees it, with B's id.
+    const [template] = await owner<{ row: Record<string, unknown> }[]>`select to_jsonb(x) as row from ${owner(table)} x limit 1`;
+    const row = { ...template!.row, workspace_id: b };
+    if (typeof row.id === "string") row.id = crypto.randomUUID();
+    const names = (
+      await owner<{ column_name: string }[]>`
+        select column_name from information_schema.columns where table_schema = 'public' and table_name = ${table}
+        and is_identity = 'NO' and is_generated = 'NEVER'`
+    ).map((c) => sql.identifier(c.column_name));
+    const list = sql.join(names, sql`, `);
+    const insert = sql`insert into ${t} (${list}) select ${list} from jsonb_populate_record(null::${t}, ${JSON.stringify(row)}::jsonb)`;
+    const refused = await errorOf(() => withTenant(db, a, (tx) => tx.execute(insert)));
+    if (refused !== "42501") say(`insert naming another tenant was not refused by policy (got ${refused})`);
+  }
+
+  if (privileges.del) {
+    const deleted = await withTenant(db, a, (tx) => tx.execute(sql`delete from ${t} returning 1`));
+    if (deleted.length !== 2) say(`delete without WHERE removed ${deleted.length} rows, expected 2`);
+    if ((await count(b)) !== 1) say("delete without WHERE removed another tenant's row");
+  } else {
+    const code = await errorOf(() => withTenant(db, a, (tx) => tx.execute(sql`delete from ${t}`)));
+    if (code !== "42501") say(`delete without privilege was not refused (got ${code})`);
+    if ((await count(b)) !== 1 || (await count(a)) !== 2) say("rows changed although delete is not granted");
+  }
+  return failures;
+}
+
+export async function seedWorkspace(owner: postgres.Sql, name: string): Promise<string> {
+  const id = crypto.randomUUID();
+  await owner`insert into workspaces (id, name) values (${id}, ${name})`;
+  return id;
+}

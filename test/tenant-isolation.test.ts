@@ -1,0 +1,83 @@
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { withTenant } from "../db/tenant.js";
+import { createTestStack, type TestStack } from "./support/stack.js";
+import { auditTenantIsolation, seedWorkspace, tenantTables } from "./support/tenant-isolation.js";
+
+let stack: TestStack;
+beforeAll(async () => {
+  stack = await createTestStack();
+});
+afterAll(() => stack.close());
+
+describe("row-level security, proven from the catalog", () => {
+  it("every table with a workspace_id column isolates tenants without a WHERE clause", async () => {
+    const tables = await tenantTables(stack.owner);
+    // The foundation's tenant tables must all be found; later tables join automatically.
+    expect(tables).toEqual(expect.arrayContaining(["api_keys", "audit_log", "contacts", "message_events", "messages", "whatsapp_numbers"]));
+    const a = await seedWorkspace(stack.owner, "A");
+    const b = await seedWorkspace(stack.owner, "B");
+    const failures: string[] = [];
+    for (const table of tables) failures.push(...(await auditTenantIsolation(stack, table, a, b)));
+    expect(failures).toEqual([]);
+  });
+
+  it("a table that forgets RLS fails the same audit", async () => {
+    await stack.owner`create table zz_forgot_rls (id uuid primary key, workspace_id uuid not null, note text not null)`;
+    await stack.owner`grant select, insert, update, delete on zz_forgot_rls to sandesh_app`;
+    try {
+      const a = await seedWorkspace(stack.owner, "A2");
+      const b = await seedWorkspace(stack.owner, "B2");
+      const failures = await auditTenantIsolation(stack, "zz_forgot_rls", a, b);
+      expect(failures).toEqual(
+        expect.arrayContaining([
+          "zz_forgot_rls: row-level security is not ENABLEd",
+          "zz_forgot_rls: row-level security is not FORCEd",
+          expect.stringMatching(/select without WHERE saw 3 rows/),
+          expect.stringMatching(/delete without WHERE removed another tenant's row/),
+        ]),
+      );
+    } finally {
+      await stack.owner`drop table zz_forgot_rls`;
+    }
+  });
+
+  it("workspaces: a tenant sees only itself and cannot create a workspace under another id", async () => {
+    const a = await seedWorkspace(stack.owner, "WA");
+    await seedWorkspace(stack.owner, "WB");
+    const rows = await withTenant(stack.services.db, a, (tx) => tx.execute<{ id: string }>(sql`select id from workspaces`));
+    expect(rows.map((r) => r.id)).toEqual([a]);
+    await expect(
+      withTenant(stack.services.db, a, (tx) => tx.execute(sql`insert into workspaces (id, name) values (gen_random_uuid(), 'x')`)),
+    ).rejects.toMatchObject({ cause: { code: "42501" } });
+  });
+
+  it("the application role owns no table, has no BYPASSRLS and cannot change the audit log", async () => {
+    const [role] = await stack.owner`select rolsuper, rolbypassrls, rolcreaterole, rolcreatedb from pg_roles where rolname = 'sandesh_app'`;
+    expect(role).toEqual({ rolsuper: false, rolbypassrls: false, rolcreaterole: false, rolcreatedb: false });
+    const owned = await stack.owner`select tablename from pg_tables where schemaname = 'public' and tableowner = 'sandesh_app'`;
+    expect(owned).toHaveLength(0);
+    const [priv] = await stack.owner`select has_table_privilege('sandesh_app', 'audit_log', 'UPDATE') as u, has_table_privilege('sandesh_app', 'audit_log', 'DELETE') as d, has_table_privilege('sandesh_app', 'audit_log', 'TRUNCATE') as t`;
+    expect(priv).toEqual({ u: false, d: false, t: false });
+  });
+
+  it("the tenant setting is transaction-local: a pooled connection forgets it", async () => {
+    const a = await seedWorkspace(stack.owner, "TL");
+    await withTenant(stack.services.db, a, async () => {});
+    const after = await stack.services.db.execute<{ ws: string | null; role: string }>(
+      sql`select nullif(current_setting('app.workspace_id', true), '') as ws, current_user as role`,
+    );
+    expect(after[0]!.ws).toBeNull();
+  });
+
+  it("pre-tenant look-ups are narrow SECURITY DEFINER functions the app may only execute", async () => {
+    const fns = await stack.owner<{ proname: string; prosecdef: boolean }[]>`
+      select proname, prosecdef from pg_proc where proname like 'sandesh\\_%' order by proname`;
+    expect(fns).toEqual([
+      { proname: "sandesh_api_key_lookup", prosecdef: true },
+      { proname: "sandesh_number_lookup", prosecdef: true },
+    ]);
+    const [pub] = await stack.owner`select has_function_privilege('public', 'sandesh_api_key_lookup(text)', 'EXECUTE') as x`;
+    expect(pub!.x).toBe(false);
+  });
+});
