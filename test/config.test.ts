@@ -1,0 +1,84 @@
+import { mkdtemp, readFile, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { parseConfig } from "../lib/config.js";
+import { resolveLocalEnv } from "../dev/local/env.js";
+import { fillDevSecrets } from "../dev/local/secrets.js";
+
+const VALID = {
+  DATABASE_URL: "postgres://u@h:5432/d",
+  REDIS_URL: "redis://127.0.0.1:6379",
+  MASTER_KEK: "k".repeat(40),
+  META_APP_SECRET: "s".repeat(20),
+  META_VERIFY_TOKEN: "v".repeat(20),
+};
+
+describe("configuration", () => {
+  it("accepts a complete environment and applies the documented defaults", () => {
+    const r = parseConfig(VALID);
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.config).toMatchObject({
+      env: "development",
+      port: 8787,
+      migrationDatabaseUrl: VALID.DATABASE_URL,
+      meta: { graphUrl: "https://graph.facebook.com", apiVersion: "v21.0" },
+      redis: { kind: "tcp", prefix: "sandesh:" },
+      vault: { currentVersion: 1 },
+    });
+  });
+
+  it("reports every problem, one line each, naming the variable with an example", () => {
+    const r = parseConfig({ PORT: "eighty", MASTER_KEK: "short", REDIS_URL: "http://nope", SANDESH_ENV: "prod" });
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    const byName = (n: string) => r.problems.find((p) => p.startsWith(`${n}:`));
+    expect(byName("DATABASE_URL")).toMatch(/^DATABASE_URL: is required \(example: DATABASE_URL=postgres:\/\//);
+    expect(byName("PORT")).toMatch(/must be a whole number/);
+    expect(byName("MASTER_KEK")).toMatch(/at least 32 characters/);
+    expect(byName("REDIS_URL")).toMatch(/redis:\/\//);
+    expect(byName("SANDESH_ENV")).toMatch(/production, development or test/);
+    expect(byName("META_APP_SECRET")).toMatch(/is required/);
+    // Problems never echo a value back (a half-pasted secret must not reach a terminal log).
+    expect(r.problems.join("\n")).not.toContain("short");
+  });
+
+  it("needs either REDIS_URL or both Upstash variables", () => {
+    const { REDIS_URL: _, ...noRedis } = VALID;
+    const r = parseConfig({ ...noRedis, UPSTASH_REDIS_REST_URL: "https://x.upstash.io" });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.problems.join("\n")).toMatch(/UPSTASH_REDIS_REST_TOKEN: is required with UPSTASH_REDIS_REST_URL/);
+    const ok = parseConfig({ ...noRedis, UPSTASH_REDIS_REST_URL: "https://x.upstash.io", UPSTASH_REDIS_REST_TOKEN: "t" });
+    expect(ok.ok && ok.config.redis.kind).toBe("upstash");
+  });
+
+  it("production requires PUBLIC_URL and gets no generated secrets", async () => {
+    const r = parseConfig({ ...VALID, SANDESH_ENV: "production" });
+    expect(!r.ok && r.problems[0]).toMatch(/^PUBLIC_URL: is required in production/);
+    const dir = await mkdtemp(join(tmpdir(), "sandesh-"));
+    const local = await resolveLocalEnv({ SANDESH_ENV: "production" }, dir);
+    expect(local.env.MASTER_KEK).toBeUndefined();
+    const p = parseConfig(local.env);
+    expect(!p.ok && p.problems.join("\n")).toMatch(/MASTER_KEK: is required/);
+  });
+
+  it("development generates missing secrets once and keeps them private under the data dir", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "sandesh-"));
+    const first: Record<string, string | undefined> = { META_VERIFY_TOKEN: "given-verify-token-123456" };
+    expect(await fillDevSecrets(first, dir)).toEqual(["MASTER_KEK", "META_APP_SECRET"]);
+    const second: Record<string, string | undefined> = {};
+    await fillDevSecrets(second, dir);
+    expect(second.MASTER_KEK).toBe(first.MASTER_KEK);
+    expect(first.META_VERIFY_TOKEN).toBe("given-verify-token-123456");
+    expect((await stat(join(dir, "dev-secrets.json"))).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(await readFile(join(dir, "dev-secrets.json"), "utf8")).MASTER_KEK).toHaveLength(43);
+  });
+
+  it("earlier vault keys come from MASTER_KEK_V<n>", () => {
+    const r = parseConfig({ ...VALID, VAULT_KEY_VERSION: "3", MASTER_KEK_V2: "o".repeat(40), MASTER_KEK_V1: "tiny" });
+    expect(!r.ok && r.problems).toEqual([expect.stringMatching(/^MASTER_KEK_V1: must be at least 32/)]);
+    const ok = parseConfig({ ...VALID, VAULT_KEY_VERSION: "3", MASTER_KEK_V2: "o".repeat(40) });
+    expect(ok.ok && ok.config.vault).toEqual({ currentVersion: 3, keks: { 3: VALID.MASTER_KEK, 2: "o".repeat(40) } });
+  });
+});
