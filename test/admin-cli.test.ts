@@ -1,0 +1,79 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runTs, type Ran } from "./support/spawn.js";
+import { createTestStack, TEST_SECRETS, type TestStack } from "./support/stack.js";
+
+let stack: TestStack;
+let env: Record<string, string>;
+beforeAll(async () => {
+  stack = await createTestStack();
+  env = {
+    ...TEST_SECRETS,
+    SANDESH_ENV: "test",
+    DATABASE_URL: stack.config.databaseUrl,
+    DATABASE_MIGRATION_URL: stack.config.migrationDatabaseUrl,
+    REDIS_URL: "redis://127.0.0.1:6379",
+    REDIS_PREFIX: stack.config.redis.prefix,
+  };
+});
+afterAll(() => stack.close());
+
+const admin = (args: string[], stdin?: string) => runTs("dev/admin/cli.ts", args, env, stdin);
+const json = (r: Ran) => {
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout);
+};
+
+describe("npm run admin", () => {
+  it("walks a new operator through workspace, key, call, revoke, 401", async () => {
+    expect(json(await admin(["migrate", "--json"]))).toEqual({ applied: [], skipped: expect.any(Number) });
+    const ws = json(await admin(["workspace", "create", "--name", "Kirana Stores", "--json"]));
+    expect(ws).toMatchObject({ id: expect.any(String), name: "Kirana Stores" });
+    const key = json(await admin(["apikey", "create", "--workspace", ws.id, "--name", "backend", "--json"]));
+    expect(key).toMatchObject({ id: expect.any(String), key: expect.stringMatching(/^sk_/), name: "backend" });
+
+    const ok = await stack.request("/v1/workspace", { headers: { authorization: `Bearer ${key.key}` } });
+    expect(await ok.json()).toMatchObject({ id: ws.id, name: "Kirana Stores" });
+
+    expect(json(await admin(["apikey", "revoke", "--id", key.id, "--json"]))).toEqual({ id: key.id, revoked: true });
+    expect((await stack.request("/v1/workspace", { headers: { authorization: `Bearer ${key.key}` } })).status).toBe(401);
+  });
+
+  it("prints the key once in text mode with a warning to store it", async () => {
+    const ws = json(await admin(["workspace", "create", "--name", "T", "--json"]));
+    const r = await admin(["apikey", "create", "--workspace", ws.id]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/sk_[0-9A-Za-z]{43}/);
+    expect(r.stdout).toMatch(/only time the key is shown/);
+  });
+
+  it("connects a number with the token from stdin; the token never reaches output", async () => {
+    const ws = json(await admin(["workspace", "create", "--name", "W", "--json"]));
+    const TOKEN = "EAAStdinToken0123456789abcdefghijklmnop";
+    const r = await admin(["whatsapp", "connect", "--workspace", ws.id, "--phone-number-id", "4455667788", "--waba-id", "99", "--token-stdin", "--display-number", "+91 98765 43210", "--json"], TOKEN);
+    const n = json(r);
+    expect(n).toMatchObject({ phone_number_id: "4455667788", waba_id: "99", display_number: "+91 98765 43210", token_status: "active" });
+    expect(r.stdout + r.stderr).not.toContain(TOKEN);
+    const [row] = await stack.owner`select token_ciphertext from whatsapp_numbers where phone_number_id = '4455667788'`;
+    expect(Buffer.from(row!.token_ciphertext).toString("utf8")).not.toContain("EAAStdin");
+    expect(json(await admin(["vault", "rotate", "--json"]))).toEqual({ rotated: 0, key_version: 1 });
+  });
+
+  it.each([
+    [["frobnicate"], /unknown command: frobnicate/],
+    [["workspace", "create"], /--name is required/],
+    [["apikey", "create", "--workspace", "not-a-uuid"], /--workspace must be a workspace id/],
+    [["apikey", "revoke", "--nope"], /Unknown option '--nope'/],
+    [["whatsapp", "connect", "--workspace", "7c3e8f2a-0000-4000-8000-000000000001", "--phone-number-id", "abc", "--waba-id", "1", "--token", "x"], /--phone-number-id must be/],
+  ])("bad usage %j prints usage and exits 2", async (args, message) => {
+    const r = await admin(args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).toMatch(/Usage: npm run admin/);
+  });
+
+  it("failures exit 1 in the JSON shape with --json", async () => {
+    const r = await admin(["apikey", "revoke", "--id", "7c3e8f2a-0000-4000-8000-000000000009", "--json"]);
+    expect(r.code).toBe(1);
+    expect(JSON.parse(r.stdout)).toEqual({ error: { code: "not_found", message: expect.stringMatching(/not found/) } });
+  });
+});
