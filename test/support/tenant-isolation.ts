@@ -135,7 +135,7 @@ export async function auditTenantIsolation(stack: TestStack, table: string, a: s
   if (privileges.ins) {
     // A real insert naming tenant B: one of A's rows as the owner sees it, with B's id.
     const [template] = await owner<{ row: Record<string, unknown> }[]>`select to_jsonb(x) as row from ${owner(table)} x limit 1`;
-    const row = { ...template!.row, workspace_id: b };
+    const row: Record<string, unknown> = { ...template!.row, workspace_id: b };
     if (typeof row.id === "string") row.id = crypto.randomUUID();
     const names = (
       await owner<{ column_name: string }[]>`
