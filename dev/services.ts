@@ -6,6 +6,7 @@ import { createLogger, type Logger } from "../lib/logger.js";
 import { createUpstashRedis, type RedisPort } from "../lib/redis/index.js";
 import { createTcpRedis } from "../lib/redis/tcp.js";
 import { Vault } from "../lib/vault/vault.js";
+import { createCaches } from "../lib/caches.js";
 
 export interface NodeServices extends Services {
   close(): Promise<void>;
@@ -29,6 +30,7 @@ export function createNodeServices(
     vault: new Vault(config.vault),
     clock: opts.clock ?? systemClock,
     logger: opts.logger ?? createLogger(config.logLevel === "silent" ? "silent" : config.logLevel),
+    caches: createCaches(),
     async close() {
       await Promise.allSettled([database.close(), redis.close()]);
     },

@@ -4,6 +4,7 @@ import type { Services } from "../lib/context.js";
 import { createLogger } from "../lib/logger.js";
 import { createEdgeRedis } from "../lib/redis/index.js";
 import { Vault } from "../lib/vault/vault.js";
+import { createCaches } from "../lib/caches.js";
 import { createDatabase } from "../db/client.js";
 import { buildApp } from "./app.js";
 
@@ -15,13 +16,13 @@ import { buildApp } from "./app.js";
 type WorkerEnv = Record<string, string | undefined>;
 
 const app = buildApp();
-let cached: { env: WorkerEnv; config: Config; vault: Vault; redis: ReturnType<typeof createEdgeRedis> } | undefined;
+let cached: { env: WorkerEnv; config: Config; vault: Vault; redis: ReturnType<typeof createEdgeRedis>; caches: ReturnType<typeof createCaches> } | undefined;
 
 function isolateState(env: WorkerEnv) {
   if (cached?.env === env) return cached;
   const parsed = parseConfig(env);
   if (!parsed.ok) throw new Error(`Sandesh configuration is invalid:\n${parsed.problems.join("\n")}`);
-  cached = { env, config: parsed.config, vault: new Vault(parsed.config.vault), redis: createEdgeRedis(parsed.config.redis) };
+  cached = { env, config: parsed.config, vault: new Vault(parsed.config.vault), redis: createEdgeRedis(parsed.config.redis), caches: createCaches() };
   return cached;
 }
 
@@ -42,6 +43,7 @@ export default {
       vault: state.vault,
       clock: systemClock,
       logger: createLogger(state.config.logLevel),
+      caches: state.caches,
     };
     try {
       return await app.fetch(request, { services }, ctx as never);

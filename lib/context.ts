@@ -4,6 +4,8 @@ import type { Config } from "./config.js";
 import type { Logger } from "./logger.js";
 import type { RedisPort } from "./redis/port.js";
 import type { Vault } from "./vault/vault.js";
+import type { TtlCache } from "./cache.js";
+import type { ApiKeyAuth } from "./apikeys/auth.js";
 
 /**
  * Everything a handler or a job needs, built by the entry point from validated
@@ -17,4 +19,6 @@ export interface Services {
   vault: Vault;
   clock: Clock;
   logger: Logger;
+  /** Per process (per isolate in a Worker): only facts made safe by a check elsewhere. */
+  caches: { apiKeys: TtlCache<ApiKeyAuth> };
 }

@@ -149,9 +149,11 @@ END $$;
 -- Look-ups that happen before the tenant is known. Narrow by design: one input, the
 -- few columns the caller needs, nothing listable.
 CREATE FUNCTION sandesh_api_key_lookup(p_key_hash text)
-RETURNS TABLE (key_id uuid, workspace_id uuid, revoked boolean)
+RETURNS TABLE (key_id uuid, workspace_id uuid, revoked boolean, settings jsonb)
 LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
-  SELECT id, workspace_id, revoked_at IS NOT NULL FROM api_keys WHERE key_hash = p_key_hash
+  SELECT k.id, k.workspace_id, k.revoked_at IS NOT NULL, w.settings
+  FROM api_keys k JOIN workspaces w ON w.id = k.workspace_id
+  WHERE k.key_hash = p_key_hash
 $$;
 
 CREATE FUNCTION sandesh_number_lookup(p_phone_number_id text)

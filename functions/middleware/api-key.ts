@@ -1,9 +1,16 @@
 import type { MiddlewareHandler } from "hono";
-import { authenticateApiKey } from "../../lib/apikeys/auth.js";
+import { assertNotRevoked, identifyApiKey } from "../../lib/apikeys/auth.js";
 import type { AppEnv } from "../env.js";
 
+/**
+ * Every /v1 route: who is calling, then is that key still valid. The one exception is
+ * POST /v1/messages, whose send gate checks revocation inside its single Redis round
+ * trip (lib/gate), so the check is not paid twice on the hot path.
+ */
 export const requireApiKey: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const auth = await authenticateApiKey(c.env.services, c.req.header("authorization"));
+  const auth = await identifyApiKey(c.env.services, c.req.header("authorization"));
+  const gateChecksRevocation = c.req.method === "POST" && c.req.path === "/v1/messages";
+  if (!gateChecksRevocation) await assertNotRevoked(c.env.services, auth);
   c.set("auth", auth);
   c.set("workspaceId", auth.workspaceId);
   await next();

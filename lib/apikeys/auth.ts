@@ -2,45 +2,50 @@ import { sql } from "drizzle-orm";
 import { asApp } from "../../db/tenant.js";
 import type { Services } from "../context.js";
 import { unauthorized } from "../errors.js";
+import { limitsFromSettings, type Limits } from "../gate/limits.js";
 import { hashApiKey, KEY_PATTERN } from "./format.js";
 
 export interface ApiKeyAuth {
   keyId: string;
   workspaceId: string;
+  limits: Limits;
 }
 
 /**
- * Key look-ups are cached in Redis, never in process memory, so a revocation made by
- * any process (the CLI, another Worker isolate) is seen on the very next request.
- * Populating uses NX and revoking writes a longer-lived tombstone: a look-up racing a
- * revocation cannot put the key back in the cache.
+ * Who a key belongs to is cached in process memory (it never changes); whether it is
+ * revoked is not: revocation writes a tombstone in Redis, under the workspace's hash
+ * tag, and every request checks it — in its own GET, or inside the send gate's single
+ * round trip. So a key revoked by any process is refused on the very next request.
  */
-export const CACHE_TTL_S = 300;
-export const TOMBSTONE_TTL_S = CACHE_TTL_S * 2;
-export const cacheKey = (hash: string) => `ak:${hash}`;
+export const IDENTITY_TTL_MS = 60_000;
+/** Longer than any identity cache entry can live; after it the database's revoked_at answers. */
+export const TOMBSTONE_TTL_S = 24 * 3600;
+export const revocationKey = (workspaceId: string, keyId: string) => `{w:${workspaceId}}:revoked:${keyId}`;
 
-type Cached = { k: string; w: string } | { revoked: true };
-
-export async function authenticateApiKey(s: Services, header: string | undefined): Promise<ApiKeyAuth> {
+/** Identity only: memory, else the database. Revocation is the caller's next step. */
+export async function identifyApiKey(s: Services, header: string | undefined): Promise<ApiKeyAuth> {
   const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
   if (!match) throw unauthorized();
   const key = match[1]!;
   if (!KEY_PATTERN.test(key)) throw unauthorized("The API key is malformed");
 
   const hash = await hashApiKey(key);
-  const cached = await s.redis.get(cacheKey(hash));
-  if (cached) {
-    const entry = JSON.parse(cached) as Cached;
-    if ("revoked" in entry) throw unauthorized("The API key has been revoked");
-    return { keyId: entry.k, workspaceId: entry.w };
-  }
+  const cached = s.caches.apiKeys.get(hash);
+  if (cached) return cached;
 
   const rows = await asApp(s.db, (tx) =>
-    tx.execute<{ key_id: string; workspace_id: string; revoked: boolean }>(sql`select * from sandesh_api_key_lookup(${hash})`),
+    tx.execute<{ key_id: string; workspace_id: string; revoked: boolean; settings: Record<string, unknown> }>(
+      sql`select * from sandesh_api_key_lookup(${hash})`,
+    ),
   );
   const row = rows[0];
   if (!row) throw unauthorized("The API key is not known");
   if (row.revoked) throw unauthorized("The API key has been revoked");
-  await s.redis.set(cacheKey(hash), JSON.stringify({ k: row.key_id, w: row.workspace_id } satisfies Cached), { ex: CACHE_TTL_S, nx: true });
-  return { keyId: row.key_id, workspaceId: row.workspace_id };
+  const auth = { keyId: row.key_id, workspaceId: row.workspace_id, limits: limitsFromSettings(row.settings) };
+  s.caches.apiKeys.set(hash, auth);
+  return auth;
+}
+
+export async function assertNotRevoked(s: Services, auth: ApiKeyAuth): Promise<void> {
+  if (await s.redis.get(revocationKey(auth.workspaceId, auth.keyId))) throw unauthorized("The API key has been revoked");
 }

@@ -4,7 +4,7 @@ import { withTenant } from "../../db/tenant.js";
 import { recordAudit, type AuditEntry } from "../audit/record.js";
 import type { Services } from "../context.js";
 import { notFound } from "../errors.js";
-import { cacheKey, TOMBSTONE_TTL_S } from "./auth.js";
+import { revocationKey, TOMBSTONE_TTL_S } from "./auth.js";
 import { generateApiKey } from "./format.js";
 
 type Actor = Pick<AuditEntry, "actorType" | "actorId" | "ip" | "userAgent">;
@@ -35,9 +35,9 @@ export async function createApiKey(s: Services, workspaceId: string, name: strin
  */
 export async function revokeApiKey(s: Services, workspaceId: string, keyId: string, actor: Actor): Promise<void> {
   await withTenant(s.db, workspaceId, async (tx) => {
-    const [row] = await tx.select({ hash: apiKeys.keyHash }).from(apiKeys).where(eq(apiKeys.id, keyId)).for("update");
+    const [row] = await tx.select({ id: apiKeys.id }).from(apiKeys).where(eq(apiKeys.id, keyId)).for("update");
     if (!row) throw notFound("API key");
-    await s.redis.set(cacheKey(row.hash), JSON.stringify({ revoked: true }), { ex: TOMBSTONE_TTL_S });
+    await s.redis.set(revocationKey(workspaceId, keyId), "1", { ex: TOMBSTONE_TTL_S });
     await tx.update(apiKeys).set({ revokedAt: s.clock.now() }).where(and(eq(apiKeys.id, keyId), isNull(apiKeys.revokedAt)));
     await recordAudit(tx, { ...actor, workspaceId, action: "api_key.revoked", objectType: "api_key", objectId: keyId });
   });
