@@ -7,6 +7,7 @@ import { createUpstashRedis, type RedisPort } from "../lib/redis/index.js";
 import { createTcpRedis } from "../lib/redis/tcp.js";
 import { Vault } from "../lib/vault/vault.js";
 import { createCaches } from "../lib/caches.js";
+import { noQueue, type QueuePort } from "../lib/queue/port.js";
 
 export interface NodeServices extends Services {
   close(): Promise<void>;
@@ -19,7 +20,7 @@ export function createRedis(cfg: Config["redis"]): RedisPort {
 /** The Node process builds its services once; the pool and the Redis connection are shared. */
 export function createNodeServices(
   config: Config,
-  opts: { databaseUrl?: string; logger?: Logger; clock?: Clock; dbMax?: number } = {},
+  opts: { databaseUrl?: string; logger?: Logger; clock?: Clock; dbMax?: number; queue?: QueuePort } = {},
 ): NodeServices {
   const database: Database = createDatabase(opts.databaseUrl ?? config.databaseUrl, { max: opts.dbMax ?? 10 });
   const redis = createRedis(config.redis);
@@ -31,8 +32,9 @@ export function createNodeServices(
     clock: opts.clock ?? systemClock,
     logger: opts.logger ?? createLogger(config.logLevel === "silent" ? "silent" : config.logLevel),
     caches: createCaches(),
+    queue: opts.queue ?? noQueue,
     async close() {
-      await Promise.allSettled([database.close(), redis.close()]);
+      await Promise.allSettled([database.close(), redis.close(), opts.queue?.close()]);
     },
   };
 }

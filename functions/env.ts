@@ -3,6 +3,7 @@ import type { Services } from "../lib/context.js";
 
 /** The Hono environment every app shares: services arrive as a binding, per request. */
 export type AppEnv = {
-  Bindings: { services: Services };
+  /** `ip` is the client address as the entry point knows it (socket, or cf-connecting-ip in a Worker). */
+  Bindings: { services: Services; ip?: string };
   Variables: { requestId: string; auth?: ApiKeyAuth; workspaceId?: string };
 };

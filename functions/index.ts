@@ -5,6 +5,8 @@ import { createLogger } from "../lib/logger.js";
 import { createEdgeRedis } from "../lib/redis/index.js";
 import { Vault } from "../lib/vault/vault.js";
 import { createCaches } from "../lib/caches.js";
+import { noQueue, type QueuePort } from "../lib/queue/port.js";
+import { createQStashQueue } from "../lib/queue/qstash.js";
 import { createDatabase } from "../db/client.js";
 import { buildApp } from "./app.js";
 
@@ -16,15 +18,18 @@ import { buildApp } from "./app.js";
 type WorkerEnv = Record<string, string | undefined>;
 
 const app = buildApp();
-let cached: { env: WorkerEnv; config: Config; vault: Vault; redis: ReturnType<typeof createEdgeRedis>; caches: ReturnType<typeof createCaches> } | undefined;
+let cached: { env: WorkerEnv; config: Config; vault: Vault; redis: ReturnType<typeof createEdgeRedis>; caches: ReturnType<typeof createCaches>; queue: QueuePort } | undefined;
 
 function isolateState(env: WorkerEnv) {
   if (cached?.env === env) return cached;
   const parsed = parseConfig(env);
   if (!parsed.ok) throw new Error(`Sandesh configuration is invalid:\n${parsed.problems.join("\n")}`);
-  cached = { env, config: parsed.config, vault: new Vault(parsed.config.vault), redis: createEdgeRedis(parsed.config.redis), caches: createCaches() };
+  cached = { env, config: parsed.config, vault: new Vault(parsed.config.vault), redis: createEdgeRedis(parsed.config.redis), caches: createCaches(), queue: edgeQueue(parsed.config) };
   return cached;
 }
+
+const edgeQueue = (c: Config): QueuePort =>
+  c.qstash ? createQStashQueue({ token: c.qstash.token, publicUrl: c.publicUrl, ...(c.qstash.url ? { baseUrl: c.qstash.url } : {}) }) : noQueue;
 
 export default {
   async fetch(request: Request, env: WorkerEnv, ctx: { waitUntil(p: Promise<unknown>): void }): Promise<Response> {
@@ -44,6 +49,7 @@ export default {
       clock: systemClock,
       logger: createLogger(state.config.logLevel),
       caches: state.caches,
+      queue: state.queue,
     };
     try {
       return await app.fetch(request, { services }, ctx as never);

@@ -2,7 +2,8 @@ import type { ApiKeyAuth } from "./apikeys/auth.js";
 import { IDENTITY_TTL_MS } from "./apikeys/auth.js";
 import { TtlCache } from "./cache.js";
 import type { Services } from "./context.js";
+import { SENDERS_TTL_MS, type Sender } from "./messages/sender.js";
 
 export function createCaches(): Services["caches"] {
-  return { apiKeys: new TtlCache<ApiKeyAuth>(IDENTITY_TTL_MS) };
+  return { apiKeys: new TtlCache<ApiKeyAuth>(IDENTITY_TTL_MS), senders: new TtlCache<Sender[]>(SENDERS_TTL_MS) };
 }

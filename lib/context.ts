@@ -6,6 +6,8 @@ import type { RedisPort } from "./redis/port.js";
 import type { Vault } from "./vault/vault.js";
 import type { TtlCache } from "./cache.js";
 import type { ApiKeyAuth } from "./apikeys/auth.js";
+import type { Sender } from "./messages/sender.js";
+import type { QueuePort } from "./queue/port.js";
 
 /**
  * Everything a handler or a job needs, built by the entry point from validated
@@ -20,5 +22,6 @@ export interface Services {
   clock: Clock;
   logger: Logger;
   /** Per process (per isolate in a Worker): only facts made safe by a check elsewhere. */
-  caches: { apiKeys: TtlCache<ApiKeyAuth> };
+  caches: { apiKeys: TtlCache<ApiKeyAuth>; senders: TtlCache<Sender[]> };
+  queue: QueuePort;
 }

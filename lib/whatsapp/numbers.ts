@@ -75,6 +75,7 @@ export async function connectNumber(s: Services, input: ConnectNumber, actor: Pi
       }
       throw err;
     }
+    s.caches.senders.delete(input.workspaceId);
     await recordAudit(tx, { ...actor, workspaceId: input.workspaceId, action: existing ? "whatsapp.token_replaced" : "whatsapp.connected", objectType: "whatsapp_number", objectId: id, details: { phone_number_id: input.phoneNumberId, waba_id: input.wabaId } });
     return view(row!);
   });

@@ -1,0 +1,10 @@
+import { Hono } from "hono";
+import { registerSendJob } from "./send.js";
+import type { JobsEnv } from "./verify.js";
+
+/** Queue callbacks, mounted at /jobs. Every route verifies QStash's signature first. */
+export function jobsApp() {
+  const app = new Hono<JobsEnv>();
+  registerSendJob(app);
+  return app;
+}

@@ -1,0 +1,128 @@
+import { eq } from "drizzle-orm";
+import { messageEvents, messages } from "../../db/schema/index.js";
+import { withTenant } from "../../db/tenant.js";
+import type { ApiKeyAuth } from "../apikeys/auth.js";
+import type { Services } from "../context.js";
+import { sha256Hex } from "../crypto/encoding.js";
+import { AppError, unauthorized } from "../errors.js";
+import { passGate, releaseGate, storeIdempotentResponse, parseStored, type GateInput } from "../gate/gate.js";
+import { TIER_UNIQUE_RECIPIENTS } from "../gate/limits.js";
+import { uuidv7 } from "../ids.js";
+import { parseSendMessage, toMetaBody } from "./schema.js";
+import { resolveSender } from "./sender.js";
+
+export interface AcceptRequest {
+  auth: ApiKeyAuth;
+  ip: string;
+  idempotencyKey: string | undefined;
+  rawBody: string;
+}
+
+export interface AcceptResponse {
+  status: number;
+  body: string;
+  replayed: boolean;
+}
+
+const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
+
+/**
+ * POST /v1/messages, as a story: parse, pick the sender, pass the gate (one Redis
+ * round trip), write the row, hand it to the queue, remember the answer. Anything
+ * failing after the gate gives the reservation back, and an enqueue failure removes
+ * the row: an accepted message is queued, never half-written.
+ */
+export async function acceptMessage(s: Services, req: AcceptRequest): Promise<AcceptResponse> {
+  if (req.idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(req.idempotencyKey)) {
+    throw new AppError(422, "validation_failed", "Idempotency-Key must be 1 to 255 printable ASCII characters", [{ field: "Idempotency-Key", message: "is malformed" }]);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(req.rawBody);
+  } catch {
+    throw new AppError(400, "invalid_json", "The request body is not valid JSON");
+  }
+  const parsed = parseSendMessage(json);
+  if (!parsed.ok) throw new AppError(422, "validation_failed", "The message is not valid", parsed.errors);
+  const input = parsed.value;
+  const { workspaceId } = req.auth;
+  const sender = await resolveSender(s, workspaceId, input.from);
+  const recipient = input.to.replace(/^\+/, "");
+
+  const messageId = uuidv7(s.clock.now().getTime());
+  const gate: GateInput = {
+    workspaceId,
+    keyId: req.auth.keyId,
+    ip: req.ip,
+    limits: req.auth.limits,
+    idempotencyKeyHash: req.idempotencyKey ? await sha256Hex(req.idempotencyKey) : null,
+    bodyHash: await sha256Hex(req.rawBody),
+    reservationId: messageId,
+    numberId: sender.id,
+    perSecond: sender.throughputMps,
+    uniqueRecipientLimit: TIER_UNIQUE_RECIPIENTS[sender.messagingTier] ?? 250,
+    recipient,
+    // Business-initiated conversations (templates) count toward Meta's tier.
+    countsTowardTier: input.type === "template",
+  };
+  const passed = await passGate(s.redis, s.clock, gate);
+  switch (passed.kind) {
+    case "revoked":
+      throw unauthorized("The API key has been revoked");
+    case "replay": {
+      const r = parseStored(passed.stored);
+      return { status: r.status, body: r.body, replayed: true };
+    }
+    case "in_progress":
+      throw new AppError(409, "idempotency_in_progress", "A request with this Idempotency-Key is still being processed; retry shortly");
+    case "reused":
+      throw new AppError(422, "idempotency_key_reused", "This Idempotency-Key was used with a different request body");
+    case "limited":
+      throw new AppError(429, passed.limit, limitMessage(passed.limit), undefined, { "Retry-After": String(Math.max(1, Math.ceil(passed.retryAfterMs / 1000))) });
+  }
+
+  let rowWritten = false;
+  try {
+    const now = s.clock.now();
+    await withTenant(s.db, workspaceId, async (tx) => {
+      await tx.insert(messages).values({
+        id: messageId, workspaceId, whatsappNumberId: sender.id, direction: "outbound", recipient, type: input.type,
+        payload: toMetaBody(input), status: "queued", idempotencyKey: req.idempotencyKey ?? null, createdAt: now, updatedAt: now,
+      });
+      await tx.insert(messageEvents).values({ workspaceId, messageId, status: "queued", occurredAt: now, dedupeKey: `local:${messageId}:queued` });
+    });
+    rowWritten = true;
+    await s.queue.enqueueSend({ messageId, workspaceId }, { numberId: sender.id, perSecond: sender.throughputMps });
+  } catch (err) {
+    if (rowWritten) {
+      await withTenant(s.db, workspaceId, (tx) => tx.delete(messages).where(eq(messages.id, messageId))).catch((e: unknown) =>
+        s.logger.error("could not remove a message whose enqueue failed; the sweep will queue it", { message_id: messageId, error: e }),
+      );
+    }
+    await releaseGate(s.redis, passed, gate).catch((e: unknown) => s.logger.error("could not release a gate reservation", { error: e }));
+    if (err instanceof AppError) throw err;
+    s.logger.error("message not accepted", { workspace_id: workspaceId, stage: rowWritten ? "enqueue" : "database", error: err });
+    throw new AppError(503, "temporarily_unavailable", "The message could not be queued; nothing was sent. Retry with the same Idempotency-Key", undefined, { "Retry-After": "1" });
+  }
+
+  const body = JSON.stringify({ id: messageId, status: "queued" });
+  await storeIdempotentResponse(s.redis, gate, 202, body).catch((e: unknown) => s.logger.warn("could not store the idempotent response", { error: e }));
+  return { status: 202, body, replayed: false };
+}
+
+function limitMessage(limit: string): string {
+  switch (limit) {
+    case "rate_limited_api_key":
+      return "Too many requests with this API key";
+    case "rate_limited_ip":
+      return "Too many requests from this address";
+    case "rate_limited_workspace":
+      return "Too many requests for this workspace";
+    case "quota_sender_per_second":
+      return "The sender number's per-second throughput is used up";
+    case "quota_sender_per_day":
+      return "The sender number's daily quota is used up";
+    default:
+      return "The sender number's messaging tier allows no more new recipients in this 24-hour window";
+  }
+}

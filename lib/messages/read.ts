@@ -1,0 +1,82 @@
+import { and, asc, desc, eq, getTableColumns, lt, or, type SQL } from "drizzle-orm";
+import { messageEvents, messages, whatsappNumbers } from "../../db/schema/index.js";
+import { withTenant } from "../../db/tenant.js";
+import type { Services } from "../context.js";
+import { AppError, notFound } from "../errors.js";
+import { UUID_PATTERN } from "../ids.js";
+
+type Row = typeof messages.$inferSelect & { from: string | null };
+
+const view = (m: Row) => ({
+  id: m.id,
+  direction: m.direction,
+  status: m.status,
+  to: m.recipient,
+  from: m.from,
+  type: m.type,
+  wamid: m.wamid,
+  error: m.errorCode !== null || m.errorTitle !== null ? { code: m.errorCode, title: m.errorTitle, details: m.errorDetails } : null,
+  attempts: m.attempts,
+  created_at: m.createdAt.toISOString(),
+  updated_at: m.updatedAt.toISOString(),
+});
+
+const columns = { ...getTableColumns(messages), from: whatsappNumbers.phoneNumberId };
+
+/** GET /v1/messages/{id}: another workspace's id is simply not found (RLS hides it). */
+export async function getMessage(s: Services, workspaceId: string, id: string) {
+  if (!UUID_PATTERN.test(id)) throw notFound("Message");
+  return withTenant(s.db, workspaceId, async (tx) => {
+    const [m] = (await tx.select(columns).from(messages).leftJoin(whatsappNumbers, eq(whatsappNumbers.id, messages.whatsappNumberId)).where(eq(messages.id, id))) as Row[];
+    if (!m) throw notFound("Message");
+    const events = await tx.select().from(messageEvents).where(eq(messageEvents.messageId, id)).orderBy(asc(messageEvents.occurredAt), asc(messageEvents.createdAt));
+    return { ...view(m), content: m.payload, history: events.map((e) => ({ status: e.status, at: e.occurredAt.toISOString(), ...(Object.keys(e.details).length ? { details: e.details } : {}) })) };
+  });
+}
+
+export interface ListQuery {
+  status?: string | undefined;
+  to?: string | undefined;
+  cursor?: string | undefined;
+  limit?: string | undefined;
+}
+
+const STATUSES = new Set(["queued", "sending", "retrying", "sent", "delivered", "read", "failed", "received"]);
+
+const encodeCursor = (m: Row) => btoa(`${m.createdAt.toISOString()}|${m.id}`).replace(/=+$/, "");
+function decodeCursor(c: string): { at: Date; id: string } {
+  try {
+    const [at, id] = atob(c).split("|");
+    const d = new Date(at!);
+    if (Number.isNaN(d.getTime()) || !UUID_PATTERN.test(id ?? "")) throw new Error();
+    return { at: d, id: id! };
+  } catch {
+    throw new AppError(422, "validation_failed", "The cursor is not one this API returned", [{ field: "cursor", message: "is invalid" }]);
+  }
+}
+
+/** GET /v1/messages: newest first, keyset-paginated by an opaque cursor. */
+export async function listMessages(s: Services, workspaceId: string, q: ListQuery) {
+  const limit = q.limit === undefined ? 50 : Number(q.limit);
+  const errors = [];
+  if (!Number.isInteger(limit) || limit < 1 || limit > 200) errors.push({ field: "limit", message: "must be a whole number from 1 to 200" });
+  if (q.status !== undefined && !STATUSES.has(q.status)) errors.push({ field: "status", message: `must be one of ${[...STATUSES].join(", ")}` });
+  if (q.to !== undefined && !/^\+?\d{5,15}$/.test(q.to)) errors.push({ field: "to", message: "must be a phone number" });
+  if (errors.length) throw new AppError(422, "validation_failed", "The query is not valid", errors);
+
+  const where: SQL[] = [];
+  if (q.status) where.push(eq(messages.status, q.status as Row["status"]));
+  if (q.to) where.push(eq(messages.recipient, q.to.replace(/^\+/, "")));
+  if (q.cursor) {
+    const c = decodeCursor(q.cursor);
+    where.push(or(lt(messages.createdAt, c.at), and(eq(messages.createdAt, c.at), lt(messages.id, c.id)))!);
+  }
+  const rows = (await withTenant(s.db, workspaceId, (tx) =>
+    tx.select(columns).from(messages).leftJoin(whatsappNumbers, eq(whatsappNumbers.id, messages.whatsappNumberId))
+      .where(where.length ? and(...where) : undefined)
+      .orderBy(desc(messages.createdAt), desc(messages.id))
+      .limit(limit + 1),
+  )) as Row[];
+  const page = rows.slice(0, limit);
+  return { data: page.map(view), next_cursor: rows.length > limit ? encodeCursor(page[page.length - 1]!) : null };
+}

@@ -1,0 +1,34 @@
+/**
+ * Meta's error codes, classified. HTTP status alone is not enough: Meta answers 400
+ * for both a throughput limit (retry) and an undeliverable number (never retry).
+ * The table follows the Cloud API error-code reference; unknown codes are permanent
+ * (retrying an unknown error risks paying twice), except for HTTP 5xx.
+ */
+const RETRYABLE = new Set([1, 2, 4, 17, 341, 80007, 130429, 131000, 131016, 131056, 133004]);
+const TOKEN_PROBLEM = new Set([0, 190]);
+
+export interface MetaFailure {
+  httpStatus: number;
+  code: number | null;
+  title: string;
+  details: string | null;
+  retryable: boolean;
+  /** The number's token was refused: the number needs a new one before anything sends. */
+  tokenInvalid: boolean;
+}
+
+export function classifyMetaError(httpStatus: number, body: unknown): MetaFailure {
+  const err = (body as { error?: Record<string, unknown> } | null)?.error;
+  const code = typeof err?.code === "number" ? err.code : null;
+  const title = typeof err?.message === "string" ? err.message : `HTTP ${httpStatus} from the Graph API`;
+  const data = err?.error_data as { details?: unknown } | undefined;
+  const details = typeof data?.details === "string" ? data.details : null;
+  const retryable = (code !== null && RETRYABLE.has(code)) || httpStatus >= 500 || (code === null && httpStatus === 429);
+  return { httpStatus, code, title, details, retryable, tokenInvalid: code !== null && TOKEN_PROBLEM.has(code) };
+}
+
+/** Network errors and timeouts: Meta may or may not have the message; retried like a 5xx. */
+export function networkFailure(err: unknown): MetaFailure {
+  const name = err instanceof Error ? err.name : "Error";
+  return { httpStatus: 0, code: null, title: name === "TimeoutError" ? "The Graph API did not answer in time" : "The Graph API could not be reached", details: null, retryable: true, tokenInvalid: false };
+}

@@ -1,0 +1,57 @@
+import { PgBoss } from "pg-boss";
+import type { Logger } from "../logger.js";
+import { SEND_RETRIES, type Attempt, type QueuePort, type SendJob } from "./port.js";
+
+/**
+ * The local queue (Node only): pg-boss in the same PostgreSQL, its own schema,
+ * consumed in the same process. Durable across restarts; the job id is the message
+ * id, so a second enqueue of one message is dropped exactly as QStash's dedup id is.
+ * Retries back off exponentially (pg-boss: retryDelay · 2^n with jitter, capped).
+ */
+export const SEND_QUEUE = "send";
+
+export type JobHandler = (job: SendJob, attempt: Attempt) => Promise<"done" | "retry">;
+
+export interface LocalQueue extends QueuePort {
+  /** Starts consuming in this process. */
+  work(handler: JobHandler, opts?: { concurrency?: number; batchSize?: number }): Promise<void>;
+  boss: PgBoss;
+}
+
+export async function createLocalQueue(opts: { connectionString: string; logger: Logger; retryDelaySeconds?: number; pollSeconds?: number }): Promise<LocalQueue> {
+  const boss = new PgBoss({ connectionString: opts.connectionString, schema: "sandesh_queue", max: 4, openTelemetry: { enabled: false } } as never);
+  boss.on("error", (err: Error) => opts.logger.error("local queue error", { error: err }));
+  await boss.start();
+  try {
+    await boss.createQueue(SEND_QUEUE, { retryLimit: SEND_RETRIES, retryDelay: opts.retryDelaySeconds ?? 2, retryBackoff: true, retryDelayMax: 600, expireInSeconds: 300 });
+  } catch (err) {
+    if (!/exists/i.test((err as Error).message)) throw err;
+  }
+  return {
+    kind: "local",
+    boss,
+    async enqueueSend(job) {
+      // `id` collisions are ignored by pg-boss: the dedup the QStash adapter gets from its dedup id.
+      await boss.send(SEND_QUEUE, job, { id: job.messageId });
+    },
+    async work(handler, w = {}) {
+      await boss.work<SendJob>(
+        SEND_QUEUE,
+        { batchSize: w.batchSize ?? 50, localConcurrency: w.concurrency ?? 2, pollingIntervalSeconds: opts.pollSeconds ?? 0.5, perJobResults: true },
+        async (jobs) =>
+          Promise.all(
+            jobs.map(async (j) => {
+              try {
+                const r = await handler(j.data, { retried: j.retryCount, maxRetries: SEND_RETRIES });
+                return { id: j.id, status: r === "done" ? ("completed" as const) : ("failed" as const) };
+              } catch (err) {
+                opts.logger.error("send job crashed", { job_id: j.id, error: err });
+                return { id: j.id, status: "failed" as const };
+              }
+            }),
+          ),
+      );
+    },
+    close: () => boss.stop({ graceful: true, timeout: 5000 }),
+  };
+}

@@ -1,0 +1,39 @@
+/**
+ * The queue port. Two adapters deliver the same jobs to the same functions:
+ * QStash (edge, or anyone with QStash) over signed HTTP callbacks, and a durable
+ * Postgres-backed local queue (pg-boss) consumed in the Node process. Both dedupe on
+ * the message id and retry with exponential backoff up to SEND_RETRIES.
+ */
+export const SEND_RETRIES = 5;
+
+export interface SendJob {
+  messageId: string;
+  workspaceId: string;
+}
+
+export interface SendFlow {
+  /** Jobs of one sender number share a flow, paced at its throughput. */
+  numberId: string;
+  perSecond: number;
+}
+
+export interface QueuePort {
+  readonly kind: "qstash" | "local";
+  enqueueSend(job: SendJob, flow: SendFlow): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Where a job stands when it runs: the transport tells, the job decides if this is the last try. */
+export interface Attempt {
+  retried: number;
+  maxRetries: number;
+}
+
+/** Where no queue is configured: accepting a message fails cleanly (503) instead of losing it. */
+export const noQueue: QueuePort = {
+  kind: "local",
+  enqueueSend: async () => {
+    throw new Error("no queue is configured: set QSTASH_TOKEN, or run the Node process with its local queue");
+  },
+  close: async () => {},
+};
