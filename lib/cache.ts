@@ -30,4 +30,8 @@ export class TtlCache<V> {
   delete(key: string): void {
     this.map.delete(key);
   }
+
+  clear(): void {
+    this.map.clear();
+  }
 }

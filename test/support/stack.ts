@@ -1,6 +1,7 @@
 import postgres from "postgres";
 import { buildApp } from "../../functions/app.js";
-import { systemClock } from "../../lib/clock.js";
+import { systemClock, type Clock } from "../../lib/clock.js";
+import { createLocalQueue, type LocalQueue } from "../../lib/queue/pgboss.js";
 import { parseConfig, type Config } from "../../lib/config.js";
 import { createLogger } from "../../lib/logger.js";
 import { createApiKey } from "../../lib/apikeys/manage.js";
@@ -21,6 +22,7 @@ export interface TestStack {
   /** The owner connection: seeds rows and inspects what the app may not see. */
   owner: postgres.Sql;
   app: ReturnType<typeof buildApp>;
+  queue: LocalQueue | undefined;
   logs: string[];
   request(path: string, init?: RequestInit): Promise<Response>;
   tenant(name?: string): Promise<{ workspaceId: string; key: string; keyId: string }>;
@@ -36,7 +38,13 @@ export function testConfig(env: Record<string, string>): Config {
 }
 
 /** A fresh database cloned from the migrated template, its own Redis prefix, real servers. */
-export async function createTestStack(env: Record<string, string> = {}): Promise<TestStack> {
+export interface StackOptions {
+  clock?: Clock;
+  /** A real pg-boss queue in the suite's database; not consumed unless the test calls `work`. */
+  localQueue?: boolean;
+}
+
+export async function createTestStack(env: Record<string, string> = {}, opts: StackOptions = {}): Promise<TestStack> {
   const database = `sandesh_t_${rand()}`;
   const admin = postgres(pgUrl("postgres"), { max: 1, onnotice: () => {} });
   await admin.unsafe(`create database "${database}" template ${TEMPLATE_DB}`);
@@ -51,7 +59,9 @@ export async function createTestStack(env: Record<string, string> = {}): Promise
     ...env,
   });
   const logs: string[] = [];
-  const services = createNodeServices(config, { logger: createLogger("debug", (l) => logs.push(l)), clock: systemClock, dbMax: 4 });
+  const logger = createLogger("debug", (l) => logs.push(l));
+  const queue = opts.localQueue ? await createLocalQueue({ connectionString: config.migrationDatabaseUrl, logger, retryDelaySeconds: 1, pollSeconds: 0.5 }) : undefined;
+  const services = createNodeServices(config, { logger, clock: opts.clock ?? systemClock, dbMax: 4, ...(queue ? { queue } : {}) });
   const owner = postgres(pgUrl(database), { max: 2, onnotice: () => {} });
   const app = buildApp();
   return {
@@ -60,8 +70,9 @@ export async function createTestStack(env: Record<string, string> = {}): Promise
     services,
     owner,
     app,
+    queue,
     logs,
-    request: (path, init) => Promise.resolve(app.fetch(new Request(`http://sandesh.test${path}`, init), { services })),
+    request: (path, init) => Promise.resolve(app.fetch(new Request(`http://sandesh.test${path}`, init), { services, ip: "203.0.113.7" })),
     async tenant(name = "Tenant") {
       const w = await createWorkspace(services, `${name} ${rand()}`);
       const k = await createApiKey(services, w.id, "test", { actorType: "operator", actorId: "test" });
