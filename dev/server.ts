@@ -4,6 +4,16 @@ import { buildApp } from "../functions/app.js";
 import { parseConfig } from "../lib/config.js";
 import { LocalEnvError, resolveLocalEnv } from "./local/env.js";
 import { createNodeServices } from "./services.js";
+import { createNodeQueue, startWorkers } from "./queue.js";
+import { createLogger } from "../lib/logger.js";
+import type { IncomingMessage } from "node:http";
+
+/** The socket's address: the Node process trusts no forwarding header unless told to (TRUST_PROXY=1). */
+function clientIp(env: { incoming?: IncomingMessage }): { ip?: string } {
+  const fwd = process.env.TRUST_PROXY === "1" ? env.incoming?.headers["x-forwarded-for"] : undefined;
+  const ip = (typeof fwd === "string" ? fwd.split(",")[0]?.trim() : undefined) ?? env.incoming?.socket.remoteAddress;
+  return ip ? { ip } : {};
+}
 
 /**
  * `npm start`: Sandesh as one Node process. Fills in local defaults where nothing is
@@ -31,13 +41,20 @@ async function main() {
   const m = await migrate(config.migrationDatabaseUrl);
   console.log(m.applied.length ? `migrations applied: ${m.applied.join(", ")}` : "database schema up to date");
 
-  const services = createNodeServices(config);
+  const logger = createLogger(config.logLevel);
+  const queue = await createNodeQueue(config, logger);
+  const services = createNodeServices(config, { logger, queue });
+  const stopWorkers = await startWorkers(services);
   const app = buildApp();
-  const server = serve({ fetch: (req) => app.fetch(req, { services }), port: config.port, hostname: process.env.HOST ?? "0.0.0.0" }, (info) => {
-    console.log(`Sandesh listening on http://localhost:${info.port} (public URL ${config.publicUrl}; redis ${config.redis.kind})`);
-  });
+  const server = serve(
+    { fetch: (req, env) => app.fetch(req, { services, ...clientIp(env as { incoming?: IncomingMessage }) }), port: config.port, hostname: process.env.HOST ?? "0.0.0.0" },
+    (info) => {
+      console.log(`Sandesh listening on http://localhost:${info.port} (public URL ${config.publicUrl}; redis ${config.redis.kind}; queue ${queue.kind === "qstash" ? "QStash" : "local (PostgreSQL)"})`);
+    },
+  );
 
   const stop = async () => {
+    stopWorkers();
     server.close();
     await services.close();
     await local.database?.close?.();

@@ -1,0 +1,32 @@
+import type { Config } from "../lib/config.js";
+import type { Services } from "../lib/context.js";
+import { runSendJob } from "../lib/jobs/send.js";
+import { requeueStuckMessages } from "../lib/jobs/sweep.js";
+import type { Logger } from "../lib/logger.js";
+import { createLocalQueue } from "../lib/queue/pgboss.js";
+import type { QueuePort } from "../lib/queue/port.js";
+import { createQStashQueue } from "../lib/queue/qstash.js";
+
+/** QStash when QSTASH_TOKEN is set; otherwise the durable local queue in PostgreSQL. */
+export async function createNodeQueue(config: Config, logger: Logger): Promise<QueuePort> {
+  if (config.qstash) {
+    return createQStashQueue({ token: config.qstash.token, publicUrl: config.publicUrl, ...(config.qstash.url ? { baseUrl: config.qstash.url } : {}) });
+  }
+  return createLocalQueue({ connectionString: config.migrationDatabaseUrl, logger });
+}
+
+/**
+ * In the Node process the local queue is consumed right here, calling the same job
+ * function QStash calls over HTTP; the sweep re-queues anything a crash left behind.
+ */
+export async function startWorkers(s: Services, opts: { concurrency?: number; sweepEveryMs?: number } = {}): Promise<() => void> {
+  const q = s.queue as Partial<Awaited<ReturnType<typeof createLocalQueue>>>;
+  if (q.work) {
+    await q.work(async (job, attempt) => ((await runSendJob(s, job, attempt)).kind === "retry" ? "retry" : "done"), { concurrency: opts.concurrency ?? 4 });
+  }
+  const timer = setInterval(() => {
+    requeueStuckMessages(s).catch((err: unknown) => s.logger.error("sweep failed", { error: err }));
+  }, opts.sweepEveryMs ?? 60_000);
+  timer.unref();
+  return () => clearInterval(timer);
+}
