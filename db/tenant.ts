@@ -26,3 +26,12 @@ export function asApp<T>(db: Db, fn: (tx: Tx) => Promise<T>): Promise<T> {
     return fn(tx);
   });
 }
+
+/**
+ * Inside an asApp transaction: scope what follows to one tenant. Transaction-local like
+ * withTenant, so one transaction can serve a webhook that touches several tenants.
+ */
+export async function switchTenant(tx: Tx, workspaceId: string): Promise<void> {
+  if (!UUID.test(workspaceId)) throw new AppError(500, "internal_error", "switchTenant needs a workspace id");
+  await tx.execute(sql`select set_config('app.workspace_id', ${workspaceId}, true)`);
+}

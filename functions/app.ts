@@ -5,6 +5,7 @@ import { apiApp } from "./api/index.js";
 import type { AppEnv } from "./env.js";
 import { health } from "./health.js";
 import { jobsApp } from "./jobs/index.js";
+import { metaApp } from "./meta/index.js";
 import { accessLog } from "./middleware/access-log.js";
 import { renderError } from "./middleware/errors.js";
 import { limitBody, securityHeaders } from "./middleware/security.js";
@@ -23,6 +24,7 @@ export function buildApp() {
   app.route("/", health);
   app.route("/v1", apiApp());
   app.route("/jobs", jobsApp() as never);
+  app.route("/webhooks/meta", metaApp());
   app.notFound((c) => renderError(new AppError(404, "not_found", `No route for ${c.req.method} ${c.req.path}`), c));
   app.onError(renderError);
   return app;

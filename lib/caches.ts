@@ -3,7 +3,12 @@ import { IDENTITY_TTL_MS } from "./apikeys/auth.js";
 import { TtlCache } from "./cache.js";
 import type { Services } from "./context.js";
 import { SENDERS_TTL_MS, type Sender } from "./messages/sender.js";
+import type { NumberOwner } from "./ingest/owner.js";
 
 export function createCaches(): Services["caches"] {
-  return { apiKeys: new TtlCache<ApiKeyAuth>(IDENTITY_TTL_MS), senders: new TtlCache<Sender[]>(SENDERS_TTL_MS) };
+  return {
+    apiKeys: new TtlCache<ApiKeyAuth>(IDENTITY_TTL_MS),
+    senders: new TtlCache<Sender[]>(SENDERS_TTL_MS),
+    numbersByPhoneId: new TtlCache<NumberOwner | null>(SENDERS_TTL_MS),
+  };
 }

@@ -7,6 +7,7 @@ import type { Vault } from "./vault/vault.js";
 import type { TtlCache } from "./cache.js";
 import type { ApiKeyAuth } from "./apikeys/auth.js";
 import type { Sender } from "./messages/sender.js";
+import type { NumberOwner } from "./ingest/owner.js";
 import type { QueuePort } from "./queue/port.js";
 
 /**
@@ -22,6 +23,6 @@ export interface Services {
   clock: Clock;
   logger: Logger;
   /** Per process (per isolate in a Worker): only facts made safe by a check elsewhere. */
-  caches: { apiKeys: TtlCache<ApiKeyAuth>; senders: TtlCache<Sender[]> };
+  caches: { apiKeys: TtlCache<ApiKeyAuth>; senders: TtlCache<Sender[]>; numbersByPhoneId: TtlCache<NumberOwner | null> };
   queue: QueuePort;
 }

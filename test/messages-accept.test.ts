@@ -15,11 +15,18 @@ afterAll(() => stack.close());
 
 const HIGH = { apiKey: { limit: 100000, periodMs: 1000 }, ip: { limit: 100000, periodMs: 1000 }, workspace: { limit: 100000, periodMs: 1000 } };
 const text = (to = "919876543210", body = "Namaste") => JSON.stringify({ to, type: "text", text: { body } });
+const utility = (to: string) => JSON.stringify({ to, type: "template", template: { name: "order_update", language: { code: "en_US" }, category: "UTILITY" } });
+
+/** The contact wrote to this number just now: free-form messages are allowed for 24 h. */
+const openWindow = (workspaceId: string, numberId: string, waId: string) =>
+  stack.owner`insert into customer_windows (workspace_id, whatsapp_number_id, wa_id, last_inbound_at) values (${workspaceId}, ${numberId}, ${waId}, ${now})
+              on conflict (whatsapp_number_id, wa_id) do update set last_inbound_at = excluded.last_inbound_at`;
 
 async function tenantWithNumber(opts: { throughput?: number; tier?: string } = {}) {
   const t = await stack.tenant();
   await setLimits(stack, t.workspaceId, HIGH);
   const n = await connectTestNumber(stack, t.workspaceId, opts);
+  await openWindow(t.workspaceId, n.id, "919876543210");
   const send = (body: string, headers: Record<string, string> = {}) =>
     stack.request("/v1/messages", { method: "POST", body, headers: { authorization: `Bearer ${t.key}`, "content-type": "application/json", ...headers } });
   return { ...t, number: n, send };
@@ -68,6 +75,7 @@ describe("POST /v1/messages", () => {
   it("needs `from` when the workspace has several numbers, and honours it", async () => {
     const t = await tenantWithNumber();
     const second = await connectTestNumber(stack, t.workspaceId);
+    await openWindow(t.workspaceId, second.id, "919876543210");
     const res = await t.send(text());
     expect(res.status).toBe(422);
     expect((await res.json()).error.details).toEqual([{ field: "from", message: expect.any(String) }]);
@@ -79,7 +87,7 @@ describe("POST /v1/messages", () => {
 
   it("100 concurrent sends with one Idempotency-Key make exactly one message and one job", async () => {
     const t = await tenantWithNumber();
-    const body = text("919811111111", "once");
+    const body = text("919876543210", "once");
     const results = await Promise.all(Array.from({ length: 100 }, () => t.send(body, { "idempotency-key": "order-42" })));
     const statuses = results.map((r) => r.status);
     expect(statuses.every((s) => s === 202 || s === 409)).toBe(true);
@@ -97,8 +105,8 @@ describe("POST /v1/messages", () => {
 
   it("the same Idempotency-Key with another body is 422 idempotency_key_reused", async () => {
     const t = await tenantWithNumber();
-    expect((await t.send(text("919822222222", "a"), { "idempotency-key": "k1" })).status).toBe(202);
-    const res = await t.send(text("919822222222", "b"), { "idempotency-key": "k1" });
+    expect((await t.send(text("919876543210", "a"), { "idempotency-key": "k1" })).status).toBe(202);
+    const res = await t.send(text("919876543210", "b"), { "idempotency-key": "k1" });
     expect(res.status).toBe(422);
     expect((await res.json()).error.code).toBe("idempotency_key_reused");
   });
@@ -115,7 +123,7 @@ describe("POST /v1/messages", () => {
   it("a sender quota of 10/s with 200 parallel sends accepts exactly 10; the rest get 429 with Retry-After", async () => {
     now = new Date("2026-11-23T11:00:00.000Z");
     const t = await tenantWithNumber({ throughput: 10 });
-    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => t.send(text(`91980000${String(i).padStart(4, "0")}`))));
+    const results = await Promise.all(Array.from({ length: 200 }, (_, i) => t.send(utility(`91980000${String(i).padStart(4, "0")}`))));
     const accepted = results.filter((r) => r.status === 202);
     expect(accepted).toHaveLength(10);
     const limited = results.filter((r) => r.status === 429);
@@ -210,6 +218,8 @@ describe("GET /v1/messages", () => {
 
   it("lists newest first with an opaque cursor and filters", async () => {
     const t = await tenantWithNumber();
+    await openWindow(t.workspaceId, t.number.id, "919800000001");
+    await openWindow(t.workspaceId, t.number.id, "919800000002");
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) {
       now = new Date(now.getTime() + 1000);

@@ -4,3 +4,4 @@ export * from "./whatsapp-numbers.js";
 export * from "./contacts.js";
 export * from "./messages.js";
 export * from "./audit-log.js";
+export * from "./ingest.js";

@@ -21,6 +21,8 @@ export const messages = pgTable("messages", {
   errorDetails: text("error_details"),
   idempotencyKey: text("idempotency_key"),
   attempts: integer("attempts").notNull().default(0),
+  conversationId: text("conversation_id"),
+  pricing: jsonb("pricing").$type<Record<string, unknown>>(),
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
 });

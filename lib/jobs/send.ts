@@ -7,6 +7,8 @@ import { paceSend } from "../gate/pace.js";
 import { sendToMeta, type SendResult } from "../meta/client.js";
 import type { Attempt, SendJob } from "../queue/port.js";
 import { openToken } from "../whatsapp/numbers.js";
+import { applyBacklog } from "../ingest/statuses.js";
+import { dispatchRecorded, recordEvents, type OutgoingEvent } from "../webhooks/emit.js";
 
 export type SendOutcome =
   | { kind: "sent"; wamid: string }
@@ -76,21 +78,30 @@ export async function runSendJob(s: Services, job: SendJob, attempt: Attempt): P
 
   if (result.ok) {
     const wamid = result.wamid;
-    await finish(async (tx) => {
-      // A status webhook may already have moved it past `sent`: only `sending` becomes `sent`.
-      await tx.update(messages).set({ status: "sent", wamid, errorCode: null, errorTitle: null, errorDetails: null, updatedAt: s.clock.now() }).where(and(eq(messages.id, msg.id), eq(messages.status, "sending")));
-      await tx.update(messages).set({ wamid }).where(and(eq(messages.id, msg.id), sql`${messages.wamid} is null`));
+    const forwarded = await finish(async (tx) => {
+      await tx.update(messages).set({ status: "sent", wamid, errorCode: null, errorTitle: null, errorDetails: null, updatedAt: s.clock.now() }).where(eq(messages.id, msg.id));
       await event(tx, job.workspaceId, msg.id, "sent", "sent", { wamid });
+      // Meta's own status webhooks can outrun this update; what they said is applied now.
+      const later = await applyBacklog(tx, job.workspaceId, wamid);
+      const events: OutgoingEvent[] = [{ type: "message.sent", timestamp: s.clock.now(), data: { id: msg.id, wamid, status: "sent", to: msg.recipient } }, ...later];
+      return recordEvents(s, tx, job.workspaceId, events);
     });
+    if (forwarded) await dispatchRecorded(s, [job.workspaceId]).catch((err: unknown) => s.logger.error("event dispatch failed", { error: err }));
     return { kind: "sent", wamid };
   }
 
   const status = result.retryable && !last ? "retrying" : "failed";
-  await finish(async (tx) => {
+  const forwarded = await finish(async (tx) => {
     await tx.update(messages).set({ status, errorCode: result.code, errorTitle: result.title, errorDetails: result.details, updatedAt: s.clock.now() }).where(eq(messages.id, msg.id));
     await event(tx, job.workspaceId, msg.id, status, status === "failed" ? "failed" : `retrying:${msg.attempts}`, { code: result.code, http_status: result.httpStatus });
-    if (result.tokenInvalid) await tx.update(whatsappNumbers).set({ tokenStatus: "needs_new_token", updatedAt: s.clock.now() }).where(eq(whatsappNumbers.id, number.id));
+    if (result.tokenInvalid) {
+      await tx.update(whatsappNumbers).set({ tokenStatus: "needs_new_token", updatedAt: s.clock.now() }).where(eq(whatsappNumbers.id, number.id));
+      s.caches.senders.delete(job.workspaceId);
+    }
+    if (status !== "failed") return 0;
+    return recordEvents(s, tx, job.workspaceId, [{ type: "message.failed", timestamp: s.clock.now(), data: { id: msg.id, status: "failed", to: msg.recipient, error: { code: result.code, title: result.title, details: result.details } } }]);
   });
+  if (forwarded) await dispatchRecorded(s, [job.workspaceId]).catch((err: unknown) => s.logger.error("event dispatch failed", { error: err }));
   if (status === "retrying") return { kind: "retry", reason: `Meta ${result.code ?? result.httpStatus}` };
   s.logger.warn("send failed", { message_id: msg.id, workspace_id: job.workspaceId, code: result.code, http_status: result.httpStatus });
   return { kind: "failed", code: result.code, title: result.title };

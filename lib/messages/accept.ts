@@ -5,7 +5,8 @@ import type { ApiKeyAuth } from "../apikeys/auth.js";
 import type { Services } from "../context.js";
 import { sha256Hex } from "../crypto/encoding.js";
 import { AppError, unauthorized } from "../errors.js";
-import { passGate, releaseGate, storeIdempotentResponse, parseStored, type GateInput } from "../gate/gate.js";
+import { passGate, releaseGate, storeIdempotentResponse, parseStored, type GateInput, type GateResult } from "../gate/gate.js";
+import { preflight } from "./preflight.js";
 import { TIER_UNIQUE_RECIPIENTS } from "../gate/limits.js";
 import { uuidv7 } from "../ids.js";
 import { parseSendMessage, toMetaBody } from "./schema.js";
@@ -65,32 +66,38 @@ export async function acceptMessage(s: Services, req: AcceptRequest): Promise<Ac
     // Business-initiated conversations (templates) count toward Meta's tier.
     countsTowardTier: input.type === "template",
   };
-  const passed = await passGate(s.redis, s.clock, gate);
-  switch (passed.kind) {
-    case "revoked":
-      throw unauthorized("The API key has been revoked");
-    case "replay": {
-      const r = parseStored(passed.stored);
-      return { status: r.status, body: r.body, replayed: true };
-    }
-    case "in_progress":
-      throw new AppError(409, "idempotency_in_progress", "A request with this Idempotency-Key is still being processed; retry shortly");
-    case "reused":
-      throw new AppError(422, "idempotency_key_reused", "This Idempotency-Key was used with a different request body");
-    case "limited":
-      throw new AppError(429, passed.limit, limitMessage(passed.limit), undefined, { "Retry-After": String(Math.max(1, Math.ceil(passed.retryAfterMs / 1000))) });
-  }
-
+  // One transaction holds the pre-flight read, the gate's verdict and the row: a
+  // refusal writes nothing, and nothing is written that the gate did not allow.
+  let passed: Extract<GateResult, { kind: "ok" }> | undefined;
   let rowWritten = false;
   try {
     const now = s.clock.now();
-    await withTenant(s.db, workspaceId, async (tx) => {
+    const verdict = await withTenant(s.db, workspaceId, async (tx) => {
+      await preflight(tx, now, sender, recipient, input);
+      const g = await passGate(s.redis, s.clock, gate);
+      if (g.kind !== "ok") return g;
+      passed = g;
       await tx.insert(messages).values({
         id: messageId, workspaceId, whatsappNumberId: sender.id, direction: "outbound", recipient, type: input.type,
         payload: toMetaBody(input), status: "queued", idempotencyKey: req.idempotencyKey ?? null, createdAt: now, updatedAt: now,
       });
       await tx.insert(messageEvents).values({ workspaceId, messageId, status: "queued", occurredAt: now, dedupeKey: `local:${messageId}:queued` });
+      return g;
     });
+    switch (verdict.kind) {
+      case "revoked":
+        throw unauthorized("The API key has been revoked");
+      case "replay": {
+        const r = parseStored(verdict.stored);
+        return { status: r.status, body: r.body, replayed: true };
+      }
+      case "in_progress":
+        throw new AppError(409, "idempotency_in_progress", "A request with this Idempotency-Key is still being processed; retry shortly");
+      case "reused":
+        throw new AppError(422, "idempotency_key_reused", "This Idempotency-Key was used with a different request body");
+      case "limited":
+        throw new AppError(429, verdict.limit, limitMessage(verdict.limit), undefined, { "Retry-After": String(Math.max(1, Math.ceil(verdict.retryAfterMs / 1000))) });
+    }
     rowWritten = true;
     await s.queue.enqueueSend({ messageId, workspaceId }, { numberId: sender.id, perSecond: sender.throughputMps });
   } catch (err) {
@@ -99,7 +106,7 @@ export async function acceptMessage(s: Services, req: AcceptRequest): Promise<Ac
         s.logger.error("could not remove a message whose enqueue failed; the sweep will queue it", { message_id: messageId, error: e }),
       );
     }
-    await releaseGate(s.redis, passed, gate).catch((e: unknown) => s.logger.error("could not release a gate reservation", { error: e }));
+    if (passed) await releaseGate(s.redis, passed, gate).catch((e: unknown) => s.logger.error("could not release a gate reservation", { error: e }));
     if (err instanceof AppError) throw err;
     s.logger.error("message not accepted", { workspace_id: workspaceId, stage: rowWritten ? "enqueue" : "database", error: err });
     throw new AppError(503, "temporarily_unavailable", "The message could not be queued; nothing was sent. Retry with the same Idempotency-Key", undefined, { "Retry-After": "1" });

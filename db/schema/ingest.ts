@@ -1,0 +1,29 @@
+import { jsonb, pgTable, primaryKey, text, timestamp, unique, uuid } from "drizzle-orm/pg-core";
+import { whatsappNumbers } from "./whatsapp-numbers.js";
+import { workspaces } from "./workspaces.js";
+
+/** Meta's 24-hour customer-service window, per contact and business number. */
+export const customerWindows = pgTable(
+  "customer_windows",
+  {
+    workspaceId: uuid("workspace_id").notNull().references(() => workspaces.id),
+    whatsappNumberId: uuid("whatsapp_number_id").notNull().references(() => whatsappNumbers.id),
+    waId: text("wa_id").notNull(),
+    lastInboundAt: timestamp("last_inbound_at", { withTimezone: true }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.whatsappNumberId, t.waId] })],
+);
+
+/** Statuses for a wamid not yet recorded (Meta can outrun the send job); applied when it is. */
+export const statusBacklog = pgTable(
+  "status_backlog",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    workspaceId: uuid("workspace_id").notNull().references(() => workspaces.id),
+    wamid: text("wamid").notNull(),
+    status: jsonb("status").$type<Record<string, unknown>>().notNull(),
+    dedupeKey: text("dedupe_key").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [unique().on(t.workspaceId, t.dedupeKey)],
+);

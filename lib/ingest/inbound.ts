@@ -1,0 +1,75 @@
+import { sql } from "drizzle-orm";
+import type { Tx } from "../../db/client.js";
+import { uuidv7 } from "../ids.js";
+import type { OutgoingEvent } from "../webhooks/emit.js";
+import { fromUnixSeconds, type MetaInbound } from "./payload.js";
+
+export const DEFAULT_OPT_OUT = ["STOP", "UNSUBSCRIBE"];
+export const DEFAULT_OPT_IN = ["START"];
+
+export interface Keywords {
+  optOut: Set<string>;
+  optIn: Set<string>;
+}
+
+export function keywordsFrom(settings: Record<string, unknown> | null | undefined): Keywords {
+  const list = (v: unknown, d: string[]) => (Array.isArray(v) && v.every((x) => typeof x === "string") ? (v as string[]) : d).map((x) => x.trim().toUpperCase());
+  return { optOut: new Set(list(settings?.opt_out_keywords, DEFAULT_OPT_OUT)), optIn: new Set(list(settings?.opt_in_keywords, DEFAULT_OPT_IN)) };
+}
+
+/** The words a person typed or tapped, for keyword matching. */
+function spokenText(m: MetaInbound): string | null {
+  const t = m as Record<string, { body?: string; text?: string; button_reply?: { title?: string } }>;
+  if (m.type === "text") return t.text?.body ?? null;
+  if (m.type === "button") return t.button?.text ?? null;
+  if (m.type === "interactive") return t.interactive?.button_reply?.title ?? null;
+  return null;
+}
+
+/**
+ * An inbound message: the contact is created or refreshed, the message stored once
+ * (Meta's id is unique; a retried webhook inserts nothing and triggers nothing), the
+ * 24-hour window for this contact and number opened, and opt-out keywords honoured.
+ */
+export async function applyInbound(
+  tx: Tx,
+  ctx: { workspaceId: string; numberId: string; phoneNumberId: string; keywords: Keywords },
+  m: MetaInbound,
+  profileName: string | undefined,
+): Promise<OutgoingEvent[]> {
+  if (!/^\d{5,20}$/.test(m.from)) return [];
+  const at = fromUnixSeconds(m.timestamp);
+  const [contact] = await tx.execute<{ id: string; opted_out_at: string | null }>(sql`
+    insert into contacts (workspace_id, wa_id, profile_name, last_inbound_at)
+    values (${ctx.workspaceId}, ${m.from}, ${profileName ?? null}, ${at.toISOString()})
+    on conflict (workspace_id, wa_id) do update set
+      profile_name = coalesce(excluded.profile_name, contacts.profile_name),
+      last_inbound_at = greatest(contacts.last_inbound_at, excluded.last_inbound_at),
+      updated_at = now()
+    returning id, opted_out_at`);
+  const inserted = await tx.execute<{ id: string }>(sql`
+    insert into messages (id, workspace_id, whatsapp_number_id, contact_id, direction, recipient, type, payload, status, wamid, created_at, updated_at)
+    values (${uuidv7(at.getTime())}, ${ctx.workspaceId}, ${ctx.numberId}, ${contact!.id}, 'inbound', ${m.from}, ${m.type},
+            ${JSON.stringify(m)}::jsonb, 'received', ${m.id}, ${at.toISOString()}, now())
+    on conflict (wamid) where wamid is not null do nothing
+    returning id`);
+  if (!inserted.length) return []; // a duplicate delivery from Meta: already handled
+
+  await tx.execute(sql`
+    insert into customer_windows (workspace_id, whatsapp_number_id, wa_id, last_inbound_at)
+    values (${ctx.workspaceId}, ${ctx.numberId}, ${m.from}, ${at.toISOString()})
+    on conflict (whatsapp_number_id, wa_id) do update set last_inbound_at = greatest(customer_windows.last_inbound_at, excluded.last_inbound_at)`);
+
+  const events: OutgoingEvent[] = [
+    { type: "message.received", timestamp: at, data: { id: inserted[0]!.id, wamid: m.id, from: m.from, to: ctx.phoneNumberId, type: m.type, profile_name: profileName ?? null, message: m } },
+  ];
+  const words = spokenText(m)?.trim().toUpperCase();
+  if (words && ctx.keywords.optOut.has(words)) {
+    const changed = await tx.execute(sql`update contacts set opted_out_at = ${at.toISOString()}, updated_at = now() where id = ${contact!.id} and opted_out_at is null returning id`);
+    if (changed.length) events.push({ type: "contact.opted_out", timestamp: at, data: { wa_id: m.from, keyword: words } });
+  } else if (words && ctx.keywords.optIn.has(words)) {
+    const changed = await tx.execute(sql`update contacts set opted_out_at = null, updated_at = now() where id = ${contact!.id} and opted_out_at is not null returning id`);
+    if (changed.length) events.push({ type: "contact.opted_in", timestamp: at, data: { wa_id: m.from, keyword: words } });
+  }
+  return events;
+}

@@ -1,0 +1,108 @@
+import { sql } from "drizzle-orm";
+import type { Tx } from "../../db/client.js";
+import type { OutgoingEvent } from "../webhooks/emit.js";
+import { fromUnixSeconds, type MetaStatus } from "./payload.js";
+
+/**
+ * Statuses move a message forward only: sent < delivered < read; `failed` is terminal
+ * and wins over anything before `delivered`. Meta retries for days and does not keep
+ * order, so each (wamid, status) is recorded once, and a late `delivered` after `read`
+ * is history, not state. One statement handles a whole batch.
+ */
+const KNOWN = new Set(["sent", "delivered", "read", "failed"]);
+
+interface Row {
+  wamid: string;
+  status: string;
+  occurred_at: string;
+  details: Record<string, unknown>;
+  error_code: number | null;
+  error_title: string | null;
+  error_details: string | null;
+  conversation_id: string | null;
+  pricing: Record<string, unknown> | null;
+}
+
+const toRow = (st: MetaStatus): Row => {
+  const err = st.errors?.[0];
+  return {
+    wamid: st.id,
+    status: st.status,
+    occurred_at: fromUnixSeconds(st.timestamp).toISOString(),
+    details: {
+      ...(st.recipient_id ? { recipient_id: st.recipient_id } : {}),
+      ...(st.errors ? { errors: st.errors } : {}),
+      ...(st.pricing ? { pricing: st.pricing } : {}),
+      ...(st.conversation ? { conversation: st.conversation } : {}),
+    },
+    error_code: err?.code ?? null,
+    error_title: err ? (err.title ?? err.message ?? null) : null,
+    error_details: err?.error_data?.details ?? null,
+    conversation_id: st.conversation?.id ?? null,
+    pricing: st.pricing ?? null,
+  };
+};
+
+const RANK = sql.raw(`array_position(array['queued','sending','retrying','sent','delivered','read'], t.status)`);
+
+export async function applyStatuses(tx: Tx, workspaceId: string, statuses: MetaStatus[]): Promise<OutgoingEvent[]> {
+  const rows = statuses.filter((s) => KNOWN.has(s.status)).map(toRow);
+  if (!rows.length) return [];
+  const result = await tx.execute<{ events: { message_id: string; wamid: string; status: string; occurred_at: string; recipient: string; error: unknown }[] | null; unknown: string[] | null }>(sql`
+    with s as (
+      select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as s(
+        wamid text, status text, occurred_at timestamptz, details jsonb, error_code int, error_title text,
+        error_details text, conversation_id text, pricing jsonb)
+    ), m as (
+      select distinct on (t.id, s.status) t.id, t.recipient, s.* from s join messages t on t.wamid = s.wamid and t.direction = 'outbound'
+    ), ev as (
+      insert into message_events (workspace_id, message_id, status, occurred_at, dedupe_key, details)
+      select ${workspaceId}, m.id, m.status, m.occurred_at, 'meta:' || m.wamid || ':' || m.status, m.details from m
+      on conflict (workspace_id, dedupe_key) do nothing
+      returning message_id, status
+    ), best as (
+      select distinct on (id) *, array_position(array['sent','delivered','read'], status) + 3 as rank
+      from m order by id, (status = 'failed') desc, array_position(array['sent','delivered','read'], status) desc
+    ), upd as (
+      update messages t set
+        status = b.status,
+        error_code = case when b.status = 'failed' then b.error_code else t.error_code end,
+        error_title = case when b.status = 'failed' then b.error_title else t.error_title end,
+        error_details = case when b.status = 'failed' then b.error_details else t.error_details end,
+        conversation_id = coalesce(b.conversation_id, t.conversation_id),
+        pricing = coalesce(b.pricing, t.pricing),
+        updated_at = now()
+      from best b
+      where t.id = b.id and t.status <> 'failed' and (
+        (b.status = 'failed' and ${RANK} < 5) or (b.status <> 'failed' and ${RANK} < b.rank))
+      returning t.id
+    )
+    select
+      (select json_agg(json_build_object('message_id', m.id, 'wamid', m.wamid, 'status', m.status, 'occurred_at', m.occurred_at,
+              'recipient', m.recipient, 'error', case when m.status = 'failed' then json_build_object('code', m.error_code, 'title', m.error_title, 'details', m.error_details) end))
+         from ev join m on m.id = ev.message_id and m.status = ev.status) as events,
+      (select array_agg(distinct s.wamid) from s where not exists (select 1 from m where m.wamid = s.wamid)) as unknown,
+      (select count(*) from upd) as updated
+  `);
+  const r = result[0]!;
+  if (r.unknown?.length) {
+    const unknown = new Set(r.unknown);
+    const backlog = rows.filter((x) => unknown.has(x.wamid));
+    await tx.execute(sql`
+      insert into status_backlog (workspace_id, wamid, status, dedupe_key)
+      select ${workspaceId}, b->>'wamid', b, (b->>'wamid') || ':' || (b->>'status')
+      from jsonb_array_elements(${JSON.stringify(backlog.map((b) => ({ ...b, raw: statuses.find((st) => st.id === b.wamid && st.status === b.status) })))}::jsonb) b
+      on conflict (workspace_id, dedupe_key) do nothing`);
+  }
+  return (r.events ?? []).map((e) => ({
+    type: `message.${e.status}` as OutgoingEvent["type"],
+    timestamp: new Date(e.occurred_at),
+    data: { id: e.message_id, wamid: e.wamid, status: e.status, to: e.recipient, ...(e.error ? { error: e.error } : {}) },
+  }));
+}
+
+/** The send job calls this once it knows the wamid: statuses that outran it are applied now. */
+export async function applyBacklog(tx: Tx, workspaceId: string, wamid: string): Promise<OutgoingEvent[]> {
+  const rows = await tx.execute<{ raw: MetaStatus }>(sql`delete from status_backlog where wamid = ${wamid} returning status->'raw' as raw`);
+  return rows.length ? applyStatuses(tx, workspaceId, rows.map((r) => r.raw)) : [];
+}

@@ -1,0 +1,36 @@
+import { sql } from "drizzle-orm";
+import type { Tx } from "../../db/client.js";
+import { AppError } from "../errors.js";
+import type { SendMessageInput } from "./schema.js";
+
+export const WINDOW_MS = 24 * 3600 * 1000;
+
+/**
+ * Refusals Meta would otherwise charge for or penalise, checked before any quota is
+ * used: free-form messages outside the 24-hour customer-service window (Meta's 131047),
+ * and marketing templates to a contact who opted out. A template's category comes
+ * from `template.category`; without it the template is treated as marketing, the
+ * cautious reading (Sandesh has no template catalogue yet).
+ */
+export async function preflight(tx: Tx, now: Date, sender: { id: string }, recipient: string, input: SendMessageInput): Promise<void> {
+  const isTemplate = input.type === "template";
+  const marketing = isTemplate && (input.template.category ?? "MARKETING") === "MARKETING";
+  if (isTemplate && !marketing) return;
+  const [row] = await tx.execute<{ window_at: string | null; opted_out_at: string | null }>(sql`
+    select (select last_inbound_at from customer_windows where whatsapp_number_id = ${sender.id} and wa_id = ${recipient}) as window_at,
+           (select opted_out_at from contacts where wa_id = ${recipient}) as opted_out_at`);
+  if (!isTemplate) {
+    const opened = row?.window_at ? new Date(row.window_at).getTime() : null;
+    if (opened === null || now.getTime() - opened >= WINDOW_MS) {
+      throw new AppError(
+        422,
+        "outside_customer_service_window",
+        opened === null
+          ? "This contact has never written to this number: only an approved template can start the conversation"
+          : "More than 24 hours have passed since this contact last wrote: only an approved template can be sent",
+      );
+    }
+  } else if (row?.opted_out_at) {
+    throw new AppError(422, "contact_opted_out", "This contact opted out of marketing messages; marketing templates are not sent to them");
+  }
+}
