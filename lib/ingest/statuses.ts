@@ -43,7 +43,9 @@ const toRow = (st: MetaStatus): Row => {
   };
 };
 
-const RANK = sql.raw(`array_position(array['queued','sending','retrying','sent','delivered','read'], t.status)`);
+const RANK = `array_position(array['queued','sending','retrying','sent','delivered','read'], t.status)`;
+/** Whether status b moves message t forward: failed is terminal and beats anything before delivered. */
+const ADVANCES = sql.raw(`(t.status <> 'failed' and ((b.status = 'failed' and ${RANK} < 5) or (b.status <> 'failed' and ${RANK} < b.rank)))`);
 
 export async function applyStatuses(tx: Tx, workspaceId: string, statuses: MetaStatus[]): Promise<OutgoingEvent[]> {
   const rows = statuses.filter((s) => KNOWN.has(s.status)).map(toRow);
@@ -61,27 +63,30 @@ export async function applyStatuses(tx: Tx, workspaceId: string, statuses: MetaS
       on conflict (workspace_id, dedupe_key) do nothing
       returning message_id, status
     ), best as (
-      select distinct on (id) *, array_position(array['sent','delivered','read'], status) + 3 as rank
+      -- Per message: the furthest status in this batch (failed first), and any pricing or
+      -- conversation the batch carries, which are kept whether or not the status moves.
+      select distinct on (id) *, array_position(array['sent','delivered','read'], status) + 3 as rank,
+        (select m2.pricing from m m2 where m2.id = m.id and m2.pricing is not null limit 1) as any_pricing,
+        (select m2.conversation_id from m m2 where m2.id = m.id and m2.conversation_id is not null limit 1) as any_conversation
       from m order by id, (status = 'failed') desc, array_position(array['sent','delivered','read'], status) desc
     ), upd as (
       update messages t set
-        status = b.status,
-        error_code = case when b.status = 'failed' then b.error_code else t.error_code end,
-        error_title = case when b.status = 'failed' then b.error_title else t.error_title end,
-        error_details = case when b.status = 'failed' then b.error_details else t.error_details end,
-        conversation_id = coalesce(b.conversation_id, t.conversation_id),
-        pricing = coalesce(b.pricing, t.pricing),
+        status = case when ${ADVANCES} then b.status else t.status end,
+        error_code = case when ${ADVANCES} and b.status = 'failed' then b.error_code else t.error_code end,
+        error_title = case when ${ADVANCES} and b.status = 'failed' then b.error_title else t.error_title end,
+        error_details = case when ${ADVANCES} and b.status = 'failed' then b.error_details else t.error_details end,
+        conversation_id = coalesce(b.any_conversation, t.conversation_id),
+        pricing = coalesce(b.any_pricing, t.pricing),
         updated_at = now()
       from best b
-      where t.id = b.id and t.status <> 'failed' and (
-        (b.status = 'failed' and ${RANK} < 5) or (b.status <> 'failed' and ${RANK} < b.rank))
+      where t.id = b.id
       returning t.id
     )
     select
       (select json_agg(json_build_object('message_id', m.id, 'wamid', m.wamid, 'status', m.status, 'occurred_at', m.occurred_at,
               'recipient', m.recipient, 'error', case when m.status = 'failed' then json_build_object('code', m.error_code, 'title', m.error_title, 'details', m.error_details) end))
          from ev join m on m.id = ev.message_id and m.status = ev.status) as events,
-      (select array_agg(distinct s.wamid) from s where not exists (select 1 from m where m.wamid = s.wamid)) as unknown,
+      (select json_agg(distinct s.wamid) from s where not exists (select 1 from m where m.wamid = s.wamid)) as unknown,
       (select count(*) from upd) as updated
   `);
   const r = result[0]!;
