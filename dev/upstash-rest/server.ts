@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Redis } from "ioredis";
+import { ScriptTranslator } from "./scripts.js";
 
 /**
  * A local front that speaks Upstash's Redis REST protocol over a real Redis, so the
@@ -41,7 +42,11 @@ async function readBody(req: IncomingMessage): Promise<string> {
 export async function startUpstashFront(opts: { redisUrl: string; token: string; port?: number; host?: string }): Promise<UpstashFront> {
   const redis = new Redis(opts.redisUrl, { maxRetriesPerRequest: 2 });
   redis.on("error", () => {});
-  const call = (cmd: (string | number)[]) => redis.callBuffer(String(cmd[0]), ...cmd.slice(1).map(String)) as Promise<Reply>;
+  const scripts = new ScriptTranslator();
+  const call = (raw: (string | number)[]) => {
+    const cmd = scripts.translate(raw);
+    return redis.callBuffer(String(cmd[0]), ...cmd.slice(1).map(String)) as Promise<Reply>;
+  };
 
   const send = (res: ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { "content-type": "application/json" });
@@ -69,18 +74,16 @@ export async function startUpstashFront(opts: { redisUrl: string; token: string;
         if (!Array.isArray(body) || !body.every(isCommand)) return send(res, 400, { error: "ERR the request body must be an array of commands" });
         const cmds = body as (string | number)[][];
         if (path === "/pipeline") {
-          const out = [];
-          for (const c of cmds) {
-            try {
-              out.push({ result: encode(await call(c), base64) });
-            } catch (err) {
-              out.push({ error: (err as Error).message });
-            }
-          }
-          return send(res, 200, out);
+          // Written to Redis back to back on one connection: executed in order, as Upstash
+          // does, without a round trip per command.
+          const settled = await Promise.allSettled(cmds.map((c) => call(c)));
+          return send(res, 200, settled.map((r) => (r.status === "fulfilled" ? { result: encode(r.value, base64) } : { error: (r.reason as Error).message })));
         }
         const multi = redis.multi();
-        for (const c of cmds) multi.callBuffer(String(c[0]), ...c.slice(1).map(String));
+        for (const raw of cmds) {
+          const c = scripts.translate(raw);
+          multi.callBuffer(String(c[0]), ...c.slice(1).map(String));
+        }
         const results = (await multi.exec()) ?? [];
         return send(res, 200, results.map(([err, r]) => (err ? { error: err.message } : { result: encode(r as Reply, base64) })));
       }

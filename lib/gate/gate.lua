@@ -19,12 +19,15 @@
 local now = tonumber(ARGV[1])
 local reservation = ARGV[2]
 
-if redis.call('EXISTS', KEYS[1]) == 1 then return {'revoked'} end
+-- Every plain value the checks need, in one call: revocation, three GCRA states,
+-- the idempotency record and today's count.
+local v = redis.call('MGET', KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5], KEYS[7])
+if v[1] then return {'revoked'} end
 
 -- Idempotency comes before limits: a replay costs nothing and consumes nothing.
 local idem = ARGV[9] == '1'
 if idem then
-  local rec = redis.call('GET', KEYS[5])
+  local rec = v[5]
   if rec then
     local state, hash = string.sub(rec, 1, 1), string.sub(rec, 3, 66)
     if hash ~= ARGV[10] then return {'reused'} end
@@ -34,9 +37,9 @@ if idem then
 end
 
 -- GCRA: one key per limiter holding the theoretical arrival time.
-local function gcra(key, limit, period)
+local function gcra(stored, limit, period)
   local interval = period / limit
-  local tat = tonumber(redis.call('GET', key)) or now
+  local tat = tonumber(stored) or now
   if tat < now then tat = now end
   local new_tat = tat + interval
   local allow_at = new_tat - period
@@ -45,13 +48,13 @@ local function gcra(key, limit, period)
 end
 
 local limiters = {
-  {KEYS[2], tonumber(ARGV[3]), tonumber(ARGV[4]), 'rate_limited_api_key'},
-  {KEYS[3], tonumber(ARGV[5]), tonumber(ARGV[6]), 'rate_limited_ip'},
-  {KEYS[4], tonumber(ARGV[7]), tonumber(ARGV[8]), 'rate_limited_workspace'},
+  {KEYS[2], tonumber(ARGV[3]), tonumber(ARGV[4]), 'rate_limited_api_key', v[2]},
+  {KEYS[3], tonumber(ARGV[5]), tonumber(ARGV[6]), 'rate_limited_ip', v[3]},
+  {KEYS[4], tonumber(ARGV[7]), tonumber(ARGV[8]), 'rate_limited_workspace', v[4]},
 }
 local tats = {}
 for i, l in ipairs(limiters) do
-  local tat, retry = gcra(l[1], l[2], l[3])
+  local tat, retry = gcra(l[5], l[2], l[3])
   if not tat then return {'limited', l[4], retry} end
   tats[i] = tat
 end
@@ -65,7 +68,7 @@ if redis.call('ZCARD', KEYS[6]) >= per_second then
 end
 
 local per_day = tonumber(ARGV[13])
-local today = tonumber(redis.call('GET', KEYS[7]) or '0')
+local today = tonumber(v[6] or '0')
 if today >= per_day then
   return {'limited', 'quota_sender_per_day', math.max(1, redis.call('PTTL', KEYS[7]))}
 end

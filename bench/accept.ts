@@ -1,0 +1,76 @@
+import autocannon from "autocannon";
+import postgres from "postgres";
+import { parseConfig } from "../lib/config.js";
+import { createLogger } from "../lib/logger.js";
+import { createApiKey } from "../lib/apikeys/manage.js";
+import { connectNumber } from "../lib/whatsapp/numbers.js";
+import { createWorkspace } from "../lib/workspaces/workspaces.js";
+import { createNodeServices } from "../dev/services.js";
+import { freshDatabase, REDIS_URL, SECRETS, startServer } from "./support/env.js";
+
+const CONNECTIONS = 64;
+const DURATION_S = Number(process.env.BENCH_SECONDS ?? 10);
+const NUMBERS = 4;
+const RECIPIENTS = 1000;
+
+async function cannon(url: string, request: autocannon.Request, duration = DURATION_S) {
+  const r = await autocannon({ url, connections: CONNECTIONS, duration, pipelining: 1, requests: [request] });
+  return { rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors, total: r.requests.total };
+}
+
+/** POST /v1/messages at 64 concurrent clients, beside a Hono hello-world in the same run. */
+export async function benchAccept() {
+  const db = await freshDatabase("sandesh_bench_accept");
+  const env = { ...SECRETS, SANDESH_ENV: "test", DATABASE_URL: db.appUrl, DATABASE_MIGRATION_URL: db.ownerUrl, REDIS_URL, REDIS_PREFIX: `bench${Date.now()}:` };
+  const parsed = parseConfig(env);
+  if (!parsed.ok) throw new Error(parsed.problems.join("\n"));
+  const setup = createNodeServices(parsed.config, { databaseUrl: db.ownerUrl, logger: createLogger("silent") });
+  const ws = await createWorkspace(setup, "Bench");
+  const owner = postgres(db.ownerUrl, { max: 1, onnotice: () => {} });
+  await owner`update workspaces set settings = ${owner.json({ limits: { apiKey: { limit: 1e6, periodMs: 1000 }, ip: { limit: 1e6, periodMs: 1000 }, workspace: { limit: 1e6, periodMs: 1000 }, perNumberPerDay: 1e8 } } as never)} where id = ${ws.id}`;
+  const key = await createApiKey(setup, ws.id, "bench", { actorType: "operator" });
+  const numbers: { id: string; phone: string }[] = [];
+  for (let i = 0; i < NUMBERS; i++) {
+    const n = await connectNumber(setup, { workspaceId: ws.id, phoneNumberId: `10000000${i}`, wabaId: "1", token: `EAABenchToken${i}abcdefghijklmnop`, throughputMps: 1000 }, { actorType: "operator" });
+    numbers.push({ id: n.id, phone: n.phone_number_id });
+  }
+  await owner`update whatsapp_numbers set messaging_tier = 'TIER_UNLIMITED'`;
+  // Recipients who wrote in the last day: every text passes the window check (which it still performs).
+  await owner`insert into customer_windows (workspace_id, whatsapp_number_id, wa_id, last_inbound_at)
+    select ${ws.id}, n.id, (919000000000 + g)::text, now() from whatsapp_numbers n, generate_series(0, ${RECIPIENTS - 1}) g`;
+  await setup.close();
+
+  const sandesh = await startServer("bench/servers/sandesh.ts", env);
+  const hello = await startServer("bench/servers/hello.ts", {});
+  let i = 0;
+  const body = () => {
+    const n = numbers[i % NUMBERS]!;
+    const to = 919000000000 + (i++ % RECIPIENTS);
+    return JSON.stringify({ from: n.phone, to: String(to), type: "text", text: { body: `Your order #${i} has shipped` } });
+  };
+  try {
+    const headers = { authorization: `Bearer ${key.key}`, "content-type": "application/json" };
+    const sendReq: autocannon.Request = { method: "POST", path: "/v1/messages", headers, setupRequest: (r) => ({ ...r, body: body() }) };
+    const helloReq: autocannon.Request = { method: "POST", path: "/", headers: { "content-type": "application/json" }, body: body() };
+    await cannon(`http://127.0.0.1:${sandesh.port}`, sendReq, 3); // warm-up: JIT, pools, script cache
+    await cannon(`http://127.0.0.1:${hello.port}`, helloReq, 2);
+    const h = await cannon(`http://127.0.0.1:${hello.port}`, helloReq);
+    const s = await cannon(`http://127.0.0.1:${sandesh.port}`, sendReq);
+    const rows = (await owner<{ n: number }[]>`select count(*)::int as n from messages`)[0]!.n;
+    const jobs = (await owner<{ n: number }[]>`select count(*)::int as n from sandesh_queue.job where name = 'send'`)[0]!.n;
+    return {
+      name: "accept path (POST /v1/messages)",
+      lines: [
+        `hello-world Hono: ${h.rps.toFixed(0)} req/s, p50 ${h.p50} ms, p99 ${h.p99} ms`,
+        `Sandesh accept:   ${s.rps.toFixed(0)} sends/s, p50 ${s.p50} ms, p99 ${s.p99} ms, non-2xx ${s.non2xx}, errors ${s.errors}`,
+        `ratio: Sandesh is ${((s.rps / h.rps) * 100).toFixed(1)}% of hello-world throughput`,
+        `check: ${rows} message rows and ${jobs} queued jobs after ${s.total + "+warm-up"} requests (rows = jobs: ${rows === jobs})`,
+      ],
+      figures: { sends_per_s: Math.round(s.rps), p50_ms: s.p50, p99_ms: s.p99, hello_rps: Math.round(h.rps), ratio: s.rps / h.rps },
+    };
+  } finally {
+    await Promise.all([sandesh.stop(), hello.stop()]);
+    await owner.end();
+    await db.drop();
+  }
+}

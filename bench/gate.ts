@@ -1,0 +1,94 @@
+import { Ratelimit } from "@upstash/ratelimit";
+import { Redis } from "@upstash/redis";
+import { systemClock } from "../lib/clock.js";
+import { passGate, type GateInput } from "../lib/gate/gate.js";
+import { createUpstashRedis } from "../lib/redis/upstash.js";
+import { createTcpRedis } from "../lib/redis/tcp.js";
+import type { RedisPort } from "../lib/redis/port.js";
+import { startUpstashFront } from "../dev/upstash-rest/server.js";
+import { Redis as IORedis } from "ioredis";
+import { percentile, REDIS_URL } from "./support/env.js";
+
+/** Average Redis CPU per EVALSHA since the last call (and resets the counters). */
+async function scriptCpu(stats: IORedis): Promise<number> {
+  const line = (await stats.info("commandstats")).split("\n").find((l) => l.startsWith("cmdstat_evalsha:"));
+  await stats.config("RESETSTAT");
+  return Number(/usec_per_call=([\d.]+)/.exec(line ?? "")?.[1] ?? NaN);
+}
+
+const CONCURRENCY = 64;
+const DURATION_MS = Number(process.env.BENCH_SECONDS ?? 5) * 1000;
+
+/** Runs `call` from CONCURRENCY loops for DURATION_MS; calls/s and latency percentiles. */
+async function drive(call: (i: number) => Promise<unknown>) {
+  const lat: number[] = [];
+  let n = 0;
+  const end = performance.now() + DURATION_MS;
+  await Promise.all(
+    Array.from({ length: CONCURRENCY }, async () => {
+      while (performance.now() < end) {
+        const t = performance.now();
+        await call(n++);
+        lat.push(performance.now() - t);
+      }
+    }),
+  );
+  lat.sort((a, b) => a - b);
+  return { perS: lat.length / (DURATION_MS / 1000), p50: percentile(lat, 50), p99: percentile(lat, 99) };
+}
+
+const input = (i: number): GateInput => ({
+  workspaceId: "0195a3c1-0000-7000-8000-00000000b0b0",
+  keyId: "0195a3c1-0000-7000-8000-00000000cafe",
+  ip: "198.51.100.7",
+  limits: { apiKey: { limit: 1e9, periodMs: 1000 }, ip: { limit: 1e9, periodMs: 1000 }, workspace: { limit: 1e9, periodMs: 1000 }, perNumberPerDay: 1e12 },
+  idempotencyKeyHash: `${i.toString(16).padStart(8, "0")}${"a".repeat(56)}`,
+  bodyHash: "b".repeat(64),
+  reservationId: `r${i}`,
+  numberId: "0195a3c1-0000-7000-8000-0000000000aa",
+  perSecond: 1e9,
+  uniqueRecipientLimit: 0,
+  recipient: "919000000000",
+  countsTowardTier: false,
+});
+
+/** The full gate (revocation, 3 limits, idempotency, quotas) beside one @upstash/ratelimit limit(). */
+export async function benchGate() {
+  const front = await startUpstashFront({ redisUrl: REDIS_URL, token: "bench-token" });
+  const prefix = `benchgate${Date.now()}:`;
+  const viaRest: RedisPort = createUpstashRedis(front.url, front.token, prefix);
+  const viaTcp: RedisPort = createTcpRedis(REDIS_URL, prefix + "tcp:");
+  const stats = new IORedis(REDIS_URL);
+  const ratelimit = new Ratelimit({
+    redis: new Redis({ url: front.url, token: front.token, enableTelemetry: false }),
+    limiter: Ratelimit.slidingWindow(1e9, "1 s"),
+    prefix: `${prefix}rl`,
+    analytics: false,
+    enableProtection: false,
+  });
+  try {
+    await passGate(viaRest, systemClock, input(-1));
+    await ratelimit.limit("warm");
+    await scriptCpu(stats);
+    const rl = await drive(() => ratelimit.limit("api-key-1"));
+    const rlCpu = await scriptCpu(stats);
+    const gate = await drive((i) => passGate(viaRest, systemClock, input(i)));
+    const gateCpu = await scriptCpu(stats);
+    const tcp = await drive((i) => passGate(viaTcp, systemClock, input(1e7 + i)));
+    return {
+      name: "send gate vs @upstash/ratelimit (same Redis, Upstash REST transport via dev/upstash-rest)",
+      lines: [
+        `@upstash/ratelimit slidingWindow limit(): ${rl.perS.toFixed(0)} calls/s, p50 ${rl.p50.toFixed(2)} ms, p99 ${rl.p99.toFixed(2)} ms`,
+        `Sandesh gate (3 limits + idempotency + quotas): ${gate.perS.toFixed(0)} calls/s, p50 ${gate.p50.toFixed(2)} ms, p99 ${gate.p99.toFixed(2)} ms`,
+        `ratio: gate is ${((gate.perS / rl.perS) * 100).toFixed(1)}% of one ratelimit limit()`,
+        `Redis CPU per script call: ratelimit ${rlCpu.toFixed(1)} µs, gate ${gateCpu.toFixed(1)} µs (INFO commandstats)`,
+        `(reference, same gate over TCP: ${tcp.perS.toFixed(0)} calls/s, p99 ${tcp.p99.toFixed(2)} ms)`,
+      ],
+      figures: { ratelimit_per_s: rl.perS, gate_per_s: gate.perS, gate_tcp_per_s: tcp.perS },
+    };
+  } finally {
+    await viaTcp.close();
+    stats.disconnect();
+    await front.close();
+  }
+}
