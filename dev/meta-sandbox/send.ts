@@ -1,0 +1,130 @@
+import { DEFAULT_STATUSES, recipeFor, type Recipe } from "./failures.js";
+import { GraphError, graphErrorBody, invalidParam, META_ERRORS, newFbtraceId } from "./graph-errors.js";
+import { newWamid } from "./envelope.js";
+import type { BusinessNumber, NumberRegistry } from "./numbers.js";
+import { statusEnvelope, statusFor, type Conversations, type PricingCategory } from "./statuses.js";
+import { validateSend, type MessageType } from "./validate.js";
+import type { WebhookPoster } from "./webhooks.js";
+
+/**
+ * POST /{version}/{phone-number-id}/messages, in Meta's order: token, body, throughput,
+ * then whatever the recipient's recipe asks for. An accepted message is recorded and
+ * its status webhooks start in the background.
+ */
+export interface SentMessage {
+  id: string;
+  phoneNumberId: string;
+  /** `to` as the client sent it. */
+  to: string;
+  waId: string;
+  type: MessageType;
+  body: Record<string, unknown>;
+  /** The failure recipe that applied, by suffix. */
+  recipe?: string;
+  at: string;
+}
+
+/** Every call to the send endpoint, accepted or not: "did the client call Meta twice?" */
+export interface SendAttempt {
+  phoneNumberId: string;
+  to?: string;
+  httpStatus: number;
+  code?: number;
+  wamid?: string;
+  /** The dropped-connection recipe: Meta took the message, the client heard nothing. */
+  dropped?: boolean;
+  at: string;
+}
+
+export interface SendContext {
+  numbers: NumberRegistry;
+  conversations: Conversations;
+  poster: WebhookPoster;
+  sent: SentMessage[];
+  attempts: SendAttempt[];
+  /** `${phoneNumberId}:${waId}`: once-recipes already used. */
+  spent: Set<string>;
+  webhookUrl(): string | undefined;
+  statusDelayMs(): number;
+  throttleHttpStatus: number;
+  templateCategory(name: string): PricingCategory;
+}
+
+export interface SendAnswer {
+  status: number;
+  body: unknown;
+  headers: Record<string, string>;
+  /** Close the socket without answering (the message was taken). */
+  drop?: boolean;
+}
+
+function errorAnswer(err: GraphError): SendAnswer {
+  const trace = newFbtraceId();
+  const headers: Record<string, string> = { "x-fb-trace-id": trace };
+  if (err.spec.httpStatus === 401) headers["www-authenticate"] = `OAuth "Facebook Platform" "invalid_token" "${err.message.replace(/"/g, "'")}"`;
+  return { status: err.spec.httpStatus, body: graphErrorBody(err, trace), headers };
+}
+
+export function handleSend(ctx: SendContext, phoneNumberId: string, token: string | undefined, rawBody: string): SendAnswer {
+  const at = new Date().toISOString();
+  let to: string | undefined;
+  try {
+    if (!token) throw new GraphError(META_ERRORS.tokenMissing);
+    const number = ctx.numbers.authorise(phoneNumberId, token);
+    let json: unknown;
+    try {
+      json = JSON.parse(rawBody);
+    } catch {
+      throw invalidParam("The request body is not valid JSON");
+    }
+    const send = validateSend(json);
+    to = send.input;
+    ctx.numbers.take(number, Date.now(), ctx.throttleHttpStatus);
+
+    const recipe = recipeFor(send.waId);
+    const onceKey = `${phoneNumberId}:${send.waId}`;
+    const fires = recipe !== undefined && (!recipe.once || !ctx.spent.has(onceKey));
+    if (fires && recipe.once) ctx.spent.add(onceKey);
+    if (fires && recipe.reject) throw new GraphError(recipe.reject);
+
+    const wamid = newWamid(send.waId);
+    const category = send.templateName === undefined ? null : ctx.templateCategory(send.templateName);
+    const conversation = ctx.conversations.join(phoneNumberId, send.waId, category);
+    ctx.sent.push({ id: wamid, phoneNumberId, to: send.input, waId: send.waId, type: send.type, body: send.body, ...(recipe ? { recipe: recipe.suffix } : {}), at });
+    const drop = fires && recipe.dropConnection === true;
+    ctx.attempts.push({ phoneNumberId, to, httpStatus: 200, wamid, ...(drop ? { dropped: true } : {}), at });
+    const msg = { wamid, waId: send.waId, conversation, ...(send.bizOpaqueCallbackData === undefined ? {} : { bizOpaqueCallbackData: send.bizOpaqueCallbackData }) };
+    postStatuses(ctx, number, recipe, msg);
+
+    const message = send.type === "template" ? { id: wamid, message_status: "accepted" } : { id: wamid };
+    return {
+      status: 200,
+      body: { messaging_product: "whatsapp", contacts: [{ input: send.input, wa_id: send.waId }], messages: [message] },
+      headers: { "x-fb-trace-id": newFbtraceId() },
+      ...(drop ? { drop: true } : {}),
+    };
+  } catch (err) {
+    if (!(err instanceof GraphError)) throw err;
+    const answer = errorAnswer(err);
+    ctx.attempts.push({ phoneNumberId, ...(to === undefined ? {} : { to }), httpStatus: answer.status, code: err.spec.code, at });
+    return answer;
+  }
+}
+
+export const graphErrorAnswer = errorAnswer;
+
+function postStatuses(ctx: SendContext, number: BusinessNumber, recipe: Recipe | undefined, msg: Parameters<typeof statusFor>[1]) {
+  if (!ctx.webhookUrl()) return;
+  const steps = recipe?.statuses ?? DEFAULT_STATUSES;
+  ctx.poster.track(async () => {
+    for (const step of steps) {
+      if (!(await ctx.poster.pause(ctx.statusDelayMs()))) return;
+      const url = ctx.webhookUrl();
+      if (!url) return;
+      const status = typeof step === "string" ? statusFor(step, msg) : statusFor("failed", msg, step.failed);
+      const body = JSON.stringify(statusEnvelope(number, [status]));
+      await ctx.poster.post(url, body);
+      if (recipe?.duplicateWebhooks) await ctx.poster.post(url, body);
+    }
+  });
+}
