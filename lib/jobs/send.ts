@@ -80,7 +80,8 @@ export async function runSendJob(s: Services, job: SendJob, attempt: Attempt): P
     const wamid = result.wamid;
     const forwarded = await finish(async (tx) => {
       await tx.update(messages).set({ status: "sent", wamid, errorCode: null, errorTitle: null, errorDetails: null, updatedAt: s.clock.now() }).where(eq(messages.id, msg.id));
-      await event(tx, job.workspaceId, msg.id, "sent", "sent", { wamid });
+      // Keyed as Meta keys its own `sent` status, so the webhook that follows is a duplicate.
+      await tx.insert(messageEvents).values({ workspaceId: job.workspaceId, messageId: msg.id, status: "sent", occurredAt: s.clock.now(), dedupeKey: `meta:${wamid}:sent`, details: { wamid } }).onConflictDoNothing();
       // Meta's own status webhooks can outrun this update; what they said is applied now.
       const later = await applyBacklog(tx, job.workspaceId, wamid);
       const events: OutgoingEvent[] = [{ type: "message.sent", timestamp: s.clock.now(), data: { id: msg.id, wamid, status: "sent", to: msg.recipient } }, ...later];

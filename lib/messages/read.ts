@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, getTableColumns, lt, or, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, getTableColumns, lt, or, sql, type SQL } from "drizzle-orm";
 import { messageEvents, messages, whatsappNumbers } from "../../db/schema/index.js";
 import { withTenant } from "../../db/tenant.js";
 import type { Services } from "../context.js";
@@ -29,7 +29,12 @@ export async function getMessage(s: Services, workspaceId: string, id: string) {
   return withTenant(s.db, workspaceId, async (tx) => {
     const [m] = (await tx.select(columns).from(messages).leftJoin(whatsappNumbers, eq(whatsappNumbers.id, messages.whatsappNumberId)).where(eq(messages.id, id))) as Row[];
     if (!m) throw notFound("Message");
-    const events = await tx.select().from(messageEvents).where(eq(messageEvents.messageId, id)).orderBy(asc(messageEvents.occurredAt), asc(messageEvents.createdAt));
+    // Meta's timestamps have whole seconds: within one second, lifecycle order decides.
+    const events = await tx
+      .select()
+      .from(messageEvents)
+      .where(eq(messageEvents.messageId, id))
+      .orderBy(sql`date_trunc('second', ${messageEvents.occurredAt})`, sql`array_position(array['queued','sending','retrying','sent','delivered','read','failed'], ${messageEvents.status})`, asc(messageEvents.createdAt));
     return { ...view(m), content: m.payload, history: events.map((e) => ({ status: e.status, at: e.occurredAt.toISOString(), ...(Object.keys(e.details).length ? { details: e.details } : {}) })) };
   });
 }
