@@ -4,6 +4,7 @@ import { buildApp } from "../functions/app.js";
 import { parseConfig } from "../lib/config.js";
 import { LocalEnvError, resolveLocalEnv } from "./local/env.js";
 import { createNodeServices } from "./services.js";
+import { startMetaSandbox, type MetaSandbox } from "./meta-sandbox/index.js";
 import { createNodeQueue, startWorkers } from "./queue.js";
 import { createLogger } from "../lib/logger.js";
 import type { IncomingMessage } from "node:http";
@@ -29,6 +30,14 @@ async function main() {
       process.exit(1);
     }
     throw err;
+  }
+  // No Graph API configured outside production: the Meta sandbox stands in, and says so.
+  let sandbox: MetaSandbox | undefined;
+  if (!local.env.META_GRAPH_URL && local.env.SANDESH_ENV !== "production" && local.env.META_APP_SECRET) {
+    const publicUrl = local.env.PUBLIC_URL ?? `http://localhost:${local.env.PORT ?? 8787}`;
+    sandbox = await startMetaSandbox({ appSecret: local.env.META_APP_SECRET, webhookUrl: `${publicUrl}/webhooks/meta`, statusDelayMs: 500 });
+    local.env.META_GRAPH_URL = sandbox.url;
+    local.notes.push(`meta: no META_GRAPH_URL, so the Meta sandbox stands in at ${sandbox.url} (recipes in dev/meta-sandbox/README.md); its status webhooks go to ${publicUrl}/webhooks/meta`);
   }
   const parsed = parseConfig(local.env);
   if (!parsed.ok) {
@@ -58,6 +67,7 @@ async function main() {
     server.close();
     await services.close();
     await local.database?.close?.();
+    await sandbox?.close();
     process.exit(0);
   };
   process.once("SIGINT", stop);
