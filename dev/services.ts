@@ -7,6 +7,7 @@ import { createUpstashRedis, type RedisPort } from "../lib/redis/index.js";
 import { createTcpRedis } from "../lib/redis/tcp.js";
 import { Vault } from "../lib/vault/vault.js";
 import { createCaches } from "../lib/caches.js";
+import { createMessageWriter } from "../lib/messages/writer.js";
 import { noQueue, type QueuePort } from "../lib/queue/port.js";
 
 export interface NodeServices extends Services {
@@ -33,6 +34,7 @@ export function createNodeServices(
     logger: opts.logger ?? createLogger(config.logLevel === "silent" ? "silent" : config.logLevel),
     caches: createCaches(),
     queue: opts.queue ?? noQueue,
+    messageWriter: createMessageWriter(database.db),
     async close() {
       await Promise.allSettled([database.close(), redis.close(), opts.queue?.close()]);
     },

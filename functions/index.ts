@@ -5,6 +5,7 @@ import { createLogger } from "../lib/logger.js";
 import { createEdgeRedis } from "../lib/redis/index.js";
 import { Vault } from "../lib/vault/vault.js";
 import { createCaches } from "../lib/caches.js";
+import { createMessageWriter } from "../lib/messages/writer.js";
 import { noQueue, type QueuePort } from "../lib/queue/port.js";
 import { createQStashQueue } from "../lib/queue/qstash.js";
 import { createDatabase } from "../db/client.js";
@@ -50,6 +51,7 @@ export default {
       logger: createLogger(state.config.logLevel),
       caches: state.caches,
       queue: state.queue,
+      messageWriter: createMessageWriter(database.db),
     };
     try {
       return await app.fetch(request, { services }, ctx as never);

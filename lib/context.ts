@@ -9,6 +9,8 @@ import type { ApiKeyAuth } from "./apikeys/auth.js";
 import type { Sender } from "./messages/sender.js";
 import type { NumberOwner } from "./ingest/owner.js";
 import type { QueuePort } from "./queue/port.js";
+import type { GroupCommit } from "./batch.js";
+import type { NewMessage } from "./messages/writer.js";
 
 /**
  * Everything a handler or a job needs, built by the entry point from validated
@@ -25,4 +27,6 @@ export interface Services {
   /** Per process (per isolate in a Worker): only facts made safe by a check elsewhere. */
   caches: { apiKeys: TtlCache<ApiKeyAuth>; senders: TtlCache<Sender[]>; numbersByPhoneId: TtlCache<NumberOwner | null> };
   queue: QueuePort;
+  /** Group commit of accepted messages (lib/messages/writer.ts). */
+  messageWriter: GroupCommit<NewMessage>;
 }

@@ -76,6 +76,7 @@ describe("row-level security, proven from the catalog", () => {
     expect(fns).toEqual([
       { proname: "sandesh_api_key_lookup", prosecdef: true },
       { proname: "sandesh_number_lookup", prosecdef: true },
+      { proname: "sandesh_preflight", prosecdef: true },
       { proname: "sandesh_stuck_messages", prosecdef: true },
     ]);
     const [pub] = await stack.owner`select has_function_privilege('public', 'sandesh_api_key_lookup(text)', 'EXECUTE') as x`;

@@ -1,11 +1,11 @@
 import { eq } from "drizzle-orm";
-import { messageEvents, messages } from "../../db/schema/index.js";
+import { messages } from "../../db/schema/index.js";
 import { withTenant } from "../../db/tenant.js";
 import type { ApiKeyAuth } from "../apikeys/auth.js";
 import type { Services } from "../context.js";
 import { sha256Hex } from "../crypto/encoding.js";
 import { AppError, unauthorized } from "../errors.js";
-import { passGate, releaseGate, storeIdempotentResponse, parseStored, type GateInput, type GateResult } from "../gate/gate.js";
+import { passGate, releaseGate, storeIdempotentResponse, parseStored, type GateInput } from "../gate/gate.js";
 import { preflight } from "./preflight.js";
 import { TIER_UNIQUE_RECIPIENTS } from "../gate/limits.js";
 import { uuidv7 } from "../ids.js";
@@ -28,10 +28,9 @@ export interface AcceptResponse {
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
 /**
- * POST /v1/messages, as a story: parse, pick the sender, pass the gate (one Redis
- * round trip), write the row, hand it to the queue, remember the answer. Anything
- * failing after the gate gives the reservation back, and an enqueue failure removes
- * the row: an accepted message is queued, never half-written.
+ * POST /v1/messages, as a story: parse, pick the sender, refuse what Meta would
+ * refuse (one read), pass the gate (one Redis round trip), write the row and hand it
+ * to the queue (both by group commit), remember the answer.
  */
 export async function acceptMessage(s: Services, req: AcceptRequest): Promise<AcceptResponse> {
   if (req.idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(req.idempotencyKey)) {
@@ -66,38 +65,32 @@ export async function acceptMessage(s: Services, req: AcceptRequest): Promise<Ac
     // Business-initiated conversations (templates) count toward Meta's tier.
     countsTowardTier: input.type === "template",
   };
-  // One transaction holds the pre-flight read, the gate's verdict and the row: a
-  // refusal writes nothing, and nothing is written that the gate did not allow.
-  let passed: Extract<GateResult, { kind: "ok" }> | undefined;
+  const now = s.clock.now();
+  await preflight(s.db, now, workspaceId, sender, recipient, input);
+  const verdict = await passGate(s.redis, s.clock, gate);
+  switch (verdict.kind) {
+    case "revoked":
+      throw unauthorized("The API key has been revoked");
+    case "replay": {
+      const r = parseStored(verdict.stored);
+      return { status: r.status, body: r.body, replayed: true };
+    }
+    case "in_progress":
+      throw new AppError(409, "idempotency_in_progress", "A request with this Idempotency-Key is still being processed; retry shortly");
+    case "reused":
+      throw new AppError(422, "idempotency_key_reused", "This Idempotency-Key was used with a different request body");
+    case "limited":
+      throw new AppError(429, verdict.limit, limitMessage(verdict.limit), undefined, { "Retry-After": String(Math.max(1, Math.ceil(verdict.retryAfterMs / 1000))) });
+  }
+
+  // Past the gate, every failure gives the reservation back, and a row whose job could
+  // not be queued is removed: an accepted message is queued, never half-written.
   let rowWritten = false;
   try {
-    const now = s.clock.now();
-    const verdict = await withTenant(s.db, workspaceId, async (tx) => {
-      await preflight(tx, now, sender, recipient, input);
-      const g = await passGate(s.redis, s.clock, gate);
-      if (g.kind !== "ok") return g;
-      passed = g;
-      await tx.insert(messages).values({
-        id: messageId, workspaceId, whatsappNumberId: sender.id, direction: "outbound", recipient, type: input.type,
-        payload: toMetaBody(input), status: "queued", idempotencyKey: req.idempotencyKey ?? null, createdAt: now, updatedAt: now,
-      });
-      await tx.insert(messageEvents).values({ workspaceId, messageId, status: "queued", occurredAt: now, dedupeKey: `local:${messageId}:queued` });
-      return g;
+    await s.messageWriter.add({
+      id: messageId, workspaceId, whatsappNumberId: sender.id, direction: "outbound", recipient, type: input.type,
+      payload: toMetaBody(input), status: "queued", idempotencyKey: req.idempotencyKey ?? null, createdAt: now, updatedAt: now,
     });
-    switch (verdict.kind) {
-      case "revoked":
-        throw unauthorized("The API key has been revoked");
-      case "replay": {
-        const r = parseStored(verdict.stored);
-        return { status: r.status, body: r.body, replayed: true };
-      }
-      case "in_progress":
-        throw new AppError(409, "idempotency_in_progress", "A request with this Idempotency-Key is still being processed; retry shortly");
-      case "reused":
-        throw new AppError(422, "idempotency_key_reused", "This Idempotency-Key was used with a different request body");
-      case "limited":
-        throw new AppError(429, verdict.limit, limitMessage(verdict.limit), undefined, { "Retry-After": String(Math.max(1, Math.ceil(verdict.retryAfterMs / 1000))) });
-    }
     rowWritten = true;
     await s.queue.enqueueSend({ messageId, workspaceId }, { numberId: sender.id, perSecond: sender.throughputMps });
   } catch (err) {
@@ -106,8 +99,7 @@ export async function acceptMessage(s: Services, req: AcceptRequest): Promise<Ac
         s.logger.error("could not remove a message whose enqueue failed; the sweep will queue it", { message_id: messageId, error: e }),
       );
     }
-    if (passed) await releaseGate(s.redis, passed, gate).catch((e: unknown) => s.logger.error("could not release a gate reservation", { error: e }));
-    if (err instanceof AppError) throw err;
+    await releaseGate(s.redis, verdict, gate).catch((e: unknown) => s.logger.error("could not release a gate reservation", { error: e }));
     s.logger.error("message not accepted", { workspace_id: workspaceId, stage: rowWritten ? "enqueue" : "database", error: err });
     throw new AppError(503, "temporarily_unavailable", "The message could not be queued; nothing was sent. Retry with the same Idempotency-Key", undefined, { "Retry-After": "1" });
   }

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import type { Tx } from "../../db/client.js";
+import type { Db } from "../../db/client.js";
 import { AppError } from "../errors.js";
 import type { SendMessageInput } from "./schema.js";
 
@@ -12,13 +12,14 @@ export const WINDOW_MS = 24 * 3600 * 1000;
  * from `template.category`; without it the template is treated as marketing, the
  * cautious reading (Sandesh has no template catalogue yet).
  */
-export async function preflight(tx: Tx, now: Date, sender: { id: string }, recipient: string, input: SendMessageInput): Promise<void> {
+export async function preflight(db: Db, now: Date, workspaceId: string, sender: { id: string }, recipient: string, input: SendMessageInput): Promise<void> {
   const isTemplate = input.type === "template";
   const marketing = isTemplate && (input.template.category ?? "MARKETING") === "MARKETING";
   if (isTemplate && !marketing) return;
-  const [row] = await tx.execute<{ window_at: string | null; opted_out_at: string | null }>(sql`
-    select (select last_inbound_at from customer_windows where whatsapp_number_id = ${sender.id} and wa_id = ${recipient}) as window_at,
-           (select opted_out_at from contacts where wa_id = ${recipient}) as opted_out_at`);
+  // One round trip, no transaction: the hot path's only database read.
+  const [row] = await db.execute<{ window_at: string | null; opted_out_at: string | null }>(
+    sql`select * from sandesh_preflight(${workspaceId}, ${sender.id}, ${recipient})`,
+  );
   if (!isTemplate) {
     const opened = row?.window_at ? new Date(row.window_at).getTime() : null;
     if (opened === null || now.getTime() - opened >= WINDOW_MS) {

@@ -1,4 +1,5 @@
 import { PgBoss } from "pg-boss";
+import { GroupCommit } from "../batch.js";
 import type { Logger } from "../logger.js";
 import { SEND_RETRIES, type Attempt, type QueuePort, type SendJob } from "./port.js";
 
@@ -27,13 +28,15 @@ export async function createLocalQueue(opts: { connectionString: string; logger:
   } catch (err) {
     if (!/exists/i.test((err as Error).message)) throw err;
   }
+  // Group commit: concurrent enqueues share one multi-row insert. A job id that exists
+  // already is skipped by pg-boss (ON CONFLICT DO NOTHING): the dedup QStash's id gives.
+  const sends = new GroupCommit<SendJob>(async (jobs) => {
+    await boss.insert(SEND_QUEUE, jobs.map((j) => ({ id: j.messageId, data: j })));
+  });
   return {
     kind: "local",
     boss,
-    async enqueueSend(job) {
-      // `id` collisions are ignored by pg-boss: the dedup the QStash adapter gets from its dedup id.
-      await boss.send(SEND_QUEUE, job, { id: job.messageId });
-    },
+    enqueueSend: (job) => sends.add(job),
     async work(handler, w = {}) {
       await boss.work<SendJob>(
         SEND_QUEUE,

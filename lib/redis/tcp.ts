@@ -8,6 +8,8 @@ export function createTcpRedis(url: string, prefix: string): RedisPort {
     // A command fails after two reconnect attempts instead of waiting forever: /healthz
     // must be able to say Redis is down, and a request must not hang on it.
     maxRetriesPerRequest: 2,
+    // Concurrent commands leave in one write: fewer syscalls under load, same order.
+    enableAutoPipelining: true,
     connectTimeout: 2000,
     lazyConnect: false,
   });
