@@ -88,8 +88,8 @@ export async function acceptMessage(s: Services, req: AcceptRequest): Promise<Ac
   let rowWritten = false;
   try {
     await s.messageWriter.add({
-      id: messageId, workspaceId, whatsappNumberId: sender.id, direction: "outbound", recipient, type: input.type,
-      payload: toMetaBody(input), status: "queued", idempotencyKey: req.idempotencyKey ?? null, createdAt: now, updatedAt: now,
+      id: messageId, workspaceId, whatsappNumberId: sender.id, recipient, type: input.type,
+      payload: toMetaBody(input), idempotencyKey: req.idempotencyKey ?? null, createdAt: now,
     });
     rowWritten = true;
     await s.queue.enqueueSend({ messageId, workspaceId }, { numberId: sender.id, perSecond: sender.throughputMps });

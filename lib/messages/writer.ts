@@ -1,24 +1,43 @@
-import { messageEvents, messages } from "../../db/schema/index.js";
+import { sql } from "drizzle-orm";
 import type { Db } from "../../db/client.js";
-import { asApp, switchTenant } from "../../db/tenant.js";
+import { APP_ROLE } from "../../db/tenant.js";
 import { GroupCommit } from "../batch.js";
 
-export type NewMessage = typeof messages.$inferInsert & { workspaceId: string; id: string; createdAt: Date };
+export interface NewMessage {
+  id: string;
+  workspaceId: string;
+  whatsappNumberId: string;
+  recipient: string;
+  type: string;
+  payload: Record<string, unknown>;
+  idempotencyKey: string | null;
+  createdAt: Date;
+}
 
 /**
- * Accepted messages are written by group commit: every row goes in with its tenant
- * set (RLS checks each insert), many requests share one transaction, and each
- * request's promise settles only when its row is committed.
+ * Accepted messages are written by group commit: many requests share one transaction,
+ * each tenant's rows go in under that tenant's RLS scope (as the application role),
+ * and each request's promise settles only when its row is committed. One statement
+ * per tenant writes the messages and their `queued` events, with the same text for
+ * any batch size, so PostgreSQL plans it once.
  */
 export function createMessageWriter(db: Db): GroupCommit<NewMessage> {
   const write = (rows: NewMessage[]) => {
     const byTenant = new Map<string, NewMessage[]>();
     for (const r of rows) (byTenant.get(r.workspaceId) ?? byTenant.set(r.workspaceId, []).get(r.workspaceId)!).push(r);
-    return asApp(db, async (tx) => {
+    return db.transaction(async (tx) => {
       for (const [workspaceId, group] of byTenant) {
-        await switchTenant(tx, workspaceId);
-        await tx.insert(messages).values(group);
-        await tx.insert(messageEvents).values(group.map((m) => ({ workspaceId, messageId: m.id, status: "queued", occurredAt: m.createdAt, dedupeKey: `local:${m.id}:queued` })));
+        await tx.execute(sql`select set_config('role', ${APP_ROLE}, true), set_config('app.workspace_id', ${workspaceId}, true)`);
+        const json = JSON.stringify(group.map((m) => ({ ...m, createdAt: m.createdAt.toISOString() })));
+        await tx.execute(sql`
+          with m as (
+            insert into messages (id, workspace_id, whatsapp_number_id, direction, recipient, type, payload, status, idempotency_key, created_at, updated_at)
+            select x."id", x."workspaceId", x."whatsappNumberId", 'outbound', x."recipient", x."type", x."payload", 'queued', x."idempotencyKey", x."createdAt", x."createdAt"
+            from jsonb_to_recordset(${json}::jsonb) as x("id" uuid, "workspaceId" uuid, "whatsappNumberId" uuid, "recipient" text, "type" text, "payload" jsonb, "idempotencyKey" text, "createdAt" timestamptz)
+            returning id, workspace_id, created_at
+          )
+          insert into message_events (workspace_id, message_id, status, occurred_at, dedupe_key)
+          select workspace_id, id, 'queued', created_at, 'local:' || id || ':queued' from m`);
       }
     });
   };
