@@ -1,5 +1,6 @@
 import { benchAccept } from "./accept.js";
 import { benchGate } from "./gate.js";
+import { benchSendWorker } from "./send-worker.js";
 import { machine } from "./support/env.js";
 
 /**
@@ -9,6 +10,7 @@ import { machine } from "./support/env.js";
 const BENCHES: Record<string, () => Promise<{ name: string; lines: string[] }>> = {
   gate: benchGate,
   accept: benchAccept,
+  send: benchSendWorker,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));
