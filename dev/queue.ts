@@ -1,6 +1,6 @@
 import type { Config } from "../lib/config.js";
 import type { Services } from "../lib/context.js";
-import { runSendJob } from "../lib/jobs/send.js";
+import { runSendBatch } from "../lib/jobs/send.js";
 import { requeueStuckMessages } from "../lib/jobs/sweep.js";
 import type { Logger } from "../lib/logger.js";
 import { createLocalQueue } from "../lib/queue/pgboss.js";
@@ -22,7 +22,7 @@ export async function createNodeQueue(config: Config, logger: Logger): Promise<Q
 export async function startWorkers(s: Services, opts: { concurrency?: number; sweepEveryMs?: number } = {}): Promise<() => void> {
   const q = s.queue as Partial<Awaited<ReturnType<typeof createLocalQueue>>>;
   if (q.work) {
-    await q.work(async (job, attempt) => ((await runSendJob(s, job, attempt)).kind === "retry" ? "retry" : "done"), { concurrency: opts.concurrency ?? 4 });
+    await q.work(async (items) => (await runSendBatch(s, items)).map((o) => (o.kind === "retry" ? "retry" : "done")), { concurrency: opts.concurrency ?? 4 });
   }
   const timer = setInterval(() => {
     requeueStuckMessages(s).catch((err: unknown) => s.logger.error("sweep failed", { error: err }));

@@ -106,8 +106,12 @@ export async function applyStatuses(tx: Tx, workspaceId: string, statuses: MetaS
   }));
 }
 
-/** The send job calls this once it knows the wamid: statuses that outran it are applied now. */
-export async function applyBacklog(tx: Tx, workspaceId: string, wamid: string): Promise<OutgoingEvent[]> {
-  const rows = await tx.execute<{ raw: MetaStatus }>(sql`delete from status_backlog where wamid = ${wamid} returning status->'raw' as raw`);
+/** The send job calls this once it knows the wamids: statuses that outran it are applied now. */
+export async function applyBacklogFor(tx: Tx, workspaceId: string, wamids: string[]): Promise<OutgoingEvent[]> {
+  const rows = await tx.execute<{ raw: MetaStatus }>(sql`
+    delete from status_backlog where wamid in (select value from jsonb_array_elements_text(${JSON.stringify(wamids)}::jsonb))
+    returning status->'raw' as raw`);
   return rows.length ? applyStatuses(tx, workspaceId, rows.map((r) => r.raw)) : [];
 }
+
+export const applyBacklog = (tx: Tx, workspaceId: string, wamid: string) => applyBacklogFor(tx, workspaceId, [wamid]);

@@ -1,14 +1,13 @@
-import { and, eq, inArray, lt, sql } from "drizzle-orm";
-import { messageEvents, messages, whatsappNumbers } from "../../db/schema/index.js";
+import { sql } from "drizzle-orm";
+import { whatsappNumbers } from "../../db/schema/index.js";
 import { withTenant } from "../../db/tenant.js";
-import type { Tx } from "../../db/client.js";
 import type { Services } from "../context.js";
 import { paceSend } from "../gate/pace.js";
+import { applyBacklogFor } from "../ingest/statuses.js";
 import { sendToMeta, type SendResult } from "../meta/client.js";
 import type { Attempt, SendJob } from "../queue/port.js";
-import { openToken } from "../whatsapp/numbers.js";
-import { applyBacklog } from "../ingest/statuses.js";
 import { dispatchRecorded, recordEvents, type OutgoingEvent } from "../webhooks/emit.js";
+import { openToken } from "../whatsapp/numbers.js";
 
 export type SendOutcome =
   | { kind: "sent"; wamid: string }
@@ -16,94 +15,166 @@ export type SendOutcome =
   | { kind: "retry"; reason: string }
   | { kind: "skipped"; reason: string };
 
+export interface SendItem {
+  job: SendJob;
+  attempt: Attempt;
+}
+
 /**
  * A message in `sending` longer than this was claimed by a worker that stopped
  * mid-send. Meta may or may not have it, and Meta has no idempotency key: it is
  * failed, never sent again, because a business must never pay twice.
  */
 export const SENDING_LEASE_MS = 120_000;
+const OUTCOME_UNKNOWN = "Send outcome unknown: the worker stopped mid-send; not sent again to avoid a double charge";
+const TOKEN_REFUSED = "The number's Meta token was refused; connect it again with a new token";
 
-const event = (tx: Tx, workspaceId: string, messageId: string, status: string, key: string, details: Record<string, unknown> = {}) =>
-  tx.insert(messageEvents).values({ workspaceId, messageId, status, occurredAt: new Date(), dedupeKey: `local:${messageId}:${key}`, details }).onConflictDoNothing();
+type Number = typeof whatsappNumbers.$inferSelect;
+type Claimed = {
+  id: string;
+  whatsapp_number_id: string;
+  recipient: string;
+  payload: Record<string, unknown>;
+  attempts: number;
+};
+interface Finish {
+  id: string;
+  status: "sent" | "retrying" | "failed";
+  wamid: string | null;
+  error_code: number | null;
+  error_title: string | null;
+  error_details: string | null;
+  event_key: string;
+  event_details: Record<string, unknown>;
+}
+
+/** One message, as QStash delivers it: the batch of one. */
+export async function runSendJob(s: Services, job: SendJob, attempt: Attempt): Promise<SendOutcome> {
+  return (await runSendBatch(s, [{ job, attempt }]))[0]!;
+}
 
 /**
- * The one send function, whichever transport delivers the job. The conditional claim
- * (queued|retrying → sending) is what makes a redelivered job harmless.
+ * The one send function, whichever transport delivers the jobs. Per workspace: one
+ * transaction claims the batch with a conditional update (queued|retrying → sending:
+ * a redelivered job finds nothing to claim), the tokens are opened just in time, the
+ * sends go out in parallel at the number's pace, and one transaction records results.
  */
-export async function runSendJob(s: Services, job: SendJob, attempt: Attempt): Promise<SendOutcome> {
-  const claimed = await withTenant(s.db, job.workspaceId, async (tx) => {
-    const [msg] = await tx
-      .update(messages)
-      .set({ status: "sending", attempts: sql`${messages.attempts} + 1`, updatedAt: s.clock.now() })
-      .where(and(eq(messages.id, job.messageId), inArray(messages.status, ["queued", "retrying"])))
-      .returning();
-    if (!msg) {
-      const stale = await tx
-        .update(messages)
-        .set({ status: "failed", errorTitle: "Send outcome unknown: the worker stopped mid-send; not sent again to avoid a double charge", updatedAt: s.clock.now() })
-        .where(and(eq(messages.id, job.messageId), eq(messages.status, "sending"), lt(messages.updatedAt, new Date(s.clock.now().getTime() - SENDING_LEASE_MS))))
-        .returning({ id: messages.id });
-      if (stale.length) await event(tx, job.workspaceId, job.messageId, "failed", "failed", { reason: "outcome_unknown" });
-      return null;
+export async function runSendBatch(s: Services, items: SendItem[]): Promise<SendOutcome[]> {
+  const out: SendOutcome[] = new Array(items.length);
+  const byWorkspace = new Map<string, number[]>();
+  items.forEach((it, i) => (byWorkspace.get(it.job.workspaceId) ?? byWorkspace.set(it.job.workspaceId, []).get(it.job.workspaceId)!).push(i));
+  await Promise.all(
+    [...byWorkspace].map(async ([workspaceId, idx]) => {
+      const outcomes = await sendForWorkspace(s, workspaceId, idx.map((i) => items[i]!));
+      idx.forEach((i, k) => (out[i] = outcomes[k]!));
+    }),
+  );
+  return out;
+}
+
+const idList = (ids: string[]) => sql`(select value::uuid from jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb))`;
+
+async function sendForWorkspace(s: Services, workspaceId: string, items: SendItem[]): Promise<SendOutcome[]> {
+  const ids = items.map((i) => i.job.messageId);
+  const now = s.clock.now();
+  const { claimed, numbers } = await withTenant(s.db, workspaceId, async (tx) => {
+    const claimed = await tx.execute<Claimed>(sql`
+      update messages set status = 'sending', attempts = attempts + 1, updated_at = ${now.toISOString()}
+      where id in ${idList(ids)} and status in ('queued', 'retrying')
+      returning id, whatsapp_number_id, recipient, payload, attempts`);
+    const got = new Set(claimed.map((c) => c.id));
+    const rest = ids.filter((id) => !got.has(id));
+    if (rest.length) {
+      await tx.execute(sql`
+        with stale as (
+          update messages set status = 'failed', error_title = ${OUTCOME_UNKNOWN}, updated_at = ${now.toISOString()}
+          where id in ${idList(rest)} and status = 'sending' and updated_at < ${new Date(now.getTime() - SENDING_LEASE_MS).toISOString()}
+          returning id, workspace_id)
+        insert into message_events (workspace_id, message_id, status, occurred_at, dedupe_key, details)
+        select workspace_id, id, 'failed', ${now.toISOString()}, 'local:' || id || ':failed', '{"reason":"outcome_unknown"}' from stale
+        on conflict do nothing`);
     }
-    const [number] = await tx.select().from(whatsappNumbers).where(eq(whatsappNumbers.id, msg.whatsappNumberId));
-    return { msg, number: number! };
+    const numberIds = [...new Set(claimed.map((c) => c.whatsapp_number_id))];
+    const numbers = numberIds.length ? await tx.select().from(whatsappNumbers).where(sql`${whatsappNumbers.id} in ${idList(numberIds)}`) : [];
+    return { claimed, numbers: new Map(numbers.map((n) => [n.id, n])) };
   });
-  if (!claimed) return { kind: "skipped", reason: "already claimed or finished" };
-  const { msg, number } = claimed;
+  const byId = new Map(items.map((i) => [i.job.messageId, i]));
+  const outcomes = new Map<string, SendOutcome>();
+  if (!claimed.length) return ids.map(() => ({ kind: "skipped", reason: "already claimed or finished" }));
 
-  const finish = (fn: (tx: Tx) => Promise<unknown>) => withTenant(s.db, job.workspaceId, fn);
-
-  if (number.tokenStatus !== "active") {
-    await finish(async (tx) => {
-      await tx.update(messages).set({ status: "failed", errorCode: 190, errorTitle: "The number's Meta token was refused; connect it again with a new token", updatedAt: s.clock.now() }).where(eq(messages.id, msg.id));
-      await event(tx, job.workspaceId, msg.id, "failed", "failed", { code: 190 });
-    });
-    return { kind: "failed", code: 190, title: "token needs replacing" };
+  // Just in time: plaintext tokens live in this map for the duration of the sends only.
+  const tokens = new Map<string, string>();
+  for (const n of numbers.values()) if (n.tokenStatus === "active") tokens.set(n.id, await openToken(s, n));
+  let results: { m: Claimed; number: Number; last: boolean; r: SendResult | "token" | "backlog" }[];
+  try {
+    results = await Promise.all(
+      claimed.map(async (m) => {
+        const number = numbers.get(m.whatsapp_number_id)!;
+        const { attempt } = byId.get(m.id)!;
+        const last = attempt.retried >= attempt.maxRetries;
+        const token = tokens.get(number.id);
+        if (!token) return { m, number, last, r: "token" as const };
+        // On the last attempt there is no later try to hand the job to: send, and let Meta decide.
+        if (!(await paceSend(s.redis, s.clock, workspaceId, number.id, number.throughputMps)) && !last) return { m, number, last, r: "backlog" as const };
+        const r = await sendToMeta({ graphUrl: s.config.meta.graphUrl, apiVersion: s.config.meta.apiVersion, phoneNumberId: number.phoneNumberId }, token, m.payload);
+        return { m, number, last, r };
+      }),
+    );
+  } finally {
+    tokens.clear();
   }
 
-  const last = attempt.retried >= attempt.maxRetries;
-  // On the last attempt there is no later try to hand the job to: send, and let Meta decide.
-  if (!(await paceSend(s.redis, s.clock, job.workspaceId, number.id, number.throughputMps)) && !last) {
-    await finish((tx) => tx.update(messages).set({ status: "retrying", updatedAt: s.clock.now() }).where(eq(messages.id, msg.id)));
-    return { kind: "retry", reason: "sender backlog" };
-  }
-
-  let result: SendResult;
-  {
-    // Just in time: the plaintext token exists only inside this block.
-    const token = await openToken(s, number);
-    result = await sendToMeta({ graphUrl: s.config.meta.graphUrl, apiVersion: s.config.meta.apiVersion, phoneNumberId: number.phoneNumberId }, token, msg.payload);
-  }
-
-  if (result.ok) {
-    const wamid = result.wamid;
-    const forwarded = await finish(async (tx) => {
-      await tx.update(messages).set({ status: "sent", wamid, errorCode: null, errorTitle: null, errorDetails: null, updatedAt: s.clock.now() }).where(eq(messages.id, msg.id));
+  const finish: Finish[] = [];
+  const events: OutgoingEvent[] = [];
+  const refused = new Set<string>();
+  const at = s.clock.now();
+  for (const { m, number, last, r } of results) {
+    const base = { id: m.id, wamid: null, error_code: null, error_title: null, error_details: null, event_details: {} };
+    if (r === "backlog") {
+      finish.push({ ...base, status: "retrying", event_key: `local:${m.id}:retrying:${m.attempts}`, event_details: { reason: "sender backlog" } });
+      outcomes.set(m.id, { kind: "retry", reason: "sender backlog" });
+    } else if (r === "token") {
+      finish.push({ ...base, status: "failed", error_code: 190, error_title: TOKEN_REFUSED, event_key: `local:${m.id}:failed`, event_details: { code: 190 } });
+      outcomes.set(m.id, { kind: "failed", code: 190, title: TOKEN_REFUSED });
+      events.push({ type: "message.failed", timestamp: at, data: { id: m.id, status: "failed", to: m.recipient, error: { code: 190, title: TOKEN_REFUSED, details: null } } });
+    } else if (r.ok) {
       // Keyed as Meta keys its own `sent` status, so the webhook that follows is a duplicate.
-      await tx.insert(messageEvents).values({ workspaceId: job.workspaceId, messageId: msg.id, status: "sent", occurredAt: s.clock.now(), dedupeKey: `meta:${wamid}:sent`, details: { wamid } }).onConflictDoNothing();
-      // Meta's own status webhooks can outrun this update; what they said is applied now.
-      const later = await applyBacklog(tx, job.workspaceId, wamid);
-      const events: OutgoingEvent[] = [{ type: "message.sent", timestamp: s.clock.now(), data: { id: msg.id, wamid, status: "sent", to: msg.recipient } }, ...later];
-      return recordEvents(s, tx, job.workspaceId, events);
-    });
-    if (forwarded) await dispatchRecorded(s, [job.workspaceId]).catch((err: unknown) => s.logger.error("event dispatch failed", { error: err }));
-    return { kind: "sent", wamid };
+      finish.push({ ...base, status: "sent", wamid: r.wamid, event_key: `meta:${r.wamid}:sent`, event_details: { wamid: r.wamid } });
+      outcomes.set(m.id, { kind: "sent", wamid: r.wamid });
+      events.push({ type: "message.sent", timestamp: at, data: { id: m.id, wamid: r.wamid, status: "sent", to: m.recipient } });
+    } else {
+      const status = r.retryable && !last ? "retrying" : "failed";
+      if (r.tokenInvalid) refused.add(number.id);
+      finish.push({ ...base, status, error_code: r.code, error_title: r.title, error_details: r.details, event_key: status === "failed" ? `local:${m.id}:failed` : `local:${m.id}:retrying:${m.attempts}`, event_details: { code: r.code, http_status: r.httpStatus } });
+      outcomes.set(m.id, status === "retrying" ? { kind: "retry", reason: `Meta ${r.code ?? r.httpStatus}` } : { kind: "failed", code: r.code, title: r.title });
+      if (status === "failed") events.push({ type: "message.failed", timestamp: at, data: { id: m.id, status: "failed", to: m.recipient, error: { code: r.code, title: r.title, details: r.details } } });
+    }
   }
 
-  const status = result.retryable && !last ? "retrying" : "failed";
-  const forwarded = await finish(async (tx) => {
-    await tx.update(messages).set({ status, errorCode: result.code, errorTitle: result.title, errorDetails: result.details, updatedAt: s.clock.now() }).where(eq(messages.id, msg.id));
-    await event(tx, job.workspaceId, msg.id, status, status === "failed" ? "failed" : `retrying:${msg.attempts}`, { code: result.code, http_status: result.httpStatus });
-    if (result.tokenInvalid) {
-      await tx.update(whatsappNumbers).set({ tokenStatus: "needs_new_token", updatedAt: s.clock.now() }).where(eq(whatsappNumbers.id, number.id));
-      s.caches.senders.delete(job.workspaceId);
+  const forwarded = await withTenant(s.db, workspaceId, async (tx) => {
+    await tx.execute(sql`
+      with u as (
+        select * from jsonb_to_recordset(${JSON.stringify(finish)}::jsonb) as u(id uuid, status text, wamid text, error_code int,
+          error_title text, error_details text, event_key text, event_details jsonb)
+      ), upd as (
+        update messages t set status = u.status, wamid = coalesce(u.wamid, t.wamid), error_code = u.error_code,
+          error_title = u.error_title, error_details = u.error_details, updated_at = ${at.toISOString()}
+        from u where t.id = u.id and t.status = 'sending'
+        returning t.id, t.workspace_id)
+      insert into message_events (workspace_id, message_id, status, occurred_at, dedupe_key, details)
+      select upd.workspace_id, u.id, u.status, ${at.toISOString()}, u.event_key, u.event_details from u join upd on upd.id = u.id
+      on conflict do nothing`);
+    if (refused.size) {
+      await tx.update(whatsappNumbers).set({ tokenStatus: "needs_new_token", updatedAt: at }).where(sql`${whatsappNumbers.id} in ${idList([...refused])}`);
+      s.caches.senders.delete(workspaceId);
     }
-    if (status !== "failed") return 0;
-    return recordEvents(s, tx, job.workspaceId, [{ type: "message.failed", timestamp: s.clock.now(), data: { id: msg.id, status: "failed", to: msg.recipient, error: { code: result.code, title: result.title, details: result.details } } }]);
+    // Meta's own status webhooks can outrun this update; what they said is applied now.
+    const wamids = finish.flatMap((f) => (f.wamid ? [f.wamid] : []));
+    if (wamids.length) events.push(...(await applyBacklogFor(tx, workspaceId, wamids)));
+    return events.length ? recordEvents(s, tx, workspaceId, events) : 0;
   });
-  if (forwarded) await dispatchRecorded(s, [job.workspaceId]).catch((err: unknown) => s.logger.error("event dispatch failed", { error: err }));
-  if (status === "retrying") return { kind: "retry", reason: `Meta ${result.code ?? result.httpStatus}` };
-  s.logger.warn("send failed", { message_id: msg.id, workspace_id: job.workspaceId, code: result.code, http_status: result.httpStatus });
-  return { kind: "failed", code: result.code, title: result.title };
+  if (forwarded) await dispatchRecorded(s, [workspaceId]).catch((err: unknown) => s.logger.error("event dispatch failed", { error: err }));
+  const failedCount = finish.filter((f) => f.status === "failed").length;
+  if (failedCount) s.logger.warn("sends failed", { workspace_id: workspaceId, count: failedCount, codes: [...new Set(finish.map((f) => f.error_code).filter((c) => c !== null))] });
+  return ids.map((id) => outcomes.get(id) ?? { kind: "skipped", reason: "already claimed or finished" });
 }

@@ -11,7 +11,8 @@ import { SEND_RETRIES, type Attempt, type QueuePort, type SendJob } from "./port
  */
 export const SEND_QUEUE = "send";
 
-export type JobHandler = (job: SendJob, attempt: Attempt) => Promise<"done" | "retry">;
+/** Handles one fetched batch; answers per job, in order. */
+export type JobHandler = (items: { job: SendJob; attempt: Attempt }[]) => Promise<("done" | "retry")[]>;
 
 export interface LocalQueue extends QueuePort {
   /** Starts consuming in this process. */
@@ -41,18 +42,16 @@ export async function createLocalQueue(opts: { connectionString: string; logger:
       await boss.work<SendJob>(
         SEND_QUEUE,
         { batchSize: w.batchSize ?? 50, localConcurrency: w.concurrency ?? 2, pollingIntervalSeconds: opts.pollSeconds ?? 0.5, perJobResults: true },
-        async (jobs) =>
-          Promise.all(
-            jobs.map(async (j) => {
-              try {
-                const r = await handler(j.data, { retried: j.retryCount, maxRetries: SEND_RETRIES });
-                return { id: j.id, status: r === "done" ? ("completed" as const) : ("failed" as const) };
-              } catch (err) {
-                opts.logger.error("send job crashed", { job_id: j.id, error: err });
-                return { id: j.id, status: "failed" as const };
-              }
-            }),
-          ),
+        async (jobs) => {
+          try {
+            const results = await handler(jobs.map((j) => ({ job: j.data, attempt: { retried: j.retryCount, maxRetries: SEND_RETRIES } })));
+            return jobs.map((j, i) => ({ id: j.id, status: results[i] === "done" ? ("completed" as const) : ("failed" as const) }));
+          } catch (err) {
+            // The batch is retried; the conditional claim keeps finished messages from sending again.
+            opts.logger.error("send batch crashed", { jobs: jobs.length, error: err });
+            return jobs.map((j) => ({ id: j.id, status: "failed" as const }));
+          }
+        },
       );
     },
     close: () => boss.stop({ graceful: true, timeout: 5000 }),
