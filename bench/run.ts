@@ -1,6 +1,7 @@
 import { benchAccept } from "./accept.js";
 import { benchGate } from "./gate.js";
 import { benchSendWorker } from "./send-worker.js";
+import { benchIngest } from "./ingest.js";
 import { machine } from "./support/env.js";
 
 /**
@@ -11,6 +12,7 @@ const BENCHES: Record<string, () => Promise<{ name: string; lines: string[] }>> 
   gate: benchGate,
   accept: benchAccept,
   send: benchSendWorker,
+  ingest: benchIngest,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));

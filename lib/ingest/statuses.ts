@@ -56,7 +56,9 @@ export async function applyStatuses(tx: Tx, workspaceId: string, statuses: MetaS
         wamid text, status text, occurred_at timestamptz, details jsonb, error_code int, error_title text,
         error_details text, conversation_id text, pricing jsonb)
     ), m as (
-      select distinct on (t.id, s.status) t.id, t.recipient, s.* from s join messages t on t.wamid = s.wamid and t.direction = 'outbound'
+      -- A lateral look-up per status: an index probe on wamid whatever the planner's statistics say.
+      select distinct on (t.id, s.status) t.id, t.recipient, s.* from s
+      cross join lateral (select id, recipient from messages where wamid = s.wamid and direction = 'outbound') t
     ), ev as (
       insert into message_events (workspace_id, message_id, status, occurred_at, dedupe_key, details)
       select ${workspaceId}, m.id, m.status, m.occurred_at, 'meta:' || m.wamid || ':' || m.status, m.details from m
