@@ -20,12 +20,13 @@ export interface LocalQueue extends QueuePort {
   boss: PgBoss;
 }
 
-export async function createLocalQueue(opts: { connectionString: string; logger: Logger; retryDelaySeconds?: number; pollSeconds?: number }): Promise<LocalQueue> {
+export async function createLocalQueue(opts: { connectionString: string; logger: Logger; retryDelaySeconds?: number; pollSeconds?: number; retries?: number }): Promise<LocalQueue> {
+  const retries = opts.retries ?? SEND_RETRIES;
   const boss = new PgBoss({ connectionString: opts.connectionString, schema: "sandesh_queue", max: 4, openTelemetry: { enabled: false } } as never);
   boss.on("error", (err: Error) => opts.logger.error("local queue error", { error: err }));
   await boss.start();
   try {
-    await boss.createQueue(SEND_QUEUE, { retryLimit: SEND_RETRIES, retryDelay: opts.retryDelaySeconds ?? 2, retryBackoff: true, retryDelayMax: 600, expireInSeconds: 300 });
+    await boss.createQueue(SEND_QUEUE, { retryLimit: retries, retryDelay: opts.retryDelaySeconds ?? 2, retryBackoff: true, retryDelayMax: 600, expireInSeconds: 300 });
   } catch (err) {
     if (!/exists/i.test((err as Error).message)) throw err;
   }
@@ -44,7 +45,7 @@ export async function createLocalQueue(opts: { connectionString: string; logger:
         { batchSize: w.batchSize ?? 50, localConcurrency: w.concurrency ?? 2, pollingIntervalSeconds: opts.pollSeconds ?? 0.5, perJobResults: true },
         async (jobs) => {
           try {
-            const results = await handler(jobs.map((j) => ({ job: j.data, attempt: { retried: j.retryCount, maxRetries: SEND_RETRIES } })));
+            const results = await handler(jobs.map((j) => ({ job: j.data, attempt: { retried: j.retryCount, maxRetries: retries } })));
             return jobs.map((j, i) => ({ id: j.id, status: results[i] === "done" ? ("completed" as const) : ("failed" as const) }));
           } catch (err) {
             // The batch is retried; the conditional claim keeps finished messages from sending again.

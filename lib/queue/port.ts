@@ -9,6 +9,8 @@ export const SEND_RETRIES = 5;
 export interface SendJob {
   messageId: string;
   workspaceId: string;
+  /** Set by the QStash adapter: how many retries it asked QStash for. */
+  maxRetries?: number;
 }
 
 export interface SendFlow {

@@ -6,17 +6,19 @@ import { SEND_RETRIES } from "./port.js";
 export const SEND_JOB_PATH = "/jobs/send";
 
 /** QStash adapter: publishes to ${PUBLIC_URL}/jobs/send; QStash calls back signed. */
-export function createQStashQueue(opts: { token: string; baseUrl?: string; publicUrl: string }): QueuePort {
+export function createQStashQueue(opts: { token: string; baseUrl?: string; publicUrl: string; retries?: number }): QueuePort {
+  const retries = opts.retries ?? SEND_RETRIES;
   const client = new Client({ token: opts.token, ...(opts.baseUrl ? { baseUrl: opts.baseUrl } : {}), retry: { retries: 2 } });
   // Group commit: concurrent enqueues go out as one POST /v2/batch.
   const sends = new GroupCommit<{ job: SendJob; flow: SendFlow }>(async (items) => {
     await client.batchJSON(
       items.map(({ job, flow }) => ({
         destination: `${opts.publicUrl}${SEND_JOB_PATH}`,
-        body: job,
+        // The retry budget travels in the signed body: the callback knows its last attempt.
+        body: { ...job, maxRetries: retries },
         // A second publish of the same message (a retried request, the sweep) is dropped by QStash.
         deduplicationId: job.messageId,
-        retries: SEND_RETRIES,
+        retries,
         flowControl: { key: `wa_${flow.numberId}`, rate: flow.perSecond, period: "1s", parallelism: Math.max(1, Math.min(flow.perSecond, 100)) },
       })),
     );
