@@ -72,7 +72,7 @@ describe("row-level security, proven from the catalog", () => {
 
   it("pre-tenant look-ups are narrow SECURITY DEFINER functions the app may only execute", async () => {
     const fns = await stack.owner<{ proname: string; prosecdef: boolean }[]>`
-      select proname, prosecdef from pg_proc where proname like 'sandesh\\_%' order by proname`;
+      select proname, prosecdef from pg_proc where proname like 'sandesh\\_%' and prosecdef order by proname`;
     expect(fns).toEqual([
       { proname: "sandesh_api_key_lookup", prosecdef: true },
       { proname: "sandesh_number_lookup", prosecdef: true },

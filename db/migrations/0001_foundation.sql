@@ -123,19 +123,20 @@ GRANT SELECT, INSERT ON audit_log TO sandesh_app;
 -- Row-level security: ENABLE + FORCE everywhere. `sandesh_app` sees one tenant, the
 -- one named by the transaction-local setting; with the setting unset it sees nothing.
 -- The owner keeps a maintenance policy for migrations, the admin CLI and the
--- SECURITY DEFINER look-ups below.
-DO $$
-DECLARE t text;
+-- SECURITY DEFINER look-ups below. Every later tenant table calls this one function.
+CREATE FUNCTION sandesh_protect_tenant_table(t regclass) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-  FOREACH t IN ARRAY ARRAY['api_keys', 'whatsapp_numbers', 'contacts', 'messages', 'message_events', 'audit_log'] LOOP
-    EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
-    EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
-    EXECUTE format($p$CREATE POLICY tenant_isolation ON %I TO sandesh_app
-      USING (workspace_id = nullif(current_setting('app.workspace_id', true), '')::uuid)
-      WITH CHECK (workspace_id = nullif(current_setting('app.workspace_id', true), '')::uuid)$p$, t);
-    EXECUTE format('CREATE POLICY owner_maintenance ON %I TO %I USING (true) WITH CHECK (true)', t, current_user);
-  END LOOP;
+  EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', t);
+  EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', t);
+  EXECUTE format($p$CREATE POLICY tenant_isolation ON %s TO sandesh_app
+    USING (workspace_id = nullif(current_setting('app.workspace_id', true), '')::uuid)
+    WITH CHECK (workspace_id = nullif(current_setting('app.workspace_id', true), '')::uuid)$p$, t);
+  EXECUTE format('CREATE POLICY owner_maintenance ON %s TO %I USING (true) WITH CHECK (true)', t, current_user);
 END $$;
+REVOKE ALL ON FUNCTION sandesh_protect_tenant_table(regclass) FROM PUBLIC;
+
+SELECT sandesh_protect_tenant_table(t::regclass)
+FROM unnest(ARRAY['api_keys', 'whatsapp_numbers', 'contacts', 'messages', 'message_events', 'audit_log']) AS t;
 
 ALTER TABLE workspaces ENABLE ROW LEVEL SECURITY;
 ALTER TABLE workspaces FORCE ROW LEVEL SECURITY;

@@ -26,15 +26,4 @@ CREATE INDEX status_backlog_wamid ON status_backlog (wamid);
 
 GRANT SELECT, INSERT, UPDATE, DELETE ON customer_windows, status_backlog TO sandesh_app;
 
-DO $$
-DECLARE t text;
-BEGIN
-  FOREACH t IN ARRAY ARRAY['customer_windows', 'status_backlog'] LOOP
-    EXECUTE format('ALTER TABLE %I ENABLE ROW LEVEL SECURITY', t);
-    EXECUTE format('ALTER TABLE %I FORCE ROW LEVEL SECURITY', t);
-    EXECUTE format($p$CREATE POLICY tenant_isolation ON %I TO sandesh_app
-      USING (workspace_id = nullif(current_setting('app.workspace_id', true), '')::uuid)
-      WITH CHECK (workspace_id = nullif(current_setting('app.workspace_id', true), '')::uuid)$p$, t);
-    EXECUTE format('CREATE POLICY owner_maintenance ON %I TO %I USING (true) WITH CHECK (true)', t, current_user);
-  END LOOP;
-END $$;
+SELECT sandesh_protect_tenant_table('customer_windows'), sandesh_protect_tenant_table('status_backlog');
