@@ -1,5 +1,8 @@
 import { serve } from "@hono/node-server";
 import { migrate } from "../db/migrate.js";
+import { createDatabase } from "../db/client.js";
+import { loginRoleProblems } from "../db/role-check.js";
+import { APP_ROLE } from "../db/tenant.js";
 import { buildApp } from "../functions/app.js";
 import { parseConfig } from "../lib/config.js";
 import { LocalEnvError, resolveLocalEnv } from "./local/env.js";
@@ -9,10 +12,13 @@ import { createNodeQueue, startWorkers } from "./queue.js";
 import { createLogger } from "../lib/logger.js";
 import type { IncomingMessage } from "node:http";
 
-/** The socket's address: the Node process trusts no forwarding header unless told to (TRUST_PROXY=1). */
+/**
+ * The socket's address. Behind one trusted proxy (TRUST_PROXY=1) the address that proxy
+ * appended, the rightmost X-Forwarded-For entry: the ones left of it are the client's to invent.
+ */
 function clientIp(env: { incoming?: IncomingMessage }): { ip?: string } {
   const fwd = process.env.TRUST_PROXY === "1" ? env.incoming?.headers["x-forwarded-for"] : undefined;
-  const ip = (typeof fwd === "string" ? fwd.split(",")[0]?.trim() : undefined) ?? env.incoming?.socket.remoteAddress;
+  const ip = (typeof fwd === "string" ? fwd.split(",").at(-1)?.trim() || undefined : undefined) ?? env.incoming?.socket.remoteAddress;
   return ip ? { ip } : {};
 }
 
@@ -51,6 +57,16 @@ async function main() {
   console.log(m.applied.length ? `migrations applied: ${m.applied.join(", ")}` : "database schema up to date");
 
   const logger = createLogger(config.logLevel);
+  const probe = createDatabase(config.databaseUrl, { max: 1 });
+  const loginProblems = await loginRoleProblems(probe.db).finally(() => probe.close());
+  if (loginProblems.length) {
+    const msg = `DATABASE_URL ${loginProblems.join("; ")}: log in as ${APP_ROLE} (or a role with its rights only) and give the owner's URL as DATABASE_MIGRATION_URL`;
+    if (config.env === "production") {
+      console.error(`Sandesh refuses to serve: ${msg}`);
+      process.exit(1);
+    }
+    console.log(`note: ${msg} (allowed outside production; every tenant query still runs as ${APP_ROLE})`);
+  }
   const queue = await createNodeQueue(config, logger);
   const services = createNodeServices(config, { logger, queue });
   const stopWorkers = await startWorkers(services);

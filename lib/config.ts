@@ -121,6 +121,7 @@ export function parseConfig(raw: Record<string, string | undefined>): ConfigResu
     }
   }
   if (prod && !e.PUBLIC_URL) problems.push(problem("PUBLIC_URL", "is required in production"));
+  if (prod && !e.META_GRAPH_URL.startsWith("https://")) problems.push(problem("META_GRAPH_URL", "must be https in production"));
 
   // Earlier key versions stay readable until `vault rotate` has moved every field on.
   const keks: Record<number, string> = { [e.VAULT_KEY_VERSION]: e.MASTER_KEK };

@@ -31,7 +31,16 @@ export function redact(value: unknown, depth = 0): unknown {
   if (depth > 6) return "[deep]";
   if (typeof value === "string") return redactString(value);
   if (Array.isArray(value)) return value.map((v) => redact(v, depth + 1));
-  if (value instanceof Error) return { name: value.name, message: redactString(value.message) };
+  if (value instanceof Error) {
+    // A failed query's message repeats its parameters (message bodies, phone numbers,
+    // sealed tokens): only the database's own error is logged.
+    const cause = (value as { cause?: unknown }).cause;
+    if ("query" in value && "params" in value) {
+      const c = cause as { code?: string; message?: string } | undefined;
+      return { name: value.name, message: "query failed", code: c?.code ?? null, cause: c?.message ? redactString(c.message) : null };
+    }
+    return { name: value.name, message: redactString(value.message) };
+  }
   if (value && typeof value === "object") {
     const out: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEYS.test(k) ? "[redacted]" : redact(v, depth + 1);

@@ -70,7 +70,8 @@ describe("the send job, through the local queue, against the Meta sandbox", () =
       const job = { messageId: id, workspaceId: s.workspaceId };
       const outcomes = await Promise.all([1, 2, 3].map(() => runSendJob(stack.services, job, { retried: 0, maxRetries: SEND_RETRIES })));
       expect(outcomes.filter((o) => o.kind === "sent")).toHaveLength(1);
-      expect(outcomes.filter((o) => o.kind === "skipped")).toHaveLength(2);
+      // The others found it claimed (asked to come back) or finished (nothing to do).
+      expect(outcomes.filter((o) => o.kind === "skipped" || o.kind === "retry")).toHaveLength(2);
       expect(sandbox.attempts.length - before).toBe(1);
       expect((await runSendJob(stack.services, job, { retried: 1, maxRetries: SEND_RETRIES })).kind).toBe("skipped");
       expect(sandbox.attempts.length - before).toBe(1);

@@ -85,7 +85,11 @@ CREATE TABLE messages (
 );
 CREATE INDEX messages_tracker ON messages (workspace_id, created_at DESC, id DESC);
 CREATE INDEX messages_status ON messages (workspace_id, status, created_at DESC);
-CREATE UNIQUE INDEX messages_wamid ON messages (wamid) WHERE wamid IS NOT NULL;
+-- Meta's ids are unique per tenant here: another tenant's row can never block an insert.
+CREATE UNIQUE INDEX messages_wamid ON messages (workspace_id, wamid) WHERE wamid IS NOT NULL;
+-- The database's own backstop for idempotency: one message per key per workspace, even
+-- if Redis forgets the key (see lib/messages/writer.ts for keys reused after 24 h).
+CREATE UNIQUE INDEX messages_idempotency ON messages (workspace_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
 
 CREATE TABLE message_events (
   id uuid PRIMARY KEY DEFAULT gen_random_uuid(),

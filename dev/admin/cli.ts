@@ -38,6 +38,9 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const asJson = Boolean(flags.json);
+  if (typeof flags.token === "string") {
+    console.error("warning: --token leaves the Meta token in your shell history and the process list; prefer --token-stdin");
+  }
   const fail = (code: string, message: string, exit: number) => {
     if (asJson) console.log(JSON.stringify({ error: { code, message } }));
     else console.error(exit === 2 ? `${message}\n\n${USAGE}` : message);

@@ -15,7 +15,9 @@ export const verifyQStash: MiddlewareHandler<JobsEnv> = async (c, next) => {
   const signature = c.req.header("upstash-signature");
   if (!q || !signature) throw unauthorized("Job callbacks must carry a valid Upstash-Signature");
   const body = await c.req.text();
-  const receiver = new Receiver({ currentSigningKey: q.currentSigningKey, nextSigningKey: q.nextSigningKey });
+  // devMode off explicitly: the library would otherwise honour QSTASH_DEV from the
+  // environment and accept signatures made with its public development keys.
+  const receiver = new Receiver({ currentSigningKey: q.currentSigningKey, nextSigningKey: q.nextSigningKey, devMode: false });
   const ok = await receiver.verify({ signature, body, url: `${c.env.services.config.publicUrl}${c.req.path}` }).catch(() => false);
   if (!ok) throw unauthorized("The Upstash-Signature does not verify");
   c.set("rawBody", body);

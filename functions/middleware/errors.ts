@@ -14,7 +14,11 @@ export function renderError(err: Error, c: Context<AppEnv>) {
     c.env.services.logger.error("unhandled error", { request_id: requestId, error: err });
     e = new AppError(500, "internal_error", "Something went wrong on our side; the request id identifies it");
   }
-  if (e.status >= 500 && err instanceof AppError) c.env.services.logger.error("request failed", { request_id: requestId, code: e.code, error: err });
+  if (e.status >= 500 && err instanceof AppError) {
+    c.env.services.logger.error("request failed", { request_id: requestId, code: e.code, error: err });
+    // Internals (key versions, invariants) stay in the log; the caller gets the code.
+    if (e.code !== "temporarily_unavailable") e = new AppError(e.status, e.code, "Something went wrong on our side; the request id identifies it", undefined, e.headers);
+  }
   for (const [k, v] of Object.entries(e.headers ?? {})) c.header(k, v);
   const body = { error: { code: e.code, message: e.message, ...(e.details !== undefined ? { details: e.details } : {}), request_id: requestId } };
   return c.json(body, e.status as ContentfulStatusCode);

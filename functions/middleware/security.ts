@@ -15,10 +15,22 @@ export const securityHeaders: MiddlewareHandler<AppEnv> = secureHeaders({
   crossOriginResourcePolicy: "same-origin",
 });
 
-/** Checked on Content-Length before any parsing, and counted while streaming otherwise. */
-export const limitBody: MiddlewareHandler<AppEnv> = bodyLimit({
-  maxSize: MAX_BODY_BYTES,
-  onError: () => {
-    throw new AppError(413, "payload_too_large", `Request bodies are limited to ${MAX_BODY_BYTES} bytes`);
-  },
-});
+export const META_WEBHOOK_MAX_BYTES = 4 * 1024 * 1024;
+
+const limit = (maxSize: number): MiddlewareHandler<AppEnv> =>
+  bodyLimit({
+    maxSize,
+    onError: () => {
+      throw new AppError(413, "payload_too_large", `Request bodies are limited to ${maxSize} bytes`);
+    },
+  });
+
+const apiLimit = limit(MAX_BODY_BYTES);
+const metaLimit = limit(META_WEBHOOK_MAX_BYTES);
+
+/**
+ * Checked on Content-Length before any parsing, and counted while streaming otherwise.
+ * Meta batches many statuses and messages into one webhook, so /webhooks/meta gets a
+ * larger bound: refusing a real delivery would lose statuses and opt-outs.
+ */
+export const limitBody: MiddlewareHandler<AppEnv> = (c, next) => (c.req.path.startsWith("/webhooks/meta") ? metaLimit(c, next) : apiLimit(c, next));

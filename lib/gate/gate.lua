@@ -100,5 +100,6 @@ if counts then
   redis.call('ZADD', KEYS[8], now, recipient)
   redis.call('PEXPIRE', KEYS[8], 86400000)
 end
-if idem then redis.call('SET', KEYS[5], 'P:' .. ARGV[10], 'PX', tonumber(ARGV[11])) end
+-- The in-flight record names its reservation: only this request may release it.
+if idem then redis.call('SET', KEYS[5], 'P:' .. ARGV[10] .. ':' .. reservation, 'PX', tonumber(ARGV[11])) end
 return {'ok', new_recipient}

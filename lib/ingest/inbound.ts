@@ -51,7 +51,7 @@ export async function applyInbound(
     insert into messages (id, workspace_id, whatsapp_number_id, contact_id, direction, recipient, type, payload, status, wamid, created_at, updated_at)
     values (${uuidv7(at.getTime())}, ${ctx.workspaceId}, ${ctx.numberId}, ${contact!.id}, 'inbound', ${m.from}, ${m.type},
             ${JSON.stringify(m)}::jsonb, 'received', ${m.id}, ${at.toISOString()}, now())
-    on conflict (wamid) where wamid is not null do nothing
+    on conflict (workspace_id, wamid) where wamid is not null do nothing
     returning id`);
   if (!inserted.length) return []; // a duplicate delivery from Meta: already handled
 

@@ -58,7 +58,7 @@ export async function applyStatuses(tx: Tx, workspaceId: string, statuses: MetaS
     ), m as (
       -- A lateral look-up per status: an index probe on wamid whatever the planner's statistics say.
       select distinct on (t.id, s.status) t.id, t.recipient, s.* from s
-      cross join lateral (select id, recipient from messages where wamid = s.wamid and direction = 'outbound') t
+      cross join lateral (select id, recipient from messages where workspace_id = ${workspaceId} and wamid = s.wamid and direction = 'outbound') t
     ), ev as (
       insert into message_events (workspace_id, message_id, status, occurred_at, dedupe_key, details)
       select ${workspaceId}, m.id, m.status, m.occurred_at, 'meta:' || m.wamid || ':' || m.status, m.details from m

@@ -77,7 +77,7 @@ const idList = (ids: string[]) => sql`(select value::uuid from jsonb_array_eleme
 async function sendForWorkspace(s: Services, workspaceId: string, items: SendItem[]): Promise<SendOutcome[]> {
   const ids = items.map((i) => i.job.messageId);
   const now = s.clock.now();
-  const { claimed, numbers } = await withTenant(s.db, workspaceId, async (tx) => {
+  const { claimed, inFlight, numbers } = await withTenant(s.db, workspaceId, async (tx) => {
     const claimed = await tx.execute<Claimed>(sql`
       update messages set status = 'sending', attempts = attempts + 1, updated_at = ${now.toISOString()}
       where id in ${idList(ids)} and status in ('queued', 'retrying')
@@ -94,19 +94,34 @@ async function sendForWorkspace(s: Services, workspaceId: string, items: SendIte
         select workspace_id, id, 'failed', ${now.toISOString()}, 'local:' || id || ':failed', '{"reason":"outcome_unknown"}' from stale
         on conflict do nothing`);
     }
+    // Still `sending` inside the lease: another worker holds it, or one died moments ago.
+    // Asked again later (not dropped), so the lease's expiry can settle it.
+    const inFlight = rest.length
+      ? (await tx.execute<{ id: string }>(sql`select id from messages where id in ${idList(rest)} and status = 'sending'`)).map((r) => r.id)
+      : [];
     const numberIds = [...new Set(claimed.map((c) => c.whatsapp_number_id))];
     const numbers = numberIds.length ? await tx.select().from(whatsappNumbers).where(sql`${whatsappNumbers.id} in ${idList(numberIds)}`) : [];
-    return { claimed, numbers: new Map(numbers.map((n) => [n.id, n])) };
+    return { claimed, inFlight: new Set(inFlight), numbers: new Map(numbers.map((n) => [n.id, n])) };
   });
   const byId = new Map(items.map((i) => [i.job.messageId, i]));
   const outcomes = new Map<string, SendOutcome>();
-  if (!claimed.length) return ids.map(() => ({ kind: "skipped", reason: "already claimed or finished" }));
+  for (const id of inFlight) outcomes.set(id, { kind: "retry", reason: "being sent by another worker" });
+  const unclaimed = () => ids.map((id) => outcomes.get(id) ?? { kind: "skipped" as const, reason: "already claimed or finished" });
+  if (!claimed.length) return unclaimed();
 
   // Just in time: plaintext tokens live in this map for the duration of the sends only.
   const tokens = new Map<string, string>();
-  for (const n of numbers.values()) if (n.tokenStatus === "active") tokens.set(n.id, await openToken(s, n));
   let results: { m: Claimed; number: Number; last: boolean; r: SendResult | "token" | "backlog" }[];
   try {
+    try {
+      for (const n of numbers.values()) if (n.tokenStatus === "active") tokens.set(n.id, await openToken(s, n));
+    } catch (err) {
+      // Nothing was sent: hand the claim back so a later attempt (or an operator's fix) can.
+      await withTenant(s.db, workspaceId, (tx) => tx.execute(sql`update messages set status = 'retrying' where id in ${idList(claimed.map((c) => c.id))} and status = 'sending'`));
+      s.logger.error("could not open a Meta token", { workspace_id: workspaceId, error: err });
+      for (const c of claimed) outcomes.set(c.id, { kind: "retry", reason: "token could not be opened" });
+      return unclaimed();
+    }
     results = await Promise.all(
       claimed.map(async (m) => {
         const number = numbers.get(m.whatsapp_number_id)!;
@@ -176,5 +191,5 @@ async function sendForWorkspace(s: Services, workspaceId: string, items: SendIte
   if (forwarded) await dispatchRecorded(s, [workspaceId]).catch((err: unknown) => s.logger.error("event dispatch failed", { error: err }));
   const failedCount = finish.filter((f) => f.status === "failed").length;
   if (failedCount) s.logger.warn("sends failed", { workspace_id: workspaceId, count: failedCount, codes: [...new Set(finish.map((f) => f.error_code).filter((c) => c !== null))] });
-  return ids.map((id) => outcomes.get(id) ?? { kind: "skipped", reason: "already claimed or finished" });
+  return unclaimed();
 }

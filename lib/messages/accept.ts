@@ -7,6 +7,7 @@ import { sha256Hex } from "../crypto/encoding.js";
 import { AppError, unauthorized } from "../errors.js";
 import { passGate, releaseGate, storeIdempotentResponse, parseStored, type GateInput } from "../gate/gate.js";
 import { preflight } from "./preflight.js";
+import type { NewMessage } from "./writer.js";
 import { TIER_UNIQUE_RECIPIENTS } from "../gate/limits.js";
 import { uuidv7 } from "../ids.js";
 import { parseSendMessage, toMetaBody } from "./schema.js";
@@ -85,28 +86,59 @@ export async function acceptMessage(s: Services, req: AcceptRequest): Promise<Ac
 
   // Past the gate, every failure gives the reservation back, and a row whose job could
   // not be queued is removed: an accepted message is queued, never half-written.
+  const row = {
+    id: messageId, workspaceId, whatsappNumberId: sender.id, recipient, type: input.type,
+    payload: toMetaBody(input), idempotencyKey: req.idempotencyKey ?? null, createdAt: now,
+  } as NewMessage;
   let rowWritten = false;
   try {
-    await s.messageWriter.add({
-      id: messageId, workspaceId, whatsappNumberId: sender.id, recipient, type: input.type,
-      payload: toMetaBody(input), idempotencyKey: req.idempotencyKey ?? null, createdAt: now,
-    });
+    await s.messageWriter.add(row);
+    if (row.existing) {
+      // Redis had forgotten the key; the table had not. Nothing new was written or queued.
+      await releaseGate(s.redis, verdict, gate);
+      if (canonical(row.existing.payload) !== canonical(row.payload)) {
+        throw new AppError(422, "idempotency_key_reused", "This Idempotency-Key was used with a different request body");
+      }
+      const body = JSON.stringify({ id: row.existing.id, status: "queued" });
+      await storeIdempotentResponse(s.redis, gate, 202, body).catch(() => {});
+      return { status: 202, body, replayed: true };
+    }
     rowWritten = true;
     await s.queue.enqueueSend({ messageId, workspaceId }, { numberId: sender.id, perSecond: sender.throughputMps });
   } catch (err) {
+    if (err instanceof AppError) throw err;
+    let removed = !rowWritten;
     if (rowWritten) {
-      await withTenant(s.db, workspaceId, (tx) => tx.delete(messages).where(eq(messages.id, messageId))).catch((e: unknown) =>
-        s.logger.error("could not remove a message whose enqueue failed; the sweep will queue it", { message_id: messageId, error: e }),
+      removed = await withTenant(s.db, workspaceId, (tx) => tx.delete(messages).where(eq(messages.id, messageId))).then(
+        () => true,
+        (e: unknown) => {
+          s.logger.error("could not remove a message whose enqueue failed; the sweep will queue it", { message_id: messageId, error: e });
+          return false;
+        },
       );
     }
-    await releaseGate(s.redis, verdict, gate).catch((e: unknown) => s.logger.error("could not release a gate reservation", { error: e }));
     s.logger.error("message not accepted", { workspace_id: workspaceId, stage: rowWritten ? "enqueue" : "database", error: err });
+    if (!removed) {
+      // The row stays and the sweep will queue it: the message is accepted. Releasing the
+      // key here would let a retry create a second one.
+      const body = JSON.stringify({ id: messageId, status: "queued" });
+      await storeIdempotentResponse(s.redis, gate, 202, body).catch(() => {});
+      return { status: 202, body, replayed: false };
+    }
+    await releaseGate(s.redis, verdict, gate).catch((e: unknown) => s.logger.error("could not release a gate reservation", { error: e }));
     throw new AppError(503, "temporarily_unavailable", "The message could not be queued; nothing was sent. Retry with the same Idempotency-Key", undefined, { "Retry-After": "1" });
   }
 
   const body = JSON.stringify({ id: messageId, status: "queued" });
   await storeIdempotentResponse(s.redis, gate, 202, body).catch((e: unknown) => s.logger.warn("could not store the idempotent response", { error: e }));
   return { status: 202, body, replayed: false };
+}
+
+/** JSON with sorted keys: the same request, whatever order its fields came in. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
+  if (v && typeof v === "object") return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(",")}}`;
+  return JSON.stringify(v);
 }
 
 function limitMessage(limit: string): string {

@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../../db/client.js";
+import { withTenant } from "../../db/tenant.js";
 import { AppError } from "../errors.js";
 import type { SendMessageInput } from "./schema.js";
 
@@ -16,9 +17,11 @@ export async function preflight(db: Db, now: Date, workspaceId: string, sender: 
   const isTemplate = input.type === "template";
   const marketing = isTemplate && (input.template.category ?? "MARKETING") === "MARKETING";
   if (isTemplate && !marketing) return;
-  // One round trip, no transaction: the hot path's only database read.
-  const [row] = await db.execute<{ window_at: string | null; opted_out_at: string | null }>(
-    sql`select * from sandesh_preflight(${workspaceId}, ${sender.id}, ${recipient})`,
+  // Under the tenant's own RLS scope: this read can only ever see this workspace's rows.
+  const [row] = await withTenant(db, workspaceId, (tx) =>
+    tx.execute<{ window_at: string | null; opted_out_at: string | null }>(sql`
+      select (select last_inbound_at from customer_windows where whatsapp_number_id = ${sender.id} and wa_id = ${recipient}) as window_at,
+             (select opted_out_at from contacts where wa_id = ${recipient}) as opted_out_at`),
   );
   if (!isTemplate) {
     const opened = row?.window_at ? new Date(row.window_at).getTime() : null;

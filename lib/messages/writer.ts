@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import type { Db } from "../../db/client.js";
 import { APP_ROLE } from "../../db/tenant.js";
 import { GroupCommit } from "../batch.js";
+import { IDEMPOTENCY_TTL_S } from "../gate/gate.js";
 
 export interface NewMessage {
   id: string;
@@ -12,6 +13,8 @@ export interface NewMessage {
   payload: Record<string, unknown>;
   idempotencyKey: string | null;
   createdAt: Date;
+  /** Set by the writer when the idempotency key already names a message: nothing was written. */
+  existing?: { id: string; payload: Record<string, unknown> };
 }
 
 /**
@@ -20,6 +23,10 @@ export interface NewMessage {
  * and each request's promise settles only when its row is committed. One statement
  * per tenant writes the messages and their `queued` events, with the same text for
  * any batch size, so PostgreSQL plans it once.
+ *
+ * Idempotency's last line: (workspace, key) is unique in the table. A key Redis has
+ * forgotten but the table still holds returns the message it names instead of a second
+ * one; a key older than the 24-hour window is released for reuse first.
  */
 export function createMessageWriter(db: Db): GroupCommit<NewMessage> {
   const write = (rows: NewMessage[]) => {
@@ -28,16 +35,36 @@ export function createMessageWriter(db: Db): GroupCommit<NewMessage> {
     return db.transaction(async (tx) => {
       for (const [workspaceId, group] of byTenant) {
         await tx.execute(sql`select set_config('role', ${APP_ROLE}, true), set_config('app.workspace_id', ${workspaceId}, true)`);
-        const json = JSON.stringify(group.map((m) => ({ ...m, createdAt: m.createdAt.toISOString() })));
-        await tx.execute(sql`
+        const keys = group.flatMap((m) => (m.idempotencyKey ? [m.idempotencyKey] : []));
+        if (keys.length) {
+          await tx.execute(sql`
+            update messages set idempotency_key = null
+            where idempotency_key in (select value from jsonb_array_elements_text(${JSON.stringify(keys)}::jsonb))
+              and created_at < now() - make_interval(secs => ${IDEMPOTENCY_TTL_S})`);
+        }
+        const json = JSON.stringify(group.map(({ existing: _e, ...m }) => ({ ...m, createdAt: m.createdAt.toISOString() })));
+        const inserted = await tx.execute<{ id: string }>(sql`
           with m as (
             insert into messages (id, workspace_id, whatsapp_number_id, direction, recipient, type, payload, status, idempotency_key, created_at, updated_at)
             select x."id", x."workspaceId", x."whatsappNumberId", 'outbound', x."recipient", x."type", x."payload", 'queued', x."idempotencyKey", x."createdAt", x."createdAt"
             from jsonb_to_recordset(${json}::jsonb) as x("id" uuid, "workspaceId" uuid, "whatsappNumberId" uuid, "recipient" text, "type" text, "payload" jsonb, "idempotencyKey" text, "createdAt" timestamptz)
+            on conflict (workspace_id, idempotency_key) where idempotency_key is not null do nothing
             returning id, workspace_id, created_at
+          ), e as (
+            insert into message_events (workspace_id, message_id, status, occurred_at, dedupe_key)
+            select workspace_id, id, 'queued', created_at, 'local:' || id || ':queued' from m
           )
-          insert into message_events (workspace_id, message_id, status, occurred_at, dedupe_key)
-          select workspace_id, id, 'queued', created_at, 'local:' || id || ':queued' from m`);
+          select id from m`);
+        if (inserted.length === group.length) continue;
+        const written = new Set(inserted.map((r) => r.id));
+        const lost = group.filter((m) => !written.has(m.id));
+        const found = await tx.execute<{ id: string; idempotency_key: string; payload: Record<string, unknown> }>(sql`
+          select id, idempotency_key, payload from messages
+          where idempotency_key in (select value from jsonb_array_elements_text(${JSON.stringify(lost.map((m) => m.idempotencyKey))}::jsonb))`);
+        for (const m of lost) {
+          const f = found.find((x) => x.idempotency_key === m.idempotencyKey);
+          if (f) m.existing = { id: f.id, payload: f.payload };
+        }
       }
     });
   };

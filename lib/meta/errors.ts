@@ -27,8 +27,27 @@ export function classifyMetaError(httpStatus: number, body: unknown): MetaFailur
   return { httpStatus, code, title, details, retryable, tokenInvalid: code !== null && TOKEN_PROBLEM.has(code) };
 }
 
-/** Network errors and timeouts: Meta may or may not have the message; retried like a 5xx. */
+/**
+ * A failure to reach the Graph API. Only failures that prove the request never left
+ * (refused, no route, no DNS) are retried. A timeout or a connection dropped after
+ * sending may mean Meta has the message: it is failed as "outcome unknown", because
+ * sending again could make the business pay twice.
+ */
+const NEVER_SENT = new Set(["ECONNREFUSED", "ENOTFOUND", "EAI_AGAIN", "ENETUNREACH", "EHOSTUNREACH", "UND_ERR_CONNECT_TIMEOUT"]);
+
 export function networkFailure(err: unknown): MetaFailure {
-  const name = err instanceof Error ? err.name : "Error";
-  return { httpStatus: 0, code: null, title: name === "TimeoutError" ? "The Graph API did not answer in time" : "The Graph API could not be reached", details: null, retryable: true, tokenInvalid: false };
+  const e = err as { name?: string; code?: string; cause?: { code?: string; name?: string } };
+  const code = e?.cause?.code ?? e?.code;
+  if (code && NEVER_SENT.has(code)) {
+    return { httpStatus: 0, code: null, title: "The Graph API could not be reached", details: code, retryable: true, tokenInvalid: false };
+  }
+  const timedOut = e?.name === "TimeoutError" || e?.cause?.name === "TimeoutError";
+  return {
+    httpStatus: 0,
+    code: null,
+    title: `Send outcome unknown: ${timedOut ? "the Graph API did not answer in time" : "the connection to the Graph API broke"}; not sent again to avoid a double charge`,
+    details: code ?? null,
+    retryable: false,
+    tokenInvalid: false,
+  };
 }

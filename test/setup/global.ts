@@ -1,13 +1,31 @@
 import postgres from "postgres";
 import { Redis } from "ioredis";
+import type { TestProject } from "vitest/node";
 import { migrate } from "../../db/migrate.js";
-import { pgUrl, REDIS_URL, TEMPLATE_DB } from "../support/servers.js";
+import { pgUrl, REDIS_URL } from "../support/servers.js";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    templateDb: string;
+  }
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 /**
  * Once per run: prove both servers answer (a clear message beats 40 timeouts), then
  * build a migrated template database that every suite clones in a few milliseconds.
+ * Names carry this run's process id, so two runs on one machine never touch each
+ * other's databases; leftovers of runs that died are removed.
  */
-export default async function setup() {
+export default async function setup(project: TestProject) {
   const admin = postgres(pgUrl("postgres"), { max: 1, onnotice: () => {}, connect_timeout: 5 });
   try {
     await admin`select 1`;
@@ -24,11 +42,20 @@ export default async function setup() {
     redis.disconnect();
   }
 
-  // Leftovers from an interrupted run must not pile up.
-  const stale = await admin<{ datname: string }[]>`select datname from pg_database where datname like 'sandesh_t_%'`;
-  for (const { datname } of stale) await admin.unsafe(`drop database if exists "${datname}" with (force)`);
-  await admin.unsafe(`drop database if exists ${TEMPLATE_DB} with (force)`);
-  await admin.unsafe(`create database ${TEMPLATE_DB}`);
-  await migrate(pgUrl(TEMPLATE_DB));
-  await admin.end();
+  const stale = await admin<{ datname: string }[]>`select datname from pg_database where datname ~ '^sandesh_(t|tpl)_[0-9]+'`;
+  for (const { datname } of stale) {
+    const pid = Number(/^sandesh_(?:t|tpl)_(\d+)/.exec(datname)?.[1]);
+    if (!alive(pid)) await admin.unsafe(`drop database if exists "${datname}" with (force)`);
+  }
+  const template = `sandesh_tpl_${process.pid}`;
+  await admin.unsafe(`drop database if exists ${template} with (force)`);
+  await admin.unsafe(`create database ${template}`);
+  await migrate(pgUrl(template));
+  project.provide("templateDb", template);
+
+  return async () => {
+    const own = await admin<{ datname: string }[]>`select datname from pg_database where datname like ${`sandesh_t_${process.pid}_%`} or datname = ${template}`;
+    for (const { datname } of own) await admin.unsafe(`drop database if exists "${datname}" with (force)`);
+    await admin.end();
+  };
 }

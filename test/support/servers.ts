@@ -5,6 +5,5 @@ export const PG = {
   user: process.env.TEST_PGUSER ?? "postgres",
 };
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
-export const TEMPLATE_DB = "sandesh_test_template";
 
 export const pgUrl = (database: string, user = PG.user) => `postgres://${user}@${PG.host}:${PG.port}/${database}`;

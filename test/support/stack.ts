@@ -7,7 +7,10 @@ import { createLogger } from "../../lib/logger.js";
 import { createApiKey } from "../../lib/apikeys/manage.js";
 import { createWorkspace } from "../../lib/workspaces/workspaces.js";
 import { createNodeServices, type NodeServices } from "../../dev/services.js";
-import { pgUrl, REDIS_URL, TEMPLATE_DB } from "./servers.js";
+import { inject } from "vitest";
+import { pgUrl, REDIS_URL } from "./servers.js";
+
+const runPid = () => /^sandesh_tpl_(\d+)$/.exec(inject("templateDb"))![1];
 
 export const TEST_SECRETS = {
   MASTER_KEK: "test-master-kek-0123456789abcdef0123456789abcdef",
@@ -45,9 +48,10 @@ export interface StackOptions {
 }
 
 export async function createTestStack(env: Record<string, string> = {}, opts: StackOptions = {}): Promise<TestStack> {
-  const database = `sandesh_t_${rand()}`;
+  // The run's process id leads the name (see test/setup/global.ts): runs never collide.
+  const database = `sandesh_t_${runPid()}_${rand()}`;
   const admin = postgres(pgUrl("postgres"), { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database "${database}" template ${TEMPLATE_DB}`);
+  await admin.unsafe(`create database "${database}" template ${inject("templateDb")}`);
   await admin.end();
 
   const config = testConfig({
