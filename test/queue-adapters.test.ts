@@ -1,12 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { eventually } from "./support/eventually.js";
-import { localRig, rigSender, type QueueRig } from "./support/queue-harness.js";
+import { localRig, qstashRig, rigSender, type QueueRig } from "./support/queue-harness.js";
 
 /**
  * One suite, every queue adapter: the same message, the same Meta answers, the same
  * end state. Retries, backoff and dedup must behave alike whichever transport runs.
  */
-const RIGS: [string, () => Promise<QueueRig>][] = [["local (pg-boss)", () => localRig(2)]];
+const RIGS: [string, () => Promise<QueueRig>][] = [
+  ["local (pg-boss)", () => localRig(2)],
+  ["QStash (local server, real client and Receiver)", () => qstashRig(2)],
+];
 
 describe.each(RIGS)("queue adapter: %s", (_, make) => {
   let rig: QueueRig;

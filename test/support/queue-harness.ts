@@ -1,7 +1,9 @@
 import { startMetaSandbox, type MetaSandbox } from "../../dev/meta-sandbox/index.js";
 import { startWorkers } from "../../dev/queue.js";
 import { createLocalQueue } from "../../lib/queue/pgboss.js";
-import { serveStack } from "./served.js";
+import { serveLater, serveStack } from "./served.js";
+import { startLocalQStash } from "../../dev/qstash/server.js";
+import { createQStashQueue } from "../../lib/queue/qstash.js";
 import { connectTestNumber, setLimits } from "./senders.js";
 import { createTestStack, TEST_SECRETS, type TestStack } from "./stack.js";
 
@@ -35,6 +37,37 @@ export async function localRig(retries: number): Promise<QueueRig> {
       stop();
       await queue.close();
       await served.close();
+      await stack.close();
+      await sandbox.close();
+    },
+  };
+}
+
+/** QStash: the real client publishes to the local QStash, which calls /jobs/send signed. */
+export async function qstashRig(retries: number): Promise<QueueRig> {
+  const sandbox = await startMetaSandbox({ appSecret: TEST_SECRETS.META_APP_SECRET, statusDelayMs: 5 });
+  // Backoff shortened for the test; the server's default is QStash's own formula.
+  const qstash = await startLocalQStash({ backoff: () => 200 });
+  const served = await serveLater();
+  const stack = await createTestStack({
+    META_GRAPH_URL: sandbox.url,
+    PUBLIC_URL: served.url,
+    QSTASH_URL: qstash.url,
+    QSTASH_TOKEN: qstash.token,
+    QSTASH_CURRENT_SIGNING_KEY: qstash.currentSigningKey,
+    QSTASH_NEXT_SIGNING_KEY: qstash.nextSigningKey,
+  });
+  stack.services.queue = createQStashQueue({ token: qstash.token, baseUrl: qstash.url, publicUrl: served.url, retries });
+  served.attach(stack);
+  sandbox.setWebhookUrl(`${served.url}/webhooks/meta`);
+  return {
+    name: "QStash (local)",
+    stack,
+    sandbox,
+    retries,
+    async close() {
+      await served.close();
+      await qstash.close();
       await stack.close();
       await sandbox.close();
     },

@@ -10,3 +10,24 @@ export async function serveStack(stack: TestStack): Promise<{ url: string; close
     });
   });
 }
+
+/** A port first, the app later: for stacks whose config must name their own URL (PUBLIC_URL). */
+export async function serveLater(): Promise<{ url: string; attach(stack: TestStack): void; close(): Promise<void> }> {
+  let target: TestStack | undefined;
+  return new Promise((resolve) => {
+    const server = serve(
+      {
+        fetch: (req) => (target ? target.app.fetch(req, { services: target.services, ip: "127.0.0.1" }) : new Response("not ready", { status: 503 })),
+        port: 0,
+        hostname: "127.0.0.1",
+      },
+      (info: AddressInfo) => {
+        resolve({
+          url: `http://127.0.0.1:${info.port}`,
+          attach: (stack) => (target = stack),
+          close: () => new Promise<void>((r) => server.close(() => r())),
+        });
+      },
+    );
+  });
+}
