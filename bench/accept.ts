@@ -56,8 +56,14 @@ export async function benchAccept() {
     await cannon(`http://127.0.0.1:${hello.port}`, helloReq, 2);
     const h = await cannon(`http://127.0.0.1:${hello.port}`, helloReq);
     const s = await cannon(`http://127.0.0.1:${sandesh.port}`, sendReq);
-    const rows = (await owner<{ n: number }[]>`select count(*)::int as n from messages`)[0]!.n;
-    const jobs = (await owner<{ n: number }[]>`select count(*)::int as n from sandesh_queue.job where name = 'send'`)[0]!.n;
+    // autocannon stops with requests in flight; let the server finish them before counting.
+    let rows = 0;
+    let jobs = -1;
+    for (let i = 0; i < 50 && rows !== jobs; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      rows = (await owner<{ n: number }[]>`select count(*)::int as n from messages`)[0]!.n;
+      jobs = (await owner<{ n: number }[]>`select count(*)::int as n from sandesh_queue.job where name = 'send'`)[0]!.n;
+    }
     return {
       name: "accept path (POST /v1/messages)",
       lines: [
