@@ -6,6 +6,7 @@ import { createEdgeRedis } from "../lib/redis/index.js";
 import { Vault } from "../lib/vault/vault.js";
 import { createCaches } from "../lib/caches.js";
 import { createMessageWriter } from "../lib/messages/writer.js";
+import { requeueStuckMessages } from "../lib/jobs/sweep.js";
 import { noQueue, type QueuePort } from "../lib/queue/port.js";
 import { createQStashQueue } from "../lib/queue/qstash.js";
 import { createDatabase } from "../db/client.js";
@@ -13,27 +14,60 @@ import { buildApp } from "./app.js";
 
 /**
  * The Cloudflare Worker. Configuration is validated once per isolate; the database
- * client is opened per request (workerd does not let one request use another's
- * socket; Hyperdrive pools in front of it in production) and closed after the response.
+ * client is opened per invocation (workerd does not let one request use another's
+ * socket; Hyperdrive pools in front of it in production) and closed after it.
  */
-type WorkerEnv = Record<string, string | undefined>;
+type WorkerEnv = Record<string, unknown>;
+interface ExecutionContext {
+  waitUntil(p: Promise<unknown>): void;
+}
 
 const app = buildApp();
 let cached: { env: WorkerEnv; config: Config; vault: Vault; redis: ReturnType<typeof createEdgeRedis>; caches: ReturnType<typeof createCaches>; queue: QueuePort } | undefined;
 
 function isolateState(env: WorkerEnv) {
   if (cached?.env === env) return cached;
-  const parsed = parseConfig(env);
+  const parsed = parseConfig(configEnv(env));
   if (!parsed.ok) throw new Error(`Sandesh configuration is invalid:\n${parsed.problems.join("\n")}`);
   cached = { env, config: parsed.config, vault: new Vault(parsed.config.vault), redis: createEdgeRedis(parsed.config.redis), caches: createCaches(), queue: edgeQueue(parsed.config) };
   return cached;
 }
 
+/**
+ * The string variables and secrets; with a Hyperdrive binding named HYPERDRIVE, its
+ * connection string stands in for DATABASE_URL (Hyperdrive pools connections in front
+ * of PostgreSQL; it logs in as the role configured in Hyperdrive).
+ */
+function configEnv(env: WorkerEnv): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  for (const [k, v] of Object.entries(env)) if (typeof v === "string") out[k] = v;
+  const hyperdrive = env.HYPERDRIVE as { connectionString?: unknown } | undefined;
+  if (typeof hyperdrive?.connectionString === "string") out.DATABASE_URL = hyperdrive.connectionString;
+  return out;
+}
+
 const edgeQueue = (c: Config): QueuePort =>
   c.qstash ? createQStashQueue({ token: c.qstash.token, publicUrl: c.publicUrl, ...(c.qstash.url ? { baseUrl: c.qstash.url } : {}) }) : noQueue;
 
+/** The services of one invocation: isolate-wide parts plus a database client of its own. */
+function invocationServices(state: ReturnType<typeof isolateState>): { services: Services; close(): Promise<void> } {
+  const database = createDatabase(state.config.databaseUrl, { max: 1 });
+  const services: Services = {
+    config: state.config,
+    db: database.db,
+    redis: state.redis,
+    vault: state.vault,
+    clock: systemClock,
+    logger: createLogger(state.config.logLevel),
+    caches: state.caches,
+    queue: state.queue,
+    messageWriter: createMessageWriter(database.db),
+  };
+  return { services, close: database.close };
+}
+
 export default {
-  async fetch(request: Request, env: WorkerEnv, ctx: { waitUntil(p: Promise<unknown>): void }): Promise<Response> {
+  async fetch(request: Request, env: WorkerEnv, ctx: ExecutionContext): Promise<Response> {
     let state: ReturnType<typeof isolateState>;
     try {
       state = isolateState(env);
@@ -41,22 +75,29 @@ export default {
       console.error((err as Error).message);
       return Response.json({ error: { code: "misconfigured", message: "The service is misconfigured; see its logs", request_id: "" } }, { status: 500 });
     }
-    const database = createDatabase(state.config.databaseUrl, { max: 1 });
-    const services: Services = {
-      config: state.config,
-      db: database.db,
-      redis: state.redis,
-      vault: state.vault,
-      clock: systemClock,
-      logger: createLogger(state.config.logLevel),
-      caches: state.caches,
-      queue: state.queue,
-      messageWriter: createMessageWriter(database.db),
-    };
+    const { services, close } = invocationServices(state);
+    // Cloudflare sets cf-connecting-ip itself; a client cannot forge it through the edge.
+    const ip = request.headers.get("cf-connecting-ip");
     try {
-      return await app.fetch(request, { services }, ctx as never);
+      return await app.fetch(request, { services, ...(ip ? { ip } : {}) }, ctx as never);
     } finally {
-      ctx.waitUntil(database.close());
+      ctx.waitUntil(close());
+    }
+  },
+
+  /**
+   * Cron (wrangler.toml [triggers]): re-queue messages a lost enqueue left behind.
+   * A failure is logged and rethrown, so Cloudflare records the run as failed.
+   */
+  async scheduled(_controller: unknown, env: WorkerEnv, _ctx: ExecutionContext): Promise<void> {
+    const { services, close } = invocationServices(isolateState(env));
+    try {
+      await requeueStuckMessages(services);
+    } catch (err) {
+      services.logger.error("sweep failed", { error: err });
+      throw err;
+    } finally {
+      await close();
     }
   },
 };

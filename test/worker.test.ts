@@ -1,0 +1,120 @@
+import { execFile } from "node:child_process";
+import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { OFFLINE_WRANGLER_ENV, startWorkerDev, WRANGLER_BIN, type WorkerDev } from "../dev/worker.js";
+import { createTestStack, TEST_SECRETS, type TestStack } from "./support/stack.js";
+import { REDIS_URL } from "./support/servers.js";
+
+/**
+ * The Cloudflare Worker as Cloudflare would run it: bundled by wrangler, and served by
+ * workerd (wrangler dev, offline) against this suite's PostgreSQL over TCP sockets and
+ * its Redis through the Upstash REST front.
+ */
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+function wrangler(args: string[]): Promise<{ code: number; output: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [WRANGLER_BIN, ...args],
+      { cwd: ROOT, env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? tmpdir(), ...OFFLINE_WRANGLER_ENV }, timeout: 60_000 },
+      (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, output: `${stdout}${stderr}` }),
+    );
+  });
+}
+
+describe("wrangler deploy --dry-run", () => {
+  let outdir: string;
+  afterAll(async () => {
+    if (outdir) await rm(outdir, { recursive: true, force: true });
+  });
+
+  it("bundles the Worker without the TCP Redis client or the Node-only local stack", async () => {
+    outdir = await mkdtemp(join(tmpdir(), "sandesh-bundle-"));
+    const r = await wrangler(["deploy", "--dry-run", "--outdir", outdir]);
+    expect(r.code, r.output).toBe(0);
+    expect(r.output).toContain("--dry-run: exiting now.");
+    const bundle = join(outdir, "index.js");
+    expect(existsSync(bundle)).toBe(true);
+    expect((await stat(bundle)).size).toBeGreaterThan(10_000);
+    const code = await readFile(bundle, "utf8");
+    expect(code).not.toContain("ioredis");
+    expect(code).not.toContain("pg-boss");
+    expect(code).not.toContain("pglite");
+    // postgres.js in its Cloudflare build: TCP through workerd's sockets API.
+    expect(code).toContain("cloudflare:sockets");
+  }, 60_000);
+});
+
+describe("the Worker in workerd (wrangler dev --local)", () => {
+  let stack: TestStack;
+  let worker: WorkerDev;
+  let tenant: { workspaceId: string; key: string };
+  const output: string[] = [];
+  let startedInMs = 0;
+
+  beforeAll(async () => {
+    stack = await createTestStack();
+    tenant = await stack.tenant("Edge");
+    const t0 = Date.now();
+    worker = await startWorkerDev({
+      env: {
+        SANDESH_ENV: "test",
+        LOG_LEVEL: "warn",
+        ...TEST_SECRETS,
+        // As sandesh_app, the role that owns nothing: RLS applies inside the Worker too.
+        DATABASE_URL: stack.config.databaseUrl,
+        REDIS_PREFIX: stack.config.redis.prefix,
+      },
+      redisUrl: REDIS_URL,
+      onOutput: (line) => output.push(line),
+    });
+    startedInMs = Date.now() - t0;
+  }, 90_000);
+
+  afterAll(async () => {
+    await worker?.close();
+    await stack?.close();
+  }, 30_000);
+
+  it("answers /healthz with both PostgreSQL and Redis up", async () => {
+    expect(startedInMs).toBeGreaterThan(0);
+    const res = await fetch(`${worker.url}/healthz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: "ok", checks: { database: "ok", redis: "ok" } });
+  });
+
+  it("serves GET /v1/workspace to the tenant's API key, with the security headers", async () => {
+    const res = await fetch(`${worker.url}/v1/workspace`, { headers: { authorization: `Bearer ${tenant.key}` } });
+    const body = (await res.json()) as { id: string };
+    expect(res.status, JSON.stringify(body)).toBe(200);
+    expect(body.id).toBe(tenant.workspaceId);
+    expect(res.headers.get("strict-transport-security")).toMatch(/max-age=\d+/);
+    expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+    expect(res.headers.get("x-request-id")).toBeTruthy();
+  });
+
+  it("refuses a bad key with 401 in the one error shape", async () => {
+    const wrong = `sk_${"A".repeat(43)}`;
+    for (const authorization of [`Bearer ${wrong}`, "Bearer not-a-key"]) {
+      const res = await fetch(`${worker.url}/v1/workspace`, { headers: { authorization } });
+      expect(res.status).toBe(401);
+      const body = (await res.json()) as { error: { code: string; message: string; request_id: string } };
+      expect(body.error.code).toBe("unauthorized");
+      expect(body.error.message).toEqual(expect.any(String));
+      expect(body.error.request_id).toBe(res.headers.get("x-request-id"));
+      expect(res.headers.get("strict-transport-security")).toBeTruthy();
+      expect(res.headers.get("x-content-type-options")).toBe("nosniff");
+    }
+  });
+
+  it("runs the cron sweep through its scheduled handler", async () => {
+    const res = await fetch(`${worker.url}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent("*/5 * * * *")}`);
+    expect(res.status, output.slice(-20).join("\n")).toBe(200);
+  });
+});
