@@ -1,3 +1,4 @@
+import { localStartup } from "./local/startup.js";
 import { serve } from "@hono/node-server";
 import { migrate } from "../db/migrate.js";
 import { createDatabase } from "../db/client.js";
@@ -5,9 +6,7 @@ import { loginRoleProblems } from "../db/role-check.js";
 import { APP_ROLE } from "../db/tenant.js";
 import { buildApp } from "../functions/app.js";
 import { parseConfig } from "../lib/config.js";
-import { LocalEnvError, resolveLocalEnv } from "./local/env.js";
 import { createNodeServices } from "./services.js";
-import { startMetaSandbox, type MetaSandbox } from "./meta-sandbox/index.js";
 import { createNodeQueue, startWorkers } from "./queue.js";
 import { createLogger } from "../lib/logger.js";
 import type { IncomingMessage } from "node:http";
@@ -27,36 +26,29 @@ function clientIp(env: { incoming?: IncomingMessage }): { ip?: string } {
  * configured (never in production), migrates, and serves the same app as the Worker.
  */
 async function main() {
-  let local;
-  try {
-    local = await resolveLocalEnv(process.env, ".data");
-  } catch (err) {
-    if (err instanceof LocalEnvError) {
-      console.error(err.message);
-      process.exit(1);
-    }
-    throw err;
-  }
-  // No Graph API configured outside production: the Meta sandbox stands in, and says so.
-  let sandbox: MetaSandbox | undefined;
-  if (!local.env.META_GRAPH_URL && local.env.SANDESH_ENV !== "production" && local.env.META_APP_SECRET) {
-    const publicUrl = local.env.PUBLIC_URL ?? `http://localhost:${local.env.PORT ?? 8787}`;
-    sandbox = await startMetaSandbox({ appSecret: local.env.META_APP_SECRET, webhookUrl: `${publicUrl}/webhooks/meta`, statusDelayMs: 500 });
-    local.env.META_GRAPH_URL = sandbox.url;
-    local.notes.push(`meta: no META_GRAPH_URL, so the Meta sandbox stands in at ${sandbox.url} (recipes in dev/meta-sandbox/README.md); its status webhooks go to ${publicUrl}/webhooks/meta`);
-  }
+  const { local, sandbox } = await localStartup(Number(process.env.PORT ?? 8787));
   const parsed = parseConfig(local.env);
   if (!parsed.ok) {
     console.error(`Sandesh cannot start; fix these environment variables:\n${parsed.problems.map((p) => `  ${p}`).join("\n")}`);
     process.exit(1);
   }
-  const config = parsed.config;
+  let config = parsed.config;
   for (const note of local.notes) console.log(note.startsWith("WARNING") ? `\n*** ${note} ***\n` : note);
 
   const m = await migrate(config.migrationDatabaseUrl);
   console.log(m.applied.length ? `migrations applied: ${m.applied.join(", ")}` : "database schema up to date");
 
   const logger = createLogger(config.logLevel);
+  // With the embedded defaults, the app logs in as sandesh_app when the server lets it
+  // (trust or peer auth, as on a developer's machine); the owner URL stays for migrations.
+  if (local.database) {
+    const appUrl = new URL(config.databaseUrl);
+    appUrl.username = APP_ROLE;
+    const tryApp = createDatabase(appUrl.toString(), { max: 1 });
+    const ok = await tryApp.sql`select 1`.then(() => true, () => false);
+    await tryApp.close();
+    if (ok) config = { ...config, databaseUrl: appUrl.toString() };
+  }
   const probe = createDatabase(config.databaseUrl, { max: 1 });
   const loginProblems = await loginRoleProblems(probe.db).finally(() => probe.close());
   if (loginProblems.length) {

@@ -1,3 +1,4 @@
+import { localStartup } from "./local/startup.js";
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -7,8 +8,6 @@ import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { migrate } from "../db/migrate.js";
 import { parseConfig } from "../lib/config.js";
-import { LocalEnvError, resolveLocalEnv } from "./local/env.js";
-import { startMetaSandbox, type MetaSandbox } from "./meta-sandbox/index.js";
 import { startUpstashFront, type UpstashFront } from "./upstash-rest/server.js";
 
 /**
@@ -206,24 +205,9 @@ async function waitForHealth(url: string, exited: Promise<number | null>, timeou
 
 /** The command: local defaults like `npm start`, migrations, then wrangler dev until it exits. */
 async function main() {
-  let local;
-  try {
-    local = await resolveLocalEnv(process.env, ".data");
-  } catch (err) {
-    if (err instanceof LocalEnvError) {
-      console.error(err.message);
-      process.exit(1);
-    }
-    throw err;
-  }
   const port = Number(process.env.PORT ?? 8788);
-  const publicUrl = local.env.PUBLIC_URL ?? `http://localhost:${port}`;
-  let sandbox: MetaSandbox | undefined;
-  if (!local.env.META_GRAPH_URL && local.env.SANDESH_ENV !== "production" && local.env.META_APP_SECRET) {
-    sandbox = await startMetaSandbox({ appSecret: local.env.META_APP_SECRET, webhookUrl: `${publicUrl}/webhooks/meta`, statusDelayMs: 500 });
-    local.env.META_GRAPH_URL = sandbox.url;
-    local.notes.push(`meta: no META_GRAPH_URL, so the Meta sandbox stands in at ${sandbox.url}`);
-  }
+  const publicUrl = process.env.PUBLIC_URL ?? `http://localhost:${port}`;
+  const { local, sandbox } = await localStartup(port);
   // The Worker validates its own env; checking here first gives the same messages before wrangler starts.
   const parsed = parseConfig({ ...local.env, PUBLIC_URL: publicUrl });
   if (!parsed.ok) {

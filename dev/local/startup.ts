@@ -1,0 +1,26 @@
+import { startMetaSandbox, type MetaSandbox } from "../meta-sandbox/index.js";
+import { LocalEnvError, resolveLocalEnv, type LocalEnv } from "./env.js";
+
+/**
+ * What `npm start` and `npm run dev:worker` both do first: fill in local defaults
+ * (never in production; a missing Redis ends the process with one clear line), and,
+ * with no Graph API configured outside production, start the Meta sandbox in its place.
+ */
+export async function localStartup(port: number): Promise<{ local: LocalEnv; sandbox?: MetaSandbox }> {
+  let local: LocalEnv;
+  try {
+    local = await resolveLocalEnv(process.env, ".data");
+  } catch (err) {
+    if (err instanceof LocalEnvError) {
+      console.error(err.message);
+      process.exit(1);
+    }
+    throw err;
+  }
+  if (local.env.META_GRAPH_URL || local.env.SANDESH_ENV === "production" || !local.env.META_APP_SECRET) return { local };
+  const publicUrl = local.env.PUBLIC_URL ?? `http://localhost:${port}`;
+  const sandbox = await startMetaSandbox({ appSecret: local.env.META_APP_SECRET, webhookUrl: `${publicUrl}/webhooks/meta`, statusDelayMs: 500 });
+  local.env.META_GRAPH_URL = sandbox.url;
+  local.notes.push(`meta: no META_GRAPH_URL, so the Meta sandbox stands in at ${sandbox.url} (recipes in dev/meta-sandbox/README.md); its status webhooks go to ${publicUrl}/webhooks/meta`);
+  return { local, sandbox };
+}
