@@ -6,6 +6,8 @@ import type { Logger } from "../lib/logger.js";
 import { createLocalQueue } from "../lib/queue/pgboss.js";
 import type { QueuePort } from "../lib/queue/port.js";
 import { createQStashQueue } from "../lib/queue/qstash.js";
+import { runWebhookBatch } from "../lib/webhooks/deliver.js";
+import { redispatchWebhooks } from "../lib/webhooks/emit.js";
 
 /** QStash when QSTASH_TOKEN is set; otherwise the durable local queue in PostgreSQL. */
 export async function createNodeQueue(config: Config, logger: Logger): Promise<QueuePort> {
@@ -24,8 +26,12 @@ export async function startWorkers(s: Services, opts: { concurrency?: number; sw
   if (q.work) {
     await q.work(async (items) => (await runSendBatch(s, items)).map((o) => (o.kind === "retry" ? "retry" : "done")), { concurrency: opts.concurrency ?? 4 });
   }
+  if (q.workWebhooks) {
+    await q.workWebhooks(async (items) => (await runWebhookBatch(s, items)).map((o) => (o.kind === "retry" ? "retry" : "done")), { concurrency: opts.concurrency ?? 4 });
+  }
   const timer = setInterval(() => {
     requeueStuckMessages(s).catch((err: unknown) => s.logger.error("sweep failed", { error: err }));
+    redispatchWebhooks(s).catch((err: unknown) => s.logger.error("webhook sweep failed", { error: err }));
   }, opts.sweepEveryMs ?? 60_000);
   timer.unref();
   return () => clearInterval(timer);

@@ -7,6 +7,7 @@ import { Vault } from "../lib/vault/vault.js";
 import { createCaches } from "../lib/caches.js";
 import { createMessageWriter } from "../lib/messages/writer.js";
 import { requeueStuckMessages } from "../lib/jobs/sweep.js";
+import { redispatchWebhooks } from "../lib/webhooks/emit.js";
 import { noQueue, type QueuePort } from "../lib/queue/port.js";
 import { createQStashQueue } from "../lib/queue/qstash.js";
 import { createDatabase } from "../db/client.js";
@@ -86,13 +87,15 @@ export default {
   },
 
   /**
-   * Cron (wrangler.toml [triggers]): re-queue messages a lost enqueue left behind.
+   * Cron (wrangler.toml [triggers]): re-queue messages and webhook deliveries a lost
+   * enqueue left behind.
    * A failure is logged and rethrown, so Cloudflare records the run as failed.
    */
   async scheduled(_controller: unknown, env: WorkerEnv, _ctx: ExecutionContext): Promise<void> {
     const { services, close } = invocationServices(isolateState(env));
     try {
       await requeueStuckMessages(services);
+      await redispatchWebhooks(services);
     } catch (err) {
       services.logger.error("sweep failed", { error: err });
       throw err;

@@ -11,6 +11,7 @@ import type { NumberOwner } from "./ingest/owner.js";
 import type { QueuePort } from "./queue/port.js";
 import type { GroupCommit } from "./batch.js";
 import type { NewMessage } from "./messages/writer.js";
+import type { EndpointRoute } from "./webhooks/emit.js";
 
 /**
  * Everything a handler or a job needs, built by the entry point from validated
@@ -25,7 +26,13 @@ export interface Services {
   clock: Clock;
   logger: Logger;
   /** Per process (per isolate in a Worker): only facts made safe by a check elsewhere. */
-  caches: { apiKeys: TtlCache<ApiKeyAuth>; senders: TtlCache<Sender[]>; numbersByPhoneId: TtlCache<NumberOwner | null> };
+  caches: {
+    apiKeys: TtlCache<ApiKeyAuth>;
+    senders: TtlCache<Sender[]>;
+    numbersByPhoneId: TtlCache<NumberOwner | null>;
+    /** Enabled webhook endpoints per workspace; changes in this process invalidate at once. */
+    webhookEndpoints: TtlCache<EndpointRoute[]>;
+  };
   queue: QueuePort;
   /** Group commit of accepted messages (lib/messages/writer.ts). */
   messageWriter: GroupCommit<NewMessage>;

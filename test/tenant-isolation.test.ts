@@ -76,8 +76,8 @@ describe("row-level security, proven from the catalog", () => {
     expect(fns).toEqual([
       { proname: "sandesh_api_key_lookup", prosecdef: true },
       { proname: "sandesh_number_lookup", prosecdef: true },
-      { proname: "sandesh_preflight", prosecdef: true },
       { proname: "sandesh_stuck_messages", prosecdef: true },
+      { proname: "sandesh_undispatched_webhooks", prosecdef: true },
     ]);
     const [pub] = await stack.owner`select has_function_privilege('public', 'sandesh_api_key_lookup(text)', 'EXECUTE') as x`;
     expect(pub!.x).toBe(false);

@@ -5,3 +5,4 @@ export * from "./contacts.js";
 export * from "./messages.js";
 export * from "./audit-log.js";
 export * from "./ingest.js";
+export * from "./webhooks.js";

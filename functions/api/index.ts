@@ -3,6 +3,12 @@ import type { AppEnv } from "../env.js";
 import { requireApiKey } from "../middleware/api-key.js";
 import { registerMessageGet, registerMessagesList } from "./v1_messages_get.js";
 import { registerMessagesPost } from "./v1_messages_post.js";
+import { registerWebhookEndpointAttempts } from "./v1_webhook_endpoints_attempts_get.js";
+import { registerWebhookEndpointDelete } from "./v1_webhook_endpoints_delete.js";
+import { registerWebhookEndpointGet, registerWebhookEndpointsList } from "./v1_webhook_endpoints_get.js";
+import { registerWebhookEndpointPatch } from "./v1_webhook_endpoints_patch.js";
+import { registerWebhookEndpointsPost } from "./v1_webhook_endpoints_post.js";
+import { registerWebhookEndpointRotateSecret } from "./v1_webhook_endpoints_rotate_secret.js";
 import { registerWorkspaceGet } from "./v1_workspace_get.js";
 
 /** The REST API, mounted at /v1. Every route needs a workspace API key. */
@@ -13,5 +19,12 @@ export function apiApp() {
   registerMessagesPost(app);
   registerMessagesList(app);
   registerMessageGet(app);
+  registerWebhookEndpointsPost(app);
+  registerWebhookEndpointsList(app);
+  registerWebhookEndpointGet(app);
+  registerWebhookEndpointPatch(app);
+  registerWebhookEndpointDelete(app);
+  registerWebhookEndpointRotateSecret(app);
+  registerWebhookEndpointAttempts(app);
   return app;
 }

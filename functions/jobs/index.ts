@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { registerDeliverWebhookJob } from "./deliver-webhook.js";
 import { registerSendJob } from "./send.js";
 import type { JobsEnv } from "./verify.js";
 
@@ -6,5 +7,6 @@ import type { JobsEnv } from "./verify.js";
 export function jobsApp() {
   const app = new Hono<JobsEnv>();
   registerSendJob(app);
+  registerDeliverWebhookJob(app);
   return app;
 }

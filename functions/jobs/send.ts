@@ -1,8 +1,8 @@
 import type { Hono } from "hono";
 import * as v from "valibot";
-import { AppError } from "../../lib/errors.js";
 import { runSendJob } from "../../lib/jobs/send.js";
 import { SEND_RETRIES } from "../../lib/queue/port.js";
+import { readJob } from "./read-job.js";
 import { type JobsEnv, verifyQStash } from "./verify.js";
 
 const SendJobSchema = v.object({
@@ -17,20 +17,7 @@ const SendJobSchema = v.object({
  */
 export const registerSendJob = (app: Hono<JobsEnv>) =>
   app.post("/send", verifyQStash, async (c) => {
-    let body: unknown;
-    try {
-      body = JSON.parse(c.get("rawBody"));
-    } catch {
-      body = null;
-    }
-    const parsed = v.safeParse(SendJobSchema, body);
-    // A signed but malformed job will never succeed: 489 tells QStash not to retry it.
-    if (!parsed.success) {
-      c.header("Upstash-NonRetryable-Error", "true");
-      throw new AppError(489, "invalid_job", "The job body is not a send job");
-    }
-    const retried = Number(c.req.header("upstash-retried") ?? "0");
-    const { maxRetries, ...job } = parsed.output;
-    const outcome = await runSendJob(c.env.services, job, { retried: Number.isFinite(retried) ? retried : 0, maxRetries: maxRetries ?? SEND_RETRIES });
+    const { job, attempt } = readJob(c, SendJobSchema, "a send job", SEND_RETRIES);
+    const outcome = await runSendJob(c.env.services, job, attempt);
     return c.json(outcome, outcome.kind === "retry" ? 503 : 200);
   });

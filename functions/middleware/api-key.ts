@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { assertNotRevoked, identifyApiKey } from "../../lib/apikeys/auth.js";
 import type { AppEnv } from "../env.js";
 
@@ -15,3 +15,11 @@ export const requireApiKey: MiddlewareHandler<AppEnv> = async (c, next) => {
   c.set("workspaceId", auth.workspaceId);
   await next();
 };
+
+/** Who did it, for the audit log: the API key, from where. */
+export const apiKeyActor = (c: Context<AppEnv>) => ({
+  actorType: "api_key" as const,
+  actorId: c.get("auth")!.keyId,
+  ip: c.env.ip ?? null,
+  userAgent: c.req.header("user-agent") ?? null,
+});

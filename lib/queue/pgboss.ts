@@ -1,7 +1,7 @@
 import { PgBoss } from "pg-boss";
 import { GroupCommit } from "../batch.js";
 import type { Logger } from "../logger.js";
-import { SEND_RETRIES, type Attempt, type QueuePort, type SendJob } from "./port.js";
+import { SEND_RETRIES, WEBHOOK_RETRIES, type Attempt, type QueuePort, type SendJob, type WebhookJob } from "./port.js";
 
 /**
  * The local queue (Node only): pg-boss in the same PostgreSQL, its own schema,
@@ -10,13 +10,18 @@ import { SEND_RETRIES, type Attempt, type QueuePort, type SendJob } from "./port
  * Retries back off exponentially (pg-boss: retryDelay · 2^n with jitter, capped).
  */
 export const SEND_QUEUE = "send";
+/** Outgoing webhook deliveries: a queue of their own, so a slow receiver never holds up sends. */
+export const WEBHOOK_QUEUE = "webhook";
 
 /** Handles one fetched batch; answers per job, in order. */
-export type JobHandler = (items: { job: SendJob; attempt: Attempt }[]) => Promise<("done" | "retry")[]>;
+export type JobHandler<J = SendJob> = (items: { job: J; attempt: Attempt }[]) => Promise<("done" | "retry")[]>;
+type WorkOptions = { concurrency?: number; batchSize?: number };
 
 export interface LocalQueue extends QueuePort {
   /** Starts consuming in this process. */
-  work(handler: JobHandler, opts?: { concurrency?: number; batchSize?: number }): Promise<void>;
+  work(handler: JobHandler, opts?: WorkOptions): Promise<void>;
+  /** Starts consuming webhook deliveries in this process. */
+  workWebhooks(handler: JobHandler<WebhookJob>, opts?: WorkOptions): Promise<void>;
   boss: PgBoss;
 }
 
@@ -30,30 +35,45 @@ export async function createLocalQueue(opts: { connectionString: string; logger:
   } catch (err) {
     if (!/exists/i.test((err as Error).message)) throw err;
   }
+  try {
+    await boss.createQueue(WEBHOOK_QUEUE, { retryLimit: WEBHOOK_RETRIES, retryDelay: opts.retryDelaySeconds ?? 30, retryBackoff: true, retryDelayMax: 3600, expireInSeconds: 120 });
+  } catch (err) {
+    if (!/exists/i.test((err as Error).message)) throw err;
+  }
   // Group commit: concurrent enqueues share one multi-row insert. A job id that exists
   // already is skipped by pg-boss (ON CONFLICT DO NOTHING): the dedup QStash's id gives.
   const sends = new GroupCommit<SendJob>(async (jobs) => {
     await boss.insert(SEND_QUEUE, jobs.map((j) => ({ id: j.messageId, data: j })));
   });
+  const webhooks = new GroupCommit<WebhookJob>(async (jobs) => {
+    await boss.insert(WEBHOOK_QUEUE, jobs.map((j) => ({ id: j.deliveryId, data: j })));
+  });
+  /** Answers per job: done completes it, retry fails it back to pg-boss's backoff. */
+  const consume = <J extends object>(queue: string, maxRetries: number, handler: JobHandler<J>, w: WorkOptions, defaults: Required<WorkOptions>) =>
+    boss.work<J>(
+      queue,
+      { batchSize: w.batchSize ?? defaults.batchSize, localConcurrency: w.concurrency ?? defaults.concurrency, pollingIntervalSeconds: opts.pollSeconds ?? 0.5, perJobResults: true },
+      async (jobs) => {
+        try {
+          const results = await handler(jobs.map((j) => ({ job: j.data, attempt: { retried: j.retryCount, maxRetries } })));
+          return jobs.map((j, i) => ({ id: j.id, status: results[i] === "done" ? ("completed" as const) : ("failed" as const) }));
+        } catch (err) {
+          // The batch is retried; each job's own conditional checks keep finished work from repeating.
+          opts.logger.error(`${queue} batch crashed`, { jobs: jobs.length, error: err });
+          return jobs.map((j) => ({ id: j.id, status: "failed" as const }));
+        }
+      },
+    );
   return {
     kind: "local",
     boss,
     enqueueSend: (job) => sends.add(job),
+    enqueueWebhook: (job) => webhooks.add(job),
     async work(handler, w = {}) {
-      await boss.work<SendJob>(
-        SEND_QUEUE,
-        { batchSize: w.batchSize ?? 50, localConcurrency: w.concurrency ?? 2, pollingIntervalSeconds: opts.pollSeconds ?? 0.5, perJobResults: true },
-        async (jobs) => {
-          try {
-            const results = await handler(jobs.map((j) => ({ job: j.data, attempt: { retried: j.retryCount, maxRetries: retries } })));
-            return jobs.map((j, i) => ({ id: j.id, status: results[i] === "done" ? ("completed" as const) : ("failed" as const) }));
-          } catch (err) {
-            // The batch is retried; the conditional claim keeps finished messages from sending again.
-            opts.logger.error("send batch crashed", { jobs: jobs.length, error: err });
-            return jobs.map((j) => ({ id: j.id, status: "failed" as const }));
-          }
-        },
-      );
+      await consume(SEND_QUEUE, retries, handler, w, { batchSize: 50, concurrency: 2 });
+    },
+    async workWebhooks(handler, w = {}) {
+      await consume(WEBHOOK_QUEUE, WEBHOOK_RETRIES, handler, w, { batchSize: 20, concurrency: 4 });
     },
     close: () => boss.stop({ graceful: true, timeout: 5000 }),
   };

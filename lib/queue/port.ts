@@ -13,6 +13,20 @@ export interface SendJob {
   maxRetries?: number;
 }
 
+/**
+ * Outgoing webhooks get a longer budget than sends: a customer's server may be down
+ * for an hour, and every event must still arrive (QStash: its own exponential backoff;
+ * local queue: 30 s doubling, capped at an hour).
+ */
+export const WEBHOOK_RETRIES = 8;
+
+export interface WebhookJob {
+  deliveryId: string;
+  workspaceId: string;
+  /** Set by the QStash adapter: how many retries it asked QStash for. */
+  maxRetries?: number;
+}
+
 export interface SendFlow {
   /** Jobs of one sender number share a flow, paced at its throughput. */
   numberId: string;
@@ -22,6 +36,8 @@ export interface SendFlow {
 export interface QueuePort {
   readonly kind: "qstash" | "local";
   enqueueSend(job: SendJob, flow: SendFlow): Promise<void>;
+  /** One delivery of an outgoing webhook; a second enqueue of the same delivery is dropped. */
+  enqueueWebhook(job: WebhookJob): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -31,11 +47,15 @@ export interface Attempt {
   maxRetries: number;
 }
 
+const NO_QUEUE = "no queue is configured: set QSTASH_TOKEN, or run the Node process with its local queue";
 /** Where no queue is configured: accepting a message fails cleanly (503) instead of losing it. */
 export const noQueue: QueuePort = {
   kind: "local",
   enqueueSend: async () => {
-    throw new Error("no queue is configured: set QSTASH_TOKEN, or run the Node process with its local queue");
+    throw new Error(NO_QUEUE);
+  },
+  enqueueWebhook: async () => {
+    throw new Error(NO_QUEUE);
   },
   close: async () => {},
 };

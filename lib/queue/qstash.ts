@@ -1,9 +1,10 @@
 import { Client } from "@upstash/qstash";
 import { GroupCommit } from "../batch.js";
-import type { QueuePort, SendFlow, SendJob } from "./port.js";
-import { SEND_RETRIES } from "./port.js";
+import type { QueuePort, SendFlow, SendJob, WebhookJob } from "./port.js";
+import { SEND_RETRIES, WEBHOOK_RETRIES } from "./port.js";
 
 export const SEND_JOB_PATH = "/jobs/send";
+export const WEBHOOK_JOB_PATH = "/jobs/deliver-webhook";
 
 /** QStash adapter: publishes to ${PUBLIC_URL}/jobs/send; QStash calls back signed. */
 export function createQStashQueue(opts: { token: string; baseUrl?: string; publicUrl: string; retries?: number }): QueuePort {
@@ -13,7 +14,7 @@ export function createQStashQueue(opts: { token: string; baseUrl?: string; publi
   const sends = new GroupCommit<{ job: SendJob; flow: SendFlow }>(async (items) => {
     await client.batchJSON(
       items.map(({ job, flow }) => ({
-        destination: `${opts.publicUrl}${SEND_JOB_PATH}`,
+        url: `${opts.publicUrl}${SEND_JOB_PATH}`,
         // The retry budget travels in the signed body: the callback knows its last attempt.
         body: { ...job, maxRetries: retries },
         // A second publish of the same message (a retried request, the sweep) is dropped by QStash.
@@ -23,9 +24,22 @@ export function createQStashQueue(opts: { token: string; baseUrl?: string; publi
       })),
     );
   }, 100);
+  const webhooks = new GroupCommit<WebhookJob>(async (jobs) => {
+    await client.batchJSON(
+      jobs.map((job) => ({
+        url: `${opts.publicUrl}${WEBHOOK_JOB_PATH}`,
+        body: { ...job, maxRetries: WEBHOOK_RETRIES },
+        deduplicationId: `webhook-${job.deliveryId}`,
+        retries: WEBHOOK_RETRIES,
+        // The job itself gives the receiver 10 s; this bounds the whole callback.
+        timeout: 30,
+      })),
+    );
+  }, 100);
   return {
     kind: "qstash",
     enqueueSend: (job: SendJob, flow: SendFlow) => sends.add({ job, flow }),
+    enqueueWebhook: (job: WebhookJob) => webhooks.add(job),
     close: async () => {},
   };
 }

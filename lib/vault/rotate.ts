@@ -7,7 +7,10 @@ import type { Sealed } from "./vault.js";
  * Every sealed column in the schema. A column is stored as <prefix>ciphertext,
  * <prefix>iv, <prefix>tag and <prefix>key_version; rotation walks this list.
  */
-export const SEALED_FIELDS = [{ table: "whatsapp_numbers", column: "token", prefix: "token_" }] as const;
+export const SEALED_FIELDS = [
+  { table: "whatsapp_numbers", column: "token", prefix: "token_" },
+  { table: "webhook_endpoint_secrets", column: "secret", prefix: "secret_" },
+] as const;
 
 export interface RotateProgress {
   table: string;

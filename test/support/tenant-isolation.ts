@@ -30,6 +30,7 @@ const TEXT_VALUES: Record<string, () => string> = {
   status: () => "queued",
   actor_type: () => "system",
   token_status: () => "active",
+  url: () => "https://hooks.example.com/sandesh",
 };
 
 function valueFor(c: Column): unknown {

@@ -1,0 +1,148 @@
+import { and, eq, gt, isNull, or, sql } from "drizzle-orm";
+import { webhookAttempts, webhookDeliveries, webhookEndpoints, webhookEndpointSecrets } from "../../db/schema/index.js";
+import { withTenant } from "../../db/tenant.js";
+import { recordAudit } from "../audit/record.js";
+import type { Services } from "../context.js";
+import { uuidv7 } from "../ids.js";
+import type { Attempt, WebhookJob } from "../queue/port.js";
+import { openSecrets } from "./endpoints.js";
+import { signedHeaders } from "./signing.js";
+import { checkEndpointUrl } from "./url.js";
+
+export type DeliveryOutcome =
+  | { kind: "delivered"; status: number }
+  | { kind: "retry"; reason: string }
+  | { kind: "failed"; reason: string }
+  | { kind: "skipped"; reason: string };
+
+export const DELIVERY_TIMEOUT_MS = 10_000;
+/** An endpoint that has failed every attempt for this long is disabled, and says why. */
+export const DISABLE_AFTER_MS = 3 * 24 * 3600_000;
+const RESPONSE_BYTES = 500;
+const USER_AGENT = "Sandesh-Webhooks/1";
+
+interface Result {
+  statusCode: number | null;
+  durationMs: number;
+  responseBody: string | null;
+  error: string | null;
+}
+
+/** The first bytes of the answer only: a receiver's body can be anything, of any size. */
+async function head(res: Response): Promise<string> {
+  if (!res.body) return "";
+  const reader = res.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  try {
+    while (size < RESPONSE_BYTES) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      chunks.push(value);
+      size += value.length;
+    }
+  } finally {
+    await reader.cancel().catch(() => {});
+  }
+  const all = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) (all.set(c, at), (at += c.length));
+  return new TextDecoder().decode(all.subarray(0, RESPONSE_BYTES));
+}
+
+const describeError = (err: unknown): string => {
+  const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
+  if (e.name === "TimeoutError") return `no answer within ${DELIVERY_TIMEOUT_MS / 1000} s`;
+  return (e.cause?.code ?? e.cause?.message ?? e.message ?? "request failed").slice(0, 200);
+};
+
+/** One POST. Redirects are not followed: a 3xx is a failure, never a hop to somewhere unchecked. */
+async function post(url: string, headers: Record<string, string>, body: string): Promise<Result> {
+  const started = performance.now();
+  const elapsed = () => Math.round(performance.now() - started);
+  try {
+    const res = await fetch(url, { method: "POST", headers, body, redirect: "manual", signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS) });
+    const responseBody = await head(res).catch(() => null);
+    return { statusCode: res.status, durationMs: elapsed(), responseBody, error: null };
+  } catch (err) {
+    return { statusCode: null, durationMs: elapsed(), responseBody: null, error: describeError(err) };
+  }
+}
+
+/** A batch as the local queue hands it over: deliveries go out in parallel. */
+export async function runWebhookBatch(s: Services, items: { job: WebhookJob; attempt: Attempt }[]): Promise<DeliveryOutcome[]> {
+  return Promise.all(items.map(({ job, attempt }) => deliverWebhook(s, job, attempt)));
+}
+
+/**
+ * One attempt at one delivery, whichever transport runs it. A 2xx ends it; anything
+ * else is recorded and handed back for a retry with backoff, until the last attempt
+ * or until the endpoint has failed for DISABLE_AFTER_MS, when it is disabled.
+ * The secrets are opened for this attempt only and never leave this function.
+ */
+export async function deliverWebhook(s: Services, job: WebhookJob, attempt: Attempt): Promise<DeliveryOutcome> {
+  const now = s.clock.now();
+  const loaded = await withTenant(s.db, job.workspaceId, async (tx) => {
+    const [row] = await tx
+      .select({ delivery: webhookDeliveries, endpoint: webhookEndpoints })
+      .from(webhookDeliveries)
+      .innerJoin(webhookEndpoints, eq(webhookEndpoints.id, webhookDeliveries.endpointId))
+      .where(eq(webhookDeliveries.id, job.deliveryId));
+    if (!row) return null;
+    const secrets = await tx
+      .select()
+      .from(webhookEndpointSecrets)
+      .where(and(eq(webhookEndpointSecrets.endpointId, row.endpoint.id), or(isNull(webhookEndpointSecrets.expiresAt), gt(webhookEndpointSecrets.expiresAt, now))));
+    return { ...row, secrets };
+  });
+  if (!loaded) return { kind: "skipped", reason: "the delivery or its endpoint no longer exists" };
+  const { delivery, endpoint } = loaded;
+  if (delivery.status === "delivered" || delivery.status === "failed") return { kind: "skipped", reason: `already ${delivery.status}` };
+  if (!endpoint.enabled) {
+    await withTenant(s.db, job.workspaceId, (tx) => tx.update(webhookDeliveries).set({ status: "failed" }).where(eq(webhookDeliveries.id, delivery.id)));
+    return { kind: "failed", reason: "the endpoint is disabled" };
+  }
+
+  const verdict = checkEndpointUrl(endpoint.url, s.config.env);
+  let result: Result;
+  if (!verdict.ok) {
+    result = { statusCode: null, durationMs: 0, responseBody: null, error: `URL refused: ${verdict.message}` };
+  } else {
+    const signed = await signedHeaders(await openSecrets(s, loaded.secrets), delivery.id, now, delivery.body);
+    result = await post(verdict.url.href, { "content-type": "application/json", "user-agent": USER_AGENT, ...signed }, delivery.body);
+  }
+  const ok = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
+  const failingSince = ok ? null : (endpoint.failingSince ?? now);
+  const disable = !ok && now.getTime() - failingSince!.getTime() >= DISABLE_AFTER_MS;
+  const last = !ok && (attempt.retried >= attempt.maxRetries || disable || !verdict.ok);
+  const status = ok ? "delivered" : last ? "failed" : "retrying";
+  const outcome = result.error ?? `HTTP ${result.statusCode}`;
+  const reason = disable
+    ? `Disabled automatically: every delivery has failed since ${failingSince!.toISOString()} (more than ${DISABLE_AFTER_MS / 3600_000} hours); the last one got ${outcome}`
+    : null;
+
+  await withTenant(s.db, job.workspaceId, async (tx) => {
+    const [d] = await tx
+      .update(webhookDeliveries)
+      .set({ status, attempts: sql`${webhookDeliveries.attempts} + 1`, lastAttemptAt: now })
+      .where(eq(webhookDeliveries.id, delivery.id))
+      .returning({ attempts: webhookDeliveries.attempts });
+    await tx.insert(webhookAttempts).values({ id: uuidv7(now.getTime()), workspaceId: job.workspaceId, endpointId: endpoint.id, deliveryId: delivery.id, attempt: d!.attempts, attemptedAt: now, ...result });
+    await tx
+      .update(webhookEndpoints)
+      .set({ failingSince, ...(reason ? { enabled: false, disabledReason: reason, updatedAt: now } : {}) })
+      .where(eq(webhookEndpoints.id, endpoint.id));
+    if (reason) await recordAudit(tx, { workspaceId: job.workspaceId, actorType: "system", action: "webhook_endpoint.disabled", objectType: "webhook_endpoint", objectId: endpoint.id, details: { reason } });
+  });
+  const fields = { delivery_id: delivery.id, endpoint_id: endpoint.id, workspace_id: job.workspaceId, attempt: attempt.retried + 1, status: result.statusCode, ms: result.durationMs };
+  if (ok) {
+    s.logger.info("webhook delivered", fields);
+    return { kind: "delivered", status: result.statusCode! };
+  }
+  s.logger.warn("webhook attempt failed", { ...fields, error: result.error, final: last });
+  if (reason) {
+    s.caches.webhookEndpoints.delete(job.workspaceId);
+    s.logger.warn("webhook endpoint disabled", { endpoint_id: endpoint.id, workspace_id: job.workspaceId, reason });
+  }
+  return last ? { kind: "failed", reason: outcome } : { kind: "retry", reason: outcome };
+}

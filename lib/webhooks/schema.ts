@@ -1,0 +1,77 @@
+import * as v from "valibot";
+import type { Config } from "../config.js";
+import { AppError, validationFailed } from "../errors.js";
+import { UUID_PATTERN } from "../ids.js";
+import { EVENT_TYPES, type EventType } from "./emit.js";
+import { checkEndpointUrl } from "./url.js";
+
+/**
+ * The contract of /v1/webhook-endpoints. `events` omitted (or null) means every event
+ * type, including ones added later; a list subscribes to exactly those.
+ */
+const events = v.pipe(
+  v.array(v.picklist(EVENT_TYPES, `must be a list of: ${EVENT_TYPES.join(", ")}`)),
+  v.minLength(1, "must name at least one event type, or be omitted for all"),
+  v.check((list) => new Set(list).size === list.length, "must not repeat an event type"),
+);
+const description = v.pipe(v.string(), v.maxLength(500, "must be at most 500 characters"));
+const url = v.pipe(v.string("must be a URL"), v.minLength(1, "is required"));
+
+const CreateSchema = v.strictObject({ url, events: v.optional(v.nullable(events)), description: v.optional(v.nullable(description)) });
+const UpdateSchema = v.pipe(
+  v.strictObject({ url: v.optional(url), events: v.optional(v.nullable(events)), enabled: v.optional(v.boolean("must be true or false")), description: v.optional(v.nullable(description)) }),
+  v.check((o) => Object.keys(o).length > 0, "must change at least one of url, events, enabled, description"),
+);
+
+export interface EndpointInput {
+  url: string;
+  events: EventType[] | null;
+  description: string | null;
+}
+export type EndpointChanges = Partial<EndpointInput & { enabled: boolean }>;
+
+interface FieldError {
+  field: string;
+  message: string;
+}
+
+function parse<S extends v.GenericSchema>(schema: S, raw: string, env: Config["env"]): v.InferOutput<S> {
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    throw new AppError(400, "invalid_json", "The request body is not valid JSON");
+  }
+  const r = v.safeParse(schema, json, { abortPipeEarly: true });
+  const errors: FieldError[] = r.success
+    ? []
+    : r.issues.map((i) => ({
+        field: i.path?.map((p) => String(p.key)).join(".") || "body",
+        message: i.received === "undefined" && i.kind === "schema" ? "is required" : i.type === "strict_object" ? "is not a known field" : i.message,
+      }));
+  const out = r.output as { url?: unknown };
+  if (r.success && typeof out.url === "string") {
+    const verdict = checkEndpointUrl(out.url, env);
+    if (verdict.ok) out.url = verdict.url.href;
+    else errors.push({ field: "url", message: verdict.message });
+  }
+  if (errors.length) throw validationFailed(errors);
+  return r.output;
+}
+
+export const parseCreate = (raw: string, env: Config["env"]): EndpointInput => {
+  const o = parse(CreateSchema, raw, env);
+  return { url: o.url, events: o.events ?? null, description: o.description ?? null };
+};
+
+export const parseUpdate = (raw: string, env: Config["env"]): EndpointChanges => parse(UpdateSchema, raw, env);
+
+/** ?cursor=&limit= for the lists: the cursor is the last id seen (ids are time-ordered). */
+export function parsePage(q: { cursor?: string | undefined; limit?: string | undefined }): { cursor: string | null; limit: number } {
+  const limit = q.limit === undefined ? 20 : Number(q.limit);
+  const errors: FieldError[] = [];
+  if (!Number.isInteger(limit) || limit < 1 || limit > 100) errors.push({ field: "limit", message: "must be a whole number from 1 to 100" });
+  if (q.cursor !== undefined && !UUID_PATTERN.test(q.cursor)) errors.push({ field: "cursor", message: "is not a cursor this API returned" });
+  if (errors.length) throw validationFailed(errors, "The query is not valid");
+  return { cursor: q.cursor ?? null, limit };
+}
