@@ -1,5 +1,5 @@
 import type { ApiKeyAuth } from "./apikeys/auth.js";
-import { IDENTITY_TTL_MS } from "./apikeys/auth.js";
+import { IDENTITY_TTL_MS, UNKNOWN_KEY_TTL_MS } from "./apikeys/auth.js";
 import { TtlCache } from "./cache.js";
 import type { Services } from "./context.js";
 import { SENDERS_TTL_MS, type Sender } from "./messages/sender.js";
@@ -12,5 +12,6 @@ export function createCaches(): Services["caches"] {
     senders: new TtlCache<Sender[]>(SENDERS_TTL_MS),
     numbersByPhoneId: new TtlCache<NumberOwner | null>(SENDERS_TTL_MS),
     webhookEndpoints: new TtlCache<EndpointRoute[]>(ENDPOINTS_TTL_MS),
+    unknownKeys: new TtlCache<true>(UNKNOWN_KEY_TTL_MS, 50_000),
   };
 }

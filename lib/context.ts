@@ -32,6 +32,8 @@ export interface Services {
     numbersByPhoneId: TtlCache<NumberOwner | null>;
     /** Enabled webhook endpoints per workspace; changes in this process invalidate at once. */
     webhookEndpoints: TtlCache<EndpointRoute[]>;
+    /** Hashes of keys the database did not know, briefly: a guessing loop costs no queries. */
+    unknownKeys: TtlCache<true>;
   };
   queue: QueuePort;
   /** Group commit of accepted messages (lib/messages/writer.ts). */

@@ -75,3 +75,17 @@ describe("API keys", () => {
     expect(rows.map((r) => r.action)).toEqual(["workspace.created", "api_key.created", "api_key.revoked"]);
   });
 });
+
+describe("guessing keys", () => {
+  it("an address that keeps presenting unknown keys is refused with 429 before any look-up", async () => {
+    const guess = () => `Bearer sk_${Array.from({ length: 43 }, () => "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"[Math.floor(Math.random() * 62)]).join("")}`;
+    const fromAttacker = (h: string) => Promise.resolve(stack.app.fetch(new Request("http://sandesh.test/v1/workspace", { headers: { authorization: h } }), { services: stack.services, ip: "198.51.100.66" }));
+    const statuses: number[] = [];
+    for (let i = 0; i < 35; i++) statuses.push((await fromAttacker(guess())).status);
+    expect(statuses.slice(0, 30).every((s) => s === 401)).toBe(true);
+    expect(statuses.slice(30).every((s) => s === 429)).toBe(true);
+    // Another address is unaffected, and a valid key still works from anywhere.
+    const t = await stack.tenant();
+    expect((await stack.request("/v1/workspace", bearer(t.key))).status).toBe(200);
+  });
+});

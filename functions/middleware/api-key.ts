@@ -1,5 +1,5 @@
 import type { Context, MiddlewareHandler } from "hono";
-import { assertNotRevoked, identifyApiKey } from "../../lib/apikeys/auth.js";
+import { assertNotRevoked, identifyOrThrottle } from "../../lib/apikeys/auth.js";
 import type { AppEnv } from "../env.js";
 
 /**
@@ -8,7 +8,7 @@ import type { AppEnv } from "../env.js";
  * trip (lib/gate), so the check is not paid twice on the hot path.
  */
 export const requireApiKey: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const auth = await identifyApiKey(c.env.services, c.req.header("authorization"));
+  const auth = await identifyOrThrottle(c.env.services, c.req.header("authorization"), c.env.ip ?? "unknown");
   const gateChecksRevocation = c.req.method === "POST" && c.req.path === "/v1/messages";
   if (!gateChecksRevocation) await assertNotRevoked(c.env.services, auth);
   c.set("auth", auth);
