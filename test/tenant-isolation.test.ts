@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { withTenant } from "../db/tenant.js";
+import { asApp, withTenant } from "../db/tenant.js";
+import { createDatabase } from "../db/client.js";
 import { createTestStack, type TestStack } from "./support/stack.js";
 import { auditTenantIsolation, seedWorkspace, tenantTables } from "./support/tenant-isolation.js";
 
@@ -61,13 +62,38 @@ describe("row-level security, proven from the catalog", () => {
     expect(priv).toEqual({ u: false, d: false, t: false });
   });
 
-  it("the tenant setting is transaction-local: a pooled connection forgets it", async () => {
+  it("the tenant setting and the role are transaction-local: the same pooled connection forgets both", async () => {
     const a = await seedWorkspace(stack.owner, "TL");
-    await withTenant(stack.services.db, a, async () => {});
-    const after = await stack.services.db.execute<{ ws: string | null; role: string }>(
-      sql`select nullif(current_setting('app.workspace_id', true), '') as ws, current_user as role`,
-    );
-    expect(after[0]!.ws).toBeNull();
+    // One connection, so "after" really is the connection the transaction used.
+    const one = createDatabase(stack.config.migrationDatabaseUrl, { max: 1 });
+    try {
+      const inside = await withTenant(one.db, a, (tx) =>
+        tx.execute<{ pid: number; ws: string; role: string }>(sql`select pg_backend_pid() as pid, current_setting('app.workspace_id') as ws, current_user as role`),
+      );
+      expect(inside[0]).toMatchObject({ ws: a, role: "sandesh_app" });
+      const after = await one.db.execute<{ pid: number; ws: string | null; role: string }>(
+        sql`select pg_backend_pid() as pid, nullif(current_setting('app.workspace_id', true), '') as ws, current_user as role`,
+      );
+      expect(after[0]!.pid).toBe(inside[0]!.pid);
+      expect(after[0]!.ws).toBeNull();
+      expect(after[0]!.role).toBe("postgres"); // back to the login role
+    } finally {
+      await one.close();
+    }
+  });
+
+  it("with no tenant set, the application role sees no row of any tenant table", async () => {
+    const a = await seedWorkspace(stack.owner, "NT");
+    await stack.owner`insert into contacts (workspace_id, wa_id) values (${a}, '919812300000')`;
+    for (const table of await tenantTables(stack.owner)) {
+      const rows = await asApp(stack.services.db, (tx) => tx.execute(sql`select 1 from ${sql.identifier(table)} limit 1`));
+      expect(rows, table).toHaveLength(0);
+    }
+  });
+
+  it("the application role cannot become any other role", async () => {
+    const groups = await stack.owner`select g.rolname from pg_auth_members m join pg_roles r on r.oid = m.member join pg_roles g on g.oid = m.roleid where r.rolname = 'sandesh_app'`;
+    expect(groups).toHaveLength(0);
   });
 
   it("pre-tenant look-ups are narrow SECURITY DEFINER functions the app may only execute", async () => {
