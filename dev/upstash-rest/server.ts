@@ -10,7 +10,7 @@ import { ScriptTranslator } from "./scripts.js";
  *   POST /pipeline    [[…],[…]]                → [{"result": …} | {"error": …}, …]
  *   POST /multi-exec  [[…],[…]]                → the same, run as MULTI/EXEC
  * With `Upstash-Encoding: base64` every string in a result (nested arrays too) is
- * base64, except the status reply "OK" — the client (@upstash/redis pkg/http.ts)
+ * base64, except a top-level "OK" — the client (@upstash/redis pkg/http.ts)
  * decodes exactly that way.
  */
 export interface UpstashFront {
@@ -21,13 +21,19 @@ export interface UpstashFront {
 
 type Reply = null | number | Buffer | string | Reply[];
 
-function encode(value: Reply | Error, base64: boolean): unknown {
+/**
+ * The client decodes a top-level "OK" as it is and every other string (in arrays too,
+ * "OK" included) as base64, so only a top-level "OK" may go out unencoded: an "OK"
+ * inside an array sent as it is would be base64-decoded by the client into garbage.
+ * A top-level bulk string "OK" and the status reply OK decode the same either way.
+ */
+function encode(value: Reply | Error, base64: boolean, top = true): unknown {
   if (value === null || typeof value === "number") return value;
-  if (Array.isArray(value)) return value.map((v) => encode(v, base64));
+  if (Array.isArray(value)) return value.map((v) => encode(v, base64, false));
   if (value instanceof Error) return null;
   const s = Buffer.isBuffer(value) ? value : Buffer.from(value);
   if (!base64) return s.toString("utf8");
-  return s.toString("utf8") === "OK" ? "OK" : s.toString("base64");
+  return top && s.toString("utf8") === "OK" ? "OK" : s.toString("base64");
 }
 
 const isCommand = (c: unknown): c is (string | number)[] =>
@@ -84,7 +90,13 @@ export async function startUpstashFront(opts: { redisUrl: string; token: string;
           const c = scripts.translate(raw);
           multi.callBuffer(String(c[0]), ...c.slice(1).map(String));
         }
-        const results = (await multi.exec()) ?? [];
+        let results: [Error | null, unknown][];
+        try {
+          results = (await multi.exec()) ?? [];
+        } catch (err) {
+          // A command Redis refused to queue discards the whole transaction: EXECABORT, as Redis says it.
+          return send(res, 400, { error: (err as Error).message });
+        }
         return send(res, 200, results.map(([err, r]) => (err ? { error: err.message } : { result: encode(r as Reply, base64) })));
       }
       // Path form, e.g. GET /get/key or POST /set/key with the value as body.
