@@ -240,3 +240,23 @@ describe("GET /v1/messages", () => {
     expect((await bad.json()).error.details.map((d: { field: string }) => d.field)).toEqual(["limit", "status"]);
   });
 });
+
+describe("the sweep", () => {
+  it("re-queues a message a crash left `queued` without a job, once, whoever runs it", async () => {
+    const { requeueStuckMessages } = await import("../lib/jobs/sweep.js");
+    const t = await tenantWithNumber();
+    const id = crypto.randomUUID();
+    // Committed, never enqueued (the process stopped in between), three minutes ago.
+    await stack.owner`insert into messages (id, workspace_id, whatsapp_number_id, direction, recipient, type, payload, status, created_at)
+      values (${id}, ${t.workspaceId}, ${t.number.id}, 'outbound', '919876543210', 'text', '{}', 'queued', now() - interval '3 minutes')`;
+    expect(await jobsFor([id])).toBe(0);
+    expect(await requeueStuckMessages(stack.services)).toBeGreaterThanOrEqual(1);
+    expect(await requeueStuckMessages(stack.services)).toBeGreaterThanOrEqual(1); // still queued: offered again…
+    expect(await jobsFor([id])).toBe(1); // …but the queue keeps one job per message
+    // A fresh message is the accept path's business, not the sweep's.
+    const fresh = (await (await t.send(text())).json()).id;
+    const before = await jobsFor([fresh]);
+    await requeueStuckMessages(stack.services);
+    expect(await jobsFor([fresh])).toBe(before);
+  });
+});
