@@ -13,5 +13,6 @@ export function createCaches(): Services["caches"] {
     numbersByPhoneId: new TtlCache<NumberOwner | null>(SENDERS_TTL_MS),
     webhookEndpoints: new TtlCache<EndpointRoute[]>(ENDPOINTS_TTL_MS),
     unknownKeys: new TtlCache<true>(UNKNOWN_KEY_TTL_MS, 50_000),
+    openWindows: new TtlCache<number>(60_000, 100_000),
   };
 }

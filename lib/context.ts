@@ -34,6 +34,8 @@ export interface Services {
     webhookEndpoints: TtlCache<EndpointRoute[]>;
     /** Hashes of keys the database did not know, briefly: a guessing loop costs no queries. */
     unknownKeys: TtlCache<true>;
+    /** "number:contact" → until when its customer-service window is known to be open (ms). */
+    openWindows: TtlCache<number>;
   };
   queue: QueuePort;
   /** Group commit of accepted messages (lib/messages/writer.ts). */

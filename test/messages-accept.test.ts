@@ -260,3 +260,17 @@ describe("the sweep", () => {
     expect(await jobsFor([fresh])).toBe(before);
   });
 });
+
+describe("the customer-service window, remembered", () => {
+  it("a window remembered as open is still refused once its 24 hours are over", async () => {
+    now = new Date("2026-11-24T09:00:00.000Z");
+    const t = await tenantWithNumber(); // window opened at `now`
+    expect((await t.send(text())).status).toBe(202); // read from the table, then remembered
+    now = new Date(now.getTime() + 23 * 3600 * 1000);
+    expect((await t.send(text())).status).toBe(202); // from memory
+    now = new Date(now.getTime() + 3600 * 1000);
+    const late = await t.send(text());
+    expect(late.status).toBe(422);
+    expect((await late.json()).error.code).toBe("outside_customer_service_window");
+  });
+});

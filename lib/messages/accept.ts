@@ -67,7 +67,7 @@ export async function acceptMessage(s: Services, req: AcceptRequest): Promise<Ac
     countsTowardTier: input.type === "template",
   };
   const now = s.clock.now();
-  await preflight(s.db, now, workspaceId, sender, recipient, input);
+  await preflight(s, now, workspaceId, sender, recipient, input);
   const verdict = await passGate(s.redis, s.clock, gate);
   switch (verdict.kind) {
     case "revoked":

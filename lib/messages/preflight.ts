@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import type { Db } from "../../db/client.js";
+import type { Services } from "../context.js";
 import { withTenant } from "../../db/tenant.js";
 import { AppError } from "../errors.js";
 import type { SendMessageInput } from "./schema.js";
@@ -13,10 +13,16 @@ export const WINDOW_MS = 24 * 3600 * 1000;
  * from `template.category`; without it the template is treated as marketing, the
  * cautious reading (Sandesh has no template catalogue yet).
  */
-export async function preflight(db: Db, now: Date, workspaceId: string, sender: { id: string }, recipient: string, input: SendMessageInput): Promise<void> {
+export async function preflight(s: Services, now: Date, workspaceId: string, sender: { id: string }, recipient: string, input: SendMessageInput): Promise<void> {
   const isTemplate = input.type === "template";
   const marketing = isTemplate && (input.template.category ?? "MARKETING") === "MARKETING";
   if (isTemplate && !marketing) return;
+  // A window only ever gets longer (each inbound message extends it), so "open until T"
+  // stays true until T in every process: remembered briefly, it spares the read. An
+  // opt-out can arrive at any moment, so marketing templates always read.
+  const windowKey = `${sender.id}:${recipient}`;
+  if (!isTemplate && (s.caches.openWindows.get(windowKey) ?? 0) > now.getTime()) return;
+  const db = s.db;
   // Under the tenant's own RLS scope: this read can only ever see this workspace's rows.
   const [row] = await withTenant(db, workspaceId, (tx) =>
     tx.execute<{ window_at: string | null; opted_out_at: string | null }>(sql`
@@ -34,6 +40,7 @@ export async function preflight(db: Db, now: Date, workspaceId: string, sender: 
           : "More than 24 hours have passed since this contact last wrote: only an approved template can be sent",
       );
     }
+    s.caches.openWindows.set(windowKey, opened + WINDOW_MS);
   } else if (row?.opted_out_at) {
     throw new AppError(422, "contact_opted_out", "This contact opted out of marketing messages; marketing templates are not sent to them");
   }
