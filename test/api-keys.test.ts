@@ -89,3 +89,18 @@ describe("guessing keys", () => {
     expect((await stack.request("/v1/workspace", bearer(t.key))).status).toBe(200);
   });
 });
+
+describe("reads are rate-limited too", () => {
+  it("a key over its request rate gets 429 with Retry-After on read routes, in a bucket separate from sending", async () => {
+    const t = await stack.tenant();
+    await stack.owner`update workspaces set settings = ${stack.owner.json({ limits: { apiKey: { limit: 3, periodMs: 60_000 } } } as never)} where id = ${t.workspaceId}`;
+    stack.services.caches.apiKeys.clear();
+    const statuses = [];
+    for (let i = 0; i < 4; i++) statuses.push((await stack.request("/v1/workspace", bearer(t.key))).status);
+    expect(statuses).toEqual([200, 200, 200, 429]);
+    const res = await stack.request("/v1/messages?limit=1", bearer(t.key));
+    expect(res.status).toBe(429);
+    expect((await res.json()).error.code).toBe("rate_limited_api_key");
+    expect(Number(res.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+  });
+});

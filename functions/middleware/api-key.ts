@@ -1,16 +1,17 @@
 import type { Context, MiddlewareHandler } from "hono";
-import { assertNotRevoked, identifyOrThrottle } from "../../lib/apikeys/auth.js";
+import { identifyOrThrottle } from "../../lib/apikeys/auth.js";
+import { passRequestGate } from "../../lib/gate/request.js";
 import type { AppEnv } from "../env.js";
 
 /**
- * Every /v1 route: who is calling, then is that key still valid. The one exception is
- * POST /v1/messages, whose send gate checks revocation inside its single Redis round
- * trip (lib/gate), so the check is not paid twice on the hot path.
+ * Every /v1 route: who is calling, then is that key still valid and within its rate,
+ * in one Redis round trip. POST /v1/messages does both inside its own send gate
+ * (lib/gate), so nothing is paid twice on the hot path.
  */
 export const requireApiKey: MiddlewareHandler<AppEnv> = async (c, next) => {
   const auth = await identifyOrThrottle(c.env.services, c.req.header("authorization"), c.env.ip ?? "unknown");
   const gateChecksRevocation = c.req.method === "POST" && c.req.path === "/v1/messages";
-  if (!gateChecksRevocation) await assertNotRevoked(c.env.services, auth);
+  if (!gateChecksRevocation) await passRequestGate(c.env.services, auth);
   c.set("auth", auth);
   c.set("workspaceId", auth.workspaceId);
   await next();

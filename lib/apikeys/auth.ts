@@ -76,7 +76,3 @@ export async function identifyApiKey(s: Services, header: string | undefined): P
   s.caches.apiKeys.set(hash, auth);
   return auth;
 }
-
-export async function assertNotRevoked(s: Services, auth: ApiKeyAuth): Promise<void> {
-  if (await s.redis.get(revocationKey(auth.workspaceId, auth.keyId))) throw unauthorized("The API key has been revoked");
-}

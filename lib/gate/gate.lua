@@ -40,7 +40,8 @@ end
 local function gcra(stored, limit, period)
   local interval = period / limit
   local tat = tonumber(stored) or now
-  if tat < now then tat = now end
+  -- More than one period ahead only happens after the clock went back: start afresh.
+  if tat < now or tat > now + period then tat = now end
   local new_tat = tat + interval
   local allow_at = new_tat - period
   if now < allow_at then return nil, math.ceil(allow_at - now) end
