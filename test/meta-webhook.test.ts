@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { messages } from "../db/schema/index.js";
 import { withTenant } from "../db/tenant.js";
-import { applyBacklog } from "../lib/ingest/statuses.js";
+import { applyBacklogFor } from "../lib/ingest/statuses.js";
 import { eq } from "drizzle-orm";
 import { createTestStack, TEST_SECRETS, type TestStack } from "./support/stack.js";
 import { connectTestNumber, setLimits } from "./support/senders.js";
@@ -114,7 +114,7 @@ describe("statuses", () => {
       values (${id}, ${t.workspaceId}, ${t.number.id}, 'outbound', '919876543210', 'text', '{}', 'sending')`;
     await withTenant(stack.services.db, t.workspaceId, async (tx) => {
       await tx.update(messages).set({ status: "sent", wamid }).where(eq(messages.id, id));
-      await applyBacklog(tx, t.workspaceId, wamid);
+      await applyBacklogFor(tx, t.workspaceId, [wamid]);
     });
     expect(await statusOf(id)).toBe("delivered");
     expect((await stack.owner`select count(*)::int as n from status_backlog where wamid = ${wamid}`)[0]!.n).toBe(0);

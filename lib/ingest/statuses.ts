@@ -115,5 +115,3 @@ export async function applyBacklogFor(tx: Tx, workspaceId: string, wamids: strin
     returning status->'raw' as raw`);
   return rows.length ? applyStatuses(tx, workspaceId, rows.map((r) => r.raw)) : [];
 }
-
-export const applyBacklog = (tx: Tx, workspaceId: string, wamid: string) => applyBacklogFor(tx, workspaceId, [wamid]);

@@ -4,7 +4,7 @@ import { withTenant } from "../../db/tenant.js";
 import type { ApiKeyAuth } from "../apikeys/auth.js";
 import type { Services } from "../context.js";
 import { sha256Hex } from "../crypto/encoding.js";
-import { AppError, unauthorized } from "../errors.js";
+import { AppError, unauthorized, validationFailed } from "../errors.js";
 import { passGate, releaseGate, storeIdempotentResponse, parseStored, type GateInput } from "../gate/gate.js";
 import { preflight } from "./preflight.js";
 import type { NewMessage } from "./writer.js";
@@ -35,7 +35,7 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
  */
 export async function acceptMessage(s: Services, req: AcceptRequest): Promise<AcceptResponse> {
   if (req.idempotencyKey !== undefined && !IDEMPOTENCY_KEY.test(req.idempotencyKey)) {
-    throw new AppError(422, "validation_failed", "Idempotency-Key must be 1 to 255 printable ASCII characters", [{ field: "Idempotency-Key", message: "is malformed" }]);
+    throw validationFailed([{ field: "Idempotency-Key", message: "is malformed" }], "Idempotency-Key must be 1 to 255 printable ASCII characters");
   }
   let json: unknown;
   try {
@@ -44,7 +44,7 @@ export async function acceptMessage(s: Services, req: AcceptRequest): Promise<Ac
     throw new AppError(400, "invalid_json", "The request body is not valid JSON");
   }
   const parsed = parseSendMessage(json);
-  if (!parsed.ok) throw new AppError(422, "validation_failed", "The message is not valid", parsed.errors);
+  if (!parsed.ok) throw validationFailed(parsed.errors, "The message is not valid");
   const input = parsed.value;
   const { workspaceId } = req.auth;
   const sender = await resolveSender(s, workspaceId, input.from);

@@ -2,7 +2,7 @@ import { and, asc, desc, eq, getTableColumns, lt, or, sql, type SQL } from "driz
 import { messageEvents, messages, whatsappNumbers } from "../../db/schema/index.js";
 import { withTenant } from "../../db/tenant.js";
 import type { Services } from "../context.js";
-import { AppError, notFound } from "../errors.js";
+import { notFound, validationFailed } from "../errors.js";
 import { UUID_PATTERN } from "../ids.js";
 
 type Row = typeof messages.$inferSelect & { from: string | null };
@@ -56,7 +56,7 @@ function decodeCursor(c: string): { at: Date; id: string } {
     if (Number.isNaN(d.getTime()) || !UUID_PATTERN.test(id ?? "")) throw new Error();
     return { at: d, id: id! };
   } catch {
-    throw new AppError(422, "validation_failed", "The cursor is not one this API returned", [{ field: "cursor", message: "is invalid" }]);
+    throw validationFailed([{ field: "cursor", message: "is invalid" }], "The cursor is not one this API returned");
   }
 }
 
@@ -67,7 +67,7 @@ export async function listMessages(s: Services, workspaceId: string, q: ListQuer
   if (!Number.isInteger(limit) || limit < 1 || limit > 200) errors.push({ field: "limit", message: "must be a whole number from 1 to 200" });
   if (q.status !== undefined && !STATUSES.has(q.status)) errors.push({ field: "status", message: `must be one of ${[...STATUSES].join(", ")}` });
   if (q.to !== undefined && !/^\+?\d{5,15}$/.test(q.to)) errors.push({ field: "to", message: "must be a phone number" });
-  if (errors.length) throw new AppError(422, "validation_failed", "The query is not valid", errors);
+  if (errors.length) throw validationFailed(errors, "The query is not valid");
 
   const where: SQL[] = [];
   if (q.status) where.push(eq(messages.status, q.status as Row["status"]));

@@ -1,7 +1,7 @@
 import { whatsappNumbers } from "../../db/schema/index.js";
 import { withTenant } from "../../db/tenant.js";
 import type { Services } from "../context.js";
-import { AppError } from "../errors.js";
+import { AppError, validationFailed } from "../errors.js";
 
 export interface Sender {
   id: string;
@@ -40,7 +40,7 @@ export async function resolveSender(s: Services, workspaceId: string, from: stri
   } else if (all.length === 0) {
     throw new AppError(422, "no_whatsapp_number", "Connect a WhatsApp number to this workspace before sending");
   } else {
-    throw new AppError(422, "validation_failed", "This workspace has several numbers: say which one sends with `from`", [{ field: "from", message: "is required when the workspace has several numbers" }]);
+    throw validationFailed([{ field: "from", message: "is required when the workspace has several numbers" }], "This workspace has several numbers: say which one sends with `from`");
   }
   if (pick!.tokenStatus !== "active") {
     throw new AppError(422, "sender_token_invalid", `Meta refused the token of ${pick!.phoneNumberId}; connect it again with a new token`);

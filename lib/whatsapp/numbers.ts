@@ -3,7 +3,7 @@ import { whatsappNumbers } from "../../db/schema/index.js";
 import { withTenant } from "../../db/tenant.js";
 import { recordAudit, type AuditEntry } from "../audit/record.js";
 import type { Services } from "../context.js";
-import { AppError } from "../errors.js";
+import { AppError, validationFailed } from "../errors.js";
 import type { FieldRef } from "../vault/vault.js";
 
 export interface ConnectNumber {
@@ -44,9 +44,9 @@ const view = (r: typeof whatsappNumbers.$inferSelect): NumberView => ({
  * before it reaches the database and never comes back out of this function.
  */
 export async function connectNumber(s: Services, input: ConnectNumber, actor: Pick<AuditEntry, "actorType" | "actorId">): Promise<NumberView> {
-  if (!/^\d{1,32}$/.test(input.phoneNumberId)) throw new AppError(422, "validation_failed", "phone-number id must be Meta's numeric id");
-  if (!/^\d{1,32}$/.test(input.wabaId)) throw new AppError(422, "validation_failed", "WABA id must be Meta's numeric id");
-  if (input.token.length < 16) throw new AppError(422, "validation_failed", "the Meta access token looks too short");
+  if (!/^\d{1,32}$/.test(input.phoneNumberId)) throw validationFailed(undefined, "phone-number id must be Meta's numeric id");
+  if (!/^\d{1,32}$/.test(input.wabaId)) throw validationFailed(undefined, "WABA id must be Meta's numeric id");
+  if (input.token.length < 16) throw validationFailed(undefined, "the Meta access token looks too short");
 
   return withTenant(s.db, input.workspaceId, async (tx) => {
     const [existing] = await tx.select({ id: whatsappNumbers.id }).from(whatsappNumbers).where(eq(whatsappNumbers.phoneNumberId, input.phoneNumberId));
