@@ -1,5 +1,5 @@
 import type { Context, MiddlewareHandler } from "hono";
-import { identifyOrThrottle } from "../../lib/apikeys/auth.js";
+import { identifyApiKey } from "../../lib/apikeys/auth.js";
 import { passRequestGate } from "../../lib/gate/request.js";
 import type { AppEnv } from "../env.js";
 
@@ -9,7 +9,7 @@ import type { AppEnv } from "../env.js";
  * (lib/gate), so nothing is paid twice on the hot path.
  */
 export const requireApiKey: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const auth = await identifyOrThrottle(c.env.services, c.req.header("authorization"), c.env.ip ?? "unknown");
+  const auth = await identifyApiKey(c.env.services, c.req.header("authorization"), c.env.ip ?? "unknown");
   const gateChecksRevocation = c.req.method === "POST" && c.req.path === "/v1/messages";
   if (!gateChecksRevocation) await passRequestGate(c.env.services, auth);
   c.set("auth", auth);

@@ -28,18 +28,21 @@ export const AUTH_FAILURES_PER_MINUTE = 30;
 const failuresKey = (ip: string) => `authfail:${ip}`;
 
 /**
+ * Who is calling: the identity cache, else the database. Parsed and hashed once.
  * Brute force: an address that keeps presenting bad keys is refused before any look-up
- * (429), so guessing costs neither database queries nor a useful answer.
+ * (429), so guessing costs neither database queries nor a useful answer; a key this
+ * process already knows skips that check. Revocation is the caller's next step.
  */
-export async function identifyOrThrottle(s: Services, header: string | undefined, ip: string): Promise<ApiKeyAuth> {
-  const known = header ? /^Bearer\s+(\S+)$/i.exec(header)?.[1] : undefined;
-  if (!known || !s.caches.apiKeys.get(await hashApiKey(known))) {
-    if (Number((await s.redis.get(failuresKey(ip))) ?? 0) >= AUTH_FAILURES_PER_MINUTE) {
-      throw new AppError(429, "rate_limited_ip", "Too many failed authentications from this address", undefined, { "Retry-After": "60" });
-    }
+export async function identifyApiKey(s: Services, header: string | undefined, ip: string): Promise<ApiKeyAuth> {
+  const key = header ? /^Bearer\s+(\S+)$/i.exec(header)?.[1] : undefined;
+  const hash = key ? await hashApiKey(key) : undefined;
+  const cached = hash ? s.caches.apiKeys.get(hash) : undefined;
+  if (cached) return cached;
+  if (Number((await s.redis.get(failuresKey(ip))) ?? 0) >= AUTH_FAILURES_PER_MINUTE) {
+    throw new AppError(429, "rate_limited_ip", "Too many failed authentications from this address", undefined, { "Retry-After": "60" });
   }
   try {
-    return await identifyApiKey(s, header);
+    return await lookUp(s, key, hash);
   } catch (err) {
     if (err instanceof AppError && err.status === 401) {
       const n = await s.redis.incr(failuresKey(ip));
@@ -49,16 +52,9 @@ export async function identifyOrThrottle(s: Services, header: string | undefined
   }
 }
 
-/** Identity only: memory, else the database. Revocation is the caller's next step. */
-export async function identifyApiKey(s: Services, header: string | undefined): Promise<ApiKeyAuth> {
-  const match = header ? /^Bearer\s+(\S+)$/i.exec(header) : null;
-  if (!match) throw unauthorized();
-  const key = match[1]!;
+async function lookUp(s: Services, key: string | undefined, hash: string | undefined): Promise<ApiKeyAuth> {
+  if (!key || !hash) throw unauthorized();
   if (!KEY_PATTERN.test(key)) throw unauthorized("The API key is malformed");
-
-  const hash = await hashApiKey(key);
-  const cached = s.caches.apiKeys.get(hash);
-  if (cached) return cached;
   if (s.caches.unknownKeys.get(hash)) throw unauthorized("The API key is not known");
 
   const rows = await asApp(s.db, (tx) =>

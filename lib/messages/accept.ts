@@ -50,7 +50,8 @@ export async function acceptMessage(s: Services, req: AcceptRequest): Promise<Ac
   const sender = await resolveSender(s, workspaceId, input.from);
   const recipient = input.to.replace(/^\+/, "");
 
-  const messageId = uuidv7(s.clock.now().getTime());
+  const now = s.clock.now();
+  const messageId = uuidv7(now.getTime());
   const gate: GateInput = {
     workspaceId,
     keyId: req.auth.keyId,
@@ -66,7 +67,6 @@ export async function acceptMessage(s: Services, req: AcceptRequest): Promise<Ac
     // Business-initiated conversations (templates) count toward Meta's tier.
     countsTowardTier: input.type === "template",
   };
-  const now = s.clock.now();
   await preflight(s, now, workspaceId, sender, recipient, input);
   const verdict = await passGate(s.redis, s.clock, gate);
   switch (verdict.kind) {
