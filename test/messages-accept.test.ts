@@ -156,6 +156,24 @@ describe("POST /v1/messages", () => {
     expect((await over.json()).error.code).toBe("quota_sender_per_second");
   });
 
+  it("the sender's daily quota refuses until the UTC day ends, then counts afresh", async () => {
+    now = new Date("2026-11-23T23:59:00.000Z");
+    const t = await tenantWithNumber({ throughput: 80 });
+    await setLimits(stack, t.workspaceId, { ...HIGH, perNumberPerDay: 3 });
+    for (let i = 0; i < 3; i++) {
+      now = new Date(now.getTime() + 1000);
+      expect((await t.send(text())).status).toBe(202);
+    }
+    now = new Date(now.getTime() + 1000);
+    const over = await t.send(text());
+    expect(over.status).toBe(429);
+    expect((await over.json()).error.code).toBe("quota_sender_per_day");
+    // 23:59:04 → the day ends in 56 s.
+    expect(over.headers.get("retry-after")).toBe("56");
+    now = new Date("2026-11-24T00:00:00.000Z");
+    expect((await t.send(text())).status).toBe(202);
+  });
+
   it("the messaging tier caps new recipients of templates in 24 h, not replies to known ones", async () => {
     now = new Date("2026-11-23T13:00:00.000Z");
     const t = await tenantWithNumber({ tier: "TIER_50" });

@@ -43,37 +43,30 @@ export type GateResult =
 const IN_FLIGHT_TTL_MS = 60_000;
 export const IDEMPOTENCY_TTL_S = 24 * 3600;
 
-function keysFor(g: Pick<GateInput, "workspaceId" | "keyId" | "ip" | "idempotencyKeyHash" | "numberId">, now: Date) {
+function keysFor(g: Pick<GateInput, "workspaceId" | "keyId" | "ip" | "idempotencyKeyHash" | "numberId">) {
   const tag = `{w:${g.workspaceId}}`;
-  const day = now.toISOString().slice(0, 10);
   return {
     revoked: revocationKey(g.workspaceId, g.keyId),
-    rateKey: `${tag}:rl:k:${g.keyId}`,
     rateIp: `${tag}:rl:ip:${g.ip}`,
-    rateWs: `${tag}:rl:ws`,
     idem: `${tag}:idem:${g.idempotencyKeyHash ?? "-"}`,
-    perSecond: `${tag}:q:s:${g.numberId}`,
-    perDay: `${tag}:q:d:${g.numberId}:${day}`,
+    state: `${tag}:gate`,
     unique: `${tag}:q:u:${g.numberId}`,
   };
 }
 
-/** Seconds until the end of the UTC day, so the daily counter expires with its day. */
-const dayTtl = (now: Date) => Math.max(1, Math.ceil((Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1) - now.getTime()) / 1000)) + 60;
-
 /** One EVALSHA: revocation, three rate limits, idempotency and the sender's quotas. */
 export async function passGate(redis: RedisPort, clock: Clock, g: GateInput): Promise<GateResult> {
   const now = clock.now();
-  const k = keysFor(g, now);
+  const k = keysFor(g);
   const l = g.limits;
   const res = await redis.run<[string, ...(string | number)[]]>(
     GATE,
-    [k.revoked, k.rateKey, k.rateIp, k.rateWs, k.idem, k.perSecond, k.perDay, k.unique],
+    [k.revoked, k.rateIp, k.idem, k.state, k.unique],
     [
-      now.getTime(), g.reservationId,
+      now.getTime(), g.reservationId, `k:${g.keyId}`, g.numberId,
       l.apiKey.limit, l.apiKey.periodMs, l.ip.limit, l.ip.periodMs, l.workspace.limit, l.workspace.periodMs,
       g.idempotencyKeyHash ? 1 : 0, g.bodyHash, IN_FLIGHT_TTL_MS,
-      g.perSecond, l.perNumberPerDay, dayTtl(now),
+      g.perSecond, l.perNumberPerDay,
       g.uniqueRecipientLimit, g.recipient, g.countsTowardTier ? 1 : 0,
     ],
   );
@@ -95,14 +88,14 @@ export async function passGate(redis: RedisPort, clock: Clock, g: GateInput): Pr
 
 /** After a failure past the gate: give back the reservation so the client can retry. */
 export async function releaseGate(redis: RedisPort, passed: { at: Date; newRecipient: boolean }, g: GateInput): Promise<void> {
-  const k = keysFor(g, passed.at);
-  await redis.run(RELEASE, [k.idem, k.perSecond, k.perDay, k.unique], [g.reservationId, g.bodyHash, g.recipient, passed.newRecipient ? 1 : 0]);
+  const k = keysFor(g);
+  await redis.run(RELEASE, [k.idem, k.state, k.unique], [g.reservationId, g.bodyHash, g.recipient, passed.newRecipient ? 1 : 0, g.numberId, passed.at.getTime()]);
 }
 
 /** The finished response, kept 24 h for replays byte for byte. */
 export async function storeIdempotentResponse(redis: RedisPort, g: GateInput, status: number, body: string): Promise<void> {
   if (!g.idempotencyKeyHash) return;
-  const k = keysFor(g, new Date());
+  const k = keysFor(g);
   await redis.set(k.idem, `D:${g.bodyHash}:${status}:${body}`, { ex: IDEMPOTENCY_TTL_S });
 }
 
