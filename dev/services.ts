@@ -25,7 +25,7 @@ export function createNodeServices(
 ): NodeServices {
   const database: Database = createDatabase(opts.databaseUrl ?? config.databaseUrl, { max: opts.dbMax ?? 10 });
   const redis = createRedis(config.redis);
-  return {
+  const services: NodeServices = {
     config,
     db: database.db,
     redis,
@@ -34,9 +34,11 @@ export function createNodeServices(
     logger: opts.logger ?? createLogger(config.logLevel === "silent" ? "silent" : config.logLevel),
     caches: createCaches(),
     queue: opts.queue ?? noQueue,
-    messageWriter: createMessageWriter(database.db),
+    // Read at each flush: whichever queue the services hold then takes the jobs.
+    messageWriter: createMessageWriter(database.db, () => services.queue),
     async close() {
       await Promise.allSettled([database.close(), redis.close(), opts.queue?.close()]);
     },
   };
+  return services;
 }

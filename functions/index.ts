@@ -62,7 +62,7 @@ function invocationServices(state: ReturnType<typeof isolateState>): { services:
     logger: createLogger(state.config.logLevel),
     caches: state.caches,
     queue: state.queue,
-    messageWriter: createMessageWriter(database.db),
+    messageWriter: createMessageWriter(database.db, () => state.queue),
   };
   return { services, close: database.close };
 }

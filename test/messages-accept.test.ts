@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Clock } from "../lib/clock.js";
 import { createTestStack, type TestStack } from "./support/stack.js";
 import { connectTestNumber, setLimits } from "./support/senders.js";
+import type { QueuePort } from "../lib/queue/port.js";
 
 // A frozen clock makes "per second" exact: every request below lands in the same instant.
 let now = new Date("2026-11-23T10:00:00.000Z");
@@ -199,11 +200,14 @@ describe("POST /v1/messages", () => {
     expect(res.status).toBe(401);
   });
 
-  it("when the enqueue fails: 503, no row left, the reservation returned, and the same key works on retry", async () => {
+  it.each([
+    ["in the transaction that writes the message (local queue)", (q: QueuePort): QueuePort => ({ ...q, insertSendsIn: async () => { throw new Error("queue down"); } })],
+    ["after the message is written (QStash)", (q: QueuePort): QueuePort => ({ ...q, insertSendsIn: undefined, enqueueSend: async () => { throw new Error("queue down"); } })],
+  ])("when the enqueue fails %s: 503, no row left, the reservation returned, and the same key works on retry", async (_where, broken) => {
     now = new Date("2026-11-23T14:00:00.000Z");
     const t = await tenantWithNumber({ throughput: 1 });
     const queue = stack.services.queue;
-    stack.services.queue = { ...queue, enqueueSend: async () => { throw new Error("queue down"); } };
+    stack.services.queue = broken(queue);
     let res: Response;
     try {
       res = await t.send(text(), { "idempotency-key": "retry-me" });
@@ -216,6 +220,18 @@ describe("POST /v1/messages", () => {
     // Throughput 1/s: had the slot not been returned, this would be 429.
     const retry = await t.send(text(), { "idempotency-key": "retry-me" });
     expect(retry.status).toBe(202);
+    const { id } = await retry.json();
+    expect((await stack.owner`select count(*)::int as n from sandesh_queue.job where id = ${id}`)[0]!.n).toBe(1);
+  });
+
+  it("the local queue takes the job in the message's own transaction", async () => {
+    expect(stack.services.queue.insertSendsIn).toBeTypeOf("function");
+    const t = await tenantWithNumber();
+    const res = await t.send(text());
+    const { id } = await res.json();
+    // The job was inserted with the row: same transaction id on both.
+    const [row] = await stack.owner`select (select xmin::text from messages where id = ${id}) as m, (select xmin::text from sandesh_queue.job where id = ${id}) as j`;
+    expect(row!.m).toBe(row!.j);
   });
 });
 

@@ -17,13 +17,32 @@ export const securityHeaders: MiddlewareHandler<AppEnv> = secureHeaders({
 
 export const META_WEBHOOK_MAX_BYTES = 4 * 1024 * 1024;
 
-const limit = (maxSize: number): MiddlewareHandler<AppEnv> =>
+const tooLarge = (maxSize: number) => new AppError(413, "payload_too_large", `Request bodies are limited to ${maxSize} bytes`);
+
+const countWhileStreaming = (maxSize: number): MiddlewareHandler<AppEnv> =>
   bodyLimit({
     maxSize,
     onError: () => {
-      throw new AppError(413, "payload_too_large", `Request bodies are limited to ${maxSize} bytes`);
+      throw tooLarge(maxSize);
     },
   });
+
+/**
+ * A declared length is checked as it is (Node's parser and workerd both hold the body to
+ * it), without touching the body: asking for the body stream first makes the Node
+ * adapter build a full web Request, which cost ~15 % of the accept path. Bodies without
+ * a length (chunked) are counted while they stream.
+ */
+const limit = (maxSize: number): MiddlewareHandler<AppEnv> => {
+  const streamed = countWhileStreaming(maxSize);
+  return (c, next) => {
+    if (c.req.method === "GET" || c.req.method === "HEAD") return next();
+    const length = c.req.header("content-length");
+    if (length === undefined || c.req.header("transfer-encoding") !== undefined) return streamed(c, next);
+    if (Number(length) > maxSize) throw tooLarge(maxSize);
+    return next();
+  };
+};
 
 const apiLimit = limit(MAX_BODY_BYTES);
 const metaLimit = limit(META_WEBHOOK_MAX_BYTES);

@@ -104,7 +104,7 @@ export async function acceptMessage(s: Services, req: AcceptRequest): Promise<Ac
       return { status: 202, body, replayed: true };
     }
     rowWritten = true;
-    await s.queue.enqueueSend({ messageId, workspaceId }, { numberId: sender.id, perSecond: sender.throughputMps });
+    if (!row.queued) await s.queue.enqueueSend({ messageId, workspaceId }, { numberId: sender.id, perSecond: sender.throughputMps });
   } catch (err) {
     if (err instanceof AppError) throw err;
     let removed = !rowWritten;

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../../db/client.js";
-import { APP_ROLE } from "../../db/tenant.js";
+import { APP_ROLE, rawExec } from "../../db/tenant.js";
+import type { QueuePort } from "../queue/port.js";
 import { GroupCommit } from "../batch.js";
 import { IDEMPOTENCY_TTL_S } from "../gate/gate.js";
 
@@ -15,6 +16,8 @@ export interface NewMessage {
   createdAt: Date;
   /** Set by the writer when the idempotency key already names a message: nothing was written. */
   existing?: { id: string; payload: Record<string, unknown> };
+  /** Set by the writer when the queue took the job in the same transaction. */
+  queued?: boolean;
 }
 
 /**
@@ -28,10 +31,14 @@ export interface NewMessage {
  * forgotten but the table still holds returns the message it names instead of a second
  * one; a key older than the 24-hour window is released for reuse first.
  */
-export function createMessageWriter(db: Db): GroupCommit<NewMessage> {
+/** Concurrent write transactions: each holds a pool connection while it commits. */
+const WRITER_FLUSHES = 4;
+
+export function createMessageWriter(db: Db, queue: () => QueuePort): GroupCommit<NewMessage> {
   const write = (rows: NewMessage[]) => {
     const byTenant = new Map<string, NewMessage[]>();
     for (const r of rows) (byTenant.get(r.workspaceId) ?? byTenant.set(r.workspaceId, []).get(r.workspaceId)!).push(r);
+    const q = queue();
     return db.transaction(async (tx) => {
       for (const [workspaceId, group] of byTenant) {
         await tx.execute(sql`select set_config('role', ${APP_ROLE}, true), set_config('app.workspace_id', ${workspaceId}, true)`);
@@ -66,6 +73,10 @@ export function createMessageWriter(db: Db): GroupCommit<NewMessage> {
           if (f) m.existing = { id: f.id, payload: f.payload };
         }
       }
+      if (!q.insertSendsIn) return;
+      const fresh = rows.filter((m) => !m.existing);
+      if (fresh.length) await q.insertSendsIn(rawExec(tx), fresh.map((m) => ({ messageId: m.id, workspaceId: m.workspaceId })));
+      for (const m of fresh) m.queued = true;
     });
   };
   return new GroupCommit<NewMessage>(async (rows) => {
@@ -77,5 +88,5 @@ export function createMessageWriter(db: Db): GroupCommit<NewMessage> {
     }
     // One bad row must not fail its neighbours: each alone, each its own answer.
     return Promise.all(rows.map((r) => write([r]).then(() => null, (e: unknown) => (e instanceof Error ? e : new Error(String(e))))));
-  });
+  }, { maxInFlight: WRITER_FLUSHES });
 }

@@ -1,7 +1,8 @@
 import { PgBoss } from "pg-boss";
 import { GroupCommit } from "../batch.js";
 import type { Logger } from "../logger.js";
-import { SEND_RETRIES, WEBHOOK_RETRIES, type Attempt, type QueuePort, type SendJob, type WebhookJob } from "./port.js";
+import { APP_ROLE } from "../../db/tenant.js";
+import { SEND_RETRIES, WEBHOOK_RETRIES, type Attempt, type QueuePort, type SendJob, type SqlExec, type WebhookJob } from "./port.js";
 
 /**
  * The local queue (Node only): pg-boss in the same PostgreSQL, its own schema,
@@ -40,6 +41,9 @@ export async function createLocalQueue(opts: { connectionString: string; logger:
   } catch (err) {
     if (!/exists/i.test((err as Error).message)) throw err;
   }
+  // The message writer inserts send jobs in its own transaction, which runs as the
+  // application role: it may add jobs (and read the queue's settings to do so), nothing more.
+  const inTransaction = await grantJobInserts(boss, opts.logger);
   // Group commit: concurrent enqueues share one multi-row insert. A job id that exists
   // already is skipped by pg-boss (ON CONFLICT DO NOTHING): the dedup QStash's id gives.
   const sends = new GroupCommit<SendJob>(async (jobs) => {
@@ -68,6 +72,12 @@ export async function createLocalQueue(opts: { connectionString: string; logger:
     kind: "local",
     boss,
     enqueueSend: (job) => sends.add(job),
+    ...(inTransaction && {
+      async insertSendsIn(exec: SqlExec, jobs: SendJob[]) {
+        const db = { executeSql: async (text: string, values: unknown[]) => ({ rows: await exec(text, values) }) };
+        await boss.insert(SEND_QUEUE, jobs.map((j) => ({ id: j.messageId, data: j })), { db } as never);
+      },
+    }),
     enqueueWebhook: (job) => webhooks.add(job),
     async work(handler, w = {}) {
       await consume(SEND_QUEUE, retries, handler, w, { batchSize: 50, concurrency: 2 });
@@ -77,4 +87,19 @@ export async function createLocalQueue(opts: { connectionString: string; logger:
     },
     close: () => boss.stop({ graceful: true, timeout: 5000 }),
   };
+}
+
+async function grantJobInserts(boss: PgBoss, logger: Logger): Promise<boolean> {
+  const db = boss.getDb() as { executeSql(text: string, values?: unknown[]): Promise<unknown> };
+  try {
+    await db.executeSql(`
+      grant usage on schema sandesh_queue to ${APP_ROLE};
+      grant select on sandesh_queue.queue to ${APP_ROLE};
+      grant insert on all tables in schema sandesh_queue to ${APP_ROLE}`);
+    return true;
+  } catch (err) {
+    // Then jobs are queued after the message commits, as the QStash adapter does.
+    logger.warn("the application role may not insert send jobs; queuing after commit instead", { error: err });
+    return false;
+  }
 }

@@ -33,9 +33,18 @@ export interface SendFlow {
   perSecond: number;
 }
 
+/** Runs one statement inside the caller's transaction and answers its rows. */
+export type SqlExec = (text: string, values: unknown[]) => Promise<unknown[]>;
+
 export interface QueuePort {
   readonly kind: "qstash" | "local";
   enqueueSend(job: SendJob, flow: SendFlow): Promise<void>;
+  /**
+   * Queues living in the same PostgreSQL only: send jobs inserted by the transaction that
+   * writes their messages, so a message and its job commit together or not at all, and
+   * an accepted message waits on one commit instead of two.
+   */
+  insertSendsIn?(exec: SqlExec, jobs: SendJob[]): Promise<void>;
   /** One delivery of an outgoing webhook; a second enqueue of the same delivery is dropped. */
   enqueueWebhook(job: WebhookJob): Promise<void>;
   close(): Promise<void>;

@@ -23,7 +23,7 @@ export function createQStashQueue(opts: { token: string; baseUrl?: string; publi
         flowControl: { key: `wa_${flow.numberId}`, rate: flow.perSecond, period: "1s", parallelism: Math.max(1, Math.min(flow.perSecond, 100)) },
       })),
     );
-  }, 100);
+  }, { maxBatch: 100, maxInFlight: 4 });
   const webhooks = new GroupCommit<WebhookJob>(async (jobs) => {
     await client.batchJSON(
       jobs.map((job) => ({
@@ -35,7 +35,7 @@ export function createQStashQueue(opts: { token: string; baseUrl?: string; publi
         timeout: 30,
       })),
     );
-  }, 100);
+  }, { maxBatch: 100, maxInFlight: 4 });
   return {
     kind: "qstash",
     enqueueSend: (job: SendJob, flow: SendFlow) => sends.add({ job, flow }),
