@@ -36,12 +36,3 @@ export async function switchTenant(tx: Tx, workspaceId: string): Promise<void> {
   await tx.execute(sql`select set_config('app.workspace_id', ${workspaceId}, true)`);
 }
 
-/**
- * A statement given as text and positional values (as a library such as pg-boss builds
- * it), run inside a drizzle transaction on that transaction's own connection.
- */
-export function rawExec(tx: Tx): (text: string, values: unknown[]) => Promise<unknown[]> {
-  const client = (tx as unknown as { session?: { client?: { unsafe(text: string, values: unknown[]): Promise<unknown[]> } } }).session?.client;
-  if (!client) throw new Error("rawExec: this drizzle transaction exposes no postgres.js client");
-  return (text, values) => client.unsafe(text, values as never[]);
-}

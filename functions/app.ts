@@ -21,11 +21,6 @@ export function buildApp() {
   app.use("*", accessLog);
   app.use("*", securityHeaders);
   app.use("*", limitBody);
-  // Responses carry message content and phone numbers: never kept by a shared cache.
-  app.use("/v1/*", async (c, next) => {
-    await next();
-    c.header("Cache-Control", "no-store");
-  });
   app.route("/", health);
   app.route("/v1", apiApp());
   app.route("/jobs", jobsApp() as never);

@@ -30,6 +30,29 @@ describe("the HTTP surface", () => {
     expect(res.headers.get("x-request-id")).toMatch(/^[\w-]{8,}$/);
   });
 
+  it("sets exactly the headers hono/secure-headers would, with our choices", async () => {
+    const { secureHeaders } = await import("hono/secure-headers");
+    const { Hono } = await import("hono");
+    const { SECURITY_HEADERS: ours } = await import("../functions/middleware/security.js");
+    const ref = new Hono();
+    ref.use(secureHeaders({
+      strictTransportSecurity: "max-age=63072000; includeSubDomains; preload",
+      xFrameOptions: "DENY",
+      xContentTypeOptions: "nosniff",
+      referrerPolicy: "no-referrer",
+      contentSecurityPolicy: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] },
+      crossOriginResourcePolicy: "same-origin",
+    }));
+    ref.get("/", (c) => c.body(null, 204));
+    const expected = Object.fromEntries([...(await ref.request("/")).headers]);
+    expect(Object.fromEntries(Object.entries(ours).map(([k, v]) => [k.toLowerCase(), v]))).toEqual(expected);
+    // And they reach every kind of answer: success, error, and an unknown route.
+    for (const path of ["/healthz", "/v1/workspace", "/nowhere"]) {
+      const res = await stack.request(path);
+      for (const [k, v] of Object.entries(expected)) expect(res.headers.get(k), `${path} ${k}`).toBe(v);
+    }
+  });
+
   it("an unknown route is a 404 in the one error shape", async () => {
     const res = await stack.request("/v2/nothing");
     expect(await res.json()).toEqual({ error: { code: "not_found", message: expect.any(String), request_id: res.headers.get("x-request-id") } });
