@@ -9,6 +9,7 @@ import { Vault } from "../lib/vault/vault.js";
 import { createCaches } from "../lib/caches.js";
 import { createMessageWriter } from "../lib/messages/writer.js";
 import { noQueue, type QueuePort } from "../lib/queue/port.js";
+import { createNodePost } from "../lib/meta/node-post.js";
 
 export interface NodeServices extends Services {
   close(): Promise<void>;
@@ -34,6 +35,7 @@ export function createNodeServices(
     logger: opts.logger ?? createLogger(config.logLevel === "silent" ? "silent" : config.logLevel),
     caches: createCaches(),
     queue: opts.queue ?? noQueue,
+    metaPost: createNodePost(),
     // Read at each flush: whichever queue the services hold then takes the jobs.
     messageWriter: createMessageWriter(database.db, () => services.queue),
     async close() {

@@ -1,3 +1,4 @@
+import type { MetaPost } from "./meta/client.js";
 import type { Db } from "../db/client.js";
 import type { Clock } from "./clock.js";
 import type { Config } from "./config.js";
@@ -38,6 +39,8 @@ export interface Services {
     openWindows: TtlCache<number>;
   };
   queue: QueuePort;
+  /** How the send job POSTs to the Graph API; fetch unless the runtime has a leaner way. */
+  metaPost?: MetaPost;
   /** Group commit of accepted messages (lib/messages/writer.ts). */
   messageWriter: GroupCommit<NewMessage>;
 }

@@ -143,6 +143,22 @@ describe("the send job, through the local queue, against the Meta sandbox", () =
     }
   });
 
+  it("Meta's 130429 gets a fresh pacing slot within the same job, not the queue's backoff", async () => {
+    // Our pace says 2/s, Meta's ceiling for this number is 1/s: the second send is refused
+    // once (or twice, if the first reached Meta late) and goes out at the next slot.
+    const s = await sender({ throughput: 2 });
+    sandbox.registerNumber(s.number.phone_number_id, s.token, { throughputMps: 1 });
+    const ids = [await s.send("919876500011"), await s.send("919876500012")];
+    const done = await Promise.all(ids.map((id) => eventually(() => s.get(id), (v) => v.status === "sent" || v.status === "read" || v.status === "delivered")));
+    const refused = sandbox.attempts.filter((a) => a.phoneNumberId === s.number.phone_number_id && a.code === 130429);
+    expect(refused.length).toBeGreaterThanOrEqual(1);
+    expect(refused.length).toBeLessThanOrEqual(3);
+    for (const [k, id] of ids.entries()) {
+      expect((await messageRow(id)).attempts).toBe(1);
+      expect(done[k]!.history.map((h: { status: string }) => h.status)).not.toContain("retrying");
+    }
+  });
+
   it("the Meta token never appears in logs or in any API response", async () => {
     const s = await sender();
     const ok = await s.send("919876500004");

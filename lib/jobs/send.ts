@@ -26,6 +26,9 @@ export interface SendItem {
  * failed, never sent again, because a business must never pay twice.
  */
 export const SENDING_LEASE_MS = 120_000;
+/** Meta's "throughput reached" error code, and how many fresh slots a send gets for it within one job. */
+const META_THROUGHPUT = 130429;
+const THROTTLED_RESENDS = 3;
 const OUTCOME_UNKNOWN = "Send outcome unknown: the worker stopped mid-send; not sent again to avoid a double charge";
 const TOKEN_REFUSED = "The number's Meta token was refused; connect it again with a new token";
 
@@ -130,8 +133,14 @@ async function sendForWorkspace(s: Services, workspaceId: string, items: SendIte
         const token = tokens.get(number.id);
         if (!token) return { m, number, last, r: "token" as const };
         // On the last attempt there is no later try to hand the job to: send, and let Meta decide.
-        if (!(await paceSend(s.redis, s.clock, workspaceId, number.id, number.throughputMps)) && !last) return { m, number, last, r: "backlog" as const };
-        const r = await sendToMeta({ graphUrl: s.config.meta.graphUrl, apiVersion: s.config.meta.apiVersion, phoneNumberId: number.phoneNumberId }, token, m.payload);
+        const pace = () => paceSend(s.redis, s.clock, workspaceId, number.id, number.throughputMps);
+        if (!(await pace()) && !last) return { m, number, last, r: "backlog" as const };
+        const send = () => sendToMeta({ graphUrl: s.config.meta.graphUrl, apiVersion: s.config.meta.apiVersion, phoneNumberId: number.phoneNumberId }, token, m.payload, s.metaPost);
+        let r = await send();
+        // 130429: Meta refused it for throughput and did not take it, so sending again is
+        // safe. Timers fire late, never early, so sends paced at exactly the ceiling bunch
+        // up now and then; a fresh slot now beats the queue's backoff of seconds.
+        for (let i = 0; i < THROTTLED_RESENDS && !r.ok && r.code === META_THROUGHPUT && (await pace()); i++) r = await send();
         return { m, number, last, r };
       }),
     );

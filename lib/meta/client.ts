@@ -8,31 +8,40 @@ export interface MetaTarget {
 
 export type SendResult = { ok: true; wamid: string } | ({ ok: false } & MetaFailure);
 
-const TIMEOUT_MS = 15_000;
+export const META_TIMEOUT_MS = 15_000;
+
+/** One HTTP POST to the Graph API: the status and the body as text. Throws on network failure. */
+export type MetaPost = (url: string, headers: Record<string, string>, body: string) => Promise<{ status: number; text: string }>;
+
+/** The Web-standard poster (the Worker, and anywhere without a better one). */
+export const fetchPost: MetaPost = async (url, headers, body) => {
+  const res = await fetch(url, { method: "POST", headers, body, signal: AbortSignal.timeout(META_TIMEOUT_MS) });
+  return { status: res.status, text: await res.text() };
+};
 
 /**
  * POST /{version}/{phone-number-id}/messages. The token is a parameter, used for this
  * one request and not kept; errors carry Meta's code, never the request headers.
  */
-export async function sendToMeta(target: MetaTarget, token: string, body: Record<string, unknown>, fetchImpl: typeof fetch = fetch): Promise<SendResult> {
-  let res: Response;
+export async function sendToMeta(target: MetaTarget, token: string, body: Record<string, unknown>, post: MetaPost = fetchPost): Promise<SendResult> {
+  let res: { status: number; text: string };
   try {
-    res = await fetchImpl(`${target.graphUrl}/${target.apiVersion}/${target.phoneNumberId}/messages`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-      body: JSON.stringify({ messaging_product: "whatsapp", recipient_type: "individual", ...body }),
-      signal: AbortSignal.timeout(TIMEOUT_MS),
-    });
+    res = await post(
+      `${target.graphUrl}/${target.apiVersion}/${target.phoneNumberId}/messages`,
+      { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      JSON.stringify({ messaging_product: "whatsapp", recipient_type: "individual", ...body }),
+    );
   } catch (err) {
     return { ok: false, ...networkFailure(err) };
   }
   let json: unknown = null;
   try {
-    json = await res.json();
+    json = JSON.parse(res.text);
   } catch {
     // a proxy's HTML error page: classified by status below
   }
+  const ok = res.status >= 200 && res.status < 300;
   const wamid = (json as { messages?: { id?: unknown }[] } | null)?.messages?.[0]?.id;
-  if (res.ok && typeof wamid === "string") return { ok: true, wamid };
-  return { ok: false, ...classifyMetaError(res.ok ? 502 : res.status, json) };
+  if (ok && typeof wamid === "string") return { ok: true, wamid };
+  return { ok: false, ...classifyMetaError(ok ? 502 : res.status, json) };
 }
