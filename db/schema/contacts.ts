@@ -1,4 +1,5 @@
 import { pgTable, text, timestamp, unique, uuid } from "drizzle-orm/pg-core";
+import { tenantParentKey } from "./tenant-keys.js";
 import { workspaces } from "./workspaces.js";
 
 export const contacts = pgTable(
@@ -14,5 +15,5 @@ export const contacts = pgTable(
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [unique().on(t.workspaceId, t.waId)],
+  (t) => [unique().on(t.workspaceId, t.waId), tenantParentKey(t)],
 );

@@ -1,4 +1,5 @@
 import { jsonb, pgTable, primaryKey, text, timestamp, unique, uuid } from "drizzle-orm/pg-core";
+import { tenantForeignKey } from "./tenant-keys.js";
 import { whatsappNumbers } from "./whatsapp-numbers.js";
 import { workspaces } from "./workspaces.js";
 
@@ -7,11 +8,14 @@ export const customerWindows = pgTable(
   "customer_windows",
   {
     workspaceId: uuid("workspace_id").notNull().references(() => workspaces.id),
-    whatsappNumberId: uuid("whatsapp_number_id").notNull().references(() => whatsappNumbers.id),
+    whatsappNumberId: uuid("whatsapp_number_id").notNull(),
     waId: text("wa_id").notNull(),
     lastInboundAt: timestamp("last_inbound_at", { withTimezone: true }).notNull(),
   },
-  (t) => [primaryKey({ columns: [t.whatsappNumberId, t.waId] })],
+  (t) => [
+    primaryKey({ columns: [t.whatsappNumberId, t.waId] }),
+    tenantForeignKey(t.workspaceId, t.whatsappNumberId, whatsappNumbers).onDelete("cascade"),
+  ],
 );
 
 /** Statuses for a wamid not yet recorded (Meta can outrun the send job); applied when it is. */

@@ -1,38 +1,44 @@
 import { integer, jsonb, pgTable, text, timestamp, unique, uuid } from "drizzle-orm/pg-core";
 import { contacts } from "./contacts.js";
+import { tenantForeignKey, tenantParentKey } from "./tenant-keys.js";
 import { whatsappNumbers } from "./whatsapp-numbers.js";
 import { workspaces } from "./workspaces.js";
 
 export type MessageStatus = "queued" | "sending" | "retrying" | "sent" | "delivered" | "read" | "failed" | "received";
 
-export const messages = pgTable("messages", {
-  id: uuid("id").primaryKey(),
-  workspaceId: uuid("workspace_id").notNull().references(() => workspaces.id),
-  whatsappNumberId: uuid("whatsapp_number_id").notNull().references(() => whatsappNumbers.id),
-  contactId: uuid("contact_id").references(() => contacts.id),
-  direction: text("direction").$type<"outbound" | "inbound">().notNull(),
-  recipient: text("recipient").notNull(),
-  type: text("type").notNull(),
-  payload: jsonb("payload").$type<Record<string, unknown>>().notNull(),
-  status: text("status").$type<MessageStatus>().notNull(),
-  wamid: text("wamid"),
-  errorCode: integer("error_code"),
-  errorTitle: text("error_title"),
-  errorDetails: text("error_details"),
-  idempotencyKey: text("idempotency_key"),
-  attempts: integer("attempts").notNull().default(0),
-  conversationId: text("conversation_id"),
-  pricing: jsonb("pricing").$type<Record<string, unknown>>(),
-  createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
-  updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
-});
+export const messages = pgTable(
+  "messages",
+  {
+    id: uuid("id").primaryKey(),
+    workspaceId: uuid("workspace_id").notNull().references(() => workspaces.id),
+    whatsappNumberId: uuid("whatsapp_number_id").notNull(),
+    contactId: uuid("contact_id"),
+    direction: text("direction").$type<"outbound" | "inbound">().notNull(),
+    recipient: text("recipient").notNull(),
+    type: text("type").notNull(),
+    payload: jsonb("payload").$type<Record<string, unknown>>().notNull(),
+    status: text("status").$type<MessageStatus>().notNull(),
+    wamid: text("wamid"),
+    errorCode: integer("error_code"),
+    errorTitle: text("error_title"),
+    errorDetails: text("error_details"),
+    idempotencyKey: text("idempotency_key"),
+    attempts: integer("attempts").notNull().default(0),
+    conversationId: text("conversation_id"),
+    pricing: jsonb("pricing").$type<Record<string, unknown>>(),
+    createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  // The number and the contact belong to the message's workspace.
+  (t) => [tenantParentKey(t), tenantForeignKey(t.workspaceId, t.whatsappNumberId, whatsappNumbers), tenantForeignKey(t.workspaceId, t.contactId, contacts)],
+);
 
 export const messageEvents = pgTable(
   "message_events",
   {
     id: uuid("id").primaryKey().defaultRandom(),
     workspaceId: uuid("workspace_id").notNull().references(() => workspaces.id),
-    messageId: uuid("message_id").notNull().references(() => messages.id),
+    messageId: uuid("message_id").notNull(),
     status: text("status").notNull(),
     occurredAt: timestamp("occurred_at", { withTimezone: true }).notNull(),
     /** Meta retries webhooks for days; the same event must be recorded once. */
@@ -40,5 +46,5 @@ export const messageEvents = pgTable(
     details: jsonb("details").$type<Record<string, unknown>>().notNull().default({}),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [unique().on(t.workspaceId, t.dedupeKey)],
+  (t) => [unique().on(t.workspaceId, t.dedupeKey), tenantForeignKey(t.workspaceId, t.messageId, messages).onDelete("cascade")],
 );
