@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { messages } from "../db/schema/index.js";
 import { withTenant } from "../db/tenant.js";
-import { applyBacklogFor } from "../lib/ingest/statuses.js";
+import type { Tx } from "../db/client.js";
+import { applyBacklogFor, applyStatuses } from "../lib/ingest/statuses.js";
 import { eq } from "drizzle-orm";
 import { createTestStack, TEST_SECRETS, type TestStack } from "./support/stack.js";
 import { connectTestNumber, setLimits } from "./support/senders.js";
@@ -37,6 +38,7 @@ async function setup() {
 }
 
 const eventsOf = (id: string) => stack.owner<{ status: string }[]>`select status from message_events where message_id = ${id} order by occurred_at, created_at`;
+const backlogOf = async (wamid: string) => (await stack.owner`select count(*)::int as n from status_backlog where wamid = ${wamid}`)[0]!.n as number;
 const statusOf = async (id: string) => (await stack.owner`select status from messages where id = ${id}`)[0]!.status as string;
 
 describe("GET /webhooks/meta (subscription)", () => {
@@ -117,7 +119,59 @@ describe("statuses", () => {
       await applyBacklogFor(tx, t.workspaceId, [wamid]);
     });
     expect(await statusOf(id)).toBe("delivered");
-    expect((await stack.owner`select count(*)::int as n from status_backlog where wamid = ${wamid}`)[0]!.n).toBe(0);
+    expect(await backlogOf(wamid)).toBe(0);
+  });
+
+  describe("a status that races the send job recording its wamid is never stranded in the backlog", () => {
+    /** A message as the send job claimed it: `sending`, no wamid yet. */
+    const sendingMessage = async (t: Awaited<ReturnType<typeof setup>>) => {
+      const id = crypto.randomUUID();
+      await stack.owner`insert into messages (id, workspace_id, whatsapp_number_id, direction, recipient, type, payload, status)
+        values (${id}, ${t.workspaceId}, ${t.number.id}, 'outbound', '919876543210', 'text', '{}', 'sending')`;
+      return { id, wamid: `wamid.race${Date.now()}${seq++}` };
+    };
+    /** The send job's finish step: record `sent` and the wamid, then apply what outran it. */
+    const finish = (tx: Tx, t: { workspaceId: string }, m: { id: string; wamid: string }) =>
+      tx.update(messages).set({ status: "sent", wamid: m.wamid }).where(eq(messages.id, m.id)).then(() => applyBacklogFor(tx, t.workspaceId, [m.wamid]));
+    /** Until `other` has finished or is waiting on a lock in this database: the moment to let the open transaction commit. */
+    const settledOrBlocked = async (other: Promise<unknown>) => {
+      let settled = false;
+      void other.then(() => (settled = true), () => (settled = true));
+      const end = Date.now() + 10_000;
+      while (!settled && Date.now() < end) {
+        const [w] = await stack.owner`select count(*)::int as n from pg_locks l join pg_database d on d.oid = l.database where d.datname = current_database() and not l.granted`;
+        if (w!.n > 0) return;
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    };
+
+    it("read arrives after the send job drained the backlog, before it committed", async () => {
+      const t = await setup();
+      const m = await sendingMessage(t);
+      let webhook!: Promise<Response>;
+      await withTenant(stack.services.db, t.workspaceId, async (tx) => {
+        await finish(tx, t, m);
+        webhook = deliver(envelope(t.number.phone_number_id, statusValue(m.wamid, "read", 1_790_000_020)));
+        await settledOrBlocked(webhook);
+      });
+      expect((await webhook).status).toBe(200);
+      expect(await statusOf(m.id)).toBe("read");
+      expect(await backlogOf(m.wamid)).toBe(0);
+    });
+
+    it("the send job drains while the webhook that backlogged read has not committed", async () => {
+      const t = await setup();
+      const m = await sendingMessage(t);
+      let sent!: Promise<unknown>;
+      await withTenant(stack.services.db, t.workspaceId, async (tx) => {
+        await applyStatuses(tx, t.workspaceId, statusValue(m.wamid, "read", 1_790_000_020).statuses);
+        sent = withTenant(stack.services.db, t.workspaceId, (tx2) => finish(tx2, t, m));
+        await settledOrBlocked(sent);
+      });
+      await sent;
+      expect(await statusOf(m.id)).toBe("read");
+      expect(await backlogOf(m.wamid)).toBe(0);
+    });
   });
 
   it("a number no workspace owns is acknowledged and logged, never an error loop", async () => {

@@ -7,7 +7,7 @@ import { fromUnixSeconds, type MetaStatus } from "./payload.js";
  * Statuses move a message forward only: sent < delivered < read; `failed` is terminal
  * and wins over anything before `delivered`. Meta retries for days and does not keep
  * order, so each (wamid, status) is recorded once, and a late `delivered` after `read`
- * is history, not state. One statement handles a whole batch.
+ * is history, not state. One statement handles a whole batch whose wamids are known.
  */
 const KNOWN = new Set(["sent", "delivered", "read", "failed"]);
 
@@ -47,9 +47,48 @@ const RANK = `array_position(array['queued','sending','retrying','sent','deliver
 /** Whether status b moves message t forward: failed is terminal and beats anything before delivered. */
 const ADVANCES = sql.raw(`(t.status <> 'failed' and ((b.status = 'failed' and ${RANK} < 5) or (b.status <> 'failed' and ${RANK} < b.rank)))`);
 
+type Applied = { events: OutgoingEvent[]; unknown: string[] };
+
+/**
+ * A status whose wamid no message carries yet waits in status_backlog until the send
+ * job records the wamid and drains it. Under READ COMMITTED each side can miss the
+ * other's uncommitted write: the webhook looks before the send job commits the wamid,
+ * the send job drains before the webhook commits the backlog row, and the status is
+ * stranded. So both sides take a transaction lock per wamid first — the webhook only
+ * for wamids it did not find, the send job for the wamids it records — and look again
+ * in a statement that starts after the lock: whichever commits second sees the other.
+ */
+const WAMID_LOCK = 0x77616d64; // "wamd": the lock class, apart from every other advisory lock
+async function lockWamids(tx: Tx, wamids: string[]): Promise<void> {
+  // Sorted, so two transactions locking overlapping sets never wait on each other in a cycle.
+  await tx.execute(sql`
+    select count(pg_advisory_xact_lock(${WAMID_LOCK}, k)) from (
+      select distinct hashtext(value) as k from jsonb_array_elements_text(${JSON.stringify(wamids)}::jsonb) order by k) w`);
+}
+
 export async function applyStatuses(tx: Tx, workspaceId: string, statuses: MetaStatus[]): Promise<OutgoingEvent[]> {
-  const rows = statuses.filter((s) => KNOWN.has(s.status)).map(toRow);
-  if (!rows.length) return [];
+  const known = statuses.filter((s) => KNOWN.has(s.status));
+  if (!known.length) return [];
+  const first = await apply(tx, workspaceId, known);
+  if (!first.unknown.length) return first.events;
+  // Not known yet: under the wamids' locks, look again; what is still unknown waits in the backlog.
+  await lockWamids(tx, first.unknown);
+  const unknown = new Set(first.unknown);
+  const again = await apply(tx, workspaceId, known.filter((s) => unknown.has(s.id)));
+  if (again.unknown.length) {
+    const still = new Set(again.unknown);
+    const backlog = known.filter((s) => still.has(s.id)).map((raw) => ({ ...toRow(raw), raw }));
+    await tx.execute(sql`
+      insert into status_backlog (workspace_id, wamid, status, dedupe_key)
+      select ${workspaceId}, b->>'wamid', b, (b->>'wamid') || ':' || (b->>'status')
+      from jsonb_array_elements(${JSON.stringify(backlog)}::jsonb) b
+      on conflict (workspace_id, dedupe_key) do nothing`);
+  }
+  return [...first.events, ...again.events];
+}
+
+async function apply(tx: Tx, workspaceId: string, statuses: MetaStatus[]): Promise<Applied> {
+  const rows = statuses.map(toRow);
   const result = await tx.execute<{ events: { message_id: string; wamid: string; status: string; occurred_at: string; recipient: string; error: unknown }[] | null; unknown: string[] | null }>(sql`
     with s as (
       select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as s(
@@ -92,24 +131,18 @@ export async function applyStatuses(tx: Tx, workspaceId: string, statuses: MetaS
       (select count(*) from upd) as updated
   `);
   const r = result[0]!;
-  if (r.unknown?.length) {
-    const unknown = new Set(r.unknown);
-    const backlog = rows.filter((x) => unknown.has(x.wamid));
-    await tx.execute(sql`
-      insert into status_backlog (workspace_id, wamid, status, dedupe_key)
-      select ${workspaceId}, b->>'wamid', b, (b->>'wamid') || ':' || (b->>'status')
-      from jsonb_array_elements(${JSON.stringify(backlog.map((b) => ({ ...b, raw: statuses.find((st) => st.id === b.wamid && st.status === b.status) })))}::jsonb) b
-      on conflict (workspace_id, dedupe_key) do nothing`);
-  }
-  return (r.events ?? []).map((e) => ({
+  const events = (r.events ?? []).map((e) => ({
     type: `message.${e.status}` as OutgoingEvent["type"],
     timestamp: new Date(e.occurred_at),
     data: { id: e.message_id, wamid: e.wamid, status: e.status, to: e.recipient, ...(e.error ? { error: e.error } : {}) },
   }));
+  return { events, unknown: r.unknown ?? [] };
 }
 
 /** The send job calls this once it knows the wamids: statuses that outran it are applied now. */
 export async function applyBacklogFor(tx: Tx, workspaceId: string, wamids: string[]): Promise<OutgoingEvent[]> {
+  // After the wamids' locks, the delete's snapshot holds every backlog row a webhook committed while it held them.
+  await lockWamids(tx, wamids);
   const rows = await tx.execute<{ raw: MetaStatus }>(sql`
     delete from status_backlog where wamid in (select value from jsonb_array_elements_text(${JSON.stringify(wamids)}::jsonb))
     returning status->'raw' as raw`);
