@@ -24,9 +24,10 @@ export interface NewMessage {
  * Accepted messages are written by group commit: many requests share one transaction,
  * each tenant's rows go in under that tenant's RLS scope (as the application role),
  * and each request's promise settles only when its row is committed. One statement
- * per tenant writes the messages and their `queued` events, with the same text for
+ * per tenant writes the messages, with the same text for
  * any batch size, so it is prepared once per connection. When the queue lives in the
- * same PostgreSQL, the jobs go in the same transaction.
+ * same PostgreSQL, the jobs go in the same transaction. `queued` needs no event row: the
+ * message's created_at is that moment (lib/messages/read.ts puts it first in the history).
  *
  * The statements are pipelined: BEGIN, then every tenant's scope, rows and jobs in one
  * round trip, then COMMIT. They run in order, and an error aborts the transaction, so
@@ -76,10 +77,7 @@ export function createMessageWriter(db: Db, queue: () => QueuePort): GroupCommit
             select x."id", x."workspaceId", x."whatsappNumberId", 'outbound', x."recipient", x."type", x."payload", 'queued', x."idempotencyKey", x."createdAt", x."createdAt"
             from jsonb_to_recordset(${json}::jsonb) as x("id" uuid, "workspaceId" uuid, "whatsappNumberId" uuid, "recipient" text, "type" text, "payload" jsonb, "idempotencyKey" text, "createdAt" timestamptz)
             on conflict (workspace_id, idempotency_key) where idempotency_key is not null do nothing
-            returning id, workspace_id, created_at
-          ), e as (
-            insert into message_events (workspace_id, message_id, status, occurred_at, dedupe_key)
-            select workspace_id, id, 'queued', created_at, 'local:' || id || ':queued' from m
+            returning id
           )
           select id from m`;
         go(ins);
