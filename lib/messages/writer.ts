@@ -44,11 +44,16 @@ export interface NewMessage {
  */
 const WRITER_FLUSHES = 1;
 
+const KEY_TAKEN = new Error("an idempotency key in the batch is taken; write it carefully");
+
 type Found = { id: string; idempotency_key: string; payload: Record<string, unknown> };
 
 export function createMessageWriter(db: Db, queue: () => QueuePort): GroupCommit<NewMessage> {
   const client = db.$client;
-  const write = (rows: NewMessage[]) => {
+  // optimistic: every row's job goes out in the first round trip, as if no idempotency key
+  // were already taken; if one was, the transaction is rolled back and written carefully
+  // (jobs only for the rows that went in). A taken key means Redis forgot it: rare.
+  const write = (rows: NewMessage[], optimistic = true): Promise<void> => {
     const byTenant = new Map<string, NewMessage[]>();
     for (const r of rows) (byTenant.get(r.workspaceId) ?? byTenant.set(r.workspaceId, []).get(r.workspaceId)!).push(r);
     const q = queue();
@@ -56,10 +61,11 @@ export function createMessageWriter(db: Db, queue: () => QueuePort): GroupCommit
     return pipelinedTransaction(client, async (t, commit) => {
       const scope = (workspaceId: string) => t`select set_config('role', ${APP_ROLE}, true), set_config('app.workspace_id', ${workspaceId}, true)`;
       const sent: Promise<unknown>[] = [];
-      // Only an idempotency key can turn a row's insert into a no-op, so the other rows'
-      // jobs go out first, in the same round trip.
+      // Only an idempotency key can turn a row's insert into a no-op: the other rows' jobs
+      // (and, optimistically, all of them) go out first, in the same round trip.
       const unkeyed = rows.filter((m) => !m.idempotencyKey);
-      if (q.insertSendsIn && unkeyed.length) sent.push((await sending(q.insertSendsIn, t, jobsOf(unkeyed))).done);
+      const first = optimistic ? rows : unkeyed;
+      if (q.insertSendsIn && first.length) sent.push((await sending(q.insertSendsIn, t, jobsOf(first))).done);
       const inserted = new Map<string, postgres.PendingQuery<{ id: string }[]>>();
       for (const [workspaceId, group] of byTenant) {
         sent.push(go(scope(workspaceId)));
@@ -89,8 +95,14 @@ export function createMessageWriter(db: Db, queue: () => QueuePort): GroupCommit
       await Promise.all(sent);
       if (!keyedRows) return markQueued(rows, q);
 
+      const written = new Set<string>();
+      for (const ins of inserted.values()) for (const r of await ins) written.add(r.id);
+      if (optimistic) {
+        if (written.size < rows.length) throw KEY_TAKEN;
+        await commit();
+        return markQueued(rows, q);
+      }
       for (const [workspaceId, group] of byTenant) {
-        const written = new Set((await inserted.get(workspaceId)!).map((r) => r.id));
         const lost = group.filter((m) => !written.has(m.id));
         if (!lost.length) continue;
         await scope(workspaceId);
@@ -108,15 +120,16 @@ export function createMessageWriter(db: Db, queue: () => QueuePort): GroupCommit
       markQueued(rows, q);
     });
   };
+  const writeBatch = (rows: NewMessage[]) => write(rows).catch((err: unknown) => (err === KEY_TAKEN ? write(rows, false) : Promise.reject(err)));
   return new GroupCommit<NewMessage>(async (rows) => {
     try {
-      await write(rows);
+      await writeBatch(rows);
       return;
     } catch (err) {
       if (rows.length === 1) throw err;
     }
     // One bad row must not fail its neighbours: each alone, each its own answer.
-    return Promise.all(rows.map((r) => write([r]).then(() => null, (e: unknown) => (e instanceof Error ? e : new Error(String(e))))));
+    return Promise.all(rows.map((r) => writeBatch([r]).then(() => null, (e: unknown) => (e instanceof Error ? e : new Error(String(e))))));
   }, { maxInFlight: WRITER_FLUSHES });
 }
 
