@@ -1,3 +1,5 @@
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import { benchAccept } from "./accept.js";
 import { benchGate } from "./gate.js";
 import { benchSendWorker } from "./send-worker.js";
@@ -17,7 +19,23 @@ const BENCHES: Record<string, () => Promise<{ name: string; lines: string[] }>> 
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));
 const names = wanted.length ? wanted : Object.keys(BENCHES);
-console.log(`Sandesh benchmarks, ${new Date().toISOString()}, ${machine()}`);
+for (const name of names) {
+  if (!BENCHES[name]) {
+    console.error(`unknown benchmark ${name}; choose from ${Object.keys(BENCHES).join(", ")}`);
+    process.exit(2);
+  }
+}
+if (names.length > 1) {
+  // Each benchmark in a fresh process: one's heap (and its collector's pauses) must not
+  // land in the next one's latency figures, which the load generator measures in-process.
+  console.log(`Sandesh benchmarks, ${new Date().toISOString()}, ${machine()}`);
+  for (const name of names) {
+    const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), name, "--child"], { stdio: "inherit" });
+    if (r.status !== 0) process.exit(r.status ?? 1);
+  }
+  process.exit(0);
+}
+if (!process.argv.includes("--child")) console.log(`Sandesh benchmarks, ${new Date().toISOString()}, ${machine()}`);
 for (const name of names) {
   const bench = BENCHES[name];
   if (!bench) {
