@@ -245,3 +245,29 @@ describe("inbound messages", () => {
     expect(c!.opted_out_at).not.toBeNull();
   });
 });
+
+describe("the status backlog sweep", () => {
+  it("applies a backlogged status whose wamid a message now carries, and leaves young or still-unknown ones", async () => {
+    const { applyStrandedStatuses } = await import("../lib/jobs/sweep.js");
+    const t = await setup();
+    const m = await t.sentMessage();
+    // Meta's `read` arrived before the wamid was recorded, and nothing drained it afterwards.
+    const early = `wamid.early${Date.now()}`;
+    const young = `wamid.young${Date.now()}`;
+    const unknown = `wamid.unknown${Date.now()}`;
+    for (const w of [early, young, unknown]) expect((await deliver(envelope(t.number.phone_number_id, statusValue(w, "read", 1_790_000_300)))).status).toBe(200);
+    expect(await backlogOf(early)).toBe(1);
+    await stack.owner`update messages set wamid = ${early} where id = ${m.id}`;
+    const other = await t.sentMessage();
+    await stack.owner`update messages set wamid = ${young} where id = ${other.id}`;
+    await stack.owner`update status_backlog set created_at = now() - interval '10 minutes' where wamid in (${early}, ${unknown})`;
+
+    expect(await applyStrandedStatuses(stack.services)).toBeGreaterThanOrEqual(1);
+    expect(await statusOf(m.id)).toBe("read");
+    expect(await backlogOf(early)).toBe(0);
+    // Too young to call stranded (the send job may be draining it right now), and a wamid no message has.
+    expect(await statusOf(other.id)).toBe("sent");
+    expect(await backlogOf(young)).toBe(1);
+    expect(await backlogOf(unknown)).toBe(1);
+  });
+});

@@ -102,6 +102,7 @@ describe("row-level security, proven from the catalog", () => {
     expect(fns).toEqual([
       { proname: "sandesh_api_key_lookup", prosecdef: true },
       { proname: "sandesh_number_lookup", prosecdef: true },
+      { proname: "sandesh_stranded_statuses", prosecdef: true },
       { proname: "sandesh_stuck_messages", prosecdef: true },
       { proname: "sandesh_undispatched_webhooks", prosecdef: true },
     ]);

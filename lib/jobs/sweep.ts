@@ -2,6 +2,8 @@ import { eq, sql } from "drizzle-orm";
 import { whatsappNumbers } from "../../db/schema/index.js";
 import { asApp, withTenant } from "../../db/tenant.js";
 import type { Services } from "../context.js";
+import { applyBacklogFor } from "../ingest/statuses.js";
+import { dispatchRecorded, recordEvents } from "../webhooks/emit.js";
 
 export const STUCK_AFTER_S = 120;
 
@@ -20,4 +22,24 @@ export async function requeueStuckMessages(s: Services, olderThanS = STUCK_AFTER
   }
   if (stuck.length) s.logger.warn("re-enqueued stuck messages", { count: stuck.length });
   return stuck.length;
+}
+
+/**
+ * Applies backlogged Meta statuses whose wamid a message now carries. The send job
+ * drains the backlog as it records a wamid; this catches a status that missed that
+ * moment (a process stopped in between), so a message cannot stay `sent` while Meta
+ * said `read`. Per workspace, under its RLS scope, with the same locks as the send job.
+ */
+export async function applyStrandedStatuses(s: Services, olderThanS = STUCK_AFTER_S): Promise<number> {
+  const stranded = await asApp(s.db, (tx) => tx.execute<{ workspace_id: string; wamid: string }>(sql`select * from sandesh_stranded_statuses(${olderThanS}, 500)`));
+  const byWorkspace = new Map<string, string[]>();
+  for (const r of stranded) (byWorkspace.get(r.workspace_id) ?? byWorkspace.set(r.workspace_id, []).get(r.workspace_id)!).push(r.wamid);
+  const forwarded: string[] = [];
+  for (const [workspaceId, wamids] of byWorkspace) {
+    const n = await withTenant(s.db, workspaceId, async (tx) => recordEvents(s, tx, workspaceId, await applyBacklogFor(tx, workspaceId, wamids)));
+    if (n) forwarded.push(workspaceId);
+  }
+  if (forwarded.length) await dispatchRecorded(s, forwarded);
+  if (stranded.length) s.logger.warn("applied stranded Meta statuses", { wamids: stranded.length });
+  return stranded.length;
 }
