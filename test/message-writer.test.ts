@@ -70,3 +70,20 @@ describe("the message writer (group commit, jobs in the same transaction)", () =
     expect(await count("sandesh_queue.job", [bad.id])).toBe(0);
   });
 });
+
+describe("what the application role may do in the queue's schema", () => {
+  it("insert into the send queue's job table and read queue settings, nothing else", async () => {
+    const [{ t }] = (await stack.owner`select table_name as t from sandesh_queue.queue where name = 'send'`) as unknown as [{ t: string }];
+    const can = async (table: string, priv: string) =>
+      (await stack.owner`select has_table_privilege('sandesh_app', ${`sandesh_queue.${table}`}, ${priv}) as ok`)[0]!.ok as boolean;
+    expect(await can(t, "INSERT")).toBe(true);
+    expect(await can("queue", "SELECT")).toBe(true);
+    // pg-boss's migration runner executes SQL stored in `bam` as the owner: never writable by the app.
+    const tables = await stack.owner<{ name: string }[]>`select tablename as name from pg_tables where schemaname = 'sandesh_queue'`;
+    for (const { name } of tables) {
+      for (const priv of ["UPDATE", "DELETE", "TRUNCATE"]) expect(await can(name, priv), `${priv} on ${name}`).toBe(false);
+      if (name !== t) expect(await can(name, "INSERT"), `INSERT on ${name}`).toBe(false);
+    }
+    expect(tables.map((x) => x.name)).toContain("bam");
+  });
+});

@@ -92,10 +92,18 @@ export async function createLocalQueue(opts: { connectionString: string; logger:
 async function grantJobInserts(boss: PgBoss, logger: Logger): Promise<boolean> {
   const db = boss.getDb() as { executeSql(text: string, values?: unknown[]): Promise<unknown> };
   try {
+    // Exactly the send queue's job table, and reading the queues' settings, which pg-boss's
+    // insert joins. Nothing else: pg-boss runs the owner's connection over its own tables
+    // (its migration runner executes SQL stored in `bam`), so a write there would let the
+    // app role act as the owner. Revoked first, so a wider grant never survives a restart.
     await db.executeSql(`
-      grant usage on schema sandesh_queue to ${APP_ROLE};
-      grant select on sandesh_queue.queue to ${APP_ROLE};
-      grant insert on all tables in schema sandesh_queue to ${APP_ROLE}`);
+      do $$ declare t text; begin
+        revoke all on all tables in schema sandesh_queue from ${APP_ROLE};
+        grant usage on schema sandesh_queue to ${APP_ROLE};
+        grant select on sandesh_queue.queue to ${APP_ROLE};
+        select table_name into strict t from sandesh_queue.queue where name = '${SEND_QUEUE}';
+        execute format('grant insert on sandesh_queue.%I to ${APP_ROLE}', t);
+      end $$`);
     return true;
   } catch (err) {
     // Then jobs are queued after the message commits, as the QStash adapter does.
