@@ -54,13 +54,18 @@ export function createMessageWriter(db: Db, queue: () => QueuePort): GroupCommit
   // were already taken; if one was, the transaction is rolled back and written carefully
   // (jobs only for the rows that went in). A taken key means Redis forgot it: rare.
   const write = (rows: NewMessage[], optimistic = true): Promise<void> => {
+    // Each attempt decides afresh: an earlier, rolled-back attempt proves nothing.
+    for (const r of rows) {
+      delete r.existing;
+      delete r.queued;
+    }
     const byTenant = new Map<string, NewMessage[]>();
     for (const r of rows) (byTenant.get(r.workspaceId) ?? byTenant.set(r.workspaceId, []).get(r.workspaceId)!).push(r);
     const q = queue();
     const jobsOf = (ms: NewMessage[]) => ms.map((m) => ({ messageId: m.id, workspaceId: m.workspaceId }));
-    return pipelinedTransaction(client, async (t, commit) => {
+    return pipelinedTransaction(client, async (t, commit, begun) => {
       const scope = (workspaceId: string) => t`select set_config('role', ${APP_ROLE}, true), set_config('app.workspace_id', ${workspaceId}, true)`;
-      const sent: Promise<unknown>[] = [];
+      const sent: Promise<unknown>[] = [begun];
       // Only an idempotency key can turn a row's insert into a no-op: the other rows' jobs
       // (and, optimistically, all of them) go out first, in the same round trip.
       const unkeyed = rows.filter((m) => !m.idempotencyKey);
@@ -111,7 +116,9 @@ export function createMessageWriter(db: Db, queue: () => QueuePort): GroupCommit
           where idempotency_key in (select value from jsonb_array_elements_text(${JSON.stringify(lost.map((m) => m.idempotencyKey))}::jsonb))`;
         for (const m of lost) {
           const f = found.find((x) => x.idempotency_key === m.idempotencyKey);
-          if (f) m.existing = { id: f.id, payload: f.payload };
+          // Neither written nor found (its holder went away in between): never answer 202 for it.
+          if (!f) throw new Error("a message's idempotency key was taken, and its holder is gone; retry");
+          m.existing = { id: f.id, payload: f.payload };
         }
       }
       const keyed = rows.filter((m) => m.idempotencyKey && !m.existing);
@@ -169,11 +176,17 @@ async function sending(insert: NonNullable<QueuePort["insertSendsIn"]>, t: postg
  * PostgreSQL runs them in order and, after an error, refuses the rest and turns COMMIT
  * into ROLLBACK: nothing after a failure takes effect. On any error we also roll back.
  */
-async function pipelinedTransaction(client: postgres.Sql, fn: (t: postgres.ReservedSql, commit: () => Promise<unknown>) => Promise<void>): Promise<void> {
+async function pipelinedTransaction(
+  client: postgres.Sql,
+  fn: (t: postgres.ReservedSql, commit: () => Promise<unknown>, begun: Promise<unknown>) => Promise<void>,
+): Promise<void> {
   const t = await client.reserve();
   try {
-    go(t`begin`).catch(() => {});
-    await fn(t, () => go(t`commit`));
+    // Awaited with the first round trip: a failed BEGIN must fail the batch, or what follows
+    // would run statement by statement, each with its own transaction-local scope.
+    const begun = go(t`begin`);
+    begun.catch(() => {});
+    await fn(t, () => go(t`commit`), begun);
   } catch (err) {
     await t`rollback`.catch(() => {});
     throw err;

@@ -7,10 +7,13 @@ import { META_TIMEOUT_MS, type MetaPost } from "./client.js";
  * (undici) built a web Request, an AbortSignal and body streams per send and took ~35 %
  * of the send worker's CPU; this is the same POST without them. The Worker keeps fetch.
  */
-export function createNodePost(opts: { maxSockets?: number } = {}): MetaPost {
+export function createNodePost(opts: { timeoutMs?: number } = {}): MetaPost {
+  const timeoutMs = opts.timeoutMs ?? META_TIMEOUT_MS;
+  // No socket limit, as fetch had none: pacing bounds the sends in flight, and a send
+  // waiting for a socket would spend its deadline waiting.
   const agents = {
-    "http:": new http.Agent({ keepAlive: true, maxSockets: opts.maxSockets ?? 128 }),
-    "https:": new https.Agent({ keepAlive: true, maxSockets: opts.maxSockets ?? 128 }),
+    "http:": new http.Agent({ keepAlive: true }),
+    "https:": new https.Agent({ keepAlive: true }),
   };
   return (url, headers, body) =>
     new Promise((resolve, reject) => {
@@ -24,8 +27,10 @@ export function createNodePost(opts: { maxSockets?: number } = {}): MetaPost {
         res.on("end", () => resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }));
         res.on("error", reject);
       });
-      // Named as fetch names it, so the failure is classified the same way: outcome unknown.
-      req.setTimeout(META_TIMEOUT_MS, () => req.destroy(Object.assign(new Error("The Graph API did not answer in time"), { name: "TimeoutError" })));
+      // A deadline for the whole exchange, as AbortSignal.timeout gave fetch; named as fetch
+      // names it, so the failure is classified the same way: outcome unknown, never resent.
+      const deadline = setTimeout(() => req.destroy(Object.assign(new Error("The Graph API did not answer in time"), { name: "TimeoutError" })), timeoutMs);
+      req.on("close", () => clearTimeout(deadline));
       req.on("error", reject);
       req.end(body);
     });
