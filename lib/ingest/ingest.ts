@@ -8,7 +8,7 @@ import { dispatchRecorded, recordEvents, type OutgoingEvent } from "../webhooks/
 import { applyInbound, keywordsFrom } from "./inbound.js";
 import { ownerOf } from "./owner.js";
 import { batchesOf, Envelope } from "./payload.js";
-import { applyStatuses } from "./statuses.js";
+import { applyStatuses, lockWamids } from "./statuses.js";
 
 export interface IngestSummary {
   statuses: number;
@@ -38,7 +38,12 @@ export async function ingestMetaWebhook(s: Services, rawBody: string): Promise<I
   }
   const batches = batchesOf(parsed.output);
   const touched: string[] = [];
+  // Every wamid of the delivery is locked first, in one sorted statement, before any row
+  // lock: two deliveries that share wamids then queue on the first one instead of each
+  // holding a row the other's second look needs (a deadlock). Re-taking them later is free.
+  const wamids = batches.flatMap((b) => b.statuses.map((st) => st.id));
   await asApp(s.db, async (tx) => {
+    if (wamids.length) await lockWamids(tx, wamids);
     for (const batch of batches) {
       const owner = await ownerOf(s, tx, batch.phoneNumberId);
       if (!owner) {

@@ -59,7 +59,7 @@ type Applied = { events: OutgoingEvent[]; unknown: string[] };
  * in a statement that starts after the lock: whichever commits second sees the other.
  */
 const WAMID_LOCK = 0x77616d64; // "wamd": the lock class, apart from every other advisory lock
-async function lockWamids(tx: Tx, wamids: string[]): Promise<void> {
+export async function lockWamids(tx: Tx, wamids: string[]): Promise<void> {
   // Sorted, so two transactions locking overlapping sets never wait on each other in a cycle.
   await tx.execute(sql`
     select count(pg_advisory_xact_lock(${WAMID_LOCK}, k)) from (
