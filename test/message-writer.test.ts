@@ -87,3 +87,21 @@ describe("what the application role may do in the queue's schema", () => {
     expect(tables.map((x) => x.name)).toContain("bam");
   });
 });
+
+describe("a batch whose commit landed but whose answer was lost", () => {
+  it.each([
+    ["without an idempotency key", null],
+    ["with an idempotency key", "resent-1"],
+  ])("%s: writing the same rows again succeeds with one row and one job", async (_name, key) => {
+    const t = await stack.tenant();
+    const n = await connectTestNumber(stack, t.workspaceId);
+    const r = row(t.workspaceId, n.id, { idempotencyKey: key });
+    await stack.services.messageWriter.add(r);
+    // The caller never heard of the first commit and writes the very same row again.
+    await stack.services.messageWriter.add(r);
+    expect(r.existing).toBeUndefined();
+    expect(r.queued).toBe(true);
+    expect(await count("messages", [r.id])).toBe(1);
+    expect(await count("sandesh_queue.job", [r.id])).toBe(1);
+  });
+});

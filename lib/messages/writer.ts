@@ -87,7 +87,9 @@ export function createMessageWriter(db: Db, queue: () => QueuePort): GroupCommit
             insert into messages (id, workspace_id, whatsapp_number_id, direction, recipient, type, payload, status, idempotency_key, created_at, updated_at)
             select x."id", x."workspaceId", x."whatsappNumberId", 'outbound', x."recipient", x."type", x."payload", 'queued', x."idempotencyKey", x."createdAt", x."createdAt"
             from jsonb_to_recordset(${json}::jsonb) as x("id" uuid, "workspaceId" uuid, "whatsappNumberId" uuid, "recipient" text, "type" text, "payload" jsonb, "idempotencyKey" text, "createdAt" timestamptz)
-            on conflict (workspace_id, idempotency_key) where idempotency_key is not null do nothing
+            -- Any unique key: a taken idempotency key, or this very id, which an earlier attempt
+            -- committed though its answer was lost (a connection that dropped after COMMIT).
+            on conflict do nothing
             returning id
           )
           select id from m`;
@@ -98,6 +100,7 @@ export function createMessageWriter(db: Db, queue: () => QueuePort): GroupCommit
       const keyedRows = rows.length > unkeyed.length;
       if (!keyedRows) sent.push(commit());
       await Promise.all(sent);
+      // Unkeyed rows can only collide with their own id, written by an earlier attempt: done.
       if (!keyedRows) return markQueued(rows, q);
 
       const written = new Set<string>();
@@ -113,9 +116,12 @@ export function createMessageWriter(db: Db, queue: () => QueuePort): GroupCommit
         await scope(workspaceId);
         const found = await t<Found[]>`
           select id, idempotency_key, payload from messages
-          where idempotency_key in (select value from jsonb_array_elements_text(${JSON.stringify(lost.map((m) => m.idempotencyKey))}::jsonb))`;
+          where id in (select value::uuid from jsonb_array_elements_text(${JSON.stringify(lost.map((m) => m.id))}::jsonb))
+             or idempotency_key in (select value from jsonb_array_elements_text(${JSON.stringify(lost.map((m) => m.idempotencyKey).filter(Boolean))}::jsonb))`;
         for (const m of lost) {
-          const f = found.find((x) => x.idempotency_key === m.idempotencyKey);
+          // Its own id: an earlier attempt wrote it (and its job, in that transaction). Written.
+          if (found.some((x) => x.id === m.id)) continue;
+          const f = found.find((x) => m.idempotencyKey && x.idempotency_key === m.idempotencyKey);
           // Neither written nor found (its holder went away in between): never answer 202 for it.
           if (!f) throw new Error("a message's idempotency key was taken, and its holder is gone; retry");
           m.existing = { id: f.id, payload: f.payload };
