@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { messages } from "../db/schema/index.js";
 import { withTenant } from "../db/tenant.js";
 import type { Tx } from "../db/client.js";
-import { applyBacklogFor, applyStatuses } from "../lib/ingest/statuses.js";
+import { applyBacklogFor, applyStatuses, lockWamids } from "../lib/ingest/statuses.js";
 import { eq } from "drizzle-orm";
 import { createTestStack, TEST_SECRETS, type TestStack } from "./support/stack.js";
 import { connectTestNumber, setLimits } from "./support/senders.js";
@@ -164,6 +164,8 @@ describe("statuses", () => {
       const m = await sendingMessage(t);
       let sent!: Promise<unknown>;
       await withTenant(stack.services.db, t.workspaceId, async (tx) => {
+        // As the ingest does it: the delivery's wamids locked first.
+        await lockWamids(tx, [m.wamid]);
         await applyStatuses(tx, t.workspaceId, statusValue(m.wamid, "read", 1_790_000_020).statuses);
         sent = withTenant(stack.services.db, t.workspaceId, (tx2) => finish(tx2, t, m));
         await settledOrBlocked(sent);

@@ -39,8 +39,8 @@ export async function ingestMetaWebhook(s: Services, rawBody: string): Promise<I
   const batches = batchesOf(parsed.output);
   const touched: string[] = [];
   // Every wamid of the delivery is locked first, in one sorted statement, before any row
-  // lock: two deliveries that share wamids then queue on the first one instead of each
-  // holding a row the other's second look needs (a deadlock). Re-taking them later is free.
+  // lock: a send job recording one of them waits for this commit, or this waits for its
+  // (lib/ingest/statuses.ts), and two deliveries sharing wamids queue instead of deadlocking.
   const wamids = batches.flatMap((b) => b.statuses.map((st) => st.id));
   await asApp(s.db, async (tx) => {
     if (wamids.length) await lockWamids(tx, wamids);

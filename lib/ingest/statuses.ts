@@ -51,12 +51,12 @@ type Applied = { events: OutgoingEvent[]; unknown: string[] };
 
 /**
  * A status whose wamid no message carries yet waits in status_backlog until the send
- * job records the wamid and drains it. Under READ COMMITTED each side can miss the
- * other's uncommitted write: the webhook looks before the send job commits the wamid,
- * the send job drains before the webhook commits the backlog row, and the status is
- * stranded. So both sides take a transaction lock per wamid first — the webhook only
- * for wamids it did not find, the send job for the wamids it records — and look again
- * in a statement that starts after the lock: whichever commits second sees the other.
+ * job records the wamid and drains it. Under READ COMMITTED each side could miss the
+ * other's uncommitted write (the webhook looks before the send job commits the wamid,
+ * the send job drains before the webhook commits the backlog row) and strand the status.
+ * So both take a transaction lock per wamid before they look: the webhook for every
+ * wamid of the delivery, up front; the send job for the wamids it records, before it
+ * drains and commits. Whichever gets the locks second sees what the other committed.
  */
 const WAMID_LOCK = 0x77616d64; // "wamd": the lock class, apart from every other advisory lock
 export async function lockWamids(tx: Tx, wamids: string[]): Promise<void> {
@@ -66,25 +66,21 @@ export async function lockWamids(tx: Tx, wamids: string[]): Promise<void> {
       select distinct hashtext(value) as k from jsonb_array_elements_text(${JSON.stringify(wamids)}::jsonb) order by k) w`);
 }
 
+/** The caller holds the statuses' wamid locks (lockWamids): see above. */
 export async function applyStatuses(tx: Tx, workspaceId: string, statuses: MetaStatus[]): Promise<OutgoingEvent[]> {
   const known = statuses.filter((s) => KNOWN.has(s.status));
   if (!known.length) return [];
-  const first = await apply(tx, workspaceId, known);
-  if (!first.unknown.length) return first.events;
-  // Not known yet: under the wamids' locks, look again; what is still unknown waits in the backlog.
-  await lockWamids(tx, first.unknown);
-  const unknown = new Set(first.unknown);
-  const again = await apply(tx, workspaceId, known.filter((s) => unknown.has(s.id)));
-  if (again.unknown.length) {
-    const still = new Set(again.unknown);
-    const backlog = known.filter((s) => still.has(s.id)).map((raw) => ({ ...toRow(raw), raw }));
+  const applied = await apply(tx, workspaceId, known);
+  if (applied.unknown.length) {
+    const unknown = new Set(applied.unknown);
+    const backlog = known.filter((s) => unknown.has(s.id)).map((raw) => ({ ...toRow(raw), raw }));
     await tx.execute(sql`
       insert into status_backlog (workspace_id, wamid, status, dedupe_key)
       select ${workspaceId}, b->>'wamid', b, (b->>'wamid') || ':' || (b->>'status')
       from jsonb_array_elements(${JSON.stringify(backlog)}::jsonb) b
       on conflict (workspace_id, dedupe_key) do nothing`);
   }
-  return [...first.events, ...again.events];
+  return applied.events;
 }
 
 async function apply(tx: Tx, workspaceId: string, statuses: MetaStatus[]): Promise<Applied> {
