@@ -35,4 +35,3 @@ export async function switchTenant(tx: Tx, workspaceId: string): Promise<void> {
   if (!UUID.test(workspaceId)) throw new AppError(500, "internal_error", "switchTenant needs a workspace id");
   await tx.execute(sql`select set_config('app.workspace_id', ${workspaceId}, true)`);
 }
-

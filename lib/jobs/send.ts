@@ -8,6 +8,7 @@ import { sendToMeta, type SendResult } from "../meta/client.js";
 import type { Attempt, SendJob } from "../queue/port.js";
 import { dispatchRecorded, recordEvents, type OutgoingEvent } from "../webhooks/emit.js";
 import { openToken } from "../whatsapp/numbers.js";
+import { groupBy } from "../group.js";
 
 export type SendOutcome =
   | { kind: "sent"; wamid: string }
@@ -64,8 +65,7 @@ export async function runSendJob(s: Services, job: SendJob, attempt: Attempt): P
  */
 export async function runSendBatch(s: Services, items: SendItem[]): Promise<SendOutcome[]> {
   const out: SendOutcome[] = new Array(items.length);
-  const byWorkspace = new Map<string, number[]>();
-  items.forEach((it, i) => (byWorkspace.get(it.job.workspaceId) ?? byWorkspace.set(it.job.workspaceId, []).get(it.job.workspaceId)!).push(i));
+  const byWorkspace = groupBy(items.keys(), (i) => items[i]!.job.workspaceId);
   await Promise.all(
     [...byWorkspace].map(async ([workspaceId, idx]) => {
       const outcomes = await sendForWorkspace(s, workspaceId, idx.map((i) => items[i]!));

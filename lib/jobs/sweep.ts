@@ -4,6 +4,7 @@ import { asApp, withTenant } from "../../db/tenant.js";
 import type { Services } from "../context.js";
 import { applyBacklogFor } from "../ingest/statuses.js";
 import { dispatchRecorded, recordEvents } from "../webhooks/emit.js";
+import { groupBy } from "../group.js";
 
 export const STUCK_AFTER_S = 120;
 
@@ -32,10 +33,9 @@ export async function requeueStuckMessages(s: Services, olderThanS = STUCK_AFTER
  */
 export async function applyStrandedStatuses(s: Services, olderThanS = STUCK_AFTER_S): Promise<number> {
   const stranded = await asApp(s.db, (tx) => tx.execute<{ workspace_id: string; wamid: string }>(sql`select * from sandesh_stranded_statuses(${olderThanS}, 500)`));
-  const byWorkspace = new Map<string, string[]>();
-  for (const r of stranded) (byWorkspace.get(r.workspace_id) ?? byWorkspace.set(r.workspace_id, []).get(r.workspace_id)!).push(r.wamid);
   const forwarded: string[] = [];
-  for (const [workspaceId, wamids] of byWorkspace) {
+  for (const [workspaceId, rows] of groupBy(stranded, (r) => r.workspace_id)) {
+    const wamids = rows.map((r) => r.wamid);
     const n = await withTenant(s.db, workspaceId, async (tx) => recordEvents(s, tx, workspaceId, await applyBacklogFor(tx, workspaceId, wamids)));
     if (n) forwarded.push(workspaceId);
   }

@@ -4,6 +4,7 @@ import { APP_ROLE } from "../../db/tenant.js";
 import type { QueuePort, SendJob, SqlExec } from "../queue/port.js";
 import { GroupCommit } from "../batch.js";
 import { IDEMPOTENCY_TTL_S } from "../gate/gate.js";
+import { groupBy } from "../group.js";
 
 export interface NewMessage {
   id: string;
@@ -59,8 +60,7 @@ export function createMessageWriter(db: Db, queue: () => QueuePort): GroupCommit
       delete r.existing;
       delete r.queued;
     }
-    const byTenant = new Map<string, NewMessage[]>();
-    for (const r of rows) (byTenant.get(r.workspaceId) ?? byTenant.set(r.workspaceId, []).get(r.workspaceId)!).push(r);
+    const byTenant = groupBy(rows, (r) => r.workspaceId);
     const q = queue();
     const jobsOf = (ms: NewMessage[]) => ms.map((m) => ({ messageId: m.id, workspaceId: m.workspaceId }));
     return pipelinedTransaction(client, async (t, commit, begun) => {
@@ -156,8 +156,8 @@ const markQueued = (rows: NewMessage[], q: QueuePort) => {
   if (q.insertSendsIn) for (const m of rows) if (!m.existing) m.queued = true;
 };
 
-/** A library's statement (text and positional values) on our connection, prepared once per connection. */
-const execIn = (t: postgres.Sql): SqlExec => (text, values) => t.unsafe(text, values as never[], { prepare: true }).then((r) => [...r]);
+/** A library's statement (text and positional values), sent now on our connection, prepared once per connection. */
+const execIn = (t: postgres.Sql): SqlExec => (text, values) => go(t.unsafe(text, values as never[], { prepare: true })).then((r) => [...r]);
 
 /**
  * Starts the queue's insert and answers once its statement is on the wire (the library
@@ -166,10 +166,11 @@ const execIn = (t: postgres.Sql): SqlExec => (text, values) => t.unsafe(text, va
 async function sending(insert: NonNullable<QueuePort["insertSendsIn"]>, t: postgres.Sql, jobs: SendJob[]): Promise<{ done: Promise<void> }> {
   let onWire!: () => void;
   const wired = new Promise<void>((r) => (onWire = r));
+  const exec = execIn(t);
   const done = insert((text, values) => {
-    const query = go(t.unsafe(text, values as never[], { prepare: true }));
+    const rows = exec(text, values);
     onWire();
-    return query.then((r) => [...r]);
+    return rows;
   }, jobs);
   // Wrapped: an async function answering a promise would wait for it.
   await Promise.race([wired, done]);
