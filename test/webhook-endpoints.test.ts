@@ -336,6 +336,21 @@ describe("SSRF: in production, endpoints must point at the public internet", () 
     "https://metadata/in",
     "https://intranet/in",
     "https://printer.local/in",
+    // trailing and doubled dots: a resolver reads "localhost.." as localhost
+    "https://example.com./in",
+    "https://example.com../in",
+    "https://localhost../in",
+    "https://metadata.google.internal../in",
+    // IPv6 ranges that are not the public internet, or tunnel to an IPv4 address of any kind
+    "https://[::ffff:8.8.8.8]/in",
+    "https://[::ffff:0:8.8.8.8]/in",
+    "https://[64:ff9b:1::a00:1]/in",
+    "https://[2002:a00:1::1]/in",
+    "https://[2002:808:808::1]/in",
+    "https://[100::1]/in",
+    "https://[2001:db8::1]/in",
+    "https://[2001:0:4136:e378:8000:63bf:3fff:fdd2]/in",
+    "https://192.0.2.1/in",
   ])("refuses %s", async (url) => {
     const t = await prod.tenant();
     const res = await call(prod, t, "POST", "", { url });
@@ -344,7 +359,7 @@ describe("SSRF: in production, endpoints must point at the public internet", () 
     expect(err.details).toEqual([{ field: "url", message: expect.stringMatching(/https|public internet/) }]);
   });
 
-  it.each(["https://hooks.example.com/in", "https://8.8.8.8/in", "https://172.32.0.1/in", "https://[2606:4700:4700::1111]/in", "https://hooks.example.com:8443/in"])("accepts %s", async (url) => {
+  it.each(["https://hooks.example.com/in", "https://8.8.8.8/in", "https://172.32.0.1/in", "https://[2606:4700:4700::1111]/in", "https://hooks.example.com:8443/in", "https://[64:ff9b::8.8.8.8]/in"])("accepts %s", async (url) => {
     const t = await prod.tenant();
     expect((await call(prod, t, "POST", "", { url })).status).toBe(201);
   });

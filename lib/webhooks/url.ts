@@ -37,20 +37,29 @@ const V4_BLOCKED: Range[] = [
   v4("172.16.0.0", 12),
   v4("192.0.0.0", 24),
   v4("192.168.0.0", 16),
+  v4("192.0.2.0", 24), // documentation (TEST-NET-1..3)
   v4("198.18.0.0", 15),
+  v4("198.51.100.0", 24),
+  v4("203.0.113.0", 24),
   v4("224.0.0.0", 4), // multicast
   v4("240.0.0.0", 4), // reserved, broadcast
 ];
 const V6_BLOCKED: Range[] = [
-  v6("::", 128),
-  v6("::1", 128),
+  v6("::", 96), // unspecified, loopback and the deprecated IPv4-compatible form
+  v6("::ffff:0:0", 96), // IPv4-mapped: never a real IPv6 destination, a way around the IPv4 list
+  v6("::ffff:0:0:0", 96), // IPv4-translated (SIIT)
+  v6("64:ff9b:1::", 48), // local-use NAT64: translates to whatever the operator's network holds
+  v6("100::", 64), // discard-only
+  v6("2001::", 32), // Teredo: tunnels to an embedded IPv4 address
+  v6("2001:db8::", 32), // documentation
+  v6("2002::", 16), // 6to4: tunnels to an embedded IPv4 address
   v6("fc00::", 7), // unique local
   v6("fe80::", 10), // link-local
   v6("fec0::", 10), // site-local (deprecated, still routed by some stacks)
   v6("ff00::", 8), // multicast
 ];
-// An IPv4 address written as IPv6 is that IPv4 address.
-const V6_EMBEDDING_V4: Range[] = [v6("::ffff:0:0", 96), v6("64:ff9b::", 96), v6("::", 96)];
+// Well-known NAT64: an IPv4 address written as IPv6 is that IPv4 address.
+const V6_EMBEDDING_V4: Range[] = [v6("64:ff9b::", 96)];
 
 function inRange(ip: bigint, [base, bits]: Range, width: number): boolean {
   const shift = BigInt(width - bits);
@@ -93,7 +102,8 @@ function isBlockedV6(ip: bigint): boolean {
 }
 
 /** Loopback only: where plain http is allowed outside production. */
-function isLoopback(host: string): boolean {
+function isLoopback(name: string): boolean {
+  const host = name.replace(/\.+$/, "");
   if (host === "localhost" || host.endsWith(".localhost")) return true;
   const four = ipv4ToBigInt(host);
   if (four !== null) return inRange(four, v4("127.0.0.0", 8), 32);
@@ -101,10 +111,20 @@ function isLoopback(host: string): boolean {
   return six !== null && (six === 1n || (inRange(six, v6("::ffff:0:0", 96), 128) && inRange(six & 0xffffffffn, v4("127.0.0.0", 8), 32)));
 }
 
-/** The host as a name or an address without brackets or a trailing dot, lowercased. */
-const hostOf = (u: URL) => u.hostname.replace(/^\[|\]$/g, "").replace(/\.$/, "").toLowerCase();
+/** The host as a name or an address without brackets, lowercased. */
+const hostOf = (u: URL) => u.hostname.replace(/^\[|\]$/g, "").toLowerCase();
+
+/** A resolved address (what a socket connects to) is on the public internet. */
+export function isPublicAddress(ip: string): boolean {
+  const four = ipv4ToBigInt(ip);
+  if (four !== null) return !isBlockedV4(four);
+  const six = ipv6ToBigInt(ip);
+  return six !== null && !isBlockedV6(six);
+}
 
 function isInternalHost(host: string): string | null {
+  // "localhost." and "localhost.." are localhost to a resolver: no name gets to hide behind dots.
+  if (host.endsWith(".") || host.includes("..")) return "a name with an empty label (a trailing or doubled dot)";
   const four = ipv4ToBigInt(host);
   if (four !== null) return isBlockedV4(four) ? "a private, loopback, link-local or reserved address" : null;
   const six = ipv6ToBigInt(host);
