@@ -202,6 +202,20 @@ describe("inbound messages", () => {
     expect(contacts).toEqual([{ wa_id: "919812345678", profile_name: "Asha Rao" }]);
   });
 
+  it("an inbound message reads from the contact to the number in GET /v1/messages and /v1/messages/{id}", async () => {
+    const t = await setup();
+    const ts = Math.floor(Date.now() / 1000);
+    await deliver(envelope(t.number.phone_number_id, inboundValue(INBOUND_SAMPLES.text!("919844455566", `wamid.dir${ts}`, ts))));
+    const get = async (path: string) => (await stack.request(path, { headers: { authorization: `Bearer ${t.key}` } })).json();
+    const list = await get("/v1/messages");
+    const inbound = list.data.find((m: { direction: string }) => m.direction === "inbound");
+    expect(inbound).toMatchObject({ from: "919844455566", to: t.number.phone_number_id });
+    expect(await get(`/v1/messages/${inbound.id}`)).toMatchObject({ from: "919844455566", to: t.number.phone_number_id });
+    // The `to` filter matches what is shown as `to`.
+    expect((await get(`/v1/messages?to=${t.number.phone_number_id}`)).data.map((m: { id: string }) => m.id)).toEqual([inbound.id]);
+    expect((await get("/v1/messages?to=919844455566")).data).toEqual([]);
+  });
+
   it("opens the 24-hour window: a text is refused before and accepted after", async () => {
     const t = await setup();
     const text = { to: "919811122233", type: "text", text: { body: "Your order shipped" } };

@@ -5,14 +5,16 @@ import type { Services } from "../context.js";
 import { notFound, validationFailed } from "../errors.js";
 import { UUID_PATTERN } from "../ids.js";
 
-type Row = typeof messages.$inferSelect & { from: string | null };
+type Row = typeof messages.$inferSelect & { number: string | null };
 
+// `recipient` holds the contact's number either way: the contact receives an outbound
+// message and sends an inbound one, so the number and the contact trade places.
 const view = (m: Row) => ({
   id: m.id,
   direction: m.direction,
   status: m.status,
-  to: m.recipient,
-  from: m.from,
+  to: m.direction === "inbound" ? m.number : m.recipient,
+  from: m.direction === "inbound" ? m.recipient : m.number,
   type: m.type,
   wamid: m.wamid,
   error: m.errorCode !== null || m.errorTitle !== null ? { code: m.errorCode, title: m.errorTitle, details: m.errorDetails } : null,
@@ -21,7 +23,7 @@ const view = (m: Row) => ({
   updated_at: m.updatedAt.toISOString(),
 });
 
-const columns = { ...getTableColumns(messages), from: whatsappNumbers.phoneNumberId };
+const columns = { ...getTableColumns(messages), number: whatsappNumbers.phoneNumberId };
 
 /** GET /v1/messages/{id}: another workspace's id is simply not found (RLS hides it). */
 export async function getMessage(s: Services, workspaceId: string, id: string) {
@@ -75,7 +77,11 @@ export async function listMessages(s: Services, workspaceId: string, q: ListQuer
 
   const where: SQL[] = [];
   if (q.status) where.push(eq(messages.status, q.status as Row["status"]));
-  if (q.to) where.push(eq(messages.recipient, q.to.replace(/^\+/, "")));
+  if (q.to) {
+    // `to` filters on what the view shows as `to`: the contact for outbound, the number for inbound.
+    const to = q.to.replace(/^\+/, "");
+    where.push(or(and(eq(messages.direction, "outbound"), eq(messages.recipient, to)), and(eq(messages.direction, "inbound"), eq(whatsappNumbers.phoneNumberId, to)))!);
+  }
   if (q.cursor) {
     const c = decodeCursor(q.cursor);
     where.push(or(lt(messages.createdAt, c.at), and(eq(messages.createdAt, c.at), lt(messages.id, c.id)))!);
