@@ -17,21 +17,25 @@ const media = (extra: v.ObjectEntries = {}) =>
     "needs either a media id or an https link",
   );
 
+const CATEGORIES = ["MARKETING", "UTILITY", "AUTHENTICATION"] as const;
+
 const template = v.object({
   name: v.pipe(text(512), v.regex(/^[a-z0-9_]+$/, "must be a template name (lowercase, digits, underscores)")),
   language: v.object({ code: v.pipe(text(15), v.regex(/^[a-z]{2,3}(_[A-Z]{2})?$/, "must be a language code like en_US")), policy: v.optional(v.literal("deterministic")) }),
-  components: v.optional(v.pipe(v.array(v.looseObject({ type: text(32) })), v.maxLength(20))),
+  components: v.optional(v.pipe(v.array(v.looseObject({ type: text(32) })), v.maxLength(20, "must have at most 20 components"))),
   /** Sandesh's own hint for pre-flight checks; stripped before the send. */
-  category: v.optional(v.picklist(["MARKETING", "UTILITY", "AUTHENTICATION"])),
+  category: v.optional(v.picklist(CATEGORIES, `must be one of ${CATEGORIES.join(", ")}`)),
 });
 
 const base = {
-  to: v.pipe(v.string("is required"), v.regex(E164_DIGITS, "must be a phone number in international format: digits, optional leading +, 7 to 15 digits")),
+  to: v.pipe(v.string(), v.regex(E164_DIGITS, "must be a phone number in international format: digits, optional leading +, 7 to 15 digits")),
   from: v.optional(v.pipe(v.string(), v.regex(/^\d{1,32}$/, "must be a connected phone-number id"))),
   context: v.optional(v.object({ message_id: text(256) })),
   messaging_product: v.optional(v.literal("whatsapp")),
   recipient_type: v.optional(v.literal("individual")),
 };
+
+const TYPES = ["text", "template", "image", "document", "audio", "video", "sticker", "interactive", "location", "reaction"] as const;
 
 export const SendMessageSchema = v.variant(
   "type",
@@ -44,11 +48,14 @@ export const SendMessageSchema = v.variant(
     v.object({ ...base, type: v.literal("video"), video: media() }),
     v.object({ ...base, type: v.literal("sticker"), sticker: media() }),
     v.object({ ...base, type: v.literal("interactive"), interactive: v.looseObject({ type: v.picklist(["button", "list", "cta_url", "flow", "product", "product_list", "location_request_message"]), action: v.looseObject({}) }) }),
-    v.object({ ...base, type: v.literal("location"), location: v.object({ latitude: v.pipe(v.number(), v.minValue(-90), v.maxValue(90)), longitude: v.pipe(v.number(), v.minValue(-180), v.maxValue(180)), name: v.optional(text(1000)), address: v.optional(text(1000)) }) }),
-    v.object({ ...base, type: v.literal("reaction"), reaction: v.object({ message_id: text(256), emoji: v.pipe(v.string(), v.maxLength(16)) }) }),
+    v.object({ ...base, type: v.literal("location"), location: v.object({ latitude: v.pipe(v.number(), v.minValue(-90, "must be from -90 to 90"), v.maxValue(90, "must be from -90 to 90")), longitude: v.pipe(v.number(), v.minValue(-180, "must be from -180 to 180"), v.maxValue(180, "must be from -180 to 180")), name: v.optional(text(1000)), address: v.optional(text(1000)) }) }),
+    v.object({ ...base, type: v.literal("reaction"), reaction: v.object({ message_id: text(256), emoji: v.pipe(v.string(), v.maxLength(16, "must be at most 16 characters")) }) }),
   ],
-  'must be one of: text, template, image, document, audio, video, sticker, interactive, location, reaction',
+  `must be one of: ${TYPES.join(", ")}`,
 );
+
+/** Checked on its own when `type` is missing or unknown: the variant then reports nothing else. */
+const Base = v.looseObject(base);
 
 export type SendMessageInput = v.InferOutput<typeof SendMessageSchema>;
 
@@ -57,13 +64,34 @@ export interface FieldError {
   message: string;
 }
 
+const KINDS: Record<string, string> = { string: "a string", number: "a number", boolean: "true or false", object: "an object", array: "an array", loose_object: "an object" };
+
+/** A user reads the message: the validator's own wording ("Invalid type: Expected …") never reaches them. */
+function say(i: v.BaseIssue<unknown>): string {
+  if (i.kind === "schema" && i.received === "undefined") return "is required";
+  if (i.kind === "schema" && i.message.startsWith("Invalid type:")) {
+    if (KINDS[i.type]) return `must be ${KINDS[i.type]}`;
+    const values = (i.expected ?? "").replace(/^\(|\)$/g, "").split(" | ").map((x) => x.replace(/^"|"$/g, ""));
+    return values.length > 1 ? `must be one of ${values.join(", ")}` : `must be ${values[0]}`;
+  }
+  return i.message;
+}
+
+const fieldOf = (i: v.BaseIssue<unknown>) => i.path?.map((p) => String(p.key)).join(".") || "body";
+
 export function parseSendMessage(body: unknown): { ok: true; value: SendMessageInput } | { ok: false; errors: FieldError[] } {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) return { ok: false, errors: [{ field: "body", message: "must be a JSON object" }] };
   const r = v.safeParse(SendMessageSchema, body, { abortPipeEarly: true });
   if (r.success) return { ok: true, value: r.output };
-  const errors = r.issues.map((i) => ({
-    field: i.path?.map((p) => String(p.key)).join(".") || "body",
-    message: i.received === "undefined" && i.kind === "schema" ? "is required" : i.message,
-  }));
+  let errors = r.issues.map((i) => ({ field: fieldOf(i), message: say(i) }));
+  if (errors.some((e) => e.field === "type")) {
+    // Without a known type the variant checks nothing else: check the common fields too, and
+    // say where the content goes, so one answer names everything that is missing.
+    const b = v.safeParse(Base, body, { abortPipeEarly: true });
+    const extra = b.success ? [] : b.issues.map((i) => ({ field: fieldOf(i), message: say(i) }));
+    const typeMessage = `${"type" in body ? "must be" : "is required:"} one of ${TYPES.join(", ")}, with the content in the field of that name (e.g. "type": "text", "text": {"body": "…"})`;
+    errors = [...extra, ...errors.map((e) => (e.field === "type" ? { ...e, message: typeMessage } : e))];
+  }
   // One line per field: a union reports every branch, the first is the useful one.
   const seen = new Set<string>();
   return { ok: false, errors: errors.filter((e) => (seen.has(e.field) ? false : (seen.add(e.field), true))) };

@@ -1,0 +1,48 @@
+import { describe, expect, it } from "vitest";
+import { parseSendMessage } from "../lib/messages/schema.js";
+
+const errorsOf = (body: unknown) => {
+  const r = parseSendMessage(body);
+  if (r.ok) throw new Error("expected a refusal");
+  return r.errors;
+};
+const tpl = (extra: Record<string, unknown>) => ({ to: "919876543210", type: "template", template: { name: "order_update", language: { code: "en_US" }, ...extra } });
+
+describe("POST /v1/messages field errors read as sentences, never the validator's wording", () => {
+  it("an unknown template.category names the allowed values", () => {
+    expect(errorsOf(tpl({ category: "PROMO" }))).toEqual([{ field: "template.category", message: "must be one of MARKETING, UTILITY, AUTHENTICATION" }]);
+  });
+
+  it("{} names every missing required field: to, and type with where its content goes", () => {
+    const errors = errorsOf({});
+    expect(errors.map((e) => e.field)).toEqual(["to", "type"]);
+    expect(errors[0]!.message).toBe("is required");
+    expect(errors[1]!.message).toMatch(/^is required: one of text, template, .*reaction, with the content in the field of that name/);
+  });
+
+  it("a known type without its content names to and the content field", () => {
+    expect(errorsOf({ type: "text" })).toEqual([{ field: "to", message: "is required" }, { field: "text", message: "is required" }]);
+  });
+
+  it("an unknown type still checks to", () => {
+    expect(errorsOf({ type: "fax", fax: {} }).map((e) => e.field)).toEqual(["to", "type"]);
+  });
+
+  it("a value of the wrong kind says what it must be, not that it is missing", () => {
+    expect(errorsOf({ to: 919876543210, type: "text", text: { body: 2 } })).toEqual([
+      { field: "to", message: "must be a string" },
+      { field: "text.body", message: "must be a string" },
+    ]);
+    expect(errorsOf({ to: "919876543210", type: "location", location: { latitude: 100, longitude: 0 } })).toEqual([{ field: "location.latitude", message: "must be from -90 to 90" }]);
+    expect(errorsOf({ to: "919876543210", type: "interactive", interactive: { type: "carousel", action: {} } })[0]!.message).toBe("must be one of button, list, cta_url, flow, product, product_list, location_request_message");
+  });
+
+  it("a body that is not an object is one error on body", () => {
+    for (const b of [null, [], "hi", 3]) expect(errorsOf(b)).toEqual([{ field: "body", message: "must be a JSON object" }]);
+  });
+
+  it("no message anywhere carries the validator's raw wording", () => {
+    const bodies = [{}, { to: 1 }, tpl({ category: "x" }), tpl({ components: "x" }), { to: "919876543210", type: "reaction", reaction: { message_id: "w", emoji: 1 } }, { to: "919876543210", type: "text", text: { body: "x", preview_url: "yes" }, messaging_product: "sms" }];
+    for (const b of bodies) for (const e of errorsOf(b)) expect(e.message, JSON.stringify(b)).not.toMatch(/Invalid (type|value)|Expected|received/);
+  });
+});
