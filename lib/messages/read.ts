@@ -58,8 +58,10 @@ const encodeCursor = (m: Row) => btoa(`${m.createdAt.toISOString()}|${m.id}`).re
 function decodeCursor(c: string): { at: Date; id: string } {
   try {
     const [at, id] = atob(c).split("|");
+    // Only what encodeCursor writes: years 0000-9999 as toISOString spells them. Anything
+    // else JavaScript accepts (year 275760, year -271821) PostgreSQL cannot compare with.
     const d = new Date(at!);
-    if (Number.isNaN(d.getTime()) || !UUID_PATTERN.test(id ?? "")) throw new Error();
+    if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/.test(at ?? "") || Number.isNaN(d.getTime()) || d.toISOString() !== at || !UUID_PATTERN.test(id ?? "")) throw new Error();
     return { at: d, id: id! };
   } catch {
     throw validationFailed([{ field: "cursor", message: "is invalid" }], "The cursor is not one this API returned");

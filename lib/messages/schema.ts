@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { storableProblems, type FieldError } from "../storable.js";
 
 /**
  * POST /v1/messages accepts the Cloud API's own message shape, so a business can move
@@ -59,10 +60,7 @@ const Base = v.looseObject(base);
 
 export type SendMessageInput = v.InferOutput<typeof SendMessageSchema>;
 
-export interface FieldError {
-  field: string;
-  message: string;
-}
+export type { FieldError };
 
 const KINDS: Record<string, string> = { string: "a string", number: "a number", boolean: "true or false", object: "an object", array: "an array", loose_object: "an object" };
 
@@ -81,6 +79,8 @@ const fieldOf = (i: v.BaseIssue<unknown>) => i.path?.map((p) => String(p.key)).j
 
 export function parseSendMessage(body: unknown): { ok: true; value: SendMessageInput } | { ok: false; errors: FieldError[] } {
   if (typeof body !== "object" || body === null || Array.isArray(body)) return { ok: false, errors: [{ field: "body", message: "must be a JSON object" }] };
+  const unstorable = storableProblems(body);
+  if (unstorable.length) return { ok: false, errors: unstorable };
   const r = v.safeParse(SendMessageSchema, body, { abortPipeEarly: true });
   if (r.success) return { ok: true, value: r.output };
   let errors = r.issues.map((i) => ({ field: fieldOf(i), message: say(i) }));

@@ -2,6 +2,7 @@ import * as v from "valibot";
 import type { Config } from "../config.js";
 import { AppError, validationFailed } from "../errors.js";
 import { UUID_PATTERN } from "../ids.js";
+import { storableProblems, type FieldError } from "../storable.js";
 import { EVENT_TYPES, type EventType } from "./emit.js";
 import { checkEndpointUrl } from "./url.js";
 
@@ -30,11 +31,6 @@ export interface EndpointInput {
 }
 export type EndpointChanges = Partial<EndpointInput & { enabled: boolean }>;
 
-interface FieldError {
-  field: string;
-  message: string;
-}
-
 function parse<S extends v.GenericSchema>(schema: S, raw: string, env: Config["env"]): v.InferOutput<S> {
   let json: unknown;
   try {
@@ -42,6 +38,8 @@ function parse<S extends v.GenericSchema>(schema: S, raw: string, env: Config["e
   } catch {
     throw new AppError(400, "invalid_json", "The request body is not valid JSON");
   }
+  const unstorable = storableProblems(json);
+  if (unstorable.length) throw validationFailed(unstorable);
   const r = v.safeParse(schema, json, { abortPipeEarly: true });
   const errors: FieldError[] = r.success
     ? []
