@@ -7,7 +7,7 @@ import type { RedisPort } from "./redis/port.js";
 import type { Vault } from "./vault/vault.js";
 import type { TtlCache } from "./cache.js";
 import type { ApiKeyAuth } from "./apikeys/auth.js";
-import type { Sender } from "./messages/sender.js";
+import type { SenderSet } from "./messages/sender.js";
 import type { NumberOwner } from "./ingest/owner.js";
 import type { QueuePort } from "./queue/port.js";
 import type { GroupCommit } from "./batch.js";
@@ -29,7 +29,7 @@ export interface Services {
   /** Per process (per isolate in a Worker): only facts made safe by a check elsewhere. */
   caches: {
     apiKeys: TtlCache<ApiKeyAuth>;
-    senders: TtlCache<Sender[]>;
+    senders: TtlCache<SenderSet>;
     numbersByPhoneId: TtlCache<NumberOwner | null>;
     /** Enabled webhook endpoints per workspace; changes in this process invalidate at once. */
     webhookEndpoints: TtlCache<EndpointRoute[]>;

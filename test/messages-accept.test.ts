@@ -3,6 +3,8 @@ import type { Clock } from "../lib/clock.js";
 import { createTestStack, type TestStack } from "./support/stack.js";
 import { connectTestNumber, setLimits } from "./support/senders.js";
 import type { QueuePort } from "../lib/queue/port.js";
+import { createNodeServices } from "../dev/services.js";
+import { connectNumber } from "../lib/whatsapp/numbers.js";
 
 // A frozen clock makes "per second" exact: every request below lands in the same instant.
 let now = new Date("2026-11-23T10:00:00.000Z");
@@ -222,6 +224,35 @@ describe("POST /v1/messages", () => {
     expect(retry.status).toBe(202);
     const { id } = await retry.json();
     expect((await stack.owner`select count(*)::int as n from sandesh_queue.job where id = ${id}`)[0]!.n).toBe(1);
+  });
+
+  it("reconnecting a number in another process is honoured by the very next send (no stale sender_token_invalid)", async () => {
+    const t = await tenantWithNumber();
+    await stack.owner`update whatsapp_numbers set token_status = 'needs_new_token' where id = ${t.number.id}`;
+    stack.services.caches.senders.delete(t.workspaceId);
+    // This process now remembers the number as refused, twice over (cache warm, stamp checked).
+    for (let i = 0; i < 2; i++) expect((await (await t.send(text())).json()).error.code).toBe("sender_token_invalid");
+    const other = createNodeServices(stack.config); // a second process: its own pool, caches and Redis connection
+    try {
+      await connectNumber(other, { workspaceId: t.workspaceId, phoneNumberId: t.number.phone_number_id, wabaId: "100200300", token: "EAANewTokenAfterReconnect123456" }, { actorType: "operator" });
+    } finally {
+      await other.close();
+    }
+    expect((await t.send(text())).status).toBe(202);
+  });
+
+  it("a number connected in another process can send at once from a workspace remembered as having none", async () => {
+    const t = await stack.tenant();
+    await setLimits(stack, t.workspaceId, HIGH);
+    const send = () => stack.request("/v1/messages", { method: "POST", body: utility("919876543210"), headers: { authorization: `Bearer ${t.key}` } });
+    expect((await (await send()).json()).error.code).toBe("no_whatsapp_number");
+    const other = createNodeServices(stack.config);
+    try {
+      await connectNumber(other, { workspaceId: t.workspaceId, phoneNumberId: `7${Date.now() % 1_000_000_000}`, wabaId: "100200300", token: "EAAFirstTokenOfThisNumber1234567" }, { actorType: "operator" });
+    } finally {
+      await other.close();
+    }
+    expect((await send()).status).toBe(202);
   });
 
   it("the local queue takes the job in the message's own transaction", async () => {

@@ -5,6 +5,7 @@ import { recordAudit, type AuditEntry } from "../audit/record.js";
 import type { Services } from "../context.js";
 import { AppError, validationFailed } from "../errors.js";
 import type { FieldRef } from "../vault/vault.js";
+import { sendersChanged } from "../messages/sender.js";
 
 export interface ConnectNumber {
   workspaceId: string;
@@ -48,7 +49,7 @@ export async function connectNumber(s: Services, input: ConnectNumber, actor: Pi
   if (!/^\d{1,32}$/.test(input.wabaId)) throw validationFailed(undefined, "WABA id must be Meta's numeric id");
   if (input.token.length < 16) throw validationFailed(undefined, "the Meta access token looks too short");
 
-  return withTenant(s.db, input.workspaceId, async (tx) => {
+  const connected = await withTenant(s.db, input.workspaceId, async (tx) => {
     const [existing] = await tx.select({ id: whatsappNumbers.id }).from(whatsappNumbers).where(eq(whatsappNumbers.phoneNumberId, input.phoneNumberId));
     const id = existing?.id ?? crypto.randomUUID();
     const sealed = await s.vault.seal(input.token, tokenField(id, input.workspaceId));
@@ -75,10 +76,12 @@ export async function connectNumber(s: Services, input: ConnectNumber, actor: Pi
       }
       throw err;
     }
-    s.caches.senders.delete(input.workspaceId);
     await recordAudit(tx, { ...actor, workspaceId: input.workspaceId, action: existing ? "whatsapp.token_replaced" : "whatsapp.connected", objectType: "whatsapp_number", objectId: id, details: { phone_number_id: input.phoneNumberId, waba_id: input.wabaId } });
     return view(row!);
   });
+  // After the commit, so a process that sees the new stamp also sees the new row.
+  await sendersChanged(s, input.workspaceId);
+  return connected;
 }
 
 /** Just-in-time decryption for the send job: the plaintext lives only in the caller's memory. */
