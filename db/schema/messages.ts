@@ -23,6 +23,10 @@ export const messages = pgTable(
     errorTitle: text("error_title"),
     errorDetails: text("error_details"),
     idempotencyKey: text("idempotency_key"),
+    /** SHA-256 of the request (canonical JSON and route): the idempotency backstop compares it. */
+    requestHash: text("request_hash"),
+    /** The `template.category` the client declared, as the opt-out check read it. */
+    declaredCategory: text("declared_category").$type<"MARKETING" | "UTILITY" | "AUTHENTICATION">(),
     attempts: integer("attempts").notNull().default(0),
     conversationId: text("conversation_id"),
     pricing: jsonb("pricing").$type<Record<string, unknown>>(),

@@ -67,7 +67,8 @@ export async function acceptMessage(s: Services, req: AcceptRequest): Promise<Ac
     // Business-initiated conversations (templates) count toward Meta's tier.
     countsTowardTier: input.type === "template",
   };
-  await preflight(s, now, workspaceId, sender, recipient, input);
+  const declaredCategory = input.type === "template" ? (input.template.category ?? null) : null;
+  const { optedOut } = await preflight(s, now, workspaceId, sender, recipient, input);
   const verdict = await passGate(s.redis, s.clock, gate);
   switch (verdict.kind) {
     case "revoked":
@@ -89,6 +90,11 @@ export async function acceptMessage(s: Services, req: AcceptRequest): Promise<Ac
   const row = {
     id: messageId, workspaceId, whatsappNumberId: sender.id, recipient, type: input.type,
     payload: toMetaBody(input), idempotencyKey: req.idempotencyKey ?? null, createdAt: now,
+    // The whole request, Sandesh's own fields too: the backstop's "same body" must mean
+    // what the gate's means, or a key Redis forgot replays a different request.
+    requestHash: await sha256Hex(`POST /v1/messages\n${canonical(json)}`),
+    declaredCategory,
+    auditDeclared: optedOut && declaredCategory ? { actorId: req.auth.keyId, ip: req.ip } : null,
   } as NewMessage;
   let rowWritten = false;
   try {
@@ -96,7 +102,8 @@ export async function acceptMessage(s: Services, req: AcceptRequest): Promise<Ac
     if (row.existing) {
       // Redis had forgotten the key; the table had not. Nothing new was written or queued.
       await releaseGate(s.redis, verdict, gate);
-      if (canonical(row.existing.payload) !== canonical(row.payload)) {
+      const same = row.existing.requestHash !== null ? row.existing.requestHash === row.requestHash : canonical(row.existing.payload) === canonical(row.payload);
+      if (!same) {
         throw new AppError(422, "idempotency_key_reused", "This Idempotency-Key was used with a different request body");
       }
       const body = JSON.stringify({ id: row.existing.id, status: "queued" });

@@ -11,17 +11,18 @@ export const WINDOW_MS = 24 * 3600 * 1000;
  * used: free-form messages outside the 24-hour customer-service window (Meta's 131047),
  * and marketing templates to a contact who opted out. A template's category comes
  * from `template.category`; without it the template is treated as marketing, the
- * cautious reading (Sandesh has no template catalogue yet).
+ * cautious reading (Sandesh has no template catalogue yet). A declared UTILITY or
+ * AUTHENTICATION template to a contact who opted out goes out, on the client's word:
+ * the answer says so, and the caller audits it with the message.
  */
-export async function preflight(s: Services, now: Date, workspaceId: string, sender: { id: string }, recipient: string, input: SendMessageInput): Promise<void> {
+export async function preflight(s: Services, now: Date, workspaceId: string, sender: { id: string }, recipient: string, input: SendMessageInput): Promise<{ optedOut: boolean }> {
   const isTemplate = input.type === "template";
   const marketing = isTemplate && (input.template.category ?? "MARKETING") === "MARKETING";
-  if (isTemplate && !marketing) return;
   // A window only ever gets longer (each inbound message extends it), so "open until T"
   // stays true until T in every process: remembered briefly, it spares the read. An
   // opt-out can arrive at any moment, so marketing templates always read.
   const windowKey = `${sender.id}:${recipient}`;
-  if (!isTemplate && (s.caches.openWindows.get(windowKey) ?? 0) > now.getTime()) return;
+  if (!isTemplate && (s.caches.openWindows.get(windowKey) ?? 0) > now.getTime()) return { optedOut: false };
   const db = s.db;
   // Under the tenant's own RLS scope: this read can only ever see this workspace's rows.
   const [row] = await withTenant(db, workspaceId, (tx) =>
@@ -41,7 +42,10 @@ export async function preflight(s: Services, now: Date, workspaceId: string, sen
       );
     }
     s.caches.openWindows.set(windowKey, opened + WINDOW_MS);
-  } else if (row?.opted_out_at) {
+    return { optedOut: false };
+  }
+  if (row?.opted_out_at && marketing) {
     throw new AppError(422, "contact_opted_out", "This contact opted out of marketing messages; marketing templates are not sent to them");
   }
+  return { optedOut: Boolean(row?.opted_out_at) };
 }

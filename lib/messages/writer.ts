@@ -14,9 +14,14 @@ export interface NewMessage {
   type: string;
   payload: Record<string, unknown>;
   idempotencyKey: string | null;
+  /** SHA-256 of the request: what a reused idempotency key is compared by. */
+  requestHash?: string | null;
+  declaredCategory?: string | null;
+  /** Audited with the row, in its transaction: a non-marketing category declared to a contact who opted out. */
+  auditDeclared?: { actorId: string; ip: string } | null;
   createdAt: Date;
   /** Set by the writer when the idempotency key already names a message: nothing was written. */
-  existing?: { id: string; payload: Record<string, unknown> };
+  existing?: { id: string; payload: Record<string, unknown>; requestHash: string | null };
   /** Set by the writer when the queue took the job in the same transaction. */
   queued?: boolean;
 }
@@ -47,7 +52,7 @@ const WRITER_FLUSHES = 1;
 
 const KEY_TAKEN = new Error("an idempotency key in the batch is taken; write it carefully");
 
-type Found = { id: string; idempotency_key: string; payload: Record<string, unknown> };
+type Found = { id: string; idempotency_key: string; payload: Record<string, unknown>; request_hash: string | null };
 
 export function createMessageWriter(db: Db, queue: () => QueuePort): GroupCommit<NewMessage> {
   const client = db.$client;
@@ -81,16 +86,23 @@ export function createMessageWriter(db: Db, queue: () => QueuePort): GroupCommit
             where idempotency_key in (select value from jsonb_array_elements_text(${JSON.stringify(keys)}::jsonb))
               and created_at < now() - make_interval(secs => ${IDEMPOTENCY_TTL_S})`));
         }
-        const json = JSON.stringify(group.map(({ existing: _e, queued: _q, ...m }) => ({ ...m, createdAt: m.createdAt.toISOString() })));
+        const json = JSON.stringify(group.map(({ existing: _e, queued: _q, auditDeclared: a, ...m }) => ({ ...m, auditActor: a?.actorId ?? null, auditIp: a?.ip ?? null, createdAt: m.createdAt.toISOString() })));
         const ins = t<{ id: string }[]>`
           with m as (
-            insert into messages (id, workspace_id, whatsapp_number_id, direction, recipient, type, payload, status, idempotency_key, created_at, updated_at)
-            select x."id", x."workspaceId", x."whatsappNumberId", 'outbound', x."recipient", x."type", x."payload", 'queued', x."idempotencyKey", x."createdAt", x."createdAt"
-            from jsonb_to_recordset(${json}::jsonb) as x("id" uuid, "workspaceId" uuid, "whatsappNumberId" uuid, "recipient" text, "type" text, "payload" jsonb, "idempotencyKey" text, "createdAt" timestamptz)
+            insert into messages (id, workspace_id, whatsapp_number_id, direction, recipient, type, payload, status, idempotency_key, request_hash, declared_category, created_at, updated_at)
+            select x."id", x."workspaceId", x."whatsappNumberId", 'outbound', x."recipient", x."type", x."payload", 'queued', x."idempotencyKey", x."requestHash", x."declaredCategory", x."createdAt", x."createdAt"
+            from jsonb_to_recordset(${json}::jsonb) as x("id" uuid, "workspaceId" uuid, "whatsappNumberId" uuid, "recipient" text, "type" text, "payload" jsonb, "idempotencyKey" text, "requestHash" text, "declaredCategory" text, "createdAt" timestamptz)
             -- Any unique key: a taken idempotency key, or this very id, which an earlier attempt
             -- committed though its answer was lost (a connection that dropped after COMMIT).
             on conflict do nothing
             returning id
+          ),
+          -- Only for rows that went in: a replayed key audits nothing twice.
+          a as (
+            insert into audit_log (workspace_id, actor_type, actor_id, action, object_type, object_id, ip, details)
+            select x."workspaceId", 'api_key', x."auditActor", 'message.category_declared_to_opted_out', 'message', x."id"::text, x."auditIp", jsonb_build_object('declared_category', x."declaredCategory")
+            from jsonb_to_recordset(${json}::jsonb) as x("id" uuid, "workspaceId" uuid, "declaredCategory" text, "auditActor" text, "auditIp" text)
+            where x."auditActor" is not null and x."id" in (select id from m)
           )
           select id from m`;
         go(ins);
@@ -115,7 +127,7 @@ export function createMessageWriter(db: Db, queue: () => QueuePort): GroupCommit
         if (!lost.length) continue;
         await scope(workspaceId);
         const found = await t<Found[]>`
-          select id, idempotency_key, payload from messages
+          select id, idempotency_key, payload, request_hash from messages
           where id in (select value::uuid from jsonb_array_elements_text(${JSON.stringify(lost.map((m) => m.id))}::jsonb))
              or idempotency_key in (select value from jsonb_array_elements_text(${JSON.stringify(lost.map((m) => m.idempotencyKey).filter(Boolean))}::jsonb))`;
         for (const m of lost) {
@@ -124,7 +136,7 @@ export function createMessageWriter(db: Db, queue: () => QueuePort): GroupCommit
           const f = found.find((x) => m.idempotencyKey && x.idempotency_key === m.idempotencyKey);
           // Neither written nor found (its holder went away in between): never answer 202 for it.
           if (!f) throw new Error("a message's idempotency key was taken, and its holder is gone; retry");
-          m.existing = { id: f.id, payload: f.payload };
+          m.existing = { id: f.id, payload: f.payload, requestHash: f.request_hash };
         }
       }
       const keyed = rows.filter((m) => m.idempotencyKey && !m.existing);
