@@ -12,7 +12,8 @@ export function createCaches(): Services["caches"] {
     senders: new TtlCache<SenderSet>(SENDERS_TTL_MS),
     numbersByPhoneId: new TtlCache<NumberOwner | null>(SENDERS_TTL_MS),
     webhookEndpoints: new TtlCache<EndpointRoute[]>(ENDPOINTS_TTL_MS),
-    unknownKeys: new TtlCache<true>(UNKNOWN_KEY_TTL_MS, 50_000),
+    unknownKeys: new TtlCache<"unknown" | "revoked">(UNKNOWN_KEY_TTL_MS, 50_000),
+    keyLookups: new TtlCache<Promise<ApiKeyAuth>>(5_000),
     openWindows: new TtlCache<number>(60_000, 100_000),
   };
 }

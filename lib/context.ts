@@ -34,7 +34,9 @@ export interface Services {
     /** Enabled webhook endpoints per workspace; changes in this process invalidate at once. */
     webhookEndpoints: TtlCache<EndpointRoute[]>;
     /** Hashes of keys the database did not know, briefly: a guessing loop costs no queries. */
-    unknownKeys: TtlCache<true>;
+    unknownKeys: TtlCache<"unknown" | "revoked">;
+    /** Look-ups of keys in flight, by hash: concurrent requests with one cold key share one. */
+    keyLookups: TtlCache<Promise<ApiKeyAuth>>;
     /** "number:contact" → until when its customer-service window is known to be open (ms). */
     openWindows: TtlCache<number>;
   };

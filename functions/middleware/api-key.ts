@@ -1,17 +1,14 @@
 import type { Context, MiddlewareHandler } from "hono";
-import { identifyApiKey } from "../../lib/apikeys/auth.js";
-import { passRequestGate } from "../../lib/gate/request.js";
+import { authenticate } from "../../lib/apikeys/authenticate.js";
 import type { AppEnv } from "../env.js";
 
 /**
- * Every /v1 route: who is calling, then is that key still valid and within its rate,
- * in one Redis round trip. POST /v1/messages does both inside its own send gate
- * (lib/gate), so nothing is paid twice on the hot path.
+ * Every /v1 route, before anything else: the key, its revocation and its rate. Sends
+ * count in the send gate's bucket for the key (lib/gate/request.ts).
  */
 export const requireApiKey: MiddlewareHandler<AppEnv> = async (c, next) => {
-  const auth = await identifyApiKey(c.env.services, c.req.header("authorization"), c.env.ip ?? "unknown");
-  const gateChecksRevocation = c.req.method === "POST" && c.req.path === "/v1/messages";
-  if (!gateChecksRevocation) await passRequestGate(c.env.services, auth);
+  const send = c.req.method === "POST" && c.req.path === "/v1/messages";
+  const auth = await authenticate(c.env.services, c.req.header("authorization"), c.env.ip ?? "unknown", send ? "send" : "other");
   c.set("auth", auth);
   c.set("workspaceId", auth.workspaceId);
   await next();

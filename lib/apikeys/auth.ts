@@ -3,6 +3,9 @@ import { asApp } from "../../db/tenant.js";
 import type { Services } from "../context.js";
 import { AppError, unauthorized } from "../errors.js";
 import { limitsFromSettings, type Limits } from "../gate/limits.js";
+import { defineScript } from "../redis/port.js";
+import admitSource from "./admit.lua.js";
+import knownSource from "./known.lua.js";
 import { hashApiKey, KEY_PATTERN } from "./format.js";
 
 export interface ApiKeyAuth {
@@ -11,52 +14,84 @@ export interface ApiKeyAuth {
   limits: Limits;
 }
 
+/** Who is calling, and whether the database vouched for it during this request. */
+export interface Identified {
+  auth: ApiKeyAuth;
+  hash: string;
+  fresh: boolean;
+}
+
 /**
  * Who a key belongs to is cached in process memory (it never changes); whether it is
- * revoked is not: revocation writes a tombstone in Redis, under the workspace's hash
- * tag, and every request checks it — in its own GET, or inside the send gate's single
- * round trip. So a key revoked by any process is refused on the very next request.
+ * revoked is not: revocation writes a tombstone in Redis and removes the key's live
+ * marker, and every request checks both before anything else (lib/gate/request.ts).
+ * A key without a marker (Redis lost it) is asked of the database again.
  */
 export const IDENTITY_TTL_MS = 60_000;
 /** Longer than any identity cache entry can live; after it the database's revoked_at answers. */
 export const TOMBSTONE_TTL_S = 24 * 3600;
 export const revocationKey = (workspaceId: string, keyId: string) => `{w:${workspaceId}}:revoked:${keyId}`;
+/** "Redis vouches for this key": set after the database did, removed by revocation. */
+export const liveKey = (workspaceId: string, keyId: string) => `{w:${workspaceId}}:live:${keyId}`;
+export const LIVE_TTL_S = 24 * 3600;
 /** A key created after a miss is usable at once in other processes, here within this. */
 export const UNKNOWN_KEY_TTL_MS = 10_000;
-/** Failed authentications per client address per minute before it is refused outright. */
+/** Database look-ups of keys Redis has not seen valid, per client address per minute. */
 export const AUTH_FAILURES_PER_MINUTE = 30;
+const KNOWN_TTL_S = 7 * 24 * 3600;
 const failuresKey = (ip: string) => `authfail:${ip}`;
+const knownKey = (hash: string) => `apikey:known:${hash}`;
+
+const ADMIT = defineScript("apikey_admit", admitSource);
+const KNOWN = defineScript("apikey_known", knownSource);
 
 /**
- * Who is calling: the identity cache, else the database. Parsed and hashed once.
- * Brute force: an address that keeps presenting bad keys is refused before any look-up
- * (429), so guessing costs neither database queries nor a useful answer; a key this
- * process already knows skips that check. Revocation is the caller's next step.
+ * Who is calling: the identity cache, else the database. A key this process or Redis
+ * knows to be valid is looked up whatever its address has done; any other key first
+ * counts against its address (atomically, before the look-up), and past
+ * AUTH_FAILURES_PER_MINUTE the address's unknown keys get 429 without a look-up. So a
+ * shared address (a proxy, a NAT) full of bad keys never locks out a valid one, and a
+ * burst of guesses costs at most that many queries.
  */
-export async function identifyApiKey(s: Services, header: string | undefined, ip: string): Promise<ApiKeyAuth> {
+export async function identifyApiKey(s: Services, header: string | undefined, ip: string): Promise<Identified> {
   const key = header ? /^Bearer\s+(\S+)$/i.exec(header)?.[1] : undefined;
-  const hash = key ? await hashApiKey(key) : undefined;
-  const cached = hash ? s.caches.apiKeys.get(hash) : undefined;
-  if (cached) return cached;
-  if (Number((await s.redis.get(failuresKey(ip))) ?? 0) >= AUTH_FAILURES_PER_MINUTE) {
-    throw new AppError(429, "rate_limited_ip", "Too many failed authentications from this address", undefined, { "Retry-After": "60" });
+  if (!key) throw unauthorized();
+  // Refused before hashing or asking anyone: costs nothing, so counts nowhere.
+  if (!KEY_PATTERN.test(key)) throw unauthorized("The API key is malformed");
+  const hash = await hashApiKey(key);
+  const cached = s.caches.apiKeys.get(hash);
+  if (cached) return { auth: cached, hash, fresh: false };
+  const refused = s.caches.unknownKeys.get(hash);
+  if (refused) throw unauthorized(refused === "revoked" ? "The API key has been revoked" : "The API key is not known");
+
+  // Concurrent requests with one cold key share one admission and one look-up: a burst
+  // from a valid key must not count as a burst of failures.
+  let pending = s.caches.keyLookups.get(hash);
+  if (!pending) {
+    pending = admitAndLookUp(s, hash, ip);
+    s.caches.keyLookups.set(hash, pending);
+    void pending.finally(() => s.caches.keyLookups.delete(hash)).catch(() => {});
   }
-  try {
-    return await lookUp(s, key, hash);
-  } catch (err) {
-    if (err instanceof AppError && err.status === 401) {
-      const n = await s.redis.incr(failuresKey(ip));
-      if (n === 1) await s.redis.expire(failuresKey(ip), 60);
-    }
-    throw err;
-  }
+  return { auth: await pending, hash, fresh: true };
 }
 
-async function lookUp(s: Services, key: string | undefined, hash: string | undefined): Promise<ApiKeyAuth> {
-  if (!key || !hash) throw unauthorized();
-  if (!KEY_PATTERN.test(key)) throw unauthorized("The API key is malformed");
-  if (s.caches.unknownKeys.get(hash)) throw unauthorized("The API key is not known");
+async function admitAndLookUp(s: Services, hash: string, ip: string): Promise<ApiKeyAuth> {
+  const admit = await s.redis.run<[string, number?]>(ADMIT, [knownKey(hash), failuresKey(ip)], [AUTH_FAILURES_PER_MINUTE, 60_000]);
+  if (admit[0] === "throttled") {
+    throw new AppError(429, "rate_limited_ip", "Too many failed authentications from this address", undefined, { "Retry-After": String(Math.max(1, Math.ceil(Number(admit[1]) / 1000))) });
+  }
+  const auth = await lookUp(s, hash);
+  await s.redis.run(KNOWN, [knownKey(hash), failuresKey(ip)], [KNOWN_TTL_S, admit[0] === "counted" ? 1 : 0]);
+  return auth;
+}
 
+/** Again from the database, for a key whose live marker Redis no longer holds. */
+export async function reverifyApiKey(s: Services, hash: string): Promise<Identified> {
+  s.caches.apiKeys.delete(hash);
+  return { auth: await lookUp(s, hash), hash, fresh: true };
+}
+
+async function lookUp(s: Services, hash: string): Promise<ApiKeyAuth> {
   const rows = await asApp(s.db, (tx) =>
     tx.execute<{ key_id: string; workspace_id: string; revoked: boolean; settings: Record<string, unknown> }>(
       sql`select * from sandesh_api_key_lookup(${hash})`,
@@ -64,10 +99,15 @@ async function lookUp(s: Services, key: string | undefined, hash: string | undef
   );
   const row = rows[0];
   if (!row) {
-    s.caches.unknownKeys.set(hash, true);
+    s.caches.unknownKeys.set(hash, "unknown");
     throw unauthorized("The API key is not known");
   }
-  if (row.revoked) throw unauthorized("The API key has been revoked");
+  if (row.revoked) {
+    s.caches.unknownKeys.set(hash, "revoked");
+    // From now on its guesses count against the address like any unknown key's.
+    await s.redis.del(knownKey(hash));
+    throw unauthorized("The API key has been revoked");
+  }
   const auth = { keyId: row.key_id, workspaceId: row.workspace_id, limits: limitsFromSettings(row.settings) };
   s.caches.apiKeys.set(hash, auth);
   return auth;

@@ -4,7 +4,7 @@ import { withTenant } from "../../db/tenant.js";
 import { recordAudit, type AuditEntry } from "../audit/record.js";
 import type { Services } from "../context.js";
 import { notFound } from "../errors.js";
-import { revocationKey, TOMBSTONE_TTL_S } from "./auth.js";
+import { liveKey, revocationKey, TOMBSTONE_TTL_S } from "./auth.js";
 import { generateApiKey } from "./format.js";
 
 type Actor = Pick<AuditEntry, "actorType" | "actorId" | "ip" | "userAgent">;
@@ -29,15 +29,17 @@ export async function createApiKey(s: Services, workspaceId: string, name: strin
 }
 
 /**
- * The tombstone is written before the revocation commits: from that moment every
- * process refuses the key, and if Redis cannot be reached the revocation fails
- * loudly instead of leaving a cached key alive.
+ * The tombstone is written and the live marker removed before the revocation commits:
+ * from that moment every process refuses the key, and if Redis cannot be reached the
+ * revocation fails loudly instead of leaving a cached key alive. Should Redis later lose
+ * the tombstone, the marker is gone with it and the database's revoked_at answers.
  */
 export async function revokeApiKey(s: Services, workspaceId: string, keyId: string, actor: Actor): Promise<void> {
   await withTenant(s.db, workspaceId, async (tx) => {
     const [row] = await tx.select({ id: apiKeys.id }).from(apiKeys).where(eq(apiKeys.id, keyId)).for("update");
     if (!row) throw notFound("API key");
     await s.redis.set(revocationKey(workspaceId, keyId), "1", { ex: TOMBSTONE_TTL_S });
+    await s.redis.del(liveKey(workspaceId, keyId));
     await tx.update(apiKeys).set({ revokedAt: s.clock.now() }).where(and(eq(apiKeys.id, keyId), isNull(apiKeys.revokedAt)));
     await recordAudit(tx, { ...actor, workspaceId, action: "api_key.revoked", objectType: "api_key", objectId: keyId });
   });

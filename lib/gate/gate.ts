@@ -54,7 +54,11 @@ function keysFor(g: Pick<GateInput, "workspaceId" | "keyId" | "ip" | "idempotenc
   };
 }
 
-/** One EVALSHA: revocation, three rate limits, idempotency and the sender's quotas. */
+/**
+ * One EVALSHA: revocation, the address's and the workspace's rates, idempotency and the
+ * sender's quotas. The key's own rate was counted before the request was parsed
+ * (lib/gate/request.ts), in the same hash field this script used to count it in.
+ */
 export async function passGate(redis: RedisPort, clock: Clock, g: GateInput): Promise<GateResult> {
   const now = clock.now();
   const k = keysFor(g);
@@ -63,8 +67,8 @@ export async function passGate(redis: RedisPort, clock: Clock, g: GateInput): Pr
     GATE,
     [k.revoked, k.rateIp, k.idem, k.state, k.unique],
     [
-      now.getTime(), g.reservationId, `k:${g.keyId}`, g.numberId,
-      l.apiKey.limit, l.apiKey.periodMs, l.ip.limit, l.ip.periodMs, l.workspace.limit, l.workspace.periodMs,
+      now.getTime(), g.reservationId, g.numberId,
+      l.ip.limit, l.ip.periodMs, l.workspace.limit, l.workspace.periodMs,
       g.idempotencyKeyHash ? 1 : 0, g.bodyHash, IN_FLIGHT_TTL_MS,
       g.perSecond, l.perNumberPerDay,
       g.uniqueRecipientLimit, g.recipient, g.countsTowardTier ? 1 : 0,

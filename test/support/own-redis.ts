@@ -1,0 +1,29 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { createConnection } from "node:net";
+import { eventually } from "./eventually.js";
+
+/**
+ * A redis-server of the test's own, on a random high port, without persistence: a
+ * restart loses everything, as a Redis without RDB/AOF does. The shared Redis is never touched.
+ */
+export async function startOwnRedis(): Promise<{ url: string; restart(): Promise<void>; stop(): Promise<void> }> {
+  const port = 20_000 + Math.floor(Math.random() * 30_000);
+  let child: ChildProcess | undefined;
+  const accepts = () =>
+    new Promise<boolean>((resolve) => {
+      const sock = createConnection({ port, host: "127.0.0.1" }, () => (sock.end(), resolve(true)));
+      sock.on("error", () => resolve(false));
+    });
+  const start = async () => {
+    child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+    await eventually(accepts, (up) => up, 10_000);
+  };
+  const stop = async () => {
+    if (!child || child.exitCode !== null) return;
+    const exited = new Promise((r) => child!.once("exit", r));
+    child.kill("SIGKILL");
+    await exited;
+  };
+  await start();
+  return { url: `redis://127.0.0.1:${port}`, restart: async () => (await stop(), await start()), stop };
+}
