@@ -1,10 +1,10 @@
 import { parseArgs } from "node:util";
 import { parseConfig } from "../../lib/config.js";
 import { AppError } from "../../lib/errors.js";
-import { redactString } from "../../lib/logger.js";
 import { LocalEnvError, resolveLocalEnv } from "../local/env.js";
 import { createNodeServices, type NodeServices } from "../services.js";
 import { runCommand, UsageError, USAGE } from "./commands.js";
+import { reason } from "./failure.js";
 
 /** `npm run admin -- <command> [--json]`: operator commands. Exit 2 on bad usage, 1 on failure. */
 async function main(argv: string[]): Promise<number> {
@@ -33,7 +33,7 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const { values: flags, positionals } = parsed;
-  if (flags.help) {
+  if (flags.help || positionals.join(" ") === "help") {
     console.log(USAGE);
     return 0;
   }
@@ -72,7 +72,7 @@ async function main(argv: string[]): Promise<number> {
     if (err instanceof UsageError) return fail("usage", err.message, 2);
     if (err instanceof AppError) return fail(err.code, err.message, 1);
     if (err instanceof LocalEnvError) return fail("unavailable", err.message, 1);
-    return fail("failed", redactString(err instanceof Error ? err.message : String(err)), 1);
+    return fail("failed", reason(err), 1);
   } finally {
     await services?.close();
     await closeDb?.();

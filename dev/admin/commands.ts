@@ -3,7 +3,7 @@ import { migrate } from "../../db/migrate.js";
 import { createApiKey, revokeApiKey } from "../../lib/apikeys/manage.js";
 import { AppError } from "../../lib/errors.js";
 import { rotateVault } from "../../lib/vault/rotate.js";
-import { connectNumber } from "../../lib/whatsapp/numbers.js";
+import { connectNumber, MIN_TOKEN_LENGTH } from "../../lib/whatsapp/numbers.js";
 import { createWorkspace } from "../../lib/workspaces/workspaces.js";
 import type { NodeServices } from "../services.js";
 
@@ -25,15 +25,39 @@ function need(flags: Flags, name: string, what: string, shape?: RegExp): string 
   return v;
 }
 
+/** A name is trimmed; one of only spaces is no name. */
+function nameFlag(flags: Flags, fallback?: string): string {
+  const v = flags.name;
+  if (v === undefined && fallback !== undefined) return fallback;
+  if (typeof v !== "string" || !v) throw new UsageError("--name is required (the workspace's name)");
+  if (!v.trim()) throw new UsageError("--name must not be blank");
+  return v.trim();
+}
+
+/** Every missing flag at once, so one correction is enough. */
+function needAll(flags: Flags, names: Record<string, string>): void {
+  const missing = Object.keys(names).filter((n) => n.split("|").every((alt) => flags[alt] === undefined || flags[alt] === ""));
+  if (missing.length) throw new UsageError(`missing ${missing.map((n) => n.split("|").map((a) => `--${a}`).join(" or ")).join(", ")} (${missing.map((n) => names[n]).join("; ")})`);
+}
+
+/** The workspace first: a clear "not found" instead of a failed foreign key. */
+async function existingWorkspace(s: NodeServices, flags: Flags): Promise<string> {
+  const id = need(flags, "workspace", "a workspace id", UUID);
+  const rows = await s.db.execute<{ id: string }>(sql`select id from workspaces where id = ${id}`);
+  if (!rows[0]) throw new AppError(404, "not_found", `workspace ${id} not found`);
+  return id;
+}
+
 export const USAGE = `Usage: npm run admin -- <command> [--json]
 
+  help                                             this text
   migrate                                          apply database migrations (idempotent)
   workspace create --name N                        create a workspace
   apikey create --workspace W [--name N]           create an API key (printed once, only here)
-  apikey revoke --id K                             revoke an API key (effective on the next request)
+  apikey revoke --id K                             revoke an API key (effective on the next request; again: "already revoked", exit 0)
   whatsapp connect --workspace W --phone-number-id P --waba-id B
                    (--token T | --token-stdin) [--display-number D] [--throughput N]
-                                                   connect a WhatsApp number; the token goes into the vault
+                                                   connect a WhatsApp number, or replace its token; the token goes into the vault
   vault rotate                                     re-encrypt every sealed field to the current key version`;
 
 export interface Commands {
@@ -53,13 +77,12 @@ export async function runCommand(words: string[], flags: Flags, deps: Commands):
   const s = await deps.services();
   switch (cmd) {
     case "workspace create": {
-      const w = await createWorkspace(s, need(flags, "name", "the workspace's name"));
+      const w = await createWorkspace(s, nameFlag(flags));
       return { json: w, text: `workspace ${w.id} (${w.name})` };
     }
     case "apikey create": {
-      const ws = need(flags, "workspace", "a workspace id", UUID);
-      const name = typeof flags.name === "string" ? flags.name : "default";
-      const k = await createApiKey(s, ws, name, OPERATOR);
+      const name = nameFlag(flags, "default");
+      const k = await createApiKey(s, await existingWorkspace(s, flags), name, OPERATOR);
       return {
         json: { id: k.id, workspace_id: k.workspaceId, name: k.name, prefix: k.prefix, key: k.key, created_at: k.createdAt.toISOString() },
         text: `api key ${k.id} (${k.name})\n\n  ${k.key}\n\nThis is the only time the key is shown. Store it now.`,
@@ -69,28 +92,32 @@ export async function runCommand(words: string[], flags: Flags, deps: Commands):
       const id = need(flags, "id", "an API key id", UUID);
       const rows = await s.db.execute<{ workspace_id: string }>(sql`select workspace_id from api_keys where id = ${id}`);
       if (!rows[0]) throw new AppError(404, "not_found", `API key ${id} not found`);
-      await revokeApiKey(s, rows[0].workspace_id, id, OPERATOR);
-      return { json: { id, revoked: true }, text: `api key ${id} revoked` };
+      const r = await revokeApiKey(s, rows[0].workspace_id, id, OPERATOR);
+      return r.alreadyRevoked
+        ? { json: { id, revoked: true, already_revoked: true }, text: `api key ${id} was already revoked` }
+        : { json: { id, revoked: true }, text: `api key ${id} revoked` };
     }
     case "whatsapp connect": {
-      const token = flags["token-stdin"] ? (await deps.readStdin()).trim() : need(flags, "token", "the Meta access token, or use --token-stdin");
+      needAll(flags, { workspace: "a workspace id", "phone-number-id": "Meta's numeric phone-number id", "waba-id": "Meta's numeric WhatsApp Business Account id", "token|token-stdin": "the Meta access token" });
+      if (flags.token !== undefined && flags["token-stdin"]) throw new UsageError("give the token one way: --token or --token-stdin, not both");
+      need(flags, "workspace", "a workspace id", UUID);
+      const phoneNumberId = need(flags, "phone-number-id", "Meta's numeric phone-number id", /^\d{1,32}$/);
+      const wabaId = need(flags, "waba-id", "Meta's numeric WhatsApp Business Account id", /^\d{1,32}$/);
       const throughput = typeof flags.throughput === "string" ? Number(flags.throughput) : undefined;
       if (throughput !== undefined && !(Number.isInteger(throughput) && throughput >= 1 && throughput <= 1000)) {
         throw new UsageError("--throughput must be a whole number of messages per second, 1 to 1000");
       }
-      const n = await connectNumber(
-        s,
-        {
-          workspaceId: need(flags, "workspace", "a workspace id", UUID),
-          phoneNumberId: need(flags, "phone-number-id", "Meta's numeric phone-number id", /^\d{1,32}$/),
-          wabaId: need(flags, "waba-id", "Meta's numeric WhatsApp Business Account id", /^\d{1,32}$/),
-          token,
-          ...(typeof flags["display-number"] === "string" ? { displayNumber: flags["display-number"] } : {}),
-          ...(throughput ? { throughputMps: throughput } : {}),
-        },
-        OPERATOR,
-      );
-      return { json: n, text: `number ${n.phone_number_id} connected to workspace ${n.workspace_id} (token sealed in the vault)` };
+      const token = flags["token-stdin"] ? (await deps.readStdin()).trim() : need(flags, "token", "the Meta access token, or use --token-stdin");
+      if (token.length < MIN_TOKEN_LENGTH) throw new UsageError(`the Meta access token looks too short (${token.length} characters; Meta's are far longer)`);
+      const workspaceId = await existingWorkspace(s, flags);
+      const displayNumber = typeof flags["display-number"] === "string" ? { displayNumber: flags["display-number"] } : {};
+      const n = await connectNumber(s, { workspaceId, phoneNumberId, wabaId, token, ...displayNumber, ...(throughput ? { throughputMps: throughput } : {}) }, OPERATOR);
+      return {
+        json: n,
+        text: n.token_replaced
+          ? `number ${n.phone_number_id} was already connected to workspace ${n.workspace_id}: its token was replaced (the new one is sealed in the vault)`
+          : `number ${n.phone_number_id} connected to workspace ${n.workspace_id} (token sealed in the vault)`,
+      };
     }
     case "vault rotate": {
       const ids = (await s.db.execute<{ id: string }>(sql`select id from workspaces order by created_at`)).map((r) => r.id);

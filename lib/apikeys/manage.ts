@@ -34,13 +34,16 @@ export async function createApiKey(s: Services, workspaceId: string, name: strin
  * revocation fails loudly instead of leaving a cached key alive. Should Redis later lose
  * the tombstone, the marker is gone with it and the database's revoked_at answers.
  */
-export async function revokeApiKey(s: Services, workspaceId: string, keyId: string, actor: Actor): Promise<void> {
-  await withTenant(s.db, workspaceId, async (tx) => {
-    const [row] = await tx.select({ id: apiKeys.id }).from(apiKeys).where(eq(apiKeys.id, keyId)).for("update");
+export async function revokeApiKey(s: Services, workspaceId: string, keyId: string, actor: Actor): Promise<{ alreadyRevoked: boolean }> {
+  return withTenant(s.db, workspaceId, async (tx) => {
+    const [row] = await tx.select({ id: apiKeys.id, revokedAt: apiKeys.revokedAt }).from(apiKeys).where(eq(apiKeys.id, keyId)).for("update");
     if (!row) throw notFound("API key");
     await s.redis.set(revocationKey(workspaceId, keyId), "1", { ex: TOMBSTONE_TTL_S });
     await s.redis.del(liveKey(workspaceId, keyId));
+    // Revoking again changes nothing and records nothing; the tombstone is renewed all the same.
+    if (row.revokedAt) return { alreadyRevoked: true };
     await tx.update(apiKeys).set({ revokedAt: s.clock.now() }).where(and(eq(apiKeys.id, keyId), isNull(apiKeys.revokedAt)));
     await recordAudit(tx, { ...actor, workspaceId, action: "api_key.revoked", objectType: "api_key", objectId: keyId });
+    return { alreadyRevoked: false };
   });
 }

@@ -27,6 +27,9 @@ export interface NumberView {
   token_status: string;
 }
 
+/** Meta's access tokens are far longer; anything shorter is a paste gone wrong. */
+export const MIN_TOKEN_LENGTH = 16;
+
 export const tokenField = (rowId: string, workspaceId: string): FieldRef => ({ table: "whatsapp_numbers", column: "token", rowId, workspaceId });
 
 const view = (r: typeof whatsappNumbers.$inferSelect): NumberView => ({
@@ -44,10 +47,13 @@ const view = (r: typeof whatsappNumbers.$inferSelect): NumberView => ({
  * Connects a number, or gives a connected one a new token. The token is sealed
  * before it reaches the database and never comes back out of this function.
  */
-export async function connectNumber(s: Services, input: ConnectNumber, actor: Pick<AuditEntry, "actorType" | "actorId">): Promise<NumberView> {
+/** `token_replaced`: the number was already connected here, and its token is now the new one. */
+export type ConnectedNumber = NumberView & { token_replaced: boolean };
+
+export async function connectNumber(s: Services, input: ConnectNumber, actor: Pick<AuditEntry, "actorType" | "actorId">): Promise<ConnectedNumber> {
   if (!/^\d{1,32}$/.test(input.phoneNumberId)) throw validationFailed(undefined, "phone-number id must be Meta's numeric id");
   if (!/^\d{1,32}$/.test(input.wabaId)) throw validationFailed(undefined, "WABA id must be Meta's numeric id");
-  if (input.token.length < 16) throw validationFailed(undefined, "the Meta access token looks too short");
+  if (input.token.length < MIN_TOKEN_LENGTH) throw validationFailed(undefined, "the Meta access token looks too short");
 
   const connected = await withTenant(s.db, input.workspaceId, async (tx) => {
     const [existing] = await tx.select({ id: whatsappNumbers.id }).from(whatsappNumbers).where(eq(whatsappNumbers.phoneNumberId, input.phoneNumberId));
@@ -77,7 +83,7 @@ export async function connectNumber(s: Services, input: ConnectNumber, actor: Pi
       throw err;
     }
     await recordAudit(tx, { ...actor, workspaceId: input.workspaceId, action: existing ? "whatsapp.token_replaced" : "whatsapp.connected", objectType: "whatsapp_number", objectId: id, details: { phone_number_id: input.phoneNumberId, waba_id: input.wabaId } });
-    return view(row!);
+    return { ...view(row!), token_replaced: existing !== undefined };
   });
   // After the commit, so a process that sees the new stamp also sees the new row.
   await sendersChanged(s, input.workspaceId);
