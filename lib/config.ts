@@ -1,4 +1,5 @@
 import * as v from "valibot";
+import { MIN_BITS, secretProblems } from "./secret-strength.js";
 
 /**
  * The whole configuration surface. Entry points (dev/server.ts, functions/index.ts,
@@ -121,6 +122,8 @@ export function parseConfig(raw: Record<string, string | undefined>): ConfigResu
     }
   }
   if (prod && !e.PUBLIC_URL) problems.push(problem("PUBLIC_URL", "is required in production"));
+  // QStash signs its callbacks for this URL, and cookies will be Secure: plain http is a dev thing.
+  if (prod && e.PUBLIC_URL && !e.PUBLIC_URL.startsWith("https://")) problems.push(problem("PUBLIC_URL", "must be https in production"));
   if (prod && !e.META_GRAPH_URL.startsWith("https://")) problems.push(problem("META_GRAPH_URL", "must be https in production"));
 
   // Earlier key versions stay readable until `vault rotate` has moved every field on.
@@ -131,6 +134,13 @@ export function parseConfig(raw: Record<string, string | undefined>): ConfigResu
     const version = Number(m[1]);
     if (value.length < 32) problems.push(problem(name, "must be at least 32 characters of high-entropy secret"));
     else if (version !== e.VAULT_KEY_VERSION) keks[version] = value;
+  }
+  if (prod) {
+    const named = (name: string, bits: number) => ({ name, value: env[name], bits });
+    const earlier = Object.keys(keks).filter((k) => Number(k) !== e.VAULT_KEY_VERSION).map((k) => named(`MASTER_KEK_V${k}`, MIN_BITS.kek));
+    const tokens = ["QSTASH_TOKEN", "UPSTASH_REDIS_REST_TOKEN"].map((n) => named(n, 0)); // issued by Upstash: only their distinctness is ours to check
+    const signing = ["META_APP_SECRET", "META_VERIFY_TOKEN", "QSTASH_CURRENT_SIGNING_KEY", "QSTASH_NEXT_SIGNING_KEY"].map((n) => named(n, MIN_BITS.secret));
+    for (const p of secretProblems([named("MASTER_KEK", MIN_BITS.kek), ...earlier, ...signing, ...tokens])) problems.push(problem(p.name, p.what));
   }
 
   if (problems.length) return { ok: false, problems };

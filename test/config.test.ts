@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { mkdtemp, readFile, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -80,5 +81,70 @@ describe("configuration", () => {
     expect(!r.ok && r.problems).toEqual([expect.stringMatching(/^MASTER_KEK_V1: must be at least 32/)]);
     const ok = parseConfig({ ...VALID, VAULT_KEY_VERSION: "3", MASTER_KEK_V2: "o".repeat(40) });
     expect(ok.ok && ok.config.vault).toEqual({ currentVersion: 3, keks: { 3: VALID.MASTER_KEK, 2: "o".repeat(40) } });
+  });
+});
+
+describe("production secrets", () => {
+  const PROD = {
+    ...VALID,
+    SANDESH_ENV: "production",
+    PUBLIC_URL: "https://sandesh.example.com",
+    MASTER_KEK: randomBytes(32).toString("base64"),
+    META_APP_SECRET: randomBytes(16).toString("hex"),
+    META_VERIFY_TOKEN: randomBytes(18).toString("base64url"),
+  };
+  const problemsOf = (env: Record<string, string>) => {
+    const r = parseConfig(env);
+    return r.ok ? [] : r.problems;
+  };
+
+  it("accepts random values from the documented generators", () => {
+    expect(problemsOf(PROD)).toEqual([]);
+    const q = { QSTASH_TOKEN: "eyJVc2VySUQiOiI" + randomBytes(24).toString("base64url"), QSTASH_CURRENT_SIGNING_KEY: `sig_${randomBytes(20).toString("base64url")}`, QSTASH_NEXT_SIGNING_KEY: `sig_${randomBytes(20).toString("base64url")}` };
+    expect(problemsOf({ ...PROD, ...q, VAULT_KEY_VERSION: "2", MASTER_KEK_V1: randomBytes(32).toString("base64url") })).toEqual([]);
+  });
+
+  it.each([
+    ["32 × a", "a".repeat(32)],
+    ["a hex sequence", "0123456789abcdef0123456789abcdef"],
+    ["the alphabet", "abcdefghijklmnopqrstuvwxyzABCDEFGH"],
+    ["two characters alternating", "ab".repeat(20)],
+    ["a word repeated", "password1234".repeat(3)],
+  ])("refuses a MASTER_KEK that is %s, says how to generate one, and never echoes it", (_what, kek) => {
+    const problems = problemsOf({ ...PROD, MASTER_KEK: kek });
+    expect(problems).toEqual([expect.stringMatching(/^MASTER_KEK: is too predictable for production.*openssl rand -base64 32.*randomBytes\(32\)/)]);
+    expect(problems.join("\n")).not.toContain(kek);
+  });
+
+  it("refuses predictable Meta secrets, QStash signing keys and earlier KEKs too", () => {
+    const problems = problemsOf({
+      ...PROD,
+      META_APP_SECRET: "s".repeat(32),
+      META_VERIFY_TOKEN: "0123456789012345",
+      QSTASH_TOKEN: "t",
+      QSTASH_CURRENT_SIGNING_KEY: "sig_aaaaaaaaaaaa",
+      QSTASH_NEXT_SIGNING_KEY: `sig_${randomBytes(20).toString("base64url")}`,
+      VAULT_KEY_VERSION: "2",
+      MASTER_KEK_V1: "k".repeat(40),
+    });
+    const names = problems.map((p) => p.split(":")[0]);
+    expect(names.sort()).toEqual(["MASTER_KEK_V1", "META_APP_SECRET", "META_VERIFY_TOKEN", "QSTASH_CURRENT_SIGNING_KEY"]);
+  });
+
+  it("refuses a secret used twice, naming both variables and neither value", () => {
+    const shared = randomBytes(32).toString("base64");
+    const problems = problemsOf({ ...PROD, META_APP_SECRET: shared, META_VERIFY_TOKEN: shared });
+    expect(problems).toEqual([expect.stringMatching(/^META_VERIFY_TOKEN: must differ from META_APP_SECRET/)]);
+    expect(problems.join("\n")).not.toContain(shared);
+    expect(problemsOf({ ...PROD, META_APP_SECRET: PROD.MASTER_KEK })).toEqual([expect.stringMatching(/^META_APP_SECRET: must differ from MASTER_KEK/)]);
+    expect(problemsOf({ ...PROD, VAULT_KEY_VERSION: "2", MASTER_KEK_V1: PROD.MASTER_KEK })).toEqual([expect.stringMatching(/^MASTER_KEK_V1: must differ from MASTER_KEK/)]);
+  });
+
+  it("refuses a plain-http PUBLIC_URL", () => {
+    expect(problemsOf({ ...PROD, PUBLIC_URL: "http://sandesh.example.com" })).toEqual([expect.stringMatching(/^PUBLIC_URL: must be https in production/)]);
+  });
+
+  it("outside production the same values are accepted (development generates its own)", () => {
+    expect(problemsOf({ ...PROD, SANDESH_ENV: "development", MASTER_KEK: "a".repeat(32), META_VERIFY_TOKEN: PROD.META_APP_SECRET, PUBLIC_URL: "http://localhost:8787" })).toEqual([]);
   });
 });
