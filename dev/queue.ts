@@ -1,7 +1,7 @@
 import type { Config } from "../lib/config.js";
 import type { Services } from "../lib/context.js";
 import { runSendBatch } from "../lib/jobs/send.js";
-import { applyStrandedStatuses, requeueStuckMessages } from "../lib/jobs/sweep.js";
+import { applyStrandedStatuses, expireStatusBacklog, requeueStuckMessages } from "../lib/jobs/sweep.js";
 import type { Logger } from "../lib/logger.js";
 import { createLocalQueue } from "../lib/queue/pgboss.js";
 import type { QueuePort } from "../lib/queue/port.js";
@@ -32,6 +32,7 @@ export async function startWorkers(s: Services, opts: { concurrency?: number; sw
   const timer = setInterval(() => {
     requeueStuckMessages(s).catch((err: unknown) => s.logger.error("sweep failed", { error: err }));
     applyStrandedStatuses(s).catch((err: unknown) => s.logger.error("status backlog sweep failed", { error: err }));
+    expireStatusBacklog(s).catch((err: unknown) => s.logger.error("status backlog expiry failed", { error: err }));
     redispatchWebhooks(s).catch((err: unknown) => s.logger.error("webhook sweep failed", { error: err }));
   }, opts.sweepEveryMs ?? 60_000);
   timer.unref();

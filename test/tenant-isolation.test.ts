@@ -101,7 +101,9 @@ describe("row-level security, proven from the catalog", () => {
       select proname, prosecdef from pg_proc where proname like 'sandesh\\_%' and prosecdef order by proname`;
     expect(fns).toEqual([
       { proname: "sandesh_api_key_lookup", prosecdef: true },
+      { proname: "sandesh_expire_status_backlog", prosecdef: true },
       { proname: "sandesh_number_lookup", prosecdef: true },
+      { proname: "sandesh_record_unrouted", prosecdef: true },
       { proname: "sandesh_stranded_statuses", prosecdef: true },
       { proname: "sandesh_stuck_messages", prosecdef: true },
       { proname: "sandesh_undispatched_webhooks", prosecdef: true },

@@ -1,4 +1,4 @@
-import { jsonb, pgTable, primaryKey, text, timestamp, unique, uuid } from "drizzle-orm/pg-core";
+import { boolean, jsonb, pgTable, primaryKey, text, timestamp, unique, uuid } from "drizzle-orm/pg-core";
 import { tenantForeignKey } from "./tenant-keys.js";
 import { whatsappNumbers } from "./whatsapp-numbers.js";
 import { workspaces } from "./workspaces.js";
@@ -30,4 +30,27 @@ export const statusBacklog = pgTable(
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [unique().on(t.workspaceId, t.dedupeKey)],
+);
+
+/**
+ * Items of a signed Meta webhook that could not be applied, kept instead of failing the
+ * delivery (migration 0008). workspace_id is NULL when no workspace can be named (an
+ * unknown number, a WABA that is not the number's): those rows are the operator's alone.
+ */
+export const metaDeadLetters = pgTable(
+  "meta_dead_letters",
+  {
+    id: uuid("id").primaryKey(),
+    workspaceId: uuid("workspace_id").references(() => workspaces.id),
+    phoneNumberId: text("phone_number_id"),
+    wabaId: text("waba_id"),
+    kind: text("kind").$type<"delivery" | "entry" | "change" | "status" | "message" | "contact">().notNull(),
+    reason: text("reason").notNull(),
+    problems: jsonb("problems").$type<{ path: string; message: string }[]>().notNull().default([]),
+    item: text("item").notNull(),
+    truncated: boolean("truncated").notNull().default(false),
+    dedupeKey: text("dedupe_key").notNull(),
+    receivedAt: timestamp("received_at", { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [unique("meta_dead_letters_dedupe").on(t.workspaceId, t.dedupeKey).nullsNotDistinct()],
 );

@@ -3,6 +3,7 @@ import type { AppEnv } from "../env.js";
 import { requireApiKey } from "../middleware/api-key.js";
 import { registerMessageGet, registerMessagesList } from "./v1_messages_get.js";
 import { registerMessagesPost } from "./v1_messages_post.js";
+import { registerMetaDeadLetters } from "./v1_meta_dead_letters_get.js";
 import { registerWebhookEndpointAttempts } from "./v1_webhook_endpoints_attempts_get.js";
 import { registerWebhookEndpointDelete } from "./v1_webhook_endpoints_delete.js";
 import { registerWebhookEndpointGet, registerWebhookEndpointsList } from "./v1_webhook_endpoints_get.js";
@@ -26,5 +27,6 @@ export function apiApp() {
   registerWebhookEndpointDelete(app);
   registerWebhookEndpointRotateSecret(app);
   registerWebhookEndpointAttempts(app);
+  registerMetaDeadLetters(app);
   return app;
 }

@@ -1,26 +1,28 @@
-import { eq } from "drizzle-orm";
-import * as v from "valibot";
-import { workspaces } from "../../db/schema/index.js";
-import { asApp, switchTenant } from "../../db/tenant.js";
+import { asApp } from "../../db/tenant.js";
 import type { Services } from "../context.js";
 import { AppError } from "../errors.js";
-import { dispatchRecorded, recordEvents, type OutgoingEvent } from "../webhooks/emit.js";
-import { applyInbound, keywordsFrom } from "./inbound.js";
-import { ownerOf } from "./owner.js";
-import { batchesOf, Envelope } from "./payload.js";
-import { applyStatuses, lockWamids } from "./statuses.js";
+import { dispatchRecorded } from "../webhooks/emit.js";
+import { recordUnrouted, type DeadLetter } from "./dead-letter.js";
+import { applyNumberBatch, type NumberBatch } from "./number-batch.js";
+import { ownerOf, type NumberOwner } from "./owner.js";
+import { readDelivery, type Delivery } from "./validate.js";
 
 export interface IngestSummary {
   statuses: number;
   inbound: number;
   events: number;
   unknownNumbers: string[];
+  /** Items not applied and kept in meta_dead_letters instead. */
+  deadLettered: number;
 }
 
 /**
- * One verified webhook call from Meta → one transaction, then an acknowledgement.
- * Forwarding to the workspace's own endpoints is recorded in the same transaction and
- * delivered through the queue afterwards, so Meta never waits on a customer's server.
+ * One verified webhook call from Meta. Every item is either applied or kept as a dead
+ * letter, durably, before Meta hears 200; a failure that is not the item's fault (the
+ * database away) answers 503, and Meta's retry finds the items already applied
+ * unchanged. Forwarding to the workspace's own endpoints is recorded in the same
+ * transactions and delivered through the queue afterwards, so Meta never waits on a
+ * customer's server.
  */
 export async function ingestMetaWebhook(s: Services, rawBody: string): Promise<IngestSummary> {
   let json: unknown;
@@ -29,44 +31,79 @@ export async function ingestMetaWebhook(s: Services, rawBody: string): Promise<I
   } catch {
     throw new AppError(400, "invalid_json", "The webhook body is not valid JSON");
   }
-  const parsed = v.safeParse(Envelope, json);
-  const summary: IngestSummary = { statuses: 0, inbound: 0, events: 0, unknownNumbers: [] };
-  if (!parsed.success || parsed.output.object !== "whatsapp_business_account") {
+  const delivery = readDelivery(json);
+  const summary: IngestSummary = { statuses: 0, inbound: 0, events: 0, unknownNumbers: [], deadLettered: 0 };
+  if (delivery.ignored) {
     // Signed by Meta but not something we act on: acknowledged, so Meta does not retry it for days.
-    s.logger.warn("meta webhook ignored", { reason: parsed.success ? `object ${parsed.output.object}` : "unexpected shape", path: parsed.success ? null : parsed.issues[0]?.path?.map((p) => p.key).join(".") });
+    s.logger.warn("meta webhook ignored", { reason: delivery.ignored });
     return summary;
   }
-  const batches = batchesOf(parsed.output);
   const touched: string[] = [];
-  // Every wamid of the delivery is locked first, in one sorted statement, before any row
-  // lock: a send job recording one of them waits for this commit, or this waits for its
-  // (lib/ingest/statuses.ts), and two deliveries sharing wamids queue instead of deadlocking.
-  const wamids = batches.flatMap((b) => b.statuses.map((st) => st.id));
-  await asApp(s.db, async (tx) => {
-    if (wamids.length) await lockWamids(tx, wamids);
+  try {
+    const owners = await ownersOf(s, delivery);
+    const { batches, unrouted } = route(delivery, owners);
+    summary.unknownNumbers = [...owners].filter(([, o]) => !o).map(([id]) => id);
     for (const batch of batches) {
-      const owner = await ownerOf(s, tx, batch.phoneNumberId);
-      if (!owner) {
-        summary.unknownNumbers.push(batch.phoneNumberId);
-        continue;
-      }
-      await switchTenant(tx, owner.workspaceId);
-      const events: OutgoingEvent[] = await applyStatuses(tx, owner.workspaceId, batch.statuses);
-      if (batch.messages.length) {
-        const [ws] = await tx.select({ settings: workspaces.settings }).from(workspaces).where(eq(workspaces.id, owner.workspaceId));
-        const ctx = { ...owner, phoneNumberId: batch.phoneNumberId, keywords: keywordsFrom(ws?.settings) };
-        for (const m of batch.messages) events.push(...(await applyInbound(tx, ctx, m, batch.profiles.get(m.from))));
-      }
-      summary.statuses += batch.statuses.length;
-      summary.inbound += batch.messages.length;
-      if (events.length) {
-        const n = await recordEvents(s, tx, owner.workspaceId, events);
-        if (n) touched.push(owner.workspaceId);
-        summary.events += events.length;
-      }
+      const r = await applyNumberBatch(s, batch);
+      summary.statuses += r.statuses;
+      summary.inbound += r.inbound;
+      summary.events += r.events;
+      summary.deadLettered += r.deadLettered;
+      if (r.recorded) touched.push(batch.owner.workspaceId);
     }
-  });
+    if (unrouted.length) await asApp(s.db, (tx) => recordUnrouted(tx, unrouted));
+    summary.deadLettered += unrouted.length;
+  } catch (err) {
+    s.logger.error("meta webhook not applied; Meta will retry it", { error: err });
+    throw new AppError(503, "temporarily_unavailable", "The delivery could not be recorded; retry it", undefined, { "Retry-After": "30" });
+  } finally {
+    if (touched.length) await dispatchRecorded(s, touched).catch((err: unknown) => s.logger.error("event dispatch failed; the sweep retries it", { error: err }));
+  }
   if (summary.unknownNumbers.length) s.logger.warn("meta webhook for unknown numbers", { phone_number_ids: summary.unknownNumbers });
-  if (touched.length) await dispatchRecorded(s, touched).catch((err: unknown) => s.logger.error("event dispatch failed; the sweep retries it", { error: err }));
+  if (summary.deadLettered) s.logger.warn("meta webhook items dead-lettered", { count: summary.deadLettered });
   return summary;
+}
+
+async function ownersOf(s: Services, d: Delivery): Promise<Map<string, NumberOwner | null>> {
+  const ids = [...new Set(d.changes.map((c) => c.phoneNumberId))];
+  const owners = new Map<string, NumberOwner | null>();
+  const misses = ids.filter((id) => {
+    const hit = s.caches.numbersByPhoneId.get(id);
+    if (hit !== undefined) owners.set(id, hit);
+    return hit === undefined;
+  });
+  if (misses.length) await asApp(s.db, async (tx) => {
+    for (const id of misses) owners.set(id, await ownerOf(s, tx, id));
+  });
+  return owners;
+}
+
+/**
+ * Each change goes to its number's batch when the number is known and the entry names
+ * the number's own WABA. Otherwise no workspace can be held responsible for the items
+ * (and showing them to the number's workspace could show it another business's
+ * traffic), so they go to the operator.
+ */
+function route(d: Delivery, owners: Map<string, NumberOwner | null>): { batches: NumberBatch[]; unrouted: DeadLetter[] } {
+  const batches = new Map<string, NumberBatch>();
+  const unrouted = [...d.unrouted];
+  for (const c of d.changes) {
+    const owner = owners.get(c.phoneNumberId) ?? null;
+    const reason = !owner ? "unknown_number" : owner.wabaId !== c.wabaId ? "waba_mismatch" : null;
+    if (reason) {
+      const ids = { phoneNumberId: c.phoneNumberId, wabaId: c.wabaId };
+      const problem = { path: "", message: reason === "unknown_number" ? "no workspace has connected this phone number id" : "entry.id is not the WABA this phone number belongs to" };
+      for (const item of c.dead) unrouted.push(item);
+      for (const item of c.statuses) unrouted.push({ kind: "status", reason, problems: [problem], item, ...ids });
+      for (const item of c.messages) unrouted.push({ kind: "message", reason, problems: [problem], item, ...ids });
+      continue;
+    }
+    let b = batches.get(c.phoneNumberId);
+    if (!b) batches.set(c.phoneNumberId, (b = { owner: owner!, phoneNumberId: c.phoneNumberId, wabaId: owner!.wabaId, statuses: [], messages: [], profiles: new Map(), dead: [] }));
+    b.statuses = b.statuses.concat(c.statuses);
+    b.messages = b.messages.concat(c.messages);
+    for (const [waId, name] of c.profiles) b.profiles.set(waId, name);
+    b.dead = b.dead.concat(c.dead);
+  }
+  return { batches: [...batches.values()], unrouted };
 }

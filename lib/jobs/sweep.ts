@@ -43,3 +43,13 @@ export async function applyStrandedStatuses(s: Services, olderThanS = STUCK_AFTE
   if (stranded.length) s.logger.warn("applied stranded Meta statuses", { wamids: stranded.length });
   return stranded.length;
 }
+
+/** Meta reports a message within seconds; a backlogged status no message claimed in 7 days never will be. */
+export const BACKLOG_TTL_S = 7 * 24 * 3600;
+
+/** Deletes backlogged statuses older than BACKLOG_TTL_S (a bounded number per run), so the backlog cannot grow without end. */
+export async function expireStatusBacklog(s: Services, olderThanS = BACKLOG_TTL_S): Promise<number> {
+  const [r] = await asApp(s.db, (tx) => tx.execute<{ n: number }>(sql`select sandesh_expire_status_backlog(${olderThanS}, 10000) as n`));
+  if (r?.n) s.logger.warn("expired backlogged Meta statuses no message claimed", { count: r.n });
+  return r?.n ?? 0;
+}

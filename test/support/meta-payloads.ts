@@ -6,9 +6,9 @@ import { createHmac } from "node:crypto";
  */
 export const sign = (secret: string, body: string) => `sha256=${createHmac("sha256", secret).update(body).digest("hex")}`;
 
-export const envelope = (phoneNumberId: string, value: Record<string, unknown>) => ({
+export const envelope = (phoneNumberId: string, value: Record<string, unknown>, wabaId = "102290129340398") => ({
   object: "whatsapp_business_account",
-  entry: [{ id: "102290129340398", changes: [{ field: "messages", value: { messaging_product: "whatsapp", metadata: { display_phone_number: "15550783881", phone_number_id: phoneNumberId }, ...value } }] }],
+  entry: [{ id: wabaId, changes: [{ field: "messages", value: { messaging_product: "whatsapp", metadata: { display_phone_number: "15550783881", phone_number_id: phoneNumberId }, ...value } }] }],
 });
 
 export const statusValue = (wamid: string, status: string, ts: number, recipient = "919876543210", extra: Record<string, unknown> = {}) => ({

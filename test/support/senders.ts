@@ -3,11 +3,14 @@ import type { TestStack } from "./stack.js";
 
 let next = 0;
 /** Connects a WhatsApp number with a unique phone-number id; tier and limits as the test needs. */
-export async function connectTestNumber(stack: TestStack, workspaceId: string, opts: { throughput?: number; tier?: string; token?: string } = {}) {
+/** The WABA test webhooks name in entry[].id (test/support/meta-payloads.ts, the Meta sandbox's default). */
+export const TEST_WABA_ID = "102290129340398";
+
+export async function connectTestNumber(stack: TestStack, workspaceId: string, opts: { throughput?: number; tier?: string; token?: string; wabaId?: string } = {}) {
   const phoneNumberId = `${Date.now() % 1_000_000_000}${next++}${Math.floor(Math.random() * 1000)}`;
   const n = await connectNumber(
     stack.services,
-    { workspaceId, phoneNumberId, wabaId: "100200300", token: opts.token ?? `EAATestToken${phoneNumberId}abcdefghij`, ...(opts.throughput ? { throughputMps: opts.throughput } : {}) },
+    { workspaceId, phoneNumberId, wabaId: opts.wabaId ?? TEST_WABA_ID, token: opts.token ?? `EAATestToken${phoneNumberId}abcdefghij`, ...(opts.throughput ? { throughputMps: opts.throughput } : {}) },
     { actorType: "operator" },
   );
   if (opts.tier) await stack.owner`update whatsapp_numbers set messaging_tier = ${opts.tier} where id = ${n.id}`;

@@ -31,6 +31,7 @@ const TEXT_VALUES: Record<string, () => string> = {
   actor_type: () => "system",
   token_status: () => "active",
   url: () => "https://hooks.example.com/sandesh",
+  kind: () => "status",
 };
 
 function valueFor(c: Column): unknown {
