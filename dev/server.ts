@@ -1,4 +1,5 @@
 import { localStartup } from "./local/startup.js";
+import { databaseProblem, portProblem } from "./local/preflight.js";
 import { serve } from "@hono/node-server";
 import { migrate } from "../db/migrate.js";
 import { createDatabase } from "../db/client.js";
@@ -26,14 +27,28 @@ function clientIp(env: { incoming?: IncomingMessage }): { ip?: string } {
  * configured (never in production), migrates, and serves the same app as the Worker.
  */
 async function main() {
-  const { local, sandbox } = await localStartup(Number(process.env.PORT ?? 8787));
-  const parsed = parseConfig(local.env);
-  if (!parsed.ok) {
-    console.error(`Sandesh cannot start; fix these environment variables:\n${parsed.problems.map((p) => `  ${p}`).join("\n")}`);
+  const host = process.env.HOST ?? "0.0.0.0";
+  // A port in use ends here, before anything is started or migrated.
+  const busy = await portProblem(Number(process.env.PORT ?? 8787), host);
+  if (busy) {
+    console.error(`Sandesh cannot start: ${busy}`);
     process.exit(1);
   }
+  const { local, sandbox } = await localStartup(Number(process.env.PORT ?? 8787));
+  const refuse = async (line: string) => {
+    console.error(line);
+    await sandbox?.close();
+    await local.close();
+    process.exit(1);
+  };
+  const parsed = parseConfig(local.env);
+  if (!parsed.ok) return refuse(`Sandesh cannot start; fix these environment variables:\n${parsed.problems.map((p) => `  ${p}`).join("\n")}`);
   let config = parsed.config;
   for (const note of local.notes) console.log(note.startsWith("WARNING") ? `\n*** ${note} ***\n` : note);
+  const unreachable =
+    (await databaseProblem(config.migrationDatabaseUrl, config.migrationDatabaseUrl === config.databaseUrl ? "DATABASE_URL" : "DATABASE_MIGRATION_URL")) ??
+    (config.migrationDatabaseUrl === config.databaseUrl ? undefined : await databaseProblem(config.databaseUrl, "DATABASE_URL"));
+  if (unreachable) return refuse(`Sandesh cannot start: ${unreachable}`);
 
   const m = await migrate(config.migrationDatabaseUrl);
   console.log(m.applied.length ? `migrations applied: ${m.applied.join(", ")}` : "database schema up to date");
@@ -64,22 +79,27 @@ async function main() {
   const stopWorkers = await startWorkers(services);
   const app = buildApp();
   const server = serve(
-    { fetch: (req, env) => app.fetch(req, { services, ...clientIp(env as { incoming?: IncomingMessage }) }), port: config.port, hostname: process.env.HOST ?? "0.0.0.0" },
+    { fetch: (req, env) => app.fetch(req, { services, ...clientIp(env as { incoming?: IncomingMessage }) }), port: config.port, hostname: host },
     (info) => {
       console.log(`Sandesh listening on http://localhost:${info.port} (public URL ${config.publicUrl}; redis ${config.redis.kind}; queue ${queue.kind === "qstash" ? "QStash" : "local (PostgreSQL)"})`);
     },
   );
 
-  const stop = async () => {
+  const stop = async (code = 0) => {
     stopWorkers();
     server.close();
     await services.close();
-    await local.database?.close?.();
     await sandbox?.close();
-    process.exit(0);
+    await local.close();
+    process.exit(code);
   };
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
+  // Taken in the moment since the check above: still one line, not a stack trace.
+  server.on("error", (err: NodeJS.ErrnoException) => {
+    console.error(`Sandesh cannot start: ${err.code === "EADDRINUSE" ? `port ${config.port} is in use by another process: stop it, or set PORT to a free port` : err.message}`);
+    void stop(1);
+  });
+  process.once("SIGINT", () => void stop());
+  process.once("SIGTERM", () => void stop());
 }
 
 await main();

@@ -50,8 +50,9 @@ async function main(argv: string[]): Promise<number> {
   let services: NodeServices | undefined;
   let closeDb: (() => Promise<void>) | undefined;
   try {
-    const local = await resolveLocalEnv(process.env, ".data");
-    closeDb = local.database?.close;
+    // The embedded database a running server holds is reached at the address it serves.
+    const local = await resolveLocalEnv(process.env, ".data", { attach: true });
+    closeDb = local.close;
     const cfg = parseConfig(local.env);
     if (!cfg.ok) return fail("misconfigured", `Configuration problems:\n${cfg.problems.join("\n")}`, 1);
     const config = { ...cfg.config, logLevel: "warn" as const };

@@ -1,6 +1,6 @@
-import { mkdir } from "node:fs/promises";
-import { join } from "node:path";
 import postgres from "postgres";
+import { embeddedDatabase, servedEmbedded } from "./embedded.js";
+import { LocalEnvError } from "./errors.js";
 import { tcpAnswers } from "./probe.js";
 
 export interface LocalDatabase {
@@ -10,13 +10,21 @@ export interface LocalDatabase {
   close?: () => Promise<void>;
 }
 
-const LOCAL = { host: "127.0.0.1", port: 5432, user: "postgres", database: "sandesh" };
+/** Where the no-configuration start looks for PostgreSQL; SANDESH_LOCAL_POSTGRES=host:port moves it. */
+export const LOCAL_POSTGRES = "127.0.0.1:5432";
+const LOCAL_ROLE = { user: "postgres", database: "sandesh" };
 
 /**
  * With no DATABASE_URL: the PostgreSQL at its default local address if it answers
- * (creating the `sandesh` database), else an embedded PGlite kept under .data/.
+ * (creating the `sandesh` database), else an embedded PGlite kept under .data/
+ * (`attach`: or the one another process serves from there).
  */
-export async function localDatabase(dataDir: string): Promise<LocalDatabase> {
+export async function localDatabase(dataDir: string, opts: { address?: string; attach?: boolean } = {}): Promise<LocalDatabase> {
+  const [host = "127.0.0.1", portText = "5432"] = (opts.address ?? LOCAL_POSTGRES).split(":");
+  const LOCAL = { ...LOCAL_ROLE, host, port: Number(portText) };
+  // A server already running on the embedded database is the one to talk to.
+  const served = opts.attach ? await servedEmbedded(dataDir) : undefined;
+  if (served) return served;
   if (await tcpAnswers(LOCAL.host, LOCAL.port)) {
     const admin = postgres({ host: LOCAL.host, port: LOCAL.port, user: LOCAL.user, database: "postgres", max: 1, onnotice: () => {}, connect_timeout: 3 });
     try {
@@ -25,31 +33,10 @@ export async function localDatabase(dataDir: string): Promise<LocalDatabase> {
       const url = `postgres://${LOCAL.user}@${LOCAL.host}:${LOCAL.port}/${LOCAL.database}`;
       return { url, migrationUrl: url, description: `PostgreSQL at ${LOCAL.host}:${LOCAL.port}/${LOCAL.database}` };
     } catch (err) {
-      throw new Error(`PostgreSQL answers at ${LOCAL.host}:${LOCAL.port} but refused us (${(err as Error).message}); set DATABASE_URL`);
+      throw new LocalEnvError(`PostgreSQL answers at ${LOCAL.host}:${LOCAL.port} but refused us (${(err as Error).message}); set DATABASE_URL`);
     } finally {
       await admin.end({ timeout: 2 });
     }
   }
-  return embeddedDatabase(dataDir);
-}
-
-async function embeddedDatabase(dataDir: string): Promise<LocalDatabase> {
-  const { PGlite } = await import("@electric-sql/pglite");
-  const { PGLiteSocketServer } = await import("@electric-sql/pglite-socket");
-  const dir = join(dataDir, "pglite");
-  await mkdir(dir, { recursive: true });
-  const db = await PGlite.create(dir);
-  const port = 54320 + Math.floor(Math.random() * 500);
-  const server = new PGLiteSocketServer({ db, port, host: "127.0.0.1" });
-  await server.start();
-  const url = `postgres://postgres@127.0.0.1:${port}/postgres`;
-  return {
-    url,
-    migrationUrl: url,
-    description: `embedded PGlite (data in ${dir}, served at 127.0.0.1:${port})`,
-    close: async () => {
-      await server.stop();
-      await db.close();
-    },
-  };
+  return embeddedDatabase(dataDir, { attach: Boolean(opts.attach) });
 }
