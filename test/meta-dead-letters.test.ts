@@ -153,6 +153,27 @@ describe("one bad item costs that item alone", () => {
   });
 });
 
+describe("a value the checks let through and the database refuses", () => {
+  it("is found item by item and dead-lettered; the rest of its number's batch and the other number's are applied", async () => {
+    // A constraint this file's database alone carries stands for any refusal the checks do not foresee.
+    await stack.owner`alter table message_events add constraint zz_refuse check (details->>'recipient_id' is distinct from '919800000666')`;
+    try {
+      const [a, b] = [await tenant(), await tenant()];
+      const [a1, a2, b1] = [await a.sent(), await a.sent(), await b.sent()];
+      const res = await deliver({
+        object: "whatsapp_business_account",
+        entry: [change(a.pnid, { statuses: [status(a1.wamid, "delivered"), status(a2.wamid, "delivered", { recipient_id: "919800000666" })] }), change(b.pnid, { statuses: [status(b1.wamid, "read")] })],
+      });
+      expect(res.status).toBe(200);
+      expect([await statusOf(a1.id), await statusOf(a2.id), await statusOf(b1.id)]).toEqual(["delivered", "sent", "read"]);
+      expect((await a.deadLetters()).data).toMatchObject([{ kind: "status", reason: "rejected_by_database", problems: [{ message: expect.stringContaining("23514") }] }]);
+      expect((await b.deadLetters()).data).toEqual([]);
+    } finally {
+      await stack.owner`alter table message_events drop constraint zz_refuse`;
+    }
+  });
+});
+
 describe("items no workspace can answer for are the operator's", () => {
   it("entry[].id must be the number's WABA: a mismatch is not applied and no workspace sees it", async () => {
     const t = await tenant();

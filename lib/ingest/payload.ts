@@ -29,6 +29,8 @@ const Status = object({
   status: text(32),
   timestamp: unixSeconds,
   recipient_id: v.optional(text(64)),
+  // What the send named in its request; Meta caps it at 512 characters.
+  biz_opaque_callback_data: v.optional(text(512)),
   conversation: v.optional(object({ id: v.optional(id) })),
   pricing: v.optional(object({})),
   errors: v.optional(
