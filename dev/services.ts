@@ -10,6 +10,7 @@ import { createCaches } from "../lib/caches.js";
 import { createMessageWriter } from "../lib/messages/writer.js";
 import { noQueue, type QueuePort } from "../lib/queue/port.js";
 import { createNodePost } from "../lib/meta/node-post.js";
+import { createNodeWebhookPost } from "../lib/webhooks/node-post.js";
 
 export interface NodeServices extends Services {
   close(): Promise<void>;
@@ -36,6 +37,7 @@ export function createNodeServices(
     caches: createCaches(),
     queue: opts.queue ?? noQueue,
     metaPost: createNodePost(),
+    webhookPost: createNodeWebhookPost({ production: config.env === "production" }),
     // Read at each flush: whichever queue the services hold then takes the jobs.
     messageWriter: createMessageWriter(database.db, () => services.queue),
     async close() {

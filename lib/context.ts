@@ -13,6 +13,7 @@ import type { QueuePort } from "./queue/port.js";
 import type { GroupCommit } from "./batch.js";
 import type { NewMessage } from "./messages/writer.js";
 import type { EndpointRoute } from "./webhooks/emit.js";
+import type { WebhookPost } from "./webhooks/transport.js";
 
 /**
  * Everything a handler or a job needs, built by the entry point from validated
@@ -43,6 +44,8 @@ export interface Services {
   queue: QueuePort;
   /** How the send job POSTs to the Graph API; fetch unless the runtime has a leaner way. */
   metaPost?: MetaPost;
+  /** How webhook attempts go out; fetch unless the runtime can resolve and pin addresses (Node). */
+  webhookPost?: WebhookPost;
   /** Group commit of accepted messages (lib/messages/writer.ts). */
   messageWriter: GroupCommit<NewMessage>;
 }

@@ -7,6 +7,7 @@ import { uuidv7 } from "../ids.js";
 import type { Attempt, WebhookJob } from "../queue/port.js";
 import { openSecrets } from "./endpoints.js";
 import { signedHeaders } from "./signing.js";
+import { AddressRefused, fetchPost } from "./transport.js";
 import { checkEndpointUrl } from "./url.js";
 
 export type DeliveryOutcome =
@@ -18,7 +19,6 @@ export type DeliveryOutcome =
 export const DELIVERY_TIMEOUT_MS = 10_000;
 /** An endpoint that has failed every attempt for this long is disabled, and says why. */
 export const DISABLE_AFTER_MS = 3 * 24 * 3600_000;
-const RESPONSE_BYTES = 500;
 const USER_AGENT = "Sandesh-Webhooks/1";
 
 interface Result {
@@ -28,44 +28,31 @@ interface Result {
   error: string | null;
 }
 
-/** The first bytes of the answer only: a receiver's body can be anything, of any size. */
-async function head(res: Response): Promise<string> {
-  if (!res.body) return "";
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  try {
-    while (size < RESPONSE_BYTES) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      chunks.push(value);
-      size += value.length;
-    }
-  } finally {
-    await reader.cancel().catch(() => {});
-  }
-  const all = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) (all.set(c, at), (at += c.length));
-  return new TextDecoder().decode(all.subarray(0, RESPONSE_BYTES));
-}
-
 const describeError = (err: unknown): string => {
-  const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-  if (e.name === "TimeoutError") return `no answer within ${DELIVERY_TIMEOUT_MS / 1000} s`;
-  return (e.cause?.code ?? e.cause?.message ?? e.message ?? "request failed").slice(0, 200);
+  const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string }; code?: string };
+  if (e.name === "TimeoutError" || e.name === "AbortError") return `no answer within ${DELIVERY_TIMEOUT_MS / 1000} s`;
+  return (e.cause?.code ?? e.code ?? e.cause?.message ?? e.message ?? "request failed").slice(0, 200);
 };
 
-/** One POST. Redirects are not followed: a 3xx is a failure, never a hop to somewhere unchecked. */
-async function post(url: string, headers: Record<string, string>, body: string): Promise<Result> {
+/**
+ * What the tenant sees when no answer came: one phrase and no duration, whatever the
+ * cause. Refused, reset, timed out, no DNS, or an address refused as not public would
+ * otherwise tell closed ports from silent ones and internal names from absent ones,
+ * turning an endpoint URL into a scanner of our network. The cause goes to our log.
+ */
+export const CONNECTION_FAILED = "connection failed: the endpoint could not be reached or did not answer in time";
+
+/** One POST through the runtime's transport; redirects are never followed. */
+async function post(s: Services, url: URL, headers: Record<string, string>, body: string): Promise<Result & { cause?: string }> {
   const started = performance.now();
-  const elapsed = () => Math.round(performance.now() - started);
   try {
-    const res = await fetch(url, { method: "POST", headers, body, redirect: "manual", signal: AbortSignal.timeout(DELIVERY_TIMEOUT_MS) });
-    const responseBody = await head(res).catch(() => null);
-    return { statusCode: res.status, durationMs: elapsed(), responseBody, error: null };
+    const answer = await (s.webhookPost ?? fetchPost)(url, headers, body, DELIVERY_TIMEOUT_MS);
+    // An answer from an address we did not check (the Worker's fetch) might come from
+    // inside a network: in production its body is not shown back.
+    const keep = answer.verifiedPublic || s.config.env !== "production";
+    return { statusCode: answer.status, durationMs: Math.round(performance.now() - started), responseBody: keep ? answer.head : null, error: null };
   } catch (err) {
-    return { statusCode: null, durationMs: elapsed(), responseBody: null, error: describeError(err) };
+    return { statusCode: null, durationMs: 0, responseBody: null, error: CONNECTION_FAILED, cause: err instanceof AddressRefused ? "address not public" : describeError(err) };
   }
 }
 
@@ -104,12 +91,12 @@ export async function deliverWebhook(s: Services, job: WebhookJob, attempt: Atte
   }
 
   const verdict = checkEndpointUrl(endpoint.url, s.config.env);
-  let result: Result;
+  let result: Result & { cause?: string };
   if (!verdict.ok) {
     result = { statusCode: null, durationMs: 0, responseBody: null, error: `URL refused: ${verdict.message}` };
   } else {
     const signed = await signedHeaders(await openSecrets(s, loaded.secrets), delivery.id, now, delivery.body);
-    result = await post(verdict.url.href, { "content-type": "application/json", "user-agent": USER_AGENT, ...signed }, delivery.body);
+    result = await post(s, verdict.url, { "content-type": "application/json", "user-agent": USER_AGENT, ...signed }, delivery.body);
   }
   const ok = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
   const failingSince = ok ? null : (endpoint.failingSince ?? now);
@@ -127,7 +114,8 @@ export async function deliverWebhook(s: Services, job: WebhookJob, attempt: Atte
       .set({ status, attempts: sql`${webhookDeliveries.attempts} + 1`, lastAttemptAt: now })
       .where(eq(webhookDeliveries.id, delivery.id))
       .returning({ attempts: webhookDeliveries.attempts });
-    await tx.insert(webhookAttempts).values({ id: uuidv7(now.getTime()), workspaceId: job.workspaceId, endpointId: endpoint.id, deliveryId: delivery.id, attempt: d!.attempts, attemptedAt: now, ...result });
+    const { cause: _cause, ...recorded } = result;
+    await tx.insert(webhookAttempts).values({ id: uuidv7(now.getTime()), workspaceId: job.workspaceId, endpointId: endpoint.id, deliveryId: delivery.id, attempt: d!.attempts, attemptedAt: now, ...recorded });
     await tx
       .update(webhookEndpoints)
       .set({ failingSince, ...(reason ? { enabled: false, disabledReason: reason, updatedAt: now } : {}) })
@@ -139,7 +127,7 @@ export async function deliverWebhook(s: Services, job: WebhookJob, attempt: Atte
     s.logger.info("webhook delivered", fields);
     return { kind: "delivered", status: result.statusCode! };
   }
-  s.logger.warn("webhook attempt failed", { ...fields, error: result.error, final: last });
+  s.logger.warn("webhook attempt failed", { ...fields, error: result.cause ?? result.error, final: last });
   if (reason) {
     s.caches.webhookEndpoints.delete(job.workspaceId);
     s.logger.warn("webhook endpoint disabled", { endpoint_id: endpoint.id, workspace_id: job.workspaceId, reason });

@@ -8,14 +8,13 @@ import type { Config } from "../config.js";
  * cloud metadata services answer), multicast and reserved ranges, unspecified, and the
  * obvious internal names. Plain http is for a developer's own machine only.
  *
- * What this does NOT cover: DNS rebinding, or any public name that resolves to a
- * private address. Checking that would need to resolve the name and pin the connection
- * to the address that was checked; `fetch` offers neither (a Worker has no DNS API and
- * no way to choose the socket's address; in Node it would need a runtime-specific
- * dispatcher that lib/ does not use). The literal check runs at create, update and
- * before every attempt; redirects are never followed. Deployments that need more put
- * an egress proxy that refuses private ranges in front of outgoing requests (workerd's
- * own fetch cannot reach private addresses).
+ * A name is checked here only as written. What it resolves to is checked where the
+ * runtime can: the Node process resolves it, refuses it if any address is not public
+ * (isPublicAddress) and connects to the address it checked (./node-post.ts). A Worker's
+ * fetch can neither resolve first nor pin the socket; there Cloudflare's fetch, which
+ * does not reach the deployment's private networks, and the rule that unverified
+ * answers are not shown back (./deliver.ts) are what stand. The literal check runs at
+ * create, update and before every attempt; redirects are never followed.
  */
 export type UrlVerdict = { ok: true; url: URL } | { ok: false; message: string };
 
