@@ -11,16 +11,7 @@ import { createNodeServices } from "./services.js";
 import { createNodeQueue, startWorkers } from "./queue.js";
 import { createLogger } from "../lib/logger.js";
 import type { IncomingMessage } from "node:http";
-
-/**
- * The socket's address. Behind one trusted proxy (TRUST_PROXY=1) the address that proxy
- * appended, the rightmost X-Forwarded-For entry: the ones left of it are the client's to invent.
- */
-function clientIp(env: { incoming?: IncomingMessage }): { ip?: string } {
-  const fwd = process.env.TRUST_PROXY === "1" ? env.incoming?.headers["x-forwarded-for"] : undefined;
-  const ip = (typeof fwd === "string" ? fwd.split(",").at(-1)?.trim() || undefined : undefined) ?? env.incoming?.socket.remoteAddress;
-  return ip ? { ip } : {};
-}
+import { nodeClientIp } from "./client-ip.js";
 
 /**
  * `npm start`: Sandesh as one Node process. Fills in local defaults where nothing is
@@ -79,7 +70,7 @@ async function main() {
   const stopWorkers = await startWorkers(services);
   const app = buildApp();
   const server = serve(
-    { fetch: (req, env) => app.fetch(req, { services, ...clientIp(env as { incoming?: IncomingMessage }) }), port: config.port, hostname: host },
+    { fetch: (req, env) => app.fetch(req, { services, ...nodeClientIp(config.trustProxy, (env as { incoming?: IncomingMessage }).incoming) }), port: config.port, hostname: host },
     (info) => {
       console.log(`Sandesh listening on http://localhost:${info.port} (public URL ${config.publicUrl}; redis ${config.redis.kind}; queue ${queue.kind === "qstash" ? "QStash" : "local (PostgreSQL)"})`);
     },

@@ -12,6 +12,7 @@ import { noQueue, type QueuePort } from "../lib/queue/port.js";
 import { createQStashQueue } from "../lib/queue/qstash.js";
 import { createDatabase } from "../db/client.js";
 import { buildApp } from "./app.js";
+import { clientAddress } from "../lib/client-address.js";
 
 /**
  * The Cloudflare Worker. Configuration is validated once per isolate; the database
@@ -77,8 +78,9 @@ export default {
       return Response.json({ error: { code: "misconfigured", message: "The service is misconfigured; see its logs", request_id: "" } }, { status: 500 });
     }
     const { services, close } = invocationServices(state);
-    // Cloudflare sets cf-connecting-ip itself; a client cannot forge it through the edge.
-    const ip = request.headers.get("cf-connecting-ip");
+    // Behind Cloudflare (TRUST_PROXY=cloudflare, as wrangler.toml sets it) CF-Connecting-IP,
+    // which Cloudflare sets itself; a value that is not an IP address is never used.
+    const ip = clientAddress(state.config.trustProxy, undefined, (name) => request.headers.get(name));
     try {
       return await app.fetch(request, { services, ...(ip ? { ip } : {}) }, ctx as never);
     } finally {

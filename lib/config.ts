@@ -1,5 +1,6 @@
 import * as v from "valibot";
 import { MIN_BITS, secretProblems } from "./secret-strength.js";
+import { parseTrustProxy, type TrustProxy } from "./client-address.js";
 
 /**
  * The whole configuration surface. Entry points (dev/server.ts, functions/index.ts,
@@ -27,6 +28,7 @@ const EXAMPLES: Record<string, string> = {
   PUBLIC_URL: "https://sandesh.example.com",
   PORT: "8787",
   LOG_LEVEL: "info",
+  TRUST_PROXY: "none | 1 | cloudflare",
 };
 
 const secret = (min: number) =>
@@ -62,6 +64,7 @@ const EnvSchema = v.object({
   PUBLIC_URL: v.optional(url),
   PORT: v.optional(int(1, 65535), "8787"),
   LOG_LEVEL: v.optional(v.picklist(["debug", "info", "warn", "error", "silent"], "must be debug, info, warn, error or silent"), "info"),
+  TRUST_PROXY: v.optional(v.pipe(v.string(), v.check((x) => parseTrustProxy(x) !== undefined, "must be none, a number of proxies from 1 to 9, or cloudflare"))),
 });
 
 export type RedisConfig =
@@ -79,6 +82,8 @@ export interface Config {
   publicUrl: string;
   port: number;
   logLevel: "debug" | "info" | "warn" | "error" | "silent";
+  /** What stands in front of the server, so the client address can be known (lib/client-address.ts). */
+  trustProxy: TrustProxy;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
@@ -124,6 +129,9 @@ export function parseConfig(raw: Record<string, string | undefined>): ConfigResu
   if (prod && !e.PUBLIC_URL) problems.push(problem("PUBLIC_URL", "is required in production"));
   // QStash signs its callbacks for this URL, and cookies will be Secure: plain http is a dev thing.
   if (prod && e.PUBLIC_URL && !e.PUBLIC_URL.startsWith("https://")) problems.push(problem("PUBLIC_URL", "must be https in production"));
+  // Wrong either way is a hole: trusting headers nobody sets lets clients pick their
+  // address; trusting none behind a proxy makes every client one address.
+  if (prod && !e.TRUST_PROXY) problems.push(problem("TRUST_PROXY", "is required in production: say what is in front of Sandesh (none, how many proxies, or cloudflare)"));
   if (prod && !e.META_GRAPH_URL.startsWith("https://")) problems.push(problem("META_GRAPH_URL", "must be https in production"));
 
   // Earlier key versions stay readable until `vault rotate` has moved every field on.
@@ -157,6 +165,7 @@ export function parseConfig(raw: Record<string, string | undefined>): ConfigResu
       publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, ""),
       port: e.PORT,
       logLevel: e.LOG_LEVEL,
+      trustProxy: parseTrustProxy(e.TRUST_PROXY ?? "none")!,
     },
   };
 }

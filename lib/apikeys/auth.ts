@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { asApp } from "../../db/tenant.js";
 import type { Services } from "../context.js";
+import { addressBucket } from "../client-address.js";
 import { AppError, unauthorized } from "../errors.js";
 import { limitsFromSettings, type Limits } from "../gate/limits.js";
 import { defineScript } from "../redis/port.js";
@@ -39,7 +40,7 @@ export const UNKNOWN_KEY_TTL_MS = 10_000;
 /** Database look-ups of keys Redis has not seen valid, per client address per minute. */
 export const AUTH_FAILURES_PER_MINUTE = 30;
 const KNOWN_TTL_S = 7 * 24 * 3600;
-const failuresKey = (ip: string) => `authfail:${ip}`;
+const failuresKey = (ip: string) => `authfail:${addressBucket(ip)}`;
 const knownKey = (hash: string) => `apikey:known:${hash}`;
 
 const ADMIT = defineScript("apikey_admit", admitSource);

@@ -1,3 +1,4 @@
+import { addressBucket } from "../client-address.js";
 import type { Clock } from "../clock.js";
 import { defineScript, type RedisPort } from "../redis/port.js";
 import { revocationKey } from "../apikeys/auth.js";
@@ -47,7 +48,7 @@ function keysFor(g: Pick<GateInput, "workspaceId" | "keyId" | "ip" | "idempotenc
   const tag = `{w:${g.workspaceId}}`;
   return {
     revoked: revocationKey(g.workspaceId, g.keyId),
-    rateIp: `${tag}:rl:ip:${g.ip}`,
+    rateIp: `${tag}:rl:ip:${addressBucket(g.ip)}`,
     idem: `${tag}:idem:${g.idempotencyKeyHash ?? "-"}`,
     state: `${tag}:gate`,
     unique: `${tag}:q:u:${g.numberId}`,
