@@ -1,3 +1,4 @@
+import { randomBytes } from "node:crypto";
 import { isIP } from "node:net";
 import { serve } from "@hono/node-server";
 import type { AddressInfo } from "node:net";
@@ -56,7 +57,8 @@ describe("client addresses are real IP addresses", () => {
 });
 
 describe("TRUST_PROXY", () => {
-  const VALID = { DATABASE_URL: "postgres://u@h:5432/d", REDIS_URL: "redis://127.0.0.1:6379", MASTER_KEK: "k".repeat(40), META_APP_SECRET: "s".repeat(20), META_VERIFY_TOKEN: "v".repeat(20) };
+  const secret = () => randomBytes(32).toString("base64url");
+  const VALID = { DATABASE_URL: "postgres://u@h:5432/d", REDIS_URL: "redis://127.0.0.1:6379", MASTER_KEK: secret(), META_APP_SECRET: secret(), META_VERIFY_TOKEN: secret() };
   const PROD = { ...VALID, SANDESH_ENV: "production", PUBLIC_URL: "https://sandesh.example.com" };
   it("production refuses to start without it, in one line", () => {
     const r = parseConfig(PROD);

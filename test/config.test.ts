@@ -89,6 +89,7 @@ describe("production secrets", () => {
     ...VALID,
     SANDESH_ENV: "production",
     PUBLIC_URL: "https://sandesh.example.com",
+    TRUST_PROXY: "1",
     MASTER_KEK: randomBytes(32).toString("base64"),
     META_APP_SECRET: randomBytes(16).toString("hex"),
     META_VERIFY_TOKEN: randomBytes(18).toString("base64url"),
