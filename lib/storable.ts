@@ -16,6 +16,8 @@ export const MAX_JSON_DEPTH = 32;
 const MAX_REPORTED = 10;
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** A NUL (no PostgreSQL text holds one) or a UTF-16 half without its other half (no UTF-8 encodes one). */
+export const UNSTORABLE_TEXT = new RegExp(`\u0000|${LONE_SURROGATE.source}`);
 
 /** Why a string cannot be stored, or null. */
 export function textProblem(s: string): string | null {

@@ -1,6 +1,7 @@
 import * as v from "valibot";
 import type { DeadLetter, DeadLetterKind, Problem } from "./dead-letter.js";
 import { ITEM_SCHEMAS, type MetaInbound, type MetaStatus } from "./payload.js";
+import { MAX_JSON_DEPTH, UNSTORABLE_TEXT } from "../storable.js";
 
 /**
  * Reads a signed Meta delivery item by item. The envelope is walked leniently and each
@@ -8,7 +9,7 @@ import { ITEM_SCHEMAS, type MetaInbound, type MetaStatus } from "./payload.js";
  * sent before, a value the database cannot store) is set aside as a dead letter while
  * every other item of the delivery, for every tenant in it, is applied.
  */
-export const MAX_DEPTH = 32; // Meta's deepest item (an order, a flow reply) is under 8
+export const MAX_DEPTH = MAX_JSON_DEPTH; // Meta's deepest item (an order, a flow reply) is under 8
 export const MAX_ITEM_CHARS = 64 * 1024;
 
 export interface ChangeItems {
@@ -29,8 +30,7 @@ export interface Delivery {
   unrouted: DeadLetter[];
 }
 
-// A NUL (no PostgreSQL text holds one) or a UTF-16 half without its other half (no UTF-8 encodes one).
-const UNSTORABLE = /\u0000|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const UNSTORABLE = UNSTORABLE_TEXT;
 
 /** Depth, size and storability of a whole item, without recursion: the depth is what is in doubt. */
 export function scanItem(item: unknown): Problem[] {
