@@ -63,7 +63,7 @@ describe("npm start with no PostgreSQL reachable", () => {
     expect(me.status).toBe(200);
     expect(await me.json()).toMatchObject({ id: ws.id, name: "Acme" });
 
-    json(await admin(["whatsapp", "connect", "--workspace", ws.id, "--phone-number-id", "1098765432", "--waba-id", "77", "--token-stdin", "--json"], "EAAEmbeddedToken0123456789"));
+    json(await admin(["whatsapp", "connect", "--workspace", ws.id, "--phone-number-id", "1098765432", "--waba-id", "102290129340398", "--token-stdin", "--json"], "EAAEmbeddedToken0123456789"));
     const sent = await fetch(`${base()}/v1/messages`, {
       method: "POST",
       headers: { ...auth, "content-type": "application/json" },

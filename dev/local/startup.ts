@@ -1,4 +1,5 @@
 import { startMetaSandbox, type MetaSandbox } from "../meta-sandbox/index.js";
+import { DEFAULT_WABA_ID } from "../meta-sandbox/server.js";
 import { LocalEnvError, resolveLocalEnv, type LocalEnv } from "./env.js";
 
 /**
@@ -21,6 +22,6 @@ export async function localStartup(port: number): Promise<{ local: LocalEnv; san
   const publicUrl = local.env.PUBLIC_URL ?? `http://localhost:${port}`;
   const sandbox = await startMetaSandbox({ appSecret: local.env.META_APP_SECRET, webhookUrl: `${publicUrl}/webhooks/meta`, statusDelayMs: 500 });
   local.env.META_GRAPH_URL = sandbox.url;
-  local.notes.push(`meta: no META_GRAPH_URL, so the Meta sandbox stands in at ${sandbox.url} (recipes in dev/meta-sandbox/README.md); its status webhooks go to ${publicUrl}/webhooks/meta`);
+  local.notes.push(`meta: no META_GRAPH_URL, so the Meta sandbox stands in at ${sandbox.url} (recipes in dev/meta-sandbox/README.md); its status webhooks go to ${publicUrl}/webhooks/meta and name WABA ${DEFAULT_WABA_ID}: connect numbers with --waba-id ${DEFAULT_WABA_ID}`);
   return { local, sandbox };
 }

@@ -75,7 +75,8 @@ export interface MetaSandbox {
   close(): Promise<void>;
 }
 
-const DEFAULT_WABA_ID = "102290129340398";
+/** The `entry[].id` of webhooks for numbers registered without a WABA: Sandesh checks it against the number's. */
+export const DEFAULT_WABA_ID = "102290129340398";
 
 async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
