@@ -16,6 +16,8 @@ describe("row-level security, proven from the catalog", () => {
     const tables = await tenantTables(stack.owner);
     // The foundation's tenant tables must all be found; later tables join automatically.
     expect(tables).toEqual(expect.arrayContaining(["api_keys", "audit_log", "contacts", "message_events", "messages", "whatsapp_numbers"]));
+    // Contacts and templates (0014): each one is audited by name, so none can be missed.
+    expect(tables).toEqual(expect.arrayContaining(["contact_consent_events", "contact_import_errors", "contact_imports", "message_templates", "template_catalogues"]));
     const a = await seedWorkspace(stack.owner, "A");
     const b = await seedWorkspace(stack.owner, "B");
     const failures: string[] = [];
@@ -107,6 +109,7 @@ describe("row-level security, proven from the catalog", () => {
       { proname: "sandesh_stranded_statuses", prosecdef: true },
       { proname: "sandesh_stuck_messages", prosecdef: true },
       { proname: "sandesh_undispatched_webhooks", prosecdef: true },
+      { proname: "sandesh_waba_workspaces", prosecdef: true },
     ]);
     const [pub] = await stack.owner`select has_function_privilege('public', 'sandesh_api_key_lookup(text)', 'EXECUTE') as x`;
     expect(pub!.x).toBe(false);

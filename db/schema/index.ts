@@ -6,3 +6,4 @@ export * from "./messages.js";
 export * from "./audit-log.js";
 export * from "./ingest.js";
 export * from "./webhooks.js";
+export * from "./templates.js";

@@ -1,6 +1,10 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../env.js";
 import { requireApiKey } from "../middleware/api-key.js";
+import { registerContactDelete } from "./v1_contacts_delete.js";
+import { registerContactGet, registerContactsList } from "./v1_contacts_get.js";
+import { registerContactPatch } from "./v1_contacts_patch.js";
+import { registerContactsPost } from "./v1_contacts_post.js";
 import { registerMessageGet, registerMessagesList } from "./v1_messages_get.js";
 import { registerMessagesPost } from "./v1_messages_post.js";
 import { registerMetaDeadLetters } from "./v1_meta_dead_letters_get.js";
@@ -28,5 +32,11 @@ export function apiApp() {
   registerWebhookEndpointRotateSecret(app);
   registerWebhookEndpointAttempts(app);
   registerMetaDeadLetters(app);
+  // Fixed paths (export, imports) before /contacts/{id}.
+  registerContactsPost(app);
+  registerContactsList(app);
+  registerContactGet(app);
+  registerContactPatch(app);
+  registerContactDelete(app);
   return app;
 }

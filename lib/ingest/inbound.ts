@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Tx } from "../../db/client.js";
+import { changeConsent } from "../contacts/consent.js";
 import { uuidv7 } from "../ids.js";
 import type { OutgoingEvent } from "../webhooks/emit.js";
 import { fromUnixSeconds, type MetaInbound } from "./payload.js";
@@ -39,14 +40,14 @@ export async function applyInbound(
 ): Promise<OutgoingEvent[]> {
   if (!/^\d{5,20}$/.test(m.from)) return [];
   const at = fromUnixSeconds(m.timestamp);
-  const [contact] = await tx.execute<{ id: string; opted_out_at: string | null }>(sql`
+  const [contact] = await tx.execute<{ id: string }>(sql`
     insert into contacts (workspace_id, wa_id, profile_name, last_inbound_at)
     values (${ctx.workspaceId}, ${m.from}, ${profileName ?? null}, ${at.toISOString()})
     on conflict (workspace_id, wa_id) do update set
       profile_name = coalesce(excluded.profile_name, contacts.profile_name),
       last_inbound_at = greatest(contacts.last_inbound_at, excluded.last_inbound_at),
       updated_at = now()
-    returning id, opted_out_at`);
+    returning id`);
   const inserted = await tx.execute<{ id: string }>(sql`
     insert into messages (id, workspace_id, whatsapp_number_id, contact_id, direction, recipient, type, payload, status, wamid, created_at, updated_at)
     values (${uuidv7(at.getTime())}, ${ctx.workspaceId}, ${ctx.numberId}, ${contact!.id}, 'inbound', ${m.from}, ${m.type},
@@ -64,12 +65,13 @@ export async function applyInbound(
     { type: "message.received", timestamp: at, data: { id: inserted[0]!.id, wamid: m.id, from: m.from, to: ctx.phoneNumberId, type: m.type, profile_name: profileName ?? null, message: m } },
   ];
   const words = spokenText(m)?.trim().toUpperCase();
-  if (words && ctx.keywords.optOut.has(words)) {
-    const changed = await tx.execute(sql`update contacts set opted_out_at = ${at.toISOString()}, updated_at = now() where id = ${contact!.id} and opted_out_at is null returning id`);
-    if (changed.length) events.push({ type: "contact.opted_out", timestamp: at, data: { wa_id: m.from, keyword: words } });
-  } else if (words && ctx.keywords.optIn.has(words)) {
-    const changed = await tx.execute(sql`update contacts set opted_out_at = null, updated_at = now() where id = ${contact!.id} and opted_out_at is not null returning id`);
-    if (changed.length) events.push({ type: "contact.opted_in", timestamp: at, data: { wa_id: m.from, keyword: words } });
+  // Consent by keyword is evidence like any other: the contact itself, with the message that said it.
+  const keyword = words && ctx.keywords.optOut.has(words) ? "opt_out" : words && ctx.keywords.optIn.has(words) ? "opt_in" : null;
+  if (keyword) {
+    const change = { kind: keyword, source: "keyword", at, actorType: "contact", actorId: m.from, details: { keyword: words, wamid: m.id } } as const;
+    if (await changeConsent(tx, contact!.id, change)) {
+      events.push({ type: keyword === "opt_out" ? "contact.opted_out" : "contact.opted_in", timestamp: at, data: { wa_id: m.from, keyword: words } });
+    }
   }
   return events;
 }

@@ -2,6 +2,7 @@ import { and, asc, desc, eq, getTableColumns, lt, or, sql, type SQL } from "driz
 import { messageEvents, messages, whatsappNumbers } from "../../db/schema/index.js";
 import { withTenant } from "../../db/tenant.js";
 import type { Services } from "../context.js";
+import { decodeCursor, encodeCursor } from "../cursor.js";
 import { notFound, validationFailed } from "../errors.js";
 import { UUID_PATTERN } from "../ids.js";
 
@@ -54,20 +55,6 @@ export interface ListQuery {
 
 const STATUSES = new Set(["queued", "sending", "retrying", "sent", "delivered", "read", "failed", "received"]);
 
-const encodeCursor = (m: Row) => btoa(`${m.createdAt.toISOString()}|${m.id}`).replace(/=+$/, "");
-function decodeCursor(c: string): { at: Date; id: string } {
-  try {
-    const [at, id] = atob(c).split("|");
-    // Only what encodeCursor writes: years 0000-9999 as toISOString spells them. Anything
-    // else JavaScript accepts (year 275760, year -271821) PostgreSQL cannot compare with.
-    const d = new Date(at!);
-    if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/.test(at ?? "") || Number.isNaN(d.getTime()) || d.toISOString() !== at || !UUID_PATTERN.test(id ?? "")) throw new Error();
-    return { at: d, id: id! };
-  } catch {
-    throw validationFailed([{ field: "cursor", message: "is invalid" }], "The cursor is not one this API returned");
-  }
-}
-
 /** GET /v1/messages: newest first, keyset-paginated by an opaque cursor. */
 export async function listMessages(s: Services, workspaceId: string, q: ListQuery) {
   const limit = q.limit === undefined ? 50 : Number(q.limit);
@@ -95,5 +82,5 @@ export async function listMessages(s: Services, workspaceId: string, q: ListQuer
       .limit(limit + 1),
   )) as Row[];
   const page = rows.slice(0, limit);
-  return { data: page.map(view), next_cursor: rows.length > limit ? encodeCursor(page[page.length - 1]!) : null };
+  return { data: page.map(view), next_cursor: rows.length > limit ? encodeCursor(page[page.length - 1]!.createdAt, page[page.length - 1]!.id) : null };
 }

@@ -1,8 +1,9 @@
 import * as v from "valibot";
 import type { Config } from "../config.js";
-import { AppError, validationFailed } from "../errors.js";
+import { validationFailed } from "../errors.js";
 import { UUID_PATTERN } from "../ids.js";
-import { storableProblems, type FieldError } from "../storable.js";
+import { parseJsonBody } from "../parse.js";
+import type { FieldError } from "../storable.js";
 import { EVENT_TYPES, type EventType } from "./emit.js";
 import { checkEndpointUrl } from "./url.js";
 
@@ -32,29 +33,14 @@ export interface EndpointInput {
 export type EndpointChanges = Partial<EndpointInput & { enabled: boolean }>;
 
 function parse<S extends v.GenericSchema>(schema: S, raw: string, env: Config["env"]): v.InferOutput<S> {
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch {
-    throw new AppError(400, "invalid_json", "The request body is not valid JSON");
-  }
-  const unstorable = storableProblems(json);
-  if (unstorable.length) throw validationFailed(unstorable);
-  const r = v.safeParse(schema, json, { abortPipeEarly: true });
-  const errors: FieldError[] = r.success
-    ? []
-    : r.issues.map((i) => ({
-        field: i.path?.map((p) => String(p.key)).join(".") || "body",
-        message: i.received === "undefined" && i.kind === "schema" ? "is required" : i.type === "strict_object" ? "is not a known field" : i.message,
-      }));
-  const out = r.output as { url?: unknown };
-  if (r.success && typeof out.url === "string") {
+  const parsed = parseJsonBody(schema, raw);
+  const out = parsed as { url?: unknown };
+  if (typeof out.url === "string") {
     const verdict = checkEndpointUrl(out.url, env);
-    if (verdict.ok) out.url = verdict.url.href;
-    else errors.push({ field: "url", message: verdict.message });
+    if (!verdict.ok) throw validationFailed([{ field: "url", message: verdict.message }]);
+    out.url = verdict.url.href;
   }
-  if (errors.length) throw validationFailed(errors);
-  return r.output;
+  return parsed;
 }
 
 export const parseCreate = (raw: string, env: Config["env"]): EndpointInput => {

@@ -32,6 +32,7 @@ const TEXT_VALUES: Record<string, () => string> = {
   token_status: () => "active",
   url: () => "https://hooks.example.com/sandesh",
   kind: () => "status",
+  consent: () => "opt_out",
 };
 
 function valueFor(c: Column): unknown {

@@ -1,0 +1,12 @@
+import type { Hono } from "hono";
+import { getContact } from "../../lib/contacts/get.js";
+import { listContacts } from "../../lib/contacts/list.js";
+import type { AppEnv } from "../env.js";
+
+/** GET /v1/contacts?tag=&q=&opted_in=&cursor=&limit=: newest first. */
+export const registerContactsList = (app: Hono<AppEnv>) =>
+  app.get("/contacts", async (c) => c.json(await listContacts(c.env.services, c.get("auth")!.workspaceId, c.req.query())));
+
+/** GET /v1/contacts/{id}: with its consent history. Another tenant's id → 404. */
+export const registerContactGet = (app: Hono<AppEnv>) =>
+  app.get("/contacts/:id", async (c) => c.json(await getContact(c.env.services, c.get("auth")!.workspaceId, c.req.param("id"))));
