@@ -10,6 +10,12 @@ import { envelope, inboundValue, INBOUND_SAMPLES, sign } from "./support/meta-pa
 import { connectTestNumber } from "./support/senders.js";
 import { createTestStack, TEST_SECRETS, type TestStack } from "./support/stack.js";
 import { startReceiver, type Receiver, type Received } from "./support/webhook-receiver.js";
+import { startLocalQStash } from "../dev/qstash/server.js";
+import { webhookJobId } from "../lib/queue/pgboss.js";
+import { WEBHOOK_RETRIES, WEBHOOK_RETRY_DELAYS_S } from "../lib/queue/port.js";
+import { createQStashQueue } from "../lib/queue/qstash.js";
+import type { Services } from "../lib/context.js";
+import { runWebhookAttempt } from "../lib/webhooks/deliver.js";
 
 // Real time, plus whatever a test adds: "three days later" without waiting three days.
 let offsetMs = 0;
@@ -257,6 +263,65 @@ describe("outgoing webhooks, through the local queue to a real HTTP receiver", (
     }
     // A secret the logger had to mask would still be a leak.
     expect(logs).not.toContain("[redacted]");
+  });
+});
+
+describe("the retry schedule: at once, then 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h; failed after the 8th attempt", () => {
+  const SCHEDULE = [5, 300, 1800, 7200, 18000, 36000, 36000];
+
+  it("is the documented one", () => {
+    expect([...WEBHOOK_RETRY_DELAYS_S]).toEqual(SCHEDULE);
+    expect(WEBHOOK_RETRIES).toBe(7);
+  });
+
+  /** A delivery recorded but not dispatched: the test runs its attempts by hand. */
+  async function failingDelivery() {
+    const s = await subscriber();
+    receiver.answer(s.path, [{ status: 500, body: "down" }]);
+    await withTenant(stack.services.db, s.workspaceId, (tx) => recordEvents(stack.services, tx, s.workspaceId, [delivered()]));
+    const [d] = await stack.owner<{ id: string }[]>`select id from webhook_deliveries where endpoint_id = ${s.endpoint.id}`;
+    return { ...s, job: { deliveryId: d!.id, workspaceId: s.workspaceId } };
+  }
+  const deliveryRow = async (id: string) => (await stack.owner`select status, attempts from webhook_deliveries where id = ${id}`)[0];
+
+  it("local queue: each failed attempt queues the next as a job starting exactly its delay later", async () => {
+    const d = await failingDelivery();
+    for (let retried = 0; retried < SCHEDULE.length; retried++) {
+      const out = await runWebhookAttempt(stack.services, d.job, { retried, maxRetries: WEBHOOK_RETRIES });
+      expect(out).toEqual({ kind: "scheduled", reason: "HTTP 500", inSeconds: SCHEDULE[retried] });
+      const id = await webhookJobId({ ...d.job, retried: retried + 1 });
+      const [job] = await stack.owner`select extract(epoch from start_after - created_on)::int as delay, data from sandesh_queue.job where name = 'webhook' and id = ${id}`;
+      expect(job).toEqual({ delay: SCHEDULE[retried], data: { ...d.job, retried: retried + 1 } });
+      // Taken off the queue, so the test alone runs the attempts.
+      await stack.owner`delete from sandesh_queue.job where id = ${id}`;
+    }
+    expect(await deliveryRow(d.job.deliveryId)).toEqual({ status: "retrying", attempts: 7 });
+    const last = await runWebhookAttempt(stack.services, d.job, { retried: SCHEDULE.length, maxRetries: WEBHOOK_RETRIES });
+    expect(last).toEqual({ kind: "failed", reason: "HTTP 500" });
+    expect(await deliveryRow(d.job.deliveryId)).toEqual({ status: "failed", attempts: 8 });
+    expect((await d.received()).length).toBe(8);
+  });
+
+  it("QStash: each failed attempt publishes the next as a message of its own, not before its delay", async () => {
+    const qstash = await startLocalQStash();
+    const published: { at: number; notBefore: number; body: string }[] = [];
+    qstash.events.on("published", (p: { at: number; notBefore: number; body: string }) => published.push(p));
+    // Nothing answers at this URL: the test runs the attempts by hand; QStash's copies never get far.
+    const viaQStash: Services = { ...stack.services, queue: createQStashQueue({ token: qstash.token, baseUrl: qstash.url, publicUrl: "http://127.0.0.1:9" }) };
+    try {
+      const d = await failingDelivery();
+      for (let retried = 0; retried < SCHEDULE.length; retried++) {
+        const out = await runWebhookAttempt(viaQStash, d.job, { retried, maxRetries: WEBHOOK_RETRIES });
+        expect(out).toMatchObject({ kind: "scheduled", inSeconds: SCHEDULE[retried] });
+        const p = published[retried]!;
+        expect(p.notBefore - p.at).toBe(SCHEDULE[retried]! * 1000);
+        expect(JSON.parse(p.body)).toEqual({ ...d.job, retried: retried + 1, maxRetries: WEBHOOK_RETRIES });
+      }
+      expect(await runWebhookAttempt(viaQStash, d.job, { retried: SCHEDULE.length, maxRetries: WEBHOOK_RETRIES })).toMatchObject({ kind: "failed" });
+      expect(published).toHaveLength(SCHEDULE.length);
+    } finally {
+      await qstash.close();
+    }
   });
 });
 

@@ -79,7 +79,7 @@ const MAX_TIMER_MS = 2_147_483_647;
  * Messages from publish to their end: waiting for their time, through flow control,
  * attempts, backoff, the DLQ and callbacks. All state is in this process's memory.
  *
- * Events (on `events`): "published" ({messageId, url}), "attempt" (AttemptEvent),
+ * Events (on `events`): "published" ({messageId, url, at, notBefore, body}), "attempt" (AttemptEvent),
  * "delivered", "failed", "canceled" (FinalState), "dlq" (DlqEntry).
  */
 export class Scheduler {
@@ -102,7 +102,7 @@ export class Scheduler {
     const msg: StoredMessage = { messageId: newMessageId(), spec, createdAt: now, retried: 0, state: "CREATED", abort: new AbortController() };
     if (spec.dedupKey) this.dedup.set(spec.dedupKey, { messageId: msg.messageId, expiresAt: now + this.opts.dedupWindowMs });
     this.messages.set(msg.messageId, msg);
-    this.events.emit("published", { messageId: msg.messageId, url: spec.url });
+    this.events.emit("published", { messageId: msg.messageId, url: spec.url, at: now, notBefore: spec.notBefore, body: new TextDecoder().decode(spec.body) });
     this.arm(msg, spec.notBefore);
     return { messageId: msg.messageId, deduplicated: false };
   }

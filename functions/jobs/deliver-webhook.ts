@@ -1,24 +1,27 @@
 import type { Hono } from "hono";
 import * as v from "valibot";
 import { WEBHOOK_RETRIES } from "../../lib/queue/port.js";
-import { deliverWebhook } from "../../lib/webhooks/deliver.js";
+import { runWebhookAttempt } from "../../lib/webhooks/deliver.js";
 import { readJob } from "./read-job.js";
 import { type JobsEnv, verifyQStash } from "./verify.js";
 
 const WebhookJobSchema = v.object({
   deliveryId: v.pipe(v.string(), v.uuid()),
   workspaceId: v.pipe(v.string(), v.uuid()),
+  retried: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(30))),
   maxRetries: v.optional(v.pipe(v.number(), v.integer(), v.minValue(0), v.maxValue(30))),
 });
 
 /**
  * POST /jobs/deliver-webhook (QStash): one attempt at one delivery. A 2xx ends the
- * job (delivered, failed for good, or nothing left to do); a 503 asks QStash to retry
- * with its backoff. The receiver's own answer is recorded, never passed through.
+ * job (delivered, failed for good, the next attempt queued with its delay, or nothing
+ * left to do); a 503 asks QStash to run this attempt again. Which attempt this is
+ * travels in the signed body (`retried`), not in Upstash-Retried: each retry is a
+ * message of its own. The receiver's own answer is recorded, never passed through.
  */
 export const registerDeliverWebhookJob = (app: Hono<JobsEnv>) =>
   app.post("/deliver-webhook", verifyQStash, async (c) => {
-    const { job, attempt } = readJob(c, WebhookJobSchema, "a webhook delivery", WEBHOOK_RETRIES);
-    const outcome = await deliverWebhook(c.env.services, job, attempt);
+    const { job: { retried, ...job }, attempt } = readJob(c, WebhookJobSchema, "a webhook delivery", WEBHOOK_RETRIES);
+    const outcome = await runWebhookAttempt(c.env.services, job, { ...attempt, retried: retried ?? 0 });
     return c.json(outcome, outcome.kind === "retry" ? 503 : 200);
   });

@@ -2,6 +2,7 @@ import { PgBoss } from "pg-boss";
 import { GroupCommit } from "../batch.js";
 import type { Logger } from "../logger.js";
 import { APP_ROLE } from "../../db/tenant.js";
+import { sha256Hex } from "../crypto/encoding.js";
 import { SEND_RETRIES, WEBHOOK_RETRIES, type Attempt, type QueuePort, type SendJob, type SqlExec, type WebhookJob } from "./port.js";
 
 /**
@@ -36,10 +37,15 @@ export async function createLocalQueue(opts: { connectionString: string; logger:
   } catch (err) {
     if (!/exists/i.test((err as Error).message)) throw err;
   }
+  const webhookQueue = { retryLimit: WEBHOOK_JOB_RETRIES, retryDelay: opts.retryDelaySeconds ?? 5, retryBackoff: true, retryDelayMax: 300, expireInSeconds: 120 };
   try {
-    await boss.createQueue(WEBHOOK_QUEUE, { retryLimit: WEBHOOK_RETRIES, retryDelay: opts.retryDelaySeconds ?? 30, retryBackoff: true, retryDelayMax: 3600, expireInSeconds: 120 });
+    // pg-boss's own retries only re-run an attempt whose job crashed; the schedule of
+    // attempts is WEBHOOK_RETRY_DELAYS_S, each retry a job of its own (see enqueueWebhook).
+    await boss.createQueue(WEBHOOK_QUEUE, webhookQueue);
   } catch (err) {
     if (!/exists/i.test((err as Error).message)) throw err;
+    // A queue made under the earlier policy (its own backoff) takes this one.
+    await boss.updateQueue(WEBHOOK_QUEUE, webhookQueue);
   }
   // The message writer inserts send jobs in its own transaction, which runs as the
   // application role: it may add jobs (and read the queue's settings to do so), nothing more.
@@ -49,17 +55,25 @@ export async function createLocalQueue(opts: { connectionString: string; logger:
   const sends = new GroupCommit<SendJob>(async (jobs) => {
     await boss.insert(SEND_QUEUE, jobs.map((j) => ({ id: j.messageId, data: j })));
   });
-  const webhooks = new GroupCommit<WebhookJob>(async (jobs) => {
-    await boss.insert(WEBHOOK_QUEUE, jobs.map((j) => ({ id: j.deliveryId, data: j })));
+  const webhooks = new GroupCommit<{ job: WebhookJob; delaySeconds: number }>(async (items) => {
+    const jobs = await Promise.all(
+      items.map(async ({ job, delaySeconds }) => ({
+        id: await webhookJobId(job),
+        data: job,
+        // Seconds as text: pg-boss adds them to the database's now(), so no clock of ours is involved.
+        ...(delaySeconds > 0 ? { startAfter: String(delaySeconds) } : {}),
+      })),
+    );
+    await boss.insert(WEBHOOK_QUEUE, jobs as never);
   });
   /** Answers per job: done completes it, retry fails it back to pg-boss's backoff. */
-  const consume = <J extends object>(queue: string, maxRetries: number, handler: JobHandler<J>, w: WorkOptions, defaults: Required<WorkOptions>) =>
+  const consume = <J extends object>(queue: string, maxRetries: number, handler: JobHandler<J>, w: WorkOptions, defaults: Required<WorkOptions>, retriedOf: (j: { data: J; retryCount: number }) => number) =>
     boss.work<J>(
       queue,
       { batchSize: w.batchSize ?? defaults.batchSize, localConcurrency: w.concurrency ?? defaults.concurrency, pollingIntervalSeconds: opts.pollSeconds ?? 0.5, perJobResults: true },
       async (jobs) => {
         try {
-          const results = await handler(jobs.map((j) => ({ job: j.data, attempt: { retried: j.retryCount, maxRetries } })));
+          const results = await handler(jobs.map((j) => ({ job: j.data, attempt: { retried: retriedOf(j), maxRetries } })));
           return jobs.map((j, i) => ({ id: j.id, status: results[i] === "done" ? ("completed" as const) : ("failed" as const) }));
         } catch (err) {
           // The batch is retried; each job's own conditional checks keep finished work from repeating.
@@ -78,15 +92,30 @@ export async function createLocalQueue(opts: { connectionString: string; logger:
         await boss.insert(SEND_QUEUE, jobs.map((j) => ({ id: j.messageId, data: j })), { db } as never);
       },
     }),
-    enqueueWebhook: (job) => webhooks.add(job),
+    enqueueWebhook: (job, o) => webhooks.add({ job, delaySeconds: o?.delaySeconds ?? 0 }),
     async work(handler, w = {}) {
-      await consume(SEND_QUEUE, retries, handler, w, { batchSize: 50, concurrency: 2 });
+      await consume(SEND_QUEUE, retries, handler, w, { batchSize: 50, concurrency: 2 }, (j) => j.retryCount);
     },
     async workWebhooks(handler, w = {}) {
-      await consume(WEBHOOK_QUEUE, WEBHOOK_RETRIES, handler, w, { batchSize: 20, concurrency: 4 });
+      // The attempt travels in the job: a re-run of a crashed job is the same attempt again.
+      await consume(WEBHOOK_QUEUE, WEBHOOK_RETRIES, handler, w, { batchSize: 20, concurrency: 4 }, (j) => j.data.retried ?? 0);
     },
     close: () => boss.stop({ graceful: true, timeout: 5000 }),
   };
+}
+
+/** Re-runs of a webhook job whose handler crashed (not the delivery's retries). */
+const WEBHOOK_JOB_RETRIES = 3;
+
+/**
+ * The first attempt's job id is the delivery id (a second dispatch is dropped); a retry's
+ * is derived from the delivery id and its number, so a re-run attempt queues its
+ * successor once.
+ */
+export async function webhookJobId(job: WebhookJob): Promise<string> {
+  if (!job.retried) return job.deliveryId;
+  const h = await sha256Hex(`${job.deliveryId}:${job.retried}`);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
 async function grantJobInserts(boss: PgBoss, logger: Logger): Promise<boolean> {

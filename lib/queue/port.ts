@@ -14,16 +14,23 @@ export interface SendJob {
 }
 
 /**
- * Outgoing webhooks get a longer budget than sends: a customer's server may be down
- * for an hour, and every event must still arrive (QStash: its own exponential backoff;
- * local queue: 30 s doubling, capped at an hour).
+ * Outgoing webhooks follow the schedule receivers know from Svix: the first attempt at
+ * once, then retries 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h after the attempt
+ * before (8 attempts over about 27 h 35 min); after the 8th the delivery is failed.
+ * On both queues each retry is a job of its own, queued with exactly this delay by the
+ * attempt that failed; the queue's own retries only re-run an attempt whose job crashed.
  */
-export const WEBHOOK_RETRIES = 8;
+export const WEBHOOK_RETRY_DELAYS_S = [5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600] as const;
+export const WEBHOOK_RETRIES = WEBHOOK_RETRY_DELAYS_S.length;
+/** The delay before retry n + 1 (n retries done so far). */
+export const webhookRetryDelayS = (retried: number): number => WEBHOOK_RETRY_DELAYS_S[Math.min(retried, WEBHOOK_RETRIES - 1)]!;
 
 export interface WebhookJob {
   deliveryId: string;
   workspaceId: string;
-  /** Set by the QStash adapter: how many retries it asked QStash for. */
+  /** How many retries came before this attempt (0 or absent: the first attempt). */
+  retried?: number;
+  /** Set by the QStash adapter: the retry budget, so the job knows its last attempt. */
   maxRetries?: number;
 }
 
@@ -45,8 +52,11 @@ export interface QueuePort {
    * an accepted message waits on one commit instead of two.
    */
   insertSendsIn?(exec: SqlExec, jobs: SendJob[]): Promise<void>;
-  /** One delivery of an outgoing webhook; a second enqueue of the same delivery is dropped. */
-  enqueueWebhook(job: WebhookJob): Promise<void>;
+  /**
+   * One attempt at an outgoing webhook, after `delaySeconds` (default at once); a second
+   * enqueue of the same delivery and attempt is dropped.
+   */
+  enqueueWebhook(job: WebhookJob, opts?: { delaySeconds?: number }): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -3,6 +3,9 @@ import { GroupCommit } from "../batch.js";
 import type { QueuePort, SendFlow, SendJob, WebhookJob } from "./port.js";
 import { SEND_RETRIES, WEBHOOK_RETRIES } from "./port.js";
 
+/** QStash's own retries of a webhook job only re-run an attempt whose callback failed (503, crash). */
+const WEBHOOK_CALLBACK_RETRIES = 3;
+
 export const SEND_JOB_PATH = "/jobs/send";
 export const WEBHOOK_JOB_PATH = "/jobs/deliver-webhook";
 
@@ -24,13 +27,15 @@ export function createQStashQueue(opts: { token: string; baseUrl?: string; publi
       })),
     );
   }, { maxBatch: 100, maxInFlight: 4 });
-  const webhooks = new GroupCommit<WebhookJob>(async (jobs) => {
+  const webhooks = new GroupCommit<{ job: WebhookJob; delaySeconds: number }>(async (items) => {
     await client.batchJSON(
-      jobs.map((job) => ({
+      items.map(({ job, delaySeconds }) => ({
         url: `${opts.publicUrl}${WEBHOOK_JOB_PATH}`,
         body: { ...job, maxRetries: WEBHOOK_RETRIES },
-        deduplicationId: `webhook-${job.deliveryId}`,
-        retries: WEBHOOK_RETRIES,
+        // One message per attempt: the retry schedule is Sandesh's (WEBHOOK_RETRY_DELAYS_S), not QStash's backoff.
+        deduplicationId: job.retried ? `webhook-${job.deliveryId}-${job.retried}` : `webhook-${job.deliveryId}`,
+        retries: WEBHOOK_CALLBACK_RETRIES,
+        ...(delaySeconds > 0 ? { delay: delaySeconds } : {}),
         // The job itself gives the receiver 10 s; this bounds the whole callback.
         timeout: 30,
       })),
@@ -39,7 +44,7 @@ export function createQStashQueue(opts: { token: string; baseUrl?: string; publi
   return {
     kind: "qstash",
     enqueueSend: (job: SendJob, flow: SendFlow) => sends.add({ job, flow }),
-    enqueueWebhook: (job: WebhookJob) => webhooks.add(job),
+    enqueueWebhook: (job: WebhookJob, o?: { delaySeconds?: number }) => webhooks.add({ job, delaySeconds: o?.delaySeconds ?? 0 }),
     close: async () => {},
   };
 }

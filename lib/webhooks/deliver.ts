@@ -4,7 +4,7 @@ import { withTenant } from "../../db/tenant.js";
 import { recordAudit } from "../audit/record.js";
 import type { Services } from "../context.js";
 import { uuidv7 } from "../ids.js";
-import type { Attempt, WebhookJob } from "../queue/port.js";
+import { webhookRetryDelayS, type Attempt, type WebhookJob } from "../queue/port.js";
 import { openSecrets } from "./endpoints.js";
 import { signedHeaders } from "./signing.js";
 import { AddressRefused, fetchPost } from "./transport.js";
@@ -12,6 +12,9 @@ import { checkEndpointUrl } from "./url.js";
 
 export type DeliveryOutcome =
   | { kind: "delivered"; status: number }
+  /** The next attempt is queued, `inSeconds` from now. */
+  | { kind: "scheduled"; reason: string; inSeconds: number }
+  /** The attempt itself must run again (its successor could not be queued). */
   | { kind: "retry"; reason: string }
   | { kind: "failed"; reason: string }
   | { kind: "skipped"; reason: string };
@@ -58,12 +61,30 @@ async function post(s: Services, url: URL, headers: Record<string, string>, body
 
 /** A batch as the local queue hands it over: deliveries go out in parallel. */
 export async function runWebhookBatch(s: Services, items: { job: WebhookJob; attempt: Attempt }[]): Promise<DeliveryOutcome[]> {
-  return Promise.all(items.map(({ job, attempt }) => deliverWebhook(s, job, attempt)));
+  return Promise.all(items.map(({ job, attempt }) => runWebhookAttempt(s, job, attempt)));
+}
+
+/**
+ * One attempt, and on failure the next one queued after the schedule's delay
+ * (WEBHOOK_RETRY_DELAYS_S), on whichever queue runs it. If that cannot be queued the
+ * answer is `retry`: the queue runs this attempt again rather than lose the delivery.
+ */
+export async function runWebhookAttempt(s: Services, job: WebhookJob, attempt: Attempt): Promise<DeliveryOutcome> {
+  const outcome = await deliverWebhook(s, job, attempt);
+  if (outcome.kind !== "retry") return outcome;
+  const inSeconds = webhookRetryDelayS(attempt.retried);
+  try {
+    await s.queue.enqueueWebhook({ deliveryId: job.deliveryId, workspaceId: job.workspaceId, retried: attempt.retried + 1 }, { delaySeconds: inSeconds });
+  } catch (err) {
+    s.logger.error("could not queue the next webhook attempt", { delivery_id: job.deliveryId, error: err });
+    return outcome;
+  }
+  return { kind: "scheduled", reason: outcome.reason, inSeconds };
 }
 
 /**
  * One attempt at one delivery, whichever transport runs it. A 2xx ends it; anything
- * else is recorded and handed back for a retry with backoff, until the last attempt
+ * else is recorded and handed back for a retry (runWebhookAttempt), until the last attempt
  * or until the endpoint has failed for DISABLE_AFTER_MS, when it is disabled.
  * The secrets are opened for this attempt only and never leave this function.
  */
