@@ -9,6 +9,8 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { migrate } from "../db/migrate.js";
 import { parseConfig } from "../lib/config.js";
 import { startUpstashFront, type UpstashFront } from "./upstash-rest/server.js";
+import { startLocalQStash, type LocalQStash } from "./qstash/server.js";
+import { databaseProblem, portProblem } from "./local/preflight.js";
 
 /**
  * `npm run dev:worker`: the Cloudflare Worker (functions/index.ts) in workerd, offline,
@@ -113,6 +115,11 @@ export async function startWorkerDev(opts: WorkerDevOptions): Promise<WorkerDev>
       vars.UPSTASH_REDIS_REST_URL = front.url;
       vars.UPSTASH_REDIS_REST_TOKEN = front.token;
     }
+    if (opts.port) {
+      // Else another server there would answer the health check in the Worker's place.
+      const busy = await portProblem(opts.port, host);
+      if (busy) throw new Error(busy);
+    }
     const port = opts.port || (await freePort(host));
     dir = await mkdtemp(join(tmpdir(), "sandesh-worker-"));
     const vars_path = join(dir, "worker.env");
@@ -207,22 +214,40 @@ async function waitForHealth(url: string, exited: Promise<number | null>, timeou
 async function main() {
   const port = Number(process.env.PORT ?? 8788);
   const publicUrl = process.env.PUBLIC_URL ?? `http://localhost:${port}`;
-  const { local, sandbox } = await localStartup(port);
-  // The Worker validates its own env; checking here first gives the same messages before wrangler starts.
-  const parsed = parseConfig({ ...local.env, PUBLIC_URL: publicUrl });
-  if (!parsed.ok) {
-    console.error(`The Worker cannot start; fix these environment variables:\n${parsed.problems.map((p) => `  ${p}`).join("\n")}`);
+  // Another server on the port would answer the health check in the Worker's place.
+  const busy = await portProblem(port, "127.0.0.1");
+  if (busy) {
+    console.error(`The Worker cannot start: ${busy}`);
     process.exit(1);
   }
+  const { local, sandbox } = await localStartup(port);
+  let qstash: LocalQStash | undefined;
+  const stopLocal = async () => {
+    await qstash?.close();
+    await sandbox?.close();
+    await local.close();
+  };
+  const refuse = async (line: string) => {
+    console.error(line);
+    await stopLocal();
+    process.exit(1);
+  };
+  // No QStash configured (outside production): the local one stands in, delivering to this Worker.
+  if (!local.env.QSTASH_TOKEN && local.env.SANDESH_ENV !== "production") {
+    qstash = await startLocalQStash({ port: 0 });
+    Object.assign(local.env, qstash.env());
+    local.notes.push(`queue: no QSTASH_TOKEN, so the local QStash stands in at ${qstash.url}; it delivers to ${publicUrl}/jobs/send`);
+  }
+  // The Worker validates its own env; checking here first gives the same messages before wrangler starts.
+  const parsed = parseConfig({ ...local.env, PUBLIC_URL: publicUrl });
+  if (!parsed.ok) return refuse(`The Worker cannot start; fix these environment variables:\n${parsed.problems.map((p) => `  ${p}`).join("\n")}`);
   for (const note of local.notes) console.log(note.startsWith("WARNING") ? `\n*** ${note} ***\n` : note);
+  const unreachable = await databaseProblem(parsed.config.migrationDatabaseUrl, parsed.config.migrationDatabaseUrl === parsed.config.databaseUrl ? "DATABASE_URL" : "DATABASE_MIGRATION_URL");
+  if (unreachable) return refuse(`The Worker cannot start: ${unreachable}`);
   const m = await migrate(parsed.config.migrationDatabaseUrl);
   console.log(m.applied.length ? `migrations applied: ${m.applied.join(", ")}` : "database schema up to date");
   if (!parsed.config.qstash) console.log("queue: no QSTASH_TOKEN, so POST /v1/messages answers 503 in the Worker (`npm start` has a local queue)");
 
-  const stopLocal = async () => {
-    await sandbox?.close();
-    await local.database?.close?.();
-  };
   let worker: WorkerDev;
   try {
     worker = await startWorkerDev({ env: { ...local.env, PUBLIC_URL: publicUrl, SANDESH_ENV: local.env.SANDESH_ENV ?? "development" }, port });

@@ -1,0 +1,76 @@
+import { createServer, type Server } from "node:http";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DEFAULT_WABA_ID } from "../dev/meta-sandbox/server.js";
+import { eventually } from "./support/eventually.js";
+import { freePort, runTs, startTs, type Running } from "./support/spawn.js";
+import { REDIS_URL } from "./support/servers.js";
+import { createTestStack, TEST_SECRETS, type TestStack } from "./support/stack.js";
+
+/**
+ * `npm run dev:worker` on its own: with no QSTASH_TOKEN it starts the local QStash, so
+ * a template goes Worker (workerd) → QStash → the Worker's /jobs/send → the Meta
+ * sandbox → status webhooks back to the Worker → `read`, with nothing wired by hand.
+ */
+
+let stack: TestStack;
+let env: Record<string, string>;
+beforeAll(async () => {
+  stack = await createTestStack();
+  env = {
+    ...TEST_SECRETS,
+    SANDESH_ENV: "development",
+    LOG_LEVEL: "warn",
+    DATABASE_URL: stack.config.databaseUrl,
+    DATABASE_MIGRATION_URL: stack.config.migrationDatabaseUrl,
+    REDIS_URL,
+    REDIS_PREFIX: stack.config.redis.prefix,
+  };
+});
+afterAll(() => stack?.close());
+
+describe("npm run dev:worker", () => {
+  let worker: Running | undefined;
+  afterAll(async () => {
+    await worker?.stop();
+  }, 30_000);
+
+  it("starts the local QStash when no QSTASH_TOKEN is set: a template reaches read through workerd", async () => {
+    const port = await freePort();
+    worker = startTs("dev/worker.ts", { ...env, PORT: String(port) });
+    await worker.waitFor(/listening on/, 120_000);
+    expect(worker.output()).toMatch(/queue: no QSTASH_TOKEN, so the local QStash stands in at http:\/\/127\.0\.0\.1:\d+/);
+
+    const tenant = await stack.tenant("Edge");
+    const connect = await runTs("dev/admin/cli.ts", ["whatsapp", "connect", "--workspace", tenant.workspaceId, "--phone-number-id", "5566778899", "--waba-id", DEFAULT_WABA_ID, "--token-stdin", "--json"], env, "EAAWorkerToken0123456789");
+    expect(connect.code, connect.stderr + connect.stdout).toBe(0);
+
+    const res = await fetch(`http://127.0.0.1:${port}/v1/messages`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${tenant.key}`, "content-type": "application/json" },
+      body: JSON.stringify({ to: "919800011122", type: "template", template: { name: "order_update", language: { code: "en" }, category: "UTILITY" } }),
+    });
+    const body = (await res.json()) as { id: string };
+    expect(res.status, JSON.stringify(body)).toBe(202);
+    const status = await eventually(
+      async () => (await stack.owner`select status from messages where id = ${body.id}`)[0]?.status as string | undefined,
+      (s) => s === "read" || s === "failed",
+      45_000,
+    ).catch((err: Error) => {
+      throw new Error(`${err.message}\n${worker!.output().slice(-4000)}`);
+    });
+    expect(status, worker.output().slice(-3000)).toBe("read");
+  }, 200_000);
+
+  it("does not claim to listen when its port is held by another server, even one that answers /healthz", async () => {
+    const other: Server = createServer((_req, res) => res.writeHead(200, { "content-type": "application/json" }).end('{"status":"ok"}'));
+    const port = await new Promise<number>((r) => other.listen(0, "127.0.0.1", () => r((other.address() as { port: number }).port)));
+    try {
+      const r = await runTs("dev/worker.ts", [], { ...env, PORT: String(port) });
+      expect(r.code).toBe(1);
+      expect(r.stdout + r.stderr).not.toMatch(/listening/);
+      expect(r.stderr.trim()).toBe(`The Worker cannot start: port ${port} is in use by another process: stop it, or set PORT to a free port`);
+    } finally {
+      await new Promise<void>((r) => other.close(() => r()));
+    }
+  }, 60_000);
+});
