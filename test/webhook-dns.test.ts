@@ -20,7 +20,7 @@ let prod: TestStack;
 let receiver: Receiver;
 beforeAll(async () => {
   dev = await createTestStack();
-  prod = await createTestStack({ SANDESH_ENV: "production", PUBLIC_URL: "https://sandesh.example.com" });
+  prod = await createTestStack({ SANDESH_ENV: "production", PUBLIC_URL: "https://sandesh.example.com", TRUST_PROXY: "none" });
   receiver = await startReceiver();
 });
 afterAll(async () => {
