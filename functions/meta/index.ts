@@ -1,29 +1,43 @@
 import { Hono } from "hono";
-import { timingSafeEqual } from "../../lib/crypto/encoding.js";
+import { ByteBudget } from "../../lib/byte-budget.js";
 import { AppError } from "../../lib/errors.js";
 import { ingestMetaWebhook } from "../../lib/ingest/ingest.js";
-import { verifyMetaSignature } from "../../lib/ingest/signature.js";
+import { parseSignatureHeader, verifyMetaSignature } from "../../lib/ingest/signature.js";
+import { answerVerification } from "../../lib/ingest/verification.js";
 import type { AppEnv } from "../env.js";
+import { META_WEBHOOK_MAX_BYTES, readAtMost } from "../middleware/security.js";
+
+/**
+ * Bytes of not-yet-verified Meta bodies one process holds at once: four of the largest,
+ * or thousands of Meta's usual few-kilobyte deliveries. Past it: 503, and Meta retries.
+ */
+export const UNVERIFIED_BODY_BUDGET = 4 * META_WEBHOOK_MAX_BYTES;
+
+const invalidSignature = () => new AppError(401, "invalid_signature", "X-Hub-Signature-256 is missing or does not match the body");
 
 /** /webhooks/meta: Meta's subscription check (GET) and its signed callbacks (POST). */
-export function metaApp() {
+export function metaApp(opts: { unverifiedBodyBudget?: number } = {}) {
   const app = new Hono<AppEnv>();
+  const budget = new ByteBudget(opts.unverifiedBodyBudget ?? UNVERIFIED_BODY_BUDGET);
 
-  app.get("/", (c) => {
-    const q = c.req.query();
-    const token = q["hub.verify_token"] ?? "";
-    if (q["hub.mode"] !== "subscribe" || !timingSafeEqual(token, c.env.services.config.meta.verifyToken)) {
-      throw new AppError(403, "forbidden", "The verify token does not match");
-    }
-    return c.text(q["hub.challenge"] ?? "");
-  });
+  app.get("/", async (c) => c.text(await answerVerification(c.env.services, c.env.ip ?? "unknown", c.req.query())));
 
   app.post("/", async (c) => {
-    // The raw bytes, exactly as sent: the signature covers them, not a re-serialisation.
-    const raw = new Uint8Array(await c.req.arrayBuffer());
-    if (!(await verifyMetaSignature(c.env.services.config.meta.appSecret, raw, c.req.header("x-hub-signature-256")))) {
-      throw new AppError(401, "invalid_signature", "X-Hub-Signature-256 is missing or does not match the body");
+    // Anyone can post here: without a well-formed signature the body is never read.
+    if (!parseSignatureHeader(c.req.header("x-hub-signature-256"))) throw invalidSignature();
+    const declared = Number(c.req.header("content-length"));
+    const hold = Number.isSafeInteger(declared) && declared >= 0 ? Math.min(declared, META_WEBHOOK_MAX_BYTES) : META_WEBHOOK_MAX_BYTES;
+    if (!budget.tryTake(hold)) {
+      throw new AppError(503, "temporarily_unavailable", "Too many webhook bodies are being received; retry shortly", undefined, { "Retry-After": "1" });
     }
+    let raw: Uint8Array<ArrayBuffer>;
+    try {
+      // The raw bytes, exactly as sent: the signature covers them, not a re-serialisation.
+      raw = await readAtMost(c.req.raw.body, META_WEBHOOK_MAX_BYTES);
+    } finally {
+      budget.give(hold);
+    }
+    if (!(await verifyMetaSignature(c.env.services.config.meta.appSecret, raw, c.req.header("x-hub-signature-256")))) throw invalidSignature();
     const summary = await ingestMetaWebhook(c.env.services, new TextDecoder().decode(raw));
     return c.json({ received: true, ...summary });
   });

@@ -52,19 +52,43 @@ const countWhileStreaming = (maxSize: number): MiddlewareHandler<AppEnv> =>
  * adapter build a full web Request, which cost ~15 % of the accept path. Bodies without
  * a length (chunked) are counted while they stream.
  */
-const limit = (maxSize: number): MiddlewareHandler<AppEnv> => {
+const limit = (maxSize: number, streamedByHandler = false): MiddlewareHandler<AppEnv> => {
   const streamed = countWhileStreaming(maxSize);
   return (c, next) => {
     if (c.req.method === "GET" || c.req.method === "HEAD") return next();
     const length = c.req.header("content-length");
-    if (length === undefined || c.req.header("transfer-encoding") !== undefined) return streamed(c, next);
+    if (length === undefined || c.req.header("transfer-encoding") !== undefined) return streamedByHandler ? next() : streamed(c, next);
     if (Number(length) > maxSize) throw tooLarge(maxSize);
     return next();
   };
 };
 
 const apiLimit = limit(MAX_BODY_BYTES);
-const metaLimit = limit(META_WEBHOOK_MAX_BYTES);
+// Counting a streamed body means reading it; Meta's webhook reads nothing before it has
+// seen a well-formed signature header, so it bounds its own body (readAtMost).
+const metaLimit = limit(META_WEBHOOK_MAX_BYTES, true);
+
+/** The body, counted while it streams: 413 past maxSize, and nothing more is read. */
+export async function readAtMost(body: ReadableStream<Uint8Array> | null, maxSize: number): Promise<Uint8Array<ArrayBuffer>> {
+  if (!body) return new Uint8Array(0);
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const reader = body.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > maxSize) {
+      await reader.cancel().catch(() => {});
+      throw tooLarge(maxSize);
+    }
+    chunks.push(value);
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) (out.set(c, at), (at += c.length));
+  return out;
+}
 
 /**
  * Checked on Content-Length before any parsing, and counted while streaming otherwise.

@@ -15,10 +15,17 @@ const keyFor = (secret: string) => {
   return k;
 };
 
-export async function verifyMetaSignature(appSecret: string, rawBody: Uint8Array<ArrayBuffer>, header: string | undefined | null): Promise<boolean> {
+/** The 32 signature bytes, or null when the header is missing or not `sha256=<64 hex>`. */
+export function parseSignatureHeader(header: string | undefined | null): Uint8Array<ArrayBuffer> | null {
   const m = header ? /^sha256=([0-9a-fA-F]{64})$/.exec(header.trim()) : null;
-  if (!m) return false;
+  if (!m) return null;
   const sig = new Uint8Array(32);
   for (let i = 0; i < 32; i++) sig[i] = parseInt(m[1]!.slice(i * 2, i * 2 + 2), 16);
+  return sig;
+}
+
+export async function verifyMetaSignature(appSecret: string, rawBody: Uint8Array<ArrayBuffer>, header: string | undefined | null): Promise<boolean> {
+  const sig = parseSignatureHeader(header);
+  if (!sig) return false;
   return crypto.subtle.verify("HMAC", await keyFor(appSecret), sig, rawBody);
 }
