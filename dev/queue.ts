@@ -2,6 +2,7 @@ import type { Config } from "../lib/config.js";
 import type { Services } from "../lib/context.js";
 import { runSendBatch } from "../lib/jobs/send.js";
 import { applyStrandedStatuses, expireStatusBacklog, requeueStuckMessages } from "../lib/jobs/sweep.js";
+import { applyUnsettledTags, settleLapsedMessages } from "../lib/jobs/lease.js";
 import type { Logger } from "../lib/logger.js";
 import { createLocalQueue } from "../lib/queue/pgboss.js";
 import type { QueuePort } from "../lib/queue/port.js";
@@ -33,6 +34,8 @@ export async function startWorkers(s: Services, opts: { concurrency?: number; sw
     requeueStuckMessages(s).catch((err: unknown) => s.logger.error("sweep failed", { error: err }));
     applyStrandedStatuses(s).catch((err: unknown) => s.logger.error("status backlog sweep failed", { error: err }));
     expireStatusBacklog(s).catch((err: unknown) => s.logger.error("status backlog expiry failed", { error: err }));
+    settleLapsedMessages(s).catch((err: unknown) => s.logger.error("lease sweep failed", { error: err }));
+    applyUnsettledTags(s).catch((err: unknown) => s.logger.error("tagged status sweep failed", { error: err }));
     redispatchWebhooks(s).catch((err: unknown) => s.logger.error("webhook sweep failed", { error: err }));
   }, opts.sweepEveryMs ?? 60_000);
   timer.unref();

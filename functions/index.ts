@@ -7,6 +7,7 @@ import { Vault } from "../lib/vault/vault.js";
 import { createCaches } from "../lib/caches.js";
 import { createMessageWriter } from "../lib/messages/writer.js";
 import { applyStrandedStatuses, expireStatusBacklog, requeueStuckMessages } from "../lib/jobs/sweep.js";
+import { applyUnsettledTags, settleLapsedMessages } from "../lib/jobs/lease.js";
 import { redispatchWebhooks } from "../lib/webhooks/emit.js";
 import { noQueue, type QueuePort } from "../lib/queue/port.js";
 import { createQStashQueue } from "../lib/queue/qstash.js";
@@ -90,8 +91,9 @@ export default {
 
   /**
    * Cron (wrangler.toml [triggers]): re-queue messages and webhook deliveries a lost
-   * enqueue left behind, and apply Meta statuses that missed their message's wamid (expiring those
-   * no message claimed in 7 days).
+   * enqueue left behind, settle messages past their lease (lib/jobs/lease.ts), and apply
+   * Meta statuses that missed their message's wamid or tag (expiring those no message
+   * claimed in 7 days).
    * A failure is logged and rethrown, so Cloudflare records the run as failed.
    */
   async scheduled(_controller: unknown, env: WorkerEnv, _ctx: ExecutionContext): Promise<void> {
@@ -100,6 +102,8 @@ export default {
       await requeueStuckMessages(services);
       await applyStrandedStatuses(services);
       await expireStatusBacklog(services);
+      await settleLapsedMessages(services);
+      await applyUnsettledTags(services);
       await redispatchWebhooks(services);
     } catch (err) {
       services.logger.error("sweep failed", { error: err });

@@ -104,7 +104,7 @@ describe("statuses", () => {
     const [row] = await stack.owner`select status, error_code, error_title, error_details, conversation_id, pricing from messages where id = ${m.id}`;
     expect(row).toMatchObject({ status: "failed", error_code: 131026, error_title: "Message undeliverable", error_details: "Message Undeliverable.", conversation_id: "6ceb9d929c7f1b9a0f7ae87ac0d0b4b0", pricing: { billable: true, pricing_model: "PMP", category: "utility" } });
     const res = await stack.request(`/v1/messages/${m.id}`, { headers: { authorization: `Bearer ${t.key}` } });
-    expect((await res.json()).error).toEqual({ code: 131026, title: "Message undeliverable", details: "Message Undeliverable." });
+    expect((await res.json()).error).toEqual({ code: 131026, title: "Message undeliverable", details: "Message Undeliverable.", reason: "meta_error" });
   });
 
   it("statuses that outrun the send job wait in the backlog and apply when the wamid is known", async () => {

@@ -7,3 +7,4 @@ export * from "./audit-log.js";
 export * from "./ingest.js";
 export * from "./webhooks.js";
 export * from "./templates.js";
+export * from "./vault.js";

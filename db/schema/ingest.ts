@@ -27,6 +27,8 @@ export const statusBacklog = pgTable(
     wamid: text("wamid").notNull(),
     status: jsonb("status").$type<Record<string, unknown>>().notNull(),
     dedupeKey: text("dedupe_key").notNull(),
+    /** The Sandesh message its biz_opaque_callback_data names, when the wamid is unknown. */
+    messageId: uuid("message_id"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [unique().on(t.workspaceId, t.dedupeKey)],

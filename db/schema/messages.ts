@@ -22,12 +22,16 @@ export const messages = pgTable(
     errorCode: integer("error_code"),
     errorTitle: text("error_title"),
     errorDetails: text("error_details"),
+    /** Why it failed, one stable word (lib/jobs/reasons.ts). */
+    errorReason: text("error_reason"),
     idempotencyKey: text("idempotency_key"),
     /** SHA-256 of the request (canonical JSON and route): the idempotency backstop compares it. */
     requestHash: text("request_hash"),
     /** The `template.category` the client declared, as the opt-out check read it. */
     declaredCategory: text("declared_category").$type<"MARKETING" | "UTILITY" | "AUTHENTICATION">(),
     attempts: integer("attempts").notNull().default(0),
+    /** `sending`: the claim's lease ends; `retrying`: the next attempt is due by then. */
+    claimedUntil: timestamp("claimed_until", { withTimezone: true }),
     conversationId: text("conversation_id"),
     pricing: jsonb("pricing").$type<Record<string, unknown>>(),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),

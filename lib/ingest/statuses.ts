@@ -1,7 +1,9 @@
 import { sql } from "drizzle-orm";
 import type { Tx } from "../../db/client.js";
 import type { OutgoingEvent } from "../webhooks/emit.js";
+import { readTag } from "../meta/tag.js";
 import { fromUnixSeconds, type MetaStatus } from "./payload.js";
+import { attachTagged, taggedMessage } from "./reconcile.js";
 
 /**
  * Statuses move a message forward only: sent < delivered < read; `failed` is terminal
@@ -43,9 +45,14 @@ const toRow = (st: MetaStatus): Row => {
   };
 };
 
-const RANK = `array_position(array['queued','sending','retrying','sent','delivered','read'], t.status)`;
-/** Whether status b moves message t forward: failed is terminal and beats anything before delivered. */
-const ADVANCES = sql.raw(`(t.status <> 'failed' and ((b.status = 'failed' and ${RANK} < 5) or (b.status <> 'failed' and ${RANK} < b.rank)))`);
+/** Failed as "outcome unknown" (lib/jobs/endings.ts): Meta may have it, so its statuses still count. */
+const UNSETTLED = `(t.status = 'failed' and t.error_reason = 'outcome_unknown')`;
+const RANK = `(case when ${UNSETTLED} then 2 else array_position(array['queued','sending','retrying','sent','delivered','read'], t.status) end)`;
+/** Whether status b moves message t forward: failed is terminal (unless unsettled) and beats anything before delivered. */
+const ADVANCES_SQL = `((t.status <> 'failed' or ${UNSETTLED}) and ((b.status = 'failed' and ${RANK} < 5) or (b.status <> 'failed' and ${RANK} < b.rank)))`;
+const ADVANCES = sql.raw(ADVANCES_SQL);
+/** An error field: Meta's on its failure, cleared when Meta settles an unsettled message, else kept. */
+const errorField = (col: string, fromMeta: string) => sql.raw(`case when ${ADVANCES_SQL} then (case when b.status = 'failed' then ${fromMeta} when ${UNSETTLED} then null else t.${col} end) else t.${col} end`);
 
 type Applied = { events: OutgoingEvent[]; unknown: string[] };
 
@@ -73,12 +80,17 @@ export async function applyStatuses(tx: Tx, workspaceId: string, statuses: MetaS
   const applied = await apply(tx, workspaceId, known);
   if (applied.unknown.length) {
     const unknown = new Set(applied.unknown);
-    const backlog = known.filter((s) => unknown.has(s.id)).map((raw) => ({ ...toRow(raw), raw }));
-    await tx.execute(sql`
-      insert into status_backlog (workspace_id, wamid, status, dedupe_key)
-      select ${workspaceId}, b->>'wamid', b, (b->>'wamid') || ':' || (b->>'status')
-      from jsonb_array_elements(${JSON.stringify(backlog)}::jsonb) b
-      on conflict (workspace_id, dedupe_key) do nothing`);
+    // A send whose answer was lost: the status names its message, which now takes the wamid.
+    const attached = await attachTagged(tx, workspaceId, known.filter((s) => unknown.has(s.id)));
+    if (attached.size) applied.events.push(...(await apply(tx, workspaceId, known.filter((s) => attached.has(s.id)))).events);
+    const backlog = known.filter((s) => unknown.has(s.id) && !attached.has(s.id)).map((raw) => ({ ...toRow(raw), message_id: taggedMessage(raw), raw }));
+    if (backlog.length) {
+      await tx.execute(sql`
+        insert into status_backlog (workspace_id, wamid, status, dedupe_key, message_id)
+        select ${workspaceId}, b->>'wamid', b, (b->>'wamid') || ':' || (b->>'status'), (b->>'message_id')::uuid
+        from jsonb_array_elements(${JSON.stringify(backlog)}::jsonb) b
+        on conflict (workspace_id, dedupe_key) do nothing`);
+    }
   }
   return applied.events;
 }
@@ -109,9 +121,10 @@ async function apply(tx: Tx, workspaceId: string, statuses: MetaStatus[]): Promi
     ), upd as (
       update messages t set
         status = case when ${ADVANCES} then b.status else t.status end,
-        error_code = case when ${ADVANCES} and b.status = 'failed' then b.error_code else t.error_code end,
-        error_title = case when ${ADVANCES} and b.status = 'failed' then b.error_title else t.error_title end,
-        error_details = case when ${ADVANCES} and b.status = 'failed' then b.error_details else t.error_details end,
+        error_code = ${errorField("error_code", "b.error_code")},
+        error_title = ${errorField("error_title", "b.error_title")},
+        error_details = ${errorField("error_details", "b.error_details")},
+        error_reason = ${errorField("error_reason", "'meta_error'")},
         conversation_id = coalesce(b.any_conversation, t.conversation_id),
         pricing = coalesce(b.any_pricing, t.pricing),
         updated_at = now()
@@ -121,17 +134,22 @@ async function apply(tx: Tx, workspaceId: string, statuses: MetaStatus[]): Promi
     )
     select
       (select json_agg(json_build_object('message_id', m.id, 'wamid', m.wamid, 'status', m.status, 'occurred_at', m.occurred_at,
-              'recipient', m.recipient, 'error', case when m.status = 'failed' then json_build_object('code', m.error_code, 'title', m.error_title, 'details', m.error_details) end))
+              'recipient', m.recipient, 'error', case when m.status = 'failed' then json_build_object('code', m.error_code, 'title', m.error_title, 'details', m.error_details, 'reason', 'meta_error') end))
          from ev join m on m.id = ev.message_id and m.status = ev.status) as events,
       (select json_agg(distinct s.wamid) from s where not exists (select 1 from m where m.wamid = s.wamid)) as unknown,
       (select count(*) from upd) as updated
   `);
   const r = result[0]!;
-  const events = (r.events ?? []).map((e) => ({
-    type: `message.${e.status}` as OutgoingEvent["type"],
-    timestamp: new Date(e.occurred_at),
-    data: { id: e.message_id, wamid: e.wamid, status: e.status, to: e.recipient, ...(e.error ? { error: e.error } : {}) },
-  }));
+  // The client's own biz_opaque_callback_data, as Meta echoed it, without Sandesh's mark.
+  const own = new Map(statuses.map((st) => [st.id, readTag((st as Record<string, unknown>).biz_opaque_callback_data).clientValue]));
+  const events = (r.events ?? []).map((e) => {
+    const opaque = own.get(e.wamid);
+    return {
+      type: `message.${e.status}` as OutgoingEvent["type"],
+      timestamp: new Date(e.occurred_at),
+      data: { id: e.message_id, wamid: e.wamid, status: e.status, to: e.recipient, ...(e.error ? { error: e.error } : {}), ...(opaque === undefined ? {} : { biz_opaque_callback_data: opaque }) },
+    };
+  });
   return { events, unknown: r.unknown ?? [] };
 }
 
@@ -141,6 +159,24 @@ export async function applyBacklogFor(tx: Tx, workspaceId: string, wamids: strin
   await lockWamids(tx, wamids);
   const rows = await tx.execute<{ raw: MetaStatus }>(sql`
     delete from status_backlog where wamid in (select value from jsonb_array_elements_text(${JSON.stringify(wamids)}::jsonb))
+    returning status->'raw' as raw`);
+  return rows.length ? applyStatuses(tx, workspaceId, rows.map((r) => r.raw)) : [];
+}
+
+/**
+ * Statuses that waited in the backlog naming these messages (their send answers were lost,
+ * lib/ingest/reconcile.ts), applied once the messages are settled as outcome unknown.
+ */
+export async function settleTagged(tx: Tx, workspaceId: string, messageIds: string[]): Promise<OutgoingEvent[]> {
+  const ids = JSON.stringify(messageIds);
+  const waiting = await tx.execute<{ wamid: string }>(sql`
+    select distinct wamid from status_backlog where workspace_id = ${workspaceId}
+      and message_id in (select value::uuid from jsonb_array_elements_text(${ids}::jsonb))`);
+  if (!waiting.length) return [];
+  await lockWamids(tx, waiting.map((w) => w.wamid));
+  const rows = await tx.execute<{ raw: MetaStatus }>(sql`
+    delete from status_backlog where workspace_id = ${workspaceId}
+      and message_id in (select value::uuid from jsonb_array_elements_text(${ids}::jsonb))
     returning status->'raw' as raw`);
   return rows.length ? applyStatuses(tx, workspaceId, rows.map((r) => r.raw)) : [];
 }

@@ -18,7 +18,8 @@ const view = (m: Row) => ({
   from: m.direction === "inbound" ? m.recipient : m.number,
   type: m.type,
   wamid: m.wamid,
-  error: m.errorCode !== null || m.errorTitle !== null ? { code: m.errorCode, title: m.errorTitle, details: m.errorDetails } : null,
+  // Why it failed, or why it waits (`retrying`): reason is one stable word (lib/jobs/endings.ts).
+  error: m.errorCode !== null || m.errorTitle !== null || m.errorReason !== null ? { code: m.errorCode, title: m.errorTitle, details: m.errorDetails, reason: m.errorReason } : null,
   attempts: m.attempts,
   created_at: m.createdAt.toISOString(),
   updated_at: m.updatedAt.toISOString(),

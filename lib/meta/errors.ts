@@ -15,6 +15,8 @@ export interface MetaFailure {
   retryable: boolean;
   /** The number's token was refused: the number needs a new one before anything sends. */
   tokenInvalid: boolean;
+  /** Meta may have the message (the answer was lost): never sent again, settled by Meta's statuses. */
+  outcomeUnknown?: true;
 }
 
 export function classifyMetaError(httpStatus: number, body: unknown): MetaFailure {
@@ -49,5 +51,6 @@ export function networkFailure(err: unknown): MetaFailure {
     details: code ?? null,
     retryable: false,
     tokenInvalid: false,
+    outcomeUnknown: true,
   };
 }

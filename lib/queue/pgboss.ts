@@ -29,31 +29,24 @@ export interface LocalQueue extends QueuePort {
 
 export async function createLocalQueue(opts: { connectionString: string; logger: Logger; retryDelaySeconds?: number; pollSeconds?: number; retries?: number }): Promise<LocalQueue> {
   const retries = opts.retries ?? SEND_RETRIES;
-  const boss = new PgBoss({ connectionString: opts.connectionString, schema: "sandesh_queue", max: 4, openTelemetry: { enabled: false } } as never);
+  const retryDelay = opts.retryDelaySeconds ?? 2;
+  // Supervision (expiry, missed heartbeats) every 10 s instead of every minute: with a
+  // 10 s heartbeat, a killed worker's jobs are retried within ~20 s, not after expiry.
+  const boss = new PgBoss({ connectionString: opts.connectionString, schema: "sandesh_queue", max: 4, openTelemetry: { enabled: false }, superviseIntervalSeconds: SUPERVISE_S, monitorIntervalSeconds: SUPERVISE_S } as never);
   boss.on("error", (err: Error) => opts.logger.error("local queue error", { error: err }));
   await boss.start();
-  try {
-    await boss.createQueue(SEND_QUEUE, { retryLimit: retries, retryDelay: opts.retryDelaySeconds ?? 2, retryBackoff: true, retryDelayMax: 600, expireInSeconds: 300 });
-  } catch (err) {
-    if (!/exists/i.test((err as Error).message)) throw err;
-  }
-  const webhookQueue = { retryLimit: WEBHOOK_JOB_RETRIES, retryDelay: opts.retryDelaySeconds ?? 5, retryBackoff: true, retryDelayMax: 300, expireInSeconds: 120 };
-  try {
-    // pg-boss's own retries only re-run an attempt whose job crashed; the schedule of
-    // attempts is WEBHOOK_RETRY_DELAYS_S, each retry a job of its own (see enqueueWebhook).
-    await boss.createQueue(WEBHOOK_QUEUE, webhookQueue);
-  } catch (err) {
-    if (!/exists/i.test((err as Error).message)) throw err;
-    // A queue made under the earlier policy (its own backoff) takes this one.
-    await boss.updateQueue(WEBHOOK_QUEUE, webhookQueue);
-  }
+  await ensureQueue(boss, SEND_QUEUE, { retryLimit: retries, retryDelay, retryBackoff: true, retryDelayMax: SEND_DELAY_MAX_S, expireInSeconds: 300, heartbeatSeconds: HEARTBEAT_S });
+  // pg-boss's own retries only re-run an attempt whose job crashed; the schedule of
+  // attempts is WEBHOOK_RETRY_DELAYS_S, each retry a job of its own (see enqueueWebhook).
+  // A queue made under the earlier policy (its own backoff) takes this one.
+  await ensureQueue(boss, WEBHOOK_QUEUE, { retryLimit: WEBHOOK_JOB_RETRIES, retryDelay: opts.retryDelaySeconds ?? 5, retryBackoff: true, retryDelayMax: 300, expireInSeconds: 120, heartbeatSeconds: HEARTBEAT_S });
   // The message writer inserts send jobs in its own transaction, which runs as the
   // application role: it may add jobs (and read the queue's settings to do so), nothing more.
   const inTransaction = await grantJobInserts(boss, opts.logger);
   // Group commit: concurrent enqueues share one multi-row insert. A job id that exists
   // already is skipped by pg-boss (ON CONFLICT DO NOTHING): the dedup QStash's id gives.
   const sends = new GroupCommit<SendJob>(async (jobs) => {
-    await boss.insert(SEND_QUEUE, jobs.map((j) => ({ id: j.messageId, data: j })));
+    await boss.insert(SEND_QUEUE, jobs.map(jobRow));
   });
   const webhooks = new GroupCommit<{ job: WebhookJob; delaySeconds: number }>(async (items) => {
     const jobs = await Promise.all(
@@ -86,10 +79,12 @@ export async function createLocalQueue(opts: { connectionString: string; logger:
     kind: "local",
     boss,
     enqueueSend: (job) => sends.add(job),
+    // pg-boss: retryDelay · 2^n with jitter below it, capped; then a poll and a supervision pass.
+    retryWithinMs: (retried) => (Math.min(SEND_DELAY_MAX_S, retryDelay * 2 ** Math.min(16, retried + 1)) + SUPERVISE_S + 1) * 1000,
     ...(inTransaction && {
       async insertSendsIn(exec: SqlExec, jobs: SendJob[]) {
         const db = { executeSql: async (text: string, values: unknown[]) => ({ rows: await exec(text, values) }) };
-        await boss.insert(SEND_QUEUE, jobs.map((j) => ({ id: j.messageId, data: j })), { db } as never);
+        await boss.insert(SEND_QUEUE, jobs.map(jobRow), { db } as never);
       },
     }),
     enqueueWebhook: (job, o) => webhooks.add({ job, delaySeconds: o?.delaySeconds ?? 0 }),
@@ -116,6 +111,24 @@ export async function webhookJobId(job: WebhookJob): Promise<string> {
   if (!job.retried) return job.deliveryId;
   const h = await sha256Hex(`${job.deliveryId}:${job.retried}`);
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+const SUPERVISE_S = 10;
+/** pg-boss's minimum: a worker refreshes it every 5 s while its batch runs. */
+const HEARTBEAT_S = 10;
+const SEND_DELAY_MAX_S = 600;
+
+/** The job id is the message id (the dedup QStash's id gives); a revived job is a new job. */
+const jobRow = (j: SendJob) => (j.revival ? { data: j } : { id: j.messageId, data: j });
+
+/** Creates the queue, or brings an existing one to these settings (an upgrade keeps its queue). */
+async function ensureQueue(boss: PgBoss, name: string, options: Record<string, unknown>): Promise<void> {
+  try {
+    await boss.createQueue(name, options);
+  } catch (err) {
+    if (!/exists/i.test((err as Error).message)) throw err;
+    await boss.updateQueue(name, options);
+  }
 }
 
 async function grantJobInserts(boss: PgBoss, logger: Logger): Promise<boolean> {

@@ -11,6 +11,11 @@ export interface SendJob {
   workspaceId: string;
   /** Set by the QStash adapter: how many retries it asked QStash for. */
   maxRetries?: number;
+  /**
+   * Set by the lease sweep when a message's job is gone (its attempts lapsed): the claim
+   * count it revives at, so the revived job is a new one to the queue's deduplication.
+   */
+  revival?: number;
 }
 
 /**
@@ -46,6 +51,12 @@ export type SqlExec = (text: string, values: unknown[]) => Promise<unknown[]>;
 export interface QueuePort {
   readonly kind: "qstash" | "local";
   enqueueSend(job: SendJob, flow: SendFlow): Promise<void>;
+  /**
+   * The longest the queue may wait before the next delivery of a job that asked to be
+   * retried after `retried` retries: a message handed back is due again by then (plus
+   * a lease), or the sweep takes it that its job is gone.
+   */
+  retryWithinMs?(retried: number): number;
   /**
    * Queues living in the same PostgreSQL only: send jobs inserted by the transaction that
    * writes their messages, so a message and its job commit together or not at all, and

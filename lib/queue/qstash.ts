@@ -21,7 +21,8 @@ export function createQStashQueue(opts: { token: string; baseUrl?: string; publi
         // The retry budget travels in the signed body: the callback knows its last attempt.
         body: { ...job, maxRetries: retries },
         // A second publish of the same message (a retried request, the sweep) is dropped by QStash.
-        deduplicationId: job.messageId,
+        // A revived job (the lease sweep's) must not be taken for the lost one.
+        deduplicationId: job.revival ? `${job.messageId}-r${job.revival}` : job.messageId,
         retries,
         flowControl: { key: `wa_${flow.numberId}`, rate: flow.perSecond, period: "1s", parallelism: Math.max(1, Math.min(flow.perSecond, 100)) },
       })),
@@ -44,6 +45,8 @@ export function createQStashQueue(opts: { token: string; baseUrl?: string; publi
   return {
     kind: "qstash",
     enqueueSend: (job: SendJob, flow: SendFlow) => sends.add({ job, flow }),
+    // QStash's backoff: min(1 day, e^(2.5·n)) seconds after the n-th retry; a minute's slack for delivery.
+    retryWithinMs: (retried: number) => (Math.min(86_400, Math.exp(2.5 * retried)) + 60) * 1000,
     enqueueWebhook: (job: WebhookJob, o?: { delaySeconds?: number }) => webhooks.add({ job, delaySeconds: o?.delaySeconds ?? 0 }),
     close: async () => {},
   };

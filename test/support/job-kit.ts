@@ -1,0 +1,45 @@
+import { createServer, type AddressInfo } from "node:net";
+import { createEndpoint } from "../../lib/webhooks/endpoints.js";
+import { connectTestNumber, setLimits } from "./senders.js";
+import type { MetaSandbox } from "../../dev/meta-sandbox/index.js";
+import type { TestStack } from "./stack.js";
+
+let tokens = 0;
+
+/**
+ * A workspace with a number registered at the sandbox, an endpoint recording every event
+ * it forwards, and helpers to send, read a message back and list its forwarded events.
+ */
+export async function jobSender(stack: TestStack, sandbox: MetaSandbox, endpointUrl: string) {
+  const t = await stack.tenant();
+  await setLimits(stack, t.workspaceId, { apiKey: { limit: 1000, periodMs: 1000 }, ip: { limit: 1000, periodMs: 1000 }, workspace: { limit: 1000, periodMs: 1000 } });
+  const token = `EAAGjobToken${Date.now()}x${tokens++}abcdefghijklmnop`;
+  const number = await connectTestNumber(stack, t.workspaceId, { token, throughput: 1000 });
+  sandbox.registerNumber(number.phone_number_id, token, { throughputMps: 1000 });
+  await createEndpoint(stack.services, t.workspaceId, { url: endpointUrl, description: null, events: null } as never, { actorType: "operator", actorId: "test" });
+  const send = async (to: string, extra: Record<string, unknown> = {}) => {
+    const res = await stack.request("/v1/messages", {
+      method: "POST",
+      headers: { authorization: `Bearer ${t.key}` },
+      body: JSON.stringify({ to, type: "template", template: { name: "order_update", language: { code: "en_US" }, category: "UTILITY" }, ...extra }),
+    });
+    if (res.status !== 202) throw new Error(`send answered ${res.status}: ${await res.text()}`);
+    return (await res.json()).id as string;
+  };
+  const get = async (id: string) => (await stack.request(`/v1/messages/${id}`, { headers: { authorization: `Bearer ${t.key}` } })).json();
+  /** The events forwarded for one message, in the order they were recorded. */
+  const events = async (id: string) =>
+    (await stack.owner<{ body: string }[]>`select body from webhook_deliveries where workspace_id = ${t.workspaceId} order by created_at, id`)
+      .map((r) => JSON.parse(r.body) as { type: string; data: Record<string, unknown> })
+      .filter((e) => e.data.id === id);
+  return { ...t, number, token, send, get, events };
+}
+
+/** A TCP port nothing listens on: a Redis that is down. */
+export async function closedPort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+  const { port } = srv.address() as AddressInfo;
+  await new Promise<void>((r) => srv.close(() => r()));
+  return port;
+}
