@@ -49,7 +49,7 @@ LANGUAGE sql STABLE SECURITY DEFINER SET search_path = public, pg_temp AS $$
   SELECT DISTINCT b.workspace_id, b.message_id FROM status_backlog b
   JOIN messages m ON m.workspace_id = b.workspace_id AND m.id = b.message_id
   WHERE b.message_id IS NOT NULL AND m.wamid IS NULL AND m.status = 'failed' AND m.error_reason = 'outcome_unknown'
-    AND b.created_at < now() - make_interval(secs => greatest(p_older_than_seconds, 10))
+    AND b.created_at < now() - make_interval(secs => greatest(p_older_than_seconds, 0))
   LIMIT least(greatest(p_limit, 1), 1000)
 $$;
 REVOKE ALL ON FUNCTION sandesh_unsettled_tags(integer, integer) FROM PUBLIC;

@@ -82,7 +82,11 @@ export async function applyStatuses(tx: Tx, workspaceId: string, statuses: MetaS
     const unknown = new Set(applied.unknown);
     // A send whose answer was lost: the status names its message, which now takes the wamid.
     const attached = await attachTagged(tx, workspaceId, known.filter((s) => unknown.has(s.id)));
-    if (attached.size) applied.events.push(...(await apply(tx, workspaceId, known.filter((s) => attached.has(s.id)))).events);
+    if (attached.size) {
+      applied.events.push(...(await apply(tx, workspaceId, known.filter((s) => attached.has(s.id)))).events);
+      // Earlier statuses of the same wamid that waited while the message was still `sending`.
+      applied.events.push(...(await applyBacklogFor(tx, workspaceId, [...attached])));
+    }
     const backlog = known.filter((s) => unknown.has(s.id) && !attached.has(s.id)).map((raw) => ({ ...toRow(raw), message_id: taggedMessage(raw), raw }));
     if (backlog.length) {
       await tx.execute(sql`

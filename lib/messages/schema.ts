@@ -34,6 +34,8 @@ const base = {
   context: v.optional(v.object({ message_id: text(256) })),
   messaging_product: v.optional(v.literal("whatsapp")),
   recipient_type: v.optional(v.literal("individual")),
+  /** Echoed by Meta on every status; Sandesh wraps its own mark around it (lib/meta/tag.ts). */
+  biz_opaque_callback_data: v.optional(v.pipe(v.string(), v.maxLength(512, "must be at most 512 characters"))),
 };
 
 const TYPES = ["text", "template", "image", "document", "audio", "video", "sticker", "interactive", "location", "reaction"] as const;
