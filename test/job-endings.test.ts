@@ -1,53 +1,32 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createNodeServices, type NodeServices } from "../dev/services.js";
-import { startMetaSandbox, type MetaSandbox } from "../dev/meta-sandbox/index.js";
 import { SEND_ATTEMPTS, SENDING_LEASE_MS } from "../lib/jobs/endings.js";
 import { settleLapsedMessages } from "../lib/jobs/lease.js";
 import { runSendJob } from "../lib/jobs/send.js";
 import { SEND_RETRIES } from "../lib/queue/port.js";
 import { eventually } from "./support/eventually.js";
-import { closedPort, jobSender } from "./support/job-kit.js";
-import { serveStack } from "./support/served.js";
-import { createTestStack, TEST_SECRETS, type TestStack } from "./support/stack.js";
-import { startReceiver, type Receiver } from "./support/webhook-receiver.js";
+import { closedPort, jobSender, useJobStack } from "./support/job-kit.js";
 
 // This file plays the queue itself: every attempt is a direct call, so each ending is
 // driven exactly. Meta's status webhooks reach the served app as they would in production.
-let stack: TestStack;
-let sandbox: MetaSandbox;
-let served: { url: string; close(): Promise<void> };
-let receiver: Receiver;
-
-beforeAll(async () => {
-  sandbox = await startMetaSandbox({ appSecret: TEST_SECRETS.META_APP_SECRET, statusDelayMs: 5 });
-  stack = await createTestStack({ META_GRAPH_URL: sandbox.url }, { localQueue: true });
-  served = await serveStack(stack);
-  sandbox.setWebhookUrl(`${served.url}/webhooks/meta`);
-  receiver = await startReceiver();
-});
-afterAll(async () => {
-  await served?.close();
-  await stack?.close();
-  await sandbox?.close();
-  await receiver?.close();
-});
+const j = useJobStack();
 
 const first = { retried: 0, maxRetries: SEND_RETRIES };
 const lastTry = { retried: SEND_RETRIES, maxRetries: SEND_RETRIES };
 const row = async (id: string) =>
-  (await stack.owner`select status, attempts, error_code, error_title, error_reason, claimed_until from messages where id = ${id}`)[0]!;
-const attemptsTo = (to: string) => sandbox.attempts.filter((a) => a.to === to).length;
+  (await j.stack.owner`select status, attempts, error_code, error_title, error_reason, claimed_until from messages where id = ${id}`)[0]!;
+const attemptsTo = (to: string) => j.sandbox.attempts.filter((a) => a.to === to).length;
 
 describe("every job ends: sent, or failed with a reason and a message.failed event", () => {
   it("retries exhausted: Meta's 500 on every attempt ends failed `retries_exhausted` on the last one", async () => {
-    const s = await jobSender(stack, sandbox, receiver.url);
+    const s = await jobSender(j.stack, j.sandbox, j.receiver.url);
     const id = await s.send("919811100599");
     const job = { messageId: id, workspaceId: s.workspaceId };
-    expect((await runSendJob(stack.services, job, first)).kind).toBe("retry");
+    expect((await runSendJob(j.stack.services, job, first)).kind).toBe("retry");
     const waiting = await row(id);
     expect(waiting).toMatchObject({ status: "retrying", error_reason: null });
     expect(waiting.claimed_until).toBeInstanceOf(Date);
-    expect((await runSendJob(stack.services, job, lastTry)).kind).toBe("failed");
+    expect((await runSendJob(j.stack.services, job, lastTry)).kind).toBe("failed");
     expect(await row(id)).toMatchObject({ status: "failed", error_reason: "retries_exhausted", attempts: 2 });
     const body = await s.get(id);
     expect(body.error).toMatchObject({ reason: "retries_exhausted" });
@@ -57,26 +36,26 @@ describe("every job ends: sent, or failed with a reason and a message.failed eve
   });
 
   it("token refused: Meta's 190 ends failed `token_refused` at once", async () => {
-    const s = await jobSender(stack, sandbox, receiver.url);
+    const s = await jobSender(j.stack, j.sandbox, j.receiver.url);
     const id = await s.send("919811100190");
-    expect((await runSendJob(stack.services, { messageId: id, workspaceId: s.workspaceId }, first)).kind).toBe("failed");
+    expect((await runSendJob(j.stack.services, { messageId: id, workspaceId: s.workspaceId }, first)).kind).toBe("failed");
     expect(await row(id)).toMatchObject({ status: "failed", error_code: 190, error_reason: "token_refused" });
     expect((await s.get(id)).error).toMatchObject({ code: 190, reason: "token_refused" });
     expect((await s.events(id)).map((e) => e.type)).toEqual(["message.failed"]);
   });
 
   it("token unopenable: the claim goes back with the reason, nothing is posted, and the last attempt ends failed `token_unopenable`", async () => {
-    const s = await jobSender(stack, sandbox, receiver.url);
+    const s = await jobSender(j.stack, j.sandbox, j.receiver.url);
     const to = "919811100301";
     const id = await s.send(to);
     // The sealed token no longer opens (as under a wrong MASTER_KEK): its tag is altered.
-    await stack.owner`update whatsapp_numbers set token_tag = decode(repeat('00', 16), 'hex') where id = ${s.number.id}`;
+    await j.stack.owner`update whatsapp_numbers set token_tag = decode(repeat('00', 16), 'hex') where id = ${s.number.id}`;
     const job = { messageId: id, workspaceId: s.workspaceId };
-    expect((await runSendJob(stack.services, job, first)).kind).toBe("retry");
+    expect((await runSendJob(j.stack.services, job, first)).kind).toBe("retry");
     expect(await row(id)).toMatchObject({ status: "retrying", error_reason: "token_unopenable" });
     expect((await s.get(id)).error).toMatchObject({ reason: "token_unopenable" });
     // Handed back, so the next attempt claims it (not "being sent by another worker").
-    const out = await runSendJob(stack.services, job, lastTry);
+    const out = await runSendJob(j.stack.services, job, lastTry);
     expect(out).toMatchObject({ kind: "failed", reason: "token_unopenable" });
     expect(await row(id)).toMatchObject({ status: "failed", error_reason: "token_unopenable", attempts: 2 });
     expect(attemptsTo(to)).toBe(0);
@@ -84,11 +63,11 @@ describe("every job ends: sent, or failed with a reason and a message.failed eve
   });
 
   it("Redis down before the post: the claim goes back as `retrying` with the reason, and the last attempt ends failed", async () => {
-    const s = await jobSender(stack, sandbox, receiver.url);
+    const s = await jobSender(j.stack, j.sandbox, j.receiver.url);
     const to = "919811100302";
     const id = await s.send(to);
     // The same database, a Redis that is not there: pacing (the first Redis call) throws.
-    const down: NodeServices = createNodeServices({ ...stack.config, redis: { ...stack.config.redis, url: `redis://127.0.0.1:${await closedPort()}` } } as never, { logger: stack.services.logger, dbMax: 2, queue: { ...stack.queue!, close: async () => {} } });
+    const down: NodeServices = createNodeServices({ ...j.stack.config, redis: { ...j.stack.config.redis, url: `redis://127.0.0.1:${await closedPort()}` } } as never, { logger: j.stack.services.logger, dbMax: 2, queue: { ...j.stack.queue!, close: async () => {} } });
     try {
       const job = { messageId: id, workspaceId: s.workspaceId };
       expect((await runSendJob(down, job, first)).kind).toBe("retry");
@@ -105,55 +84,55 @@ describe("every job ends: sent, or failed with a reason and a message.failed eve
   });
 
   it("lease lapsed: a message a stopped worker left `sending` is failed `outcome_unknown` by the sweep, never posted again", async () => {
-    const s = await jobSender(stack, sandbox, receiver.url);
+    const s = await jobSender(j.stack, j.sandbox, j.receiver.url);
     const to = "919811100303";
     const id = await s.send(to);
-    await stack.owner`update messages set status = 'sending', attempts = 1, claimed_until = now() - interval '1 second' where id = ${id}`;
-    const settled = await settleLapsedMessages(stack.services);
+    await j.stack.owner`update messages set status = 'sending', attempts = 1, claimed_until = now() - interval '1 second' where id = ${id}`;
+    const settled = await settleLapsedMessages(j.stack.services);
     expect(settled.failed).toBeGreaterThanOrEqual(1);
     expect(await row(id)).toMatchObject({ status: "failed", error_reason: "outcome_unknown" });
     expect((await s.get(id)).error.title).toMatch(/lease/);
     expect((await s.events(id)).map((e) => e.type)).toEqual(["message.failed"]);
     // A late delivery of its job finds nothing to do.
-    expect((await runSendJob(stack.services, { messageId: id, workspaceId: s.workspaceId }, first)).kind).toBe("skipped");
+    expect((await runSendJob(j.stack.services, { messageId: id, workspaceId: s.workspaceId }, first)).kind).toBe("skipped");
     expect(attemptsTo(to)).toBe(0);
   });
 
   it("a job that finds its message inside another worker's lease on its last attempt leaves it to the sweep instead of retrying", async () => {
-    const s = await jobSender(stack, sandbox, receiver.url);
+    const s = await jobSender(j.stack, j.sandbox, j.receiver.url);
     const id = await s.send("919811100304");
-    await stack.owner`update messages set status = 'sending', attempts = 1, claimed_until = now() + interval '1 minute' where id = ${id}`;
+    await j.stack.owner`update messages set status = 'sending', attempts = 1, claimed_until = now() + interval '1 minute' where id = ${id}`;
     const job = { messageId: id, workspaceId: s.workspaceId };
-    expect((await runSendJob(stack.services, job, first)).kind).toBe("retry");
-    expect((await runSendJob(stack.services, job, lastTry)).kind).toBe("skipped");
+    expect((await runSendJob(j.stack.services, job, first)).kind).toBe("retry");
+    expect((await runSendJob(j.stack.services, job, lastTry)).kind).toBe("skipped");
     expect((await row(id)).status).toBe("sending");
   });
 
   it("retrying past its due time with no job: the sweep queues a new one; with the attempts spent it ends failed", async () => {
-    const s = await jobSender(stack, sandbox, receiver.url);
+    const s = await jobSender(j.stack, j.sandbox, j.receiver.url);
     const id = await s.send("919811100305");
-    await stack.owner`update messages set status = 'retrying', attempts = 2, error_title = 'Meta 500', claimed_until = now() - interval '1 second' where id = ${id}`;
-    await settleLapsedMessages(stack.services);
+    await j.stack.owner`update messages set status = 'retrying', attempts = 2, error_title = 'Meta 500', claimed_until = now() - interval '1 second' where id = ${id}`;
+    await settleLapsedMessages(j.stack.services);
     const revived = await row(id);
     expect(revived).toMatchObject({ status: "retrying", attempts: 3 });
     expect(revived.claimed_until!.getTime()).toBeGreaterThan(Date.now() + SENDING_LEASE_MS / 2);
-    const jobs = await stack.owner`select data from sandesh_queue.job where name = 'send' and data->>'messageId' = ${id} and data->>'revival' = '3'`;
+    const jobs = await j.stack.owner`select data from sandesh_queue.job where name = 'send' and data->>'messageId' = ${id} and data->>'revival' = '3'`;
     expect(jobs).toHaveLength(1);
 
-    await stack.owner`update messages set attempts = ${SEND_ATTEMPTS}, claimed_until = now() - interval '1 second' where id = ${id}`;
-    await settleLapsedMessages(stack.services);
+    await j.stack.owner`update messages set attempts = ${SEND_ATTEMPTS}, claimed_until = now() - interval '1 second' where id = ${id}`;
+    await settleLapsedMessages(j.stack.services);
     expect(await row(id)).toMatchObject({ status: "failed", error_reason: "retries_exhausted", error_title: "Meta 500" });
     const failed = (await s.events(id)).filter((e) => e.type === "message.failed");
     expect(failed).toHaveLength(1);
   });
 
   it("a revived job claims and sends its message once", async () => {
-    const s = await jobSender(stack, sandbox, receiver.url);
+    const s = await jobSender(j.stack, j.sandbox, j.receiver.url);
     const to = "919811100306";
     const id = await s.send(to);
-    await stack.owner`update messages set status = 'retrying', attempts = 1, claimed_until = now() - interval '1 second' where id = ${id}`;
-    await settleLapsedMessages(stack.services);
-    const out = await runSendJob(stack.services, { messageId: id, workspaceId: s.workspaceId, revival: 2 }, first);
+    await j.stack.owner`update messages set status = 'retrying', attempts = 1, claimed_until = now() - interval '1 second' where id = ${id}`;
+    await settleLapsedMessages(j.stack.services);
+    const out = await runSendJob(j.stack.services, { messageId: id, workspaceId: s.workspaceId, revival: 2 }, first);
     expect(out.kind).toBe("sent");
     await eventually(() => row(id), (r) => r.status === "read");
     expect(attemptsTo(to)).toBe(1);

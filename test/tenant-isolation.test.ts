@@ -104,11 +104,13 @@ describe("row-level security, proven from the catalog", () => {
     expect(fns).toEqual([
       { proname: "sandesh_api_key_lookup", prosecdef: true },
       { proname: "sandesh_expire_status_backlog", prosecdef: true },
+      { proname: "sandesh_lapsed_messages", prosecdef: true },
       { proname: "sandesh_number_lookup", prosecdef: true },
       { proname: "sandesh_record_unrouted", prosecdef: true },
       { proname: "sandesh_stranded_statuses", prosecdef: true },
       { proname: "sandesh_stuck_messages", prosecdef: true },
       { proname: "sandesh_undispatched_webhooks", prosecdef: true },
+      { proname: "sandesh_unsettled_tags", prosecdef: true },
       { proname: "sandesh_waba_workspaces", prosecdef: true },
     ]);
     const [pub] = await stack.owner`select has_function_privilege('public', 'sandesh_api_key_lookup(text)', 'EXECUTE') as x`;

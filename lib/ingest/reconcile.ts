@@ -4,7 +4,7 @@ import { readTag } from "../meta/tag.js";
 import type { MetaStatus } from "./payload.js";
 
 /** The Sandesh message a status names through its biz_opaque_callback_data (lib/meta/tag.ts). */
-export const taggedMessage = (st: MetaStatus): string | null => readTag((st as Record<string, unknown>).biz_opaque_callback_data).messageId;
+export const taggedMessage = (st: MetaStatus): string | null => readTag(st.biz_opaque_callback_data).messageId;
 
 /**
  * Statuses whose wamid no message carries, naming a message whose send ended "outcome

@@ -145,7 +145,7 @@ async function apply(tx: Tx, workspaceId: string, statuses: MetaStatus[]): Promi
   `);
   const r = result[0]!;
   // The client's own biz_opaque_callback_data, as Meta echoed it, without Sandesh's mark.
-  const own = new Map(statuses.map((st) => [st.id, readTag((st as Record<string, unknown>).biz_opaque_callback_data).clientValue]));
+  const own = new Map(statuses.map((st) => [st.id, readTag(st.biz_opaque_callback_data).clientValue]));
   const events = (r.events ?? []).map((e) => {
     const opaque = own.get(e.wamid);
     return {

@@ -1,8 +1,11 @@
+import { afterAll, beforeAll } from "vitest";
 import { createServer, type AddressInfo } from "node:net";
 import { createEndpoint } from "../../lib/webhooks/endpoints.js";
 import { connectTestNumber, setLimits } from "./senders.js";
-import type { MetaSandbox } from "../../dev/meta-sandbox/index.js";
-import type { TestStack } from "./stack.js";
+import { startMetaSandbox, type MetaSandbox } from "../../dev/meta-sandbox/index.js";
+import { serveStack } from "./served.js";
+import { createTestStack, TEST_SECRETS, type TestStack } from "./stack.js";
+import { startReceiver, type Receiver } from "./webhook-receiver.js";
 
 let tokens = 0;
 
@@ -42,4 +45,39 @@ export async function closedPort(): Promise<number> {
   const { port } = srv.address() as AddressInfo;
   await new Promise<void>((r) => srv.close(() => r()));
   return port;
+}
+
+export interface JobStack {
+  stack: TestStack;
+  sandbox: MetaSandbox;
+  receiver: Receiver;
+  close(): Promise<void>;
+}
+
+/** A stack with a local queue nobody consumes (the test plays it), served to a Meta sandbox that posts statuses back. */
+export async function startJobStack(): Promise<JobStack> {
+  const sandbox = await startMetaSandbox({ appSecret: TEST_SECRETS.META_APP_SECRET, statusDelayMs: 5 });
+  const stack = await createTestStack({ META_GRAPH_URL: sandbox.url }, { localQueue: true });
+  const served = await serveStack(stack);
+  sandbox.setWebhookUrl(`${served.url}/webhooks/meta`);
+  const receiver = await startReceiver();
+  return {
+    stack,
+    sandbox,
+    receiver,
+    async close() {
+      await served.close();
+      await stack.close();
+      await sandbox.close();
+      await receiver.close();
+    },
+  };
+}
+
+/** startJobStack for the file: started before its tests, closed after them. */
+export function useJobStack(): JobStack {
+  const handle = {} as JobStack;
+  beforeAll(async () => void Object.assign(handle, await startJobStack()));
+  afterAll(() => handle.close?.());
+  return handle;
 }
