@@ -12,6 +12,7 @@ import { createNodeQueue, startWorkers } from "./queue.js";
 import { createLogger } from "../lib/logger.js";
 import type { IncomingMessage } from "node:http";
 import { nodeClientIp } from "./client-ip.js";
+import { answerClientError } from "./client-error.js";
 
 /**
  * `npm start`: Sandesh as one Node process. Fills in local defaults where nothing is
@@ -85,6 +86,7 @@ async function main() {
     process.exit(code);
   };
   // Taken in the moment since the check above: still one line, not a stack trace.
+  server.on("clientError", answerClientError);
   server.on("error", (err: NodeJS.ErrnoException) => {
     console.error(`Sandesh cannot start: ${err.code === "EADDRINUSE" ? `port ${config.port} is in use by another process: stop it, or set PORT to a free port` : err.message}`);
     void stop(1);

@@ -1,5 +1,4 @@
 import { Hono } from "hono";
-import { requestId } from "hono/request-id";
 import { AppError } from "../lib/errors.js";
 import { apiApp } from "./api/index.js";
 import type { AppEnv } from "./env.js";
@@ -8,6 +7,7 @@ import { jobsApp } from "./jobs/index.js";
 import { metaApp } from "./meta/index.js";
 import { accessLog } from "./middleware/access-log.js";
 import { renderError } from "./middleware/errors.js";
+import { requestId } from "./middleware/request-id.js";
 import { limitBody, securityHeaders } from "./middleware/security.js";
 
 /**
@@ -17,7 +17,7 @@ import { limitBody, securityHeaders } from "./middleware/security.js";
  */
 export function buildApp() {
   const app = new Hono<AppEnv>();
-  app.use("*", requestId({ headerName: "X-Request-Id" }));
+  app.use("*", requestId);
   app.use("*", accessLog);
   app.use("*", securityHeaders);
   app.use("*", limitBody);

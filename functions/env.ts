@@ -5,5 +5,5 @@ import type { Services } from "../lib/context.js";
 export type AppEnv = {
   /** `ip` is the client address as the entry point knows it (socket, or cf-connecting-ip in a Worker). */
   Bindings: { services: Services; ip?: string };
-  Variables: { requestId: string; auth?: ApiKeyAuth; workspaceId?: string };
+  Variables: { requestId: string; clientRequestId?: string; auth?: ApiKeyAuth; workspaceId?: string };
 };

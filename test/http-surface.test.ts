@@ -58,9 +58,19 @@ describe("the HTTP surface", () => {
     expect(await res.json()).toEqual({ error: { code: "not_found", message: expect.any(String), request_id: res.headers.get("x-request-id") } });
   });
 
-  it("a request id the caller sends is kept", async () => {
-    const res = await stack.request("/healthz", { headers: { "x-request-id": "caller-trace-123" } });
-    expect(res.headers.get("x-request-id")).toBe("caller-trace-123");
+  it("the request id is the server's; a caller's X-Request-Id is only logged beside it, bounded and printable", async () => {
+    const res = await stack.request("/v2/nothing", { headers: { "x-request-id": "caller-trace-123" } });
+    const id = res.headers.get("x-request-id")!;
+    expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+    expect((await res.json()).error.request_id).toBe(id);
+    const line = JSON.parse(stack.logs.find((l) => l.includes(id) && l.includes('"request"'))!);
+    expect(line).toMatchObject({ request_id: id, client_request_id: "caller-trace-123" });
+
+    const long = await stack.request("/healthz", { headers: { "x-request-id": `${"a".repeat(5000)}\u00e9` } });
+    const longId = long.headers.get("x-request-id")!;
+    expect(longId).not.toContain("aaaa");
+    const logged = JSON.parse(stack.logs.find((l) => l.includes(longId) && l.includes('"request"'))!);
+    expect(logged.client_request_id).toBe("a".repeat(128));
   });
 
   it("a 70 KB body is refused with 413 before it is parsed", async () => {

@@ -12,6 +12,7 @@ export const accessLog: MiddlewareHandler<AppEnv> = async (c, next) => {
     status: c.res.status,
     ms: Math.round((performance.now() - start) * 10) / 10,
     request_id: c.get("requestId"),
+    ...(c.get("clientRequestId") !== undefined ? { client_request_id: c.get("clientRequestId") } : {}),
     workspace_id: c.get("workspaceId") ?? null,
   });
 };
