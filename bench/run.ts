@@ -4,6 +4,7 @@ import { benchAccept } from "./accept.js";
 import { benchGate } from "./gate.js";
 import { benchSendWorker } from "./send-worker.js";
 import { benchIngest } from "./ingest.js";
+import { benchImport } from "./import.js";
 import { machine } from "./support/env.js";
 
 /**
@@ -15,6 +16,7 @@ const BENCHES: Record<string, () => Promise<{ name: string; lines: string[] }>> 
   accept: benchAccept,
   send: benchSendWorker,
   ingest: benchIngest,
+  import: benchImport,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));

@@ -2,6 +2,9 @@ import { Hono } from "hono";
 import type { AppEnv } from "../env.js";
 import { requireApiKey } from "../middleware/api-key.js";
 import { registerContactDelete } from "./v1_contacts_delete.js";
+import { registerContactsExport } from "./v1_contacts_export.js";
+import { registerContactsImportGet } from "./v1_contacts_imports_get.js";
+import { registerContactsImportPost } from "./v1_contacts_imports_post.js";
 import { registerContactGet, registerContactsList } from "./v1_contacts_get.js";
 import { registerContactPatch } from "./v1_contacts_patch.js";
 import { registerContactsPost } from "./v1_contacts_post.js";
@@ -33,6 +36,9 @@ export function apiApp() {
   registerWebhookEndpointAttempts(app);
   registerMetaDeadLetters(app);
   // Fixed paths (export, imports) before /contacts/{id}.
+  registerContactsImportPost(app);
+  registerContactsImportGet(app);
+  registerContactsExport(app);
   registerContactsPost(app);
   registerContactsList(app);
   registerContactGet(app);

@@ -63,7 +63,11 @@ const limit = (maxSize: number, streamedByHandler = false): MiddlewareHandler<Ap
   };
 };
 
+/** A contacts CSV of a million rows; parsed as it streams, never held whole. */
+export const IMPORT_MAX_BYTES = 256 * 1024 * 1024;
+
 const apiLimit = limit(MAX_BODY_BYTES);
+const importLimit = limit(IMPORT_MAX_BYTES);
 // Counting a streamed body means reading it; Meta's webhook reads nothing before it has
 // seen a well-formed signature header, so it bounds its own body (readAtMost).
 const metaLimit = limit(META_WEBHOOK_MAX_BYTES, true);
@@ -95,4 +99,5 @@ export async function readAtMost(body: ReadableStream<Uint8Array> | null, maxSiz
  * Meta batches many statuses and messages into one webhook, so /webhooks/meta gets a
  * larger bound: refusing a real delivery would lose statuses and opt-outs.
  */
-export const limitBody: MiddlewareHandler<AppEnv> = (c, next) => (c.req.path.startsWith("/webhooks/meta") ? metaLimit(c, next) : apiLimit(c, next));
+export const limitBody: MiddlewareHandler<AppEnv> = (c, next) =>
+  c.req.path.startsWith("/webhooks/meta") ? metaLimit(c, next) : c.req.path === "/v1/contacts/imports" ? importLimit(c, next) : apiLimit(c, next);

@@ -1,0 +1,52 @@
+import { and, asc, gt, sql } from "drizzle-orm";
+import { contacts } from "../../db/schema/index.js";
+import { withTenant } from "../../db/tenant.js";
+import type { Services } from "../context.js";
+import { csvLine, FIXED_COLUMNS } from "./csv.js";
+
+const PAGE = 1000;
+
+/**
+ * GET /v1/contacts/export: the CSV the import reads (wa_id, name, tags, opt_in, opt_out,
+ * then one column per attribute name in use), streamed page by page in id order, each
+ * page its own short transaction: memory holds one page, whatever the book's size.
+ * opt_in / opt_out carry the time of the current consent, so the file imports back as a no-op.
+ */
+export async function exportContacts(s: Services, workspaceId: string): Promise<ReadableStream<Uint8Array>> {
+  const keys = await withTenant(s.db, workspaceId, (tx) =>
+    tx.execute<{ key: string }>(sql`select distinct jsonb_object_keys(attributes) as key from contacts order by 1`),
+  );
+  const attributeColumns = keys.map((k) => k.key);
+  const encoder = new TextEncoder();
+  let after: string | null = null;
+  let headerSent = false;
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      if (!headerSent) {
+        headerSent = true;
+        controller.enqueue(encoder.encode(csvLine([...FIXED_COLUMNS, ...attributeColumns])));
+        return;
+      }
+      const cursor = after;
+      const rows = await withTenant(s.db, workspaceId, (tx) =>
+        tx.select().from(contacts).where(cursor ? and(gt(contacts.id, cursor)) : undefined).orderBy(asc(contacts.id)).limit(PAGE),
+      );
+      if (!rows.length) return controller.close();
+      after = rows[rows.length - 1]!.id;
+      let chunk = "";
+      for (const r of rows) {
+        const attrs = r.attributes as Record<string, string | number>;
+        chunk += csvLine([
+          r.waId,
+          r.name ?? "",
+          r.tags.join(";"),
+          r.marketingOptInAt?.toISOString() ?? "",
+          r.optedOutAt?.toISOString() ?? "",
+          ...attributeColumns.map((k) => (attrs[k] === undefined ? "" : String(attrs[k]))),
+        ]);
+      }
+      controller.enqueue(encoder.encode(chunk));
+      if (rows.length < PAGE) controller.close();
+    },
+  });
+}
