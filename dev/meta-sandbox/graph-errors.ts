@@ -41,6 +41,7 @@ export const META_ERRORS = {
   ecosystemEngagement: spec(131049, 400, "This message was not delivered to maintain healthy ecosystem engagement.", "In order to maintain a healthy ecosystem engagement, the message failed to be delivered."),
   unsupportedType: spec(131051, 400, "Unsupported message type", "Message type is not currently supported."),
   pairRateLimit: spec(131056, 400, "(Business Account, Consumer Account) pair rate limit hit", "Message failed to send because there were too many messages sent from this phone number to the same phone number in a short period of time."),
+  templateParams: spec(132000, 400, "Number of parameters does not match the expected number of params", "The number of variable parameter values included in the request did not match the number of variable parameters defined in the template."),
   templateMissing: spec(132001, 404, "Template name does not exist in the translation", "The template does not exist in the requested language."),
   templatePaused: spec(132015, 400, "Template is Paused", "Template is paused due to low quality so it cannot be sent in a template message."),
   serverUnavailable: spec(133004, 503, "Server temporarily unavailable", "The server is temporarily unavailable. Check the WhatsApp Business Platform Status page and try again later."),

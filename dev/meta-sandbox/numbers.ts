@@ -58,6 +58,12 @@ export class NumberRegistry {
     return n;
   }
 
+  /** WABA endpoints take the token of any of its numbers; a WABA with no number yet takes any token. */
+  tokenFitsWaba(wabaId: string, token: string): boolean {
+    const mine = [...this.numbers.values()].filter((n) => n.wabaId === wabaId);
+    return mine.length === 0 || mine.some((n) => n.token === token);
+  }
+
   /** Takes one message from the number's per-second budget, or throws 130429. */
   take(n: BusinessNumber, now: number, httpStatus: number): void {
     while (n.window.length > 0 && n.window[0]! <= now - 1000) n.window.shift();

@@ -4,6 +4,7 @@ import { newWamid } from "./envelope.js";
 import type { BusinessNumber, NumberRegistry } from "./numbers.js";
 import { statusEnvelope, statusFor, type Conversations, type PricingCategory } from "./statuses.js";
 import { validateSend, type MessageType } from "./validate.js";
+import type { TemplateRegistry } from "./templates.js";
 import type { WebhookPoster } from "./webhooks.js";
 
 /**
@@ -48,6 +49,7 @@ export interface SendContext {
   statusDelayMs(): number;
   throttleHttpStatus: number;
   templateCategory(name: string): PricingCategory;
+  templates: TemplateRegistry;
 }
 
 export interface SendAnswer {
@@ -79,6 +81,7 @@ export function handleSend(ctx: SendContext, phoneNumberId: string, token: strin
     }
     const send = validateSend(json);
     to = send.input;
+    if (send.type === "template") ctx.templates.checkSend(number.wabaId, send.body.template as Record<string, unknown>);
     ctx.numbers.take(number, Date.now(), ctx.throttleHttpStatus);
 
     const recipe = recipeFor(send.waId);
@@ -88,7 +91,9 @@ export function handleSend(ctx: SendContext, phoneNumberId: string, token: strin
     if (fires && recipe.reject) throw new GraphError(recipe.reject);
 
     const wamid = newWamid(send.waId);
-    const category = send.templateName === undefined ? null : ctx.templateCategory(send.templateName);
+    // The catalogue's category when the WABA has the template; else guessed from the name.
+    const known = send.templateName === undefined ? undefined : ctx.templates.all(number.wabaId).find((t) => t.name === send.templateName);
+    const category = send.templateName === undefined ? null : known ? (known.category.toLowerCase() as PricingCategory) : ctx.templateCategory(send.templateName);
     const conversation = ctx.conversations.join(phoneNumberId, send.waId, category);
     ctx.sent.push({ id: wamid, phoneNumberId, to: send.input, waId: send.waId, type: send.type, body: send.body, ...(recipe ? { recipe: recipe.suffix } : {}), at });
     const drop = fires && recipe.dropConnection === true;

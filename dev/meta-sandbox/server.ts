@@ -6,6 +6,7 @@ import { GraphError, META_ERRORS } from "./graph-errors.js";
 import { DEFAULT_THROUGHPUT_MPS, NumberRegistry, type NumberOptions } from "./numbers.js";
 import { graphErrorAnswer, handleSend, type SendAttempt, type SendContext, type SentMessage } from "./send.js";
 import { Conversations, guessTemplateCategory, type PricingCategory } from "./statuses.js";
+import { TemplateRegistry, type SandboxTemplate } from "./templates.js";
 import { WebhookPoster, type WebhookDelivery } from "./webhooks.js";
 
 /**
@@ -36,6 +37,8 @@ export interface MetaSandboxOptions {
   webhookBackoffMs?: number;
   /** The pricing category of a template by name; by default guessed from the name (see README). */
   templateCategory?: (name: string) => PricingCategory;
+  /** Between submitting a template and its review outcome (and between APPROVED and PAUSED). Default 20 ms. */
+  templateReviewMs?: number;
 }
 
 export interface InboundInput {
@@ -70,6 +73,13 @@ export interface MetaSandbox {
   registerNumber(phoneNumberId: string, token: string, opts?: NumberOptions): void;
   setWebhookUrl(url: string | undefined): void;
   sendInbound(input: InboundInput): Promise<InboundResult>;
+  /** The WABAs' message templates: seed them, change their status or category (each change posts its webhook). */
+  templates: {
+    seed(wabaId: string, t: Partial<SandboxTemplate> & { name: string }): SandboxTemplate;
+    all(wabaId: string): SandboxTemplate[];
+    setStatus(wabaId: string, name: string, language: string, status: string, reason?: string): void;
+    setCategory(wabaId: string, name: string, language: string, category: string): void;
+  };
   /** Resolves when every status sequence started so far is done. */
   idle(): Promise<void>;
   close(): Promise<void>;
@@ -96,6 +106,15 @@ export async function startMetaSandbox(opts: MetaSandboxOptions): Promise<MetaSa
   const wabaId = opts.wabaId ?? DEFAULT_WABA_ID;
   const numbers = new NumberRegistry({ wabaId, throughputMps: opts.defaultThroughputMps ?? DEFAULT_THROUGHPUT_MPS });
   const poster = new WebhookPoster({ appSecret: () => opts.appSecret, retries: opts.webhookRetries ?? 4, backoffMs: opts.webhookBackoffMs ?? 50 });
+  const templates = new TemplateRegistry({
+    reviewMs: () => opts.templateReviewMs ?? 20,
+    webhook: (waba, field, value) => {
+      const url = webhookUrl;
+      if (!url) return;
+      const body = JSON.stringify({ object: "whatsapp_business_account", entry: [{ id: waba, time: Math.floor(Date.now() / 1000), changes: [{ field, value }] }] });
+      poster.track(async () => void (await poster.post(url, body)));
+    },
+  });
   const ctx: SendContext = {
     numbers,
     conversations: new Conversations(),
@@ -107,6 +126,7 @@ export async function startMetaSandbox(opts: MetaSandboxOptions): Promise<MetaSa
     statusDelayMs: () => statusDelayMs,
     throttleHttpStatus: opts.throttleHttpStatus ?? 400,
     templateCategory: opts.templateCategory ?? guessTemplateCategory,
+    templates,
   };
 
   const bizOf = (phoneNumberId: string) =>
@@ -142,6 +162,10 @@ export async function startMetaSandbox(opts: MetaSandboxOptions): Promise<MetaSa
         });
         return reply(res, 201, { phone_number_id: n.phoneNumberId, throughput_mps: n.throughputMps, display_phone_number: n.displayPhoneNumber, waba_id: n.wabaId });
       }
+      if (path === "/_sandbox/templates") {
+        const t = templates.seed(String(b.waba_id ?? wabaId), b as Partial<SandboxTemplate> & { name: string });
+        return reply(res, 201, t);
+      }
       if (path === "/_sandbox/inbound") {
         if (!webhookUrl) return reply(res, 409, { error: "no webhook URL configured: POST /_sandbox/config {\"webhook_url\": …} first" });
         const r = await sendInbound({
@@ -166,6 +190,12 @@ export async function startMetaSandbox(opts: MetaSandboxOptions): Promise<MetaSa
     const raw = await readBody(req);
     if (path.startsWith("/_sandbox/")) return sandboxRoute(req, res, path, raw);
 
+    const tm = /^\/([^/]+)\/(\d+)\/message_templates$/.exec(path);
+    if (tm && versions.test(tm[1]!)) {
+      const bearer = /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? "")?.[1] ?? url.searchParams.get("access_token") ?? undefined;
+      const a = templateRoute(req.method ?? "GET", tm[2]!, bearer, url, raw);
+      return reply(res, a.status, a.body, a.headers);
+    }
     const m = /^\/([^/]+)\/(\d+)\/messages$/.exec(path);
     if (!m || !versions.test(m[1]!)) {
       const a = graphErrorAnswer(new GraphError(META_ERRORS.unknownPath, undefined, `Unknown path components: ${path}`));
@@ -181,6 +211,40 @@ export async function startMetaSandbox(opts: MetaSandboxOptions): Promise<MetaSa
     reply(res, answer.status, answer.body, answer.headers);
   }
 
+  /** The template endpoints of a WABA: a token of one of its numbers (any token while it has none). */
+  function templateRoute(method: string, waba: string, token: string | undefined, url: URL, raw: string) {
+    try {
+      if (!token) throw new GraphError(META_ERRORS.tokenMissing);
+      if (!numbers.tokenFitsWaba(waba, token)) throw new GraphError(META_ERRORS.tokenInvalid);
+      if (method === "GET") return { status: 200, body: templates.list(waba, url.searchParams, `http://${host}:${port}${url.pathname}${url.search}`), headers: {} };
+      if (method === "POST") {
+        let b: unknown;
+        try {
+          b = JSON.parse(raw);
+        } catch {
+          throw new GraphError(META_ERRORS.invalidParameter, "The request body is not valid JSON");
+        }
+        const t = templates.create(waba, (b ?? {}) as Record<string, unknown>);
+        return { status: 200, body: { id: t.id, status: t.status, category: t.category }, headers: {} };
+      }
+      if (method === "DELETE") {
+        const removed = templates.delete(waba, url.searchParams.get("name"), url.searchParams.get("hsm_id"));
+        if (!removed) throw new GraphError(META_ERRORS.invalidParameter, `Message template "${url.searchParams.get("name")}" not found`);
+        return { status: 200, body: { success: true }, headers: {} };
+      }
+      throw new GraphError(META_ERRORS.invalidParameter, `Unsupported ${method.toLowerCase()} request.`);
+    } catch (err) {
+      if (!(err instanceof GraphError)) throw err;
+      return graphErrorAnswer(err);
+    }
+  }
+
+  const find = (waba: string, name: string, language: string) => {
+    const t = templates.all(waba).find((x) => x.name === name && x.language === language);
+    if (!t) throw new Error(`the sandbox has no template ${name} (${language}) in WABA ${waba}`);
+    return t;
+  };
+
   const server = createServer((req, res) => {
     handle(req, res).catch(() => {
       if (res.headersSent) return res.destroy();
@@ -189,11 +253,12 @@ export async function startMetaSandbox(opts: MetaSandboxOptions): Promise<MetaSa
     });
   });
   const host = opts.host ?? "127.0.0.1";
+  let port = 0;
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen(opts.port ?? 0, host, () => resolve());
   });
-  const { port } = server.address() as AddressInfo;
+  ({ port } = server.address() as AddressInfo);
 
   return {
     url: `http://${host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host}:${port}`,
@@ -203,8 +268,15 @@ export async function startMetaSandbox(opts: MetaSandboxOptions): Promise<MetaSa
     registerNumber: (phoneNumberId, token, o) => void numbers.register(phoneNumberId, token, o),
     setWebhookUrl: (u) => void (webhookUrl = u),
     sendInbound,
+    templates: {
+      seed: (waba, t) => templates.seed(waba, t),
+      all: (waba) => templates.all(waba),
+      setStatus: (waba, name, language, status, reason) => templates.setStatus(waba, find(waba, name, language), status, reason),
+      setCategory: (waba, name, language, category) => templates.setCategory(waba, find(waba, name, language), category),
+    },
     idle: () => poster.idle(),
     close: async () => {
+      templates.close();
       poster.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
