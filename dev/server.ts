@@ -10,6 +10,8 @@ import { parseConfig } from "../lib/config.js";
 import { createNodeServices } from "./services.js";
 import { createNodeQueue, startWorkers } from "./queue.js";
 import { createLogger } from "../lib/logger.js";
+import { recordVaultKeys } from "../lib/vault/key-check.js";
+import { Vault } from "../lib/vault/vault.js";
 import type { IncomingMessage } from "node:http";
 import { nodeClientIp } from "./client-ip.js";
 import { answerClientError } from "./client-error.js";
@@ -65,6 +67,14 @@ async function main() {
       process.exit(1);
     }
     console.log(`note: ${msg} (allowed outside production; every tenant query still runs as ${APP_ROLE})`);
+  }
+  // A wrong MASTER_KEK would seal new tokens under the wrong key and strand every send:
+  // refused here, one line per key version that does not match (lib/vault/key-check.ts).
+  const owner = createDatabase(config.migrationDatabaseUrl, { max: 1 });
+  const vaultProblems = await recordVaultKeys(owner.db, new Vault(config.vault)).finally(() => owner.close());
+  if (vaultProblems.length) {
+    for (const p of vaultProblems) console.error(`Sandesh refuses to serve: ${p}`);
+    process.exit(1);
   }
   const queue = await createNodeQueue(config, logger);
   const services = createNodeServices(config, { logger, queue });

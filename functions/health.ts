@@ -1,5 +1,5 @@
-import { sql } from "drizzle-orm";
 import { Hono } from "hono";
+import { vaultKeyProblems } from "../lib/vault/key-check.js";
 import type { AppEnv } from "./env.js";
 
 const TIMEOUT_MS = 2000;
@@ -19,16 +19,19 @@ async function probe(check: () => Promise<unknown>): Promise<"ok" | "down"> {
   }
 }
 
-/** GET /healthz: 200 when PostgreSQL and Redis both answer, else 503 naming what is down. */
+/** GET /healthz: 200 when PostgreSQL and Redis both answer and the vault keys match, else 503 naming what is not. */
 export const health = new Hono<AppEnv>().get("/healthz", async (c) => {
   const s = c.env.services;
+  let keyProblems: string[] = [];
   const [database, redis] = await Promise.all([
-    probe(() => s.db.execute(sql`select 1`)),
+    // The vault's key checks ride on the database probe: the configured MASTER_KEK(s) must match.
+    probe(async () => void (keyProblems = await vaultKeyProblems(s.db, s.vault))),
     probe(async () => {
       if (!(await s.redis.ping())) throw new Error("no PONG");
     }),
   ]);
-  const ok = database === "ok" && redis === "ok";
+  const vault = database !== "ok" ? "unknown" : keyProblems.length ? "mismatch" : "ok";
+  const ok = database === "ok" && redis === "ok" && vault === "ok";
   c.header("Cache-Control", "no-store");
-  return c.json({ status: ok ? "ok" : "unavailable", checks: { database, redis } }, ok ? 200 : 503);
+  return c.json({ status: ok ? "ok" : "unavailable", checks: { database, redis, vault }, ...(keyProblems.length ? { problems: keyProblems } : {}) }, ok ? 200 : 503);
 });

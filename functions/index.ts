@@ -4,6 +4,7 @@ import type { Services } from "../lib/context.js";
 import { createLogger } from "../lib/logger.js";
 import { createEdgeRedis } from "../lib/redis/index.js";
 import { Vault } from "../lib/vault/vault.js";
+import { vaultKeyProblems } from "../lib/vault/key-check.js";
 import { createCaches } from "../lib/caches.js";
 import { createMessageWriter } from "../lib/messages/writer.js";
 import { applyStrandedStatuses, expireStatusBacklog, requeueStuckMessages } from "../lib/jobs/sweep.js";
@@ -26,7 +27,7 @@ interface ExecutionContext {
 }
 
 const app = buildApp();
-let cached: { env: WorkerEnv; config: Config; vault: Vault; redis: ReturnType<typeof createEdgeRedis>; caches: ReturnType<typeof createCaches>; queue: QueuePort } | undefined;
+let cached: { env: WorkerEnv; config: Config; vault: Vault; redis: ReturnType<typeof createEdgeRedis>; caches: ReturnType<typeof createCaches>; queue: QueuePort; vaultProblems?: string[] } | undefined;
 
 function isolateState(env: WorkerEnv) {
   if (cached?.env === env) return cached;
@@ -69,6 +70,24 @@ function invocationServices(state: ReturnType<typeof isolateState>): { services:
   return { services, close: database.close };
 }
 
+/**
+ * A wrong MASTER_KEK is refused before anything is sealed or opened with it: checked once
+ * per isolate (the result, not the promise, is kept: a promise would carry one request's
+ * socket into another), every request but /healthz (which names it) answers 503 until then.
+ */
+async function vaultRefusal(state: ReturnType<typeof isolateState>, services: Services): Promise<Response | null> {
+  if (!state.vaultProblems) {
+    try {
+      state.vaultProblems = await vaultKeyProblems(services.db, state.vault);
+      for (const p of state.vaultProblems) console.error(`Sandesh refuses to serve: ${p}`);
+    } catch {
+      return null; // the database is away: the request meets that on its own
+    }
+  }
+  if (!state.vaultProblems.length) return null;
+  return Response.json({ error: { code: "vault_key_mismatch", message: state.vaultProblems.join("; "), request_id: "" } }, { status: 503 });
+}
+
 export default {
   async fetch(request: Request, env: WorkerEnv, ctx: ExecutionContext): Promise<Response> {
     let state: ReturnType<typeof isolateState>;
@@ -83,6 +102,8 @@ export default {
     // which Cloudflare sets itself; a value that is not an IP address is never used.
     const ip = clientAddress(state.config.trustProxy, undefined, (name) => request.headers.get(name));
     try {
+      const refused = await vaultRefusal(state, services);
+      if (refused && new URL(request.url).pathname !== "/healthz") return refused;
       return await app.fetch(request, { services, ...(ip ? { ip } : {}) }, ctx as never);
     } finally {
       ctx.waitUntil(close());

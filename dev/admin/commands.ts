@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import { migrate } from "../../db/migrate.js";
 import { createApiKey, revokeApiKey } from "../../lib/apikeys/manage.js";
 import { AppError } from "../../lib/errors.js";
+import { requireVaultKeys } from "../../lib/vault/key-check.js";
 import { rotateVault } from "../../lib/vault/rotate.js";
 import { connectNumber, MIN_TOKEN_LENGTH } from "../../lib/whatsapp/numbers.js";
 import { createWorkspace } from "../../lib/workspaces/workspaces.js";
@@ -70,6 +71,9 @@ export async function runCommand(words: string[], flags: Flags, deps: Commands):
   const cmd = words.join(" ");
   if (cmd === "migrate") {
     const r = await migrate(deps.migrationUrl);
+    // Records the check of each key version used for the first time; refuses a wrong one.
+    const s = await deps.services();
+    await requireVaultKeys(s.db, s.vault);
     return { json: r, text: r.applied.length ? `applied ${r.applied.join(", ")}` : `up to date (${r.skipped} migrations)` };
   }
   // Every other command works on a migrated database.
@@ -111,6 +115,8 @@ export async function runCommand(words: string[], flags: Flags, deps: Commands):
       if (token.length < MIN_TOKEN_LENGTH) throw new UsageError(`the Meta access token looks too short (${token.length} characters; Meta's are far longer)`);
       const workspaceId = await existingWorkspace(s, flags);
       const displayNumber = typeof flags["display-number"] === "string" ? { displayNumber: flags["display-number"] } : {};
+      // Sealed under a wrong MASTER_KEK, the token would never open again: refused first.
+      await requireVaultKeys(s.db, s.vault);
       const n = await connectNumber(s, { workspaceId, phoneNumberId, wabaId, token, ...displayNumber, ...(throughput ? { throughputMps: throughput } : {}) }, OPERATOR);
       return {
         json: n,
@@ -120,6 +126,7 @@ export async function runCommand(words: string[], flags: Flags, deps: Commands):
       };
     }
     case "vault rotate": {
+      await requireVaultKeys(s.db, s.vault);
       const ids = (await s.db.execute<{ id: string }>(sql`select id from workspaces order by created_at`)).map((r) => r.id);
       const lines: string[] = [];
       const r = await rotateVault(s, ids, (p) => lines.push(`  ${p.table}: ${p.rotated} re-sealed in workspace ${p.workspaceId}`));

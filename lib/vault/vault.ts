@@ -33,19 +33,30 @@ const SCRYPT = { N: 2 ** 14, r: 8, p: 1, dkLen: 32 } as const;
 export const saltFor = (version: number) => `sandesh-kek-v${version}`;
 
 // Derived keys are cached per process/isolate, keyed by a hash of the KEK (never the KEK).
-const derived = new Map<string, Promise<CryptoKey>>();
+// With each key its check: HMAC-SHA256 of a fixed constant under the derived bytes, which
+// can be stored to tell a wrong MASTER_KEK at start, and reveals nothing of the key.
+interface Derived {
+  key: CryptoKey;
+  check: string;
+}
+const derived = new Map<string, Promise<Derived>>();
+const CHECK_CONSTANT = "sandesh/vault/key-check/v1";
 
-async function deriveKey(kek: string, version: number): Promise<CryptoKey> {
+async function derive(kek: string, version: number): Promise<Derived> {
   const id = `${version}:${await sha256Hex(kek)}`;
-  let key = derived.get(id);
-  if (!key) {
-    key = scryptAsync(utf8(kek), utf8(saltFor(version)), SCRYPT).then((raw) =>
-      crypto.subtle.importKey("raw", raw as Uint8Array<ArrayBuffer>, "AES-GCM", false, ["encrypt", "decrypt"]),
-    );
-    derived.set(id, key);
-    key.catch(() => derived.delete(id));
+  let d = derived.get(id);
+  if (!d) {
+    d = scryptAsync(utf8(kek), utf8(saltFor(version)), SCRYPT).then(async (raw) => {
+      const bytes = raw as Uint8Array<ArrayBuffer>;
+      const mac = await crypto.subtle.importKey("raw", bytes, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+      const check = new Uint8Array(await crypto.subtle.sign("HMAC", mac, utf8(`${CHECK_CONSTANT}|v${version}`)));
+      const key = await crypto.subtle.importKey("raw", bytes, "AES-GCM", false, ["encrypt", "decrypt"]);
+      return { key, check: [...check].map((b) => b.toString(16).padStart(2, "0")).join("") };
+    });
+    derived.set(id, d);
+    d.catch(() => derived.delete(id));
   }
-  return key;
+  return d;
 }
 
 const aadFor = (f: FieldRef) => utf8(`sandesh/v1|${f.table}|${f.column}|${f.rowId}|${f.workspaceId}`);
@@ -57,12 +68,32 @@ export class Vault {
     return this.keys.currentVersion;
   }
 
-  private key(version: number): Promise<CryptoKey> {
+  /** Every configured key version, current first. */
+  get versions(): number[] {
+    const others = Object.keys(this.keys.keks).map(Number).filter((v) => v !== this.keys.currentVersion).sort((a, b) => a - b);
+    return [this.keys.currentVersion, ...others];
+  }
+
+  /** The variable that holds a version's key: MASTER_KEK for the current one. */
+  variableFor(version: number): string {
+    return version === this.keys.currentVersion ? "MASTER_KEK" : `MASTER_KEK_V${version}`;
+  }
+
+  /** The version's key check (lib/vault/key-check.ts): an HMAC under the derived key, never the key. */
+  async keyCheck(version: number): Promise<string> {
+    return (await this.derived(version)).check;
+  }
+
+  private derived(version: number): Promise<Derived> {
     const kek = this.keys.keks[version];
     if (!kek) {
       throw new AppError(500, "vault_key_missing", `Vault key version ${version} is not configured (set MASTER_KEK_V${version})`);
     }
-    return deriveKey(kek, version);
+    return derive(kek, version);
+  }
+
+  private async key(version: number): Promise<CryptoKey> {
+    return (await this.derived(version)).key;
   }
 
   async seal(plaintext: string, field: FieldRef): Promise<Sealed> {
