@@ -28,7 +28,8 @@ export async function startWorkers(s: Services, opts: { concurrency?: number; sw
     await q.work(async (items) => (await runSendBatch(s, items)).map((o) => (o.kind === "retry" ? "retry" : "done")), { concurrency: opts.concurrency ?? 4 });
   }
   if (q.workWebhooks) {
-    await q.workWebhooks(async (items) => (await runWebhookBatch(s, items)).map((o) => (o.kind === "retry" ? "retry" : "done")), { concurrency: opts.concurrency ?? 4 });
+    // The queue's own worker count and per-workspace share (lib/queue/pgboss.ts).
+    await q.workWebhooks(async (items) => (await runWebhookBatch(s, items)).map((o) => (o.kind === "retry" ? "retry" : "done")));
   }
   const timer = setInterval(() => {
     requeueStuckMessages(s).catch((err: unknown) => s.logger.error("sweep failed", { error: err }));

@@ -53,6 +53,8 @@ export async function createLocalQueue(opts: { connectionString: string; logger:
       items.map(async ({ job, delaySeconds }) => ({
         id: await webhookJobId(job),
         data: job,
+        // Fair share: each workspace's deliveries count against its own concurrency (workWebhooks).
+        group: { id: job.workspaceId },
         // Seconds as text: pg-boss adds them to the database's now(), so no clock of ours is involved.
         ...(delaySeconds > 0 ? { startAfter: String(delaySeconds) } : {}),
       })),
@@ -60,10 +62,10 @@ export async function createLocalQueue(opts: { connectionString: string; logger:
     await boss.insert(WEBHOOK_QUEUE, jobs as never);
   });
   /** Answers per job: done completes it, retry fails it back to pg-boss's backoff. */
-  const consume = <J extends object>(queue: string, maxRetries: number, handler: JobHandler<J>, w: WorkOptions, defaults: Required<WorkOptions>, retriedOf: (j: { data: J; retryCount: number }) => number) =>
+  const consume = <J extends object>(queue: string, maxRetries: number, handler: JobHandler<J>, w: WorkOptions, defaults: Required<WorkOptions>, retriedOf: (j: { data: J; retryCount: number }) => number, groupConcurrency?: number) =>
     boss.work<J>(
       queue,
-      { batchSize: w.batchSize ?? defaults.batchSize, localConcurrency: w.concurrency ?? defaults.concurrency, pollingIntervalSeconds: opts.pollSeconds ?? 0.5, perJobResults: true },
+      { batchSize: w.batchSize ?? defaults.batchSize, localConcurrency: w.concurrency ?? defaults.concurrency, pollingIntervalSeconds: opts.pollSeconds ?? 0.5, perJobResults: true, ...(groupConcurrency ? { localGroupConcurrency: groupConcurrency } : {}) },
       async (jobs) => {
         try {
           const results = await handler(jobs.map((j) => ({ job: j.data, attempt: { retried: retriedOf(j), maxRetries } })));
@@ -93,11 +95,19 @@ export async function createLocalQueue(opts: { connectionString: string; logger:
     },
     async workWebhooks(handler, w = {}) {
       // The attempt travels in the job: a re-run of a crashed job is the same attempt again.
-      await consume(WEBHOOK_QUEUE, WEBHOOK_RETRIES, handler, w, { batchSize: 20, concurrency: 4 }, (j) => j.data.retried ?? 0);
+      // One job per fetch, so a slow receiver holds its own slot and nobody else's; no
+      // workspace holds more than WEBHOOK_WORKSPACE_SHARE of them (pg-boss counts its
+      // active jobs in the database, across processes), so another tenant's deliveries
+      // are fetched while one tenant's receivers hang.
+      await consume(WEBHOOK_QUEUE, WEBHOOK_RETRIES, handler, w, { batchSize: 1, concurrency: WEBHOOK_WORKERS }, (j) => j.data.retried ?? 0, WEBHOOK_WORKSPACE_SHARE);
     },
     close: () => boss.stop({ graceful: true, timeout: 5000 }),
   };
 }
+
+/** Webhook workers per process, and how many of them one workspace's deliveries may hold. */
+export const WEBHOOK_WORKERS = 16;
+export const WEBHOOK_WORKSPACE_SHARE = 4;
 
 /** Re-runs of a webhook job whose handler crashed (not the delivery's retries). */
 const WEBHOOK_JOB_RETRIES = 3;
@@ -108,8 +118,8 @@ const WEBHOOK_JOB_RETRIES = 3;
  * successor once.
  */
 export async function webhookJobId(job: WebhookJob): Promise<string> {
-  if (!job.retried) return job.deliveryId;
-  const h = await sha256Hex(`${job.deliveryId}:${job.retried}`);
+  if (!job.retried && !job.postponed) return job.deliveryId;
+  const h = await sha256Hex(job.postponed ? `${job.deliveryId}:${job.retried ?? 0}:p${job.postponed}` : `${job.deliveryId}:${job.retried}`);
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 

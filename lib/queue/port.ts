@@ -37,6 +37,8 @@ export interface WebhookJob {
   retried?: number;
   /** Set by the QStash adapter: the retry budget, so the job knows its last attempt. */
   maxRetries?: number;
+  /** How often this attempt waited for its endpoint's open circuit: each wait is a job of its own. */
+  postponed?: number;
 }
 
 export interface SendFlow {

@@ -8,6 +8,8 @@ const WEBHOOK_CALLBACK_RETRIES = 3;
 
 export const SEND_JOB_PATH = "/jobs/send";
 export const WEBHOOK_JOB_PATH = "/jobs/deliver-webhook";
+/** Webhook callbacks of one workspace QStash runs at once. */
+export const WEBHOOK_WORKSPACE_PARALLELISM = 10;
 
 /** QStash adapter: publishes to ${PUBLIC_URL}/jobs/send; QStash calls back signed. */
 export function createQStashQueue(opts: { token: string; baseUrl?: string; publicUrl: string; retries?: number }): QueuePort {
@@ -34,7 +36,9 @@ export function createQStashQueue(opts: { token: string; baseUrl?: string; publi
         url: `${opts.publicUrl}${WEBHOOK_JOB_PATH}`,
         body: { ...job, maxRetries: WEBHOOK_RETRIES },
         // One message per attempt: the retry schedule is Sandesh's (WEBHOOK_RETRY_DELAYS_S), not QStash's backoff.
-        deduplicationId: job.retried ? `webhook-${job.deliveryId}-${job.retried}` : `webhook-${job.deliveryId}`,
+        deduplicationId: `webhook-${job.deliveryId}${job.retried ? `-${job.retried}` : ""}${job.postponed ? `-p${job.postponed}` : ""}`,
+        // Fair share: one workspace's callbacks in flight at once are capped, whatever its receivers do.
+        flowControl: { key: `wh_${job.workspaceId}`, parallelism: WEBHOOK_WORKSPACE_PARALLELISM },
         retries: WEBHOOK_CALLBACK_RETRIES,
         ...(delaySeconds > 0 ? { delay: delaySeconds } : {}),
         // The job itself gives the receiver 10 s; this bounds the whole callback.

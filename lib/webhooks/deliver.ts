@@ -9,11 +9,14 @@ import { openSecrets } from "./endpoints.js";
 import { signedHeaders } from "./signing.js";
 import { AddressRefused, fetchPost } from "./transport.js";
 import { checkEndpointUrl } from "./url.js";
+import { circuitAllows, recordCircuit } from "./circuit.js";
 
 export type DeliveryOutcome =
   | { kind: "delivered"; status: number }
   /** The next attempt is queued, `inSeconds` from now. */
   | { kind: "scheduled"; reason: string; inSeconds: number }
+  /** The endpoint's circuit is open: this same attempt waits `inSeconds`, nothing was sent. */
+  | { kind: "postponed"; reason: string; inSeconds: number }
   /** The attempt itself must run again (its successor could not be queued). */
   | { kind: "retry"; reason: string }
   | { kind: "failed"; reason: string }
@@ -31,9 +34,11 @@ interface Result {
   error: string | null;
 }
 
+const TIMED_OUT = `no answer within ${DELIVERY_TIMEOUT_MS / 1000} s`;
+
 const describeError = (err: unknown): string => {
   const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string }; code?: string };
-  if (e.name === "TimeoutError" || e.name === "AbortError") return `no answer within ${DELIVERY_TIMEOUT_MS / 1000} s`;
+  if (e.name === "TimeoutError" || e.name === "AbortError") return TIMED_OUT;
   return (e.cause?.code ?? e.code ?? e.cause?.message ?? e.message ?? "request failed").slice(0, 200);
 };
 
@@ -71,6 +76,15 @@ export async function runWebhookBatch(s: Services, items: { job: WebhookJob; att
  */
 export async function runWebhookAttempt(s: Services, job: WebhookJob, attempt: Attempt): Promise<DeliveryOutcome> {
   const outcome = await deliverWebhook(s, job, attempt);
+  if (outcome.kind === "postponed") {
+    try {
+      await s.queue.enqueueWebhook({ ...job, postponed: (job.postponed ?? 0) + 1 }, { delaySeconds: outcome.inSeconds });
+    } catch (err) {
+      s.logger.error("could not postpone a webhook attempt", { delivery_id: job.deliveryId, error: err });
+      return { kind: "retry", reason: outcome.reason };
+    }
+    return outcome;
+  }
   if (outcome.kind !== "retry") return outcome;
   const inSeconds = webhookRetryDelayS(attempt.retried);
   try {
@@ -116,8 +130,18 @@ export async function deliverWebhook(s: Services, job: WebhookJob, attempt: Atte
   if (!verdict.ok) {
     result = { statusCode: null, durationMs: 0, responseBody: null, error: `URL refused: ${verdict.message}` };
   } else {
+    // The last attempt always goes: a delivery is never failed without being tried.
+    const circuit = attempt.retried >= attempt.maxRetries ? ({ ok: true } as const) : await circuitAllows(s, job.workspaceId, endpoint.id);
+    if (!circuit.ok) {
+      // Spread the waiting deliveries, so they do not all wake for the same probe.
+      const inSeconds = Math.ceil((circuit.waitMs * (1 + Math.random() / 5)) / 1000);
+      s.logger.info("webhook attempt postponed: the endpoint's circuit is open", { delivery_id: delivery.id, endpoint_id: endpoint.id, workspace_id: job.workspaceId, in_seconds: inSeconds });
+      return { kind: "postponed", reason: "the endpoint keeps timing out; its circuit is open", inSeconds };
+    }
     const signed = await signedHeaders(await openSecrets(s, loaded.secrets), delivery.id, now, delivery.body);
     result = await post(s, verdict.url, { "content-type": "application/json", "user-agent": USER_AGENT, ...signed }, delivery.body);
+    const seen = result.statusCode !== null ? "answered" : result.cause === TIMED_OUT ? "timeout" : null;
+    if (seen) await recordCircuit(s, job.workspaceId, endpoint.id, seen).catch((err: unknown) => s.logger.warn("could not record a webhook circuit", { error: err }));
   }
   const ok = result.statusCode !== null && result.statusCode >= 200 && result.statusCode < 300;
   const failingSince = ok ? null : (endpoint.failingSince ?? now);

@@ -1,10 +1,10 @@
-import { and, desc, eq, isNotNull, isNull, lt } from "drizzle-orm";
+import { and, count, desc, eq, isNotNull, isNull, lt, sql } from "drizzle-orm";
 import type { Tx } from "../../db/client.js";
 import { webhookEndpoints, webhookEndpointSecrets } from "../../db/schema/index.js";
 import { withTenant } from "../../db/tenant.js";
 import { recordAudit, type AuditEntry } from "../audit/record.js";
 import type { Services } from "../context.js";
-import { notFound } from "../errors.js";
+import { AppError, notFound } from "../errors.js";
 import { UUID_PATTERN, uuidv7 } from "../ids.js";
 import type { FieldRef } from "../vault/vault.js";
 import type { EndpointChanges, EndpointInput } from "./schema.js";
@@ -66,9 +66,21 @@ async function lockEndpoint(tx: Tx, id: string): Promise<Row> {
 
 const changed = (s: Services, workspaceId: string) => s.caches.webhookEndpoints.delete(workspaceId);
 
+/**
+ * Endpoints a workspace may have. Every event goes to each of them, so this bounds what
+ * one tenant's events cost the delivery workers that every tenant shares.
+ */
+export const MAX_ENDPOINTS_PER_WORKSPACE = 20;
+
 export async function createEndpoint(s: Services, workspaceId: string, input: EndpointInput, actor: Actor) {
   const now = s.clock.now();
   return withTenant(s.db, workspaceId, async (tx) => {
+    // The workspace row, locked: concurrent creations are counted one after the other.
+    await tx.execute(sql`select 1 from workspaces where id = ${workspaceId} for update`);
+    const [{ n }] = (await tx.select({ n: count() }).from(webhookEndpoints)) as [{ n: number }];
+    if (n >= MAX_ENDPOINTS_PER_WORKSPACE) {
+      throw new AppError(422, "webhook_endpoint_limit_reached", `A workspace has at most ${MAX_ENDPOINTS_PER_WORKSPACE} webhook endpoints; delete one first`);
+    }
     const [row] = await tx
       .insert(webhookEndpoints)
       .values({ id: uuidv7(now.getTime()), workspaceId, url: input.url, description: input.description, events: input.events, createdAt: now, updatedAt: now })
