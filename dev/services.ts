@@ -1,4 +1,4 @@
-import { createDatabase, type Database } from "../db/client.js";
+import { createDatabase, createSingleConnectionClient, type Database } from "../db/client.js";
 import { systemClock, type Clock } from "../lib/clock.js";
 import type { Config } from "../lib/config.js";
 import type { Services } from "../lib/context.js";
@@ -25,7 +25,8 @@ export function createNodeServices(
   config: Config,
   opts: { databaseUrl?: string; logger?: Logger; clock?: Clock; dbMax?: number; queue?: QueuePort } = {},
 ): NodeServices {
-  const database: Database = createDatabase(opts.databaseUrl ?? config.databaseUrl, { max: opts.dbMax ?? 10 });
+  const databaseUrl = opts.databaseUrl ?? config.databaseUrl;
+  const database: Database = createDatabase(databaseUrl, { max: opts.dbMax ?? 10 });
   const redis = createRedis(config.redis);
   const services: NodeServices = {
     config,
@@ -39,9 +40,9 @@ export function createNodeServices(
     metaPost: createNodePost(),
     webhookPost: createNodeWebhookPost({ production: config.env === "production" }),
     // Read at each flush: whichever queue the services hold then takes the jobs.
-    messageWriter: createMessageWriter(database.db, () => services.queue),
+    messageWriter: createMessageWriter(createSingleConnectionClient(databaseUrl), () => services.queue),
     async close() {
-      await Promise.allSettled([database.close(), redis.close(), opts.queue?.close()]);
+      await Promise.allSettled([services.messageWriter.close(), database.close(), redis.close(), opts.queue?.close()]);
     },
   };
   return services;

@@ -19,19 +19,26 @@ async function probe(check: () => Promise<unknown>): Promise<"ok" | "down"> {
   }
 }
 
-/** GET /healthz: 200 when PostgreSQL and Redis both answer and the vault keys match, else 503 naming what is not. */
+/**
+ * GET /healthz: 200 when PostgreSQL and Redis answer, the vault keys match and the
+ * message writer is sound (its own connection answers, no flush past its deadline),
+ * else 503 naming what is not.
+ */
 export const health = new Hono<AppEnv>().get("/healthz", async (c) => {
   const s = c.env.services;
   let keyProblems: string[] = [];
-  const [database, redis] = await Promise.all([
+  const [database, redis, writer] = await Promise.all([
     // The vault's key checks ride on the database probe: the configured MASTER_KEK(s) must match.
     probe(async () => void (keyProblems = await vaultKeyProblems(s.db, s.vault))),
     probe(async () => {
       if (!(await s.redis.ping())) throw new Error("no PONG");
     }),
+    probe(async () => {
+      if ((await s.messageWriter.check()) !== "ok") throw new Error("writer down");
+    }),
   ]);
   const vault = database !== "ok" ? "unknown" : keyProblems.length ? "mismatch" : "ok";
-  const ok = database === "ok" && redis === "ok" && vault === "ok";
+  const ok = database === "ok" && redis === "ok" && vault === "ok" && writer === "ok";
   c.header("Cache-Control", "no-store");
-  return c.json({ status: ok ? "ok" : "unavailable", checks: { database, redis, vault }, ...(keyProblems.length ? { problems: keyProblems } : {}) }, ok ? 200 : 503);
+  return c.json({ status: ok ? "ok" : "unavailable", checks: { database, redis, vault, writer }, ...(keyProblems.length ? { problems: keyProblems } : {}) }, ok ? 200 : 503);
 });

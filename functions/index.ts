@@ -12,7 +12,7 @@ import { applyUnsettledTags, settleLapsedMessages } from "../lib/jobs/lease.js";
 import { redispatchWebhooks } from "../lib/webhooks/emit.js";
 import { noQueue, type QueuePort } from "../lib/queue/port.js";
 import { createQStashQueue } from "../lib/queue/qstash.js";
-import { createDatabase } from "../db/client.js";
+import { createDatabase, createSingleConnectionClient } from "../db/client.js";
 import { buildApp } from "./app.js";
 import { clientAddress } from "../lib/client-address.js";
 
@@ -65,9 +65,10 @@ function invocationServices(state: ReturnType<typeof isolateState>): { services:
     logger: createLogger(state.config.logLevel),
     caches: state.caches,
     queue: state.queue,
-    messageWriter: createMessageWriter(database.db, () => state.queue),
+    // Its own connection, opened only when the invocation accepts a message.
+    messageWriter: createMessageWriter(createSingleConnectionClient(state.config.databaseUrl), () => state.queue),
   };
-  return { services, close: database.close };
+  return { services, close: async () => void (await Promise.allSettled([services.messageWriter.close(), database.close()])) };
 }
 
 /**

@@ -3,15 +3,29 @@
  * flushes run at once; items that arrive while all are busy gather and go together in
  * the next one. A lone request is flushed at once (no added latency); under load one
  * round trip serves many, and a new batch does not wait for the previous commit.
+ *
+ * With `deadlineMs`, a flush that has not settled by then fails every caller of its
+ * batch with `deadlineError()` and frees its slot (`onDeadline` lets the owner cut the
+ * wedged work loose): no caller waits past the deadline, and one wedged flush does not
+ * stop the ones after it. Its late outcome is ignored.
  */
+export interface GroupCommitOptions {
+  maxBatch?: number;
+  maxInFlight?: number;
+  deadlineMs?: number;
+  deadlineError?: () => Error;
+  onDeadline?: () => void;
+}
+
 export class GroupCommit<T> {
   private queue: { item: T; resolve: () => void; reject: (e: unknown) => void }[] = [];
   private inFlight = 0;
+  private overdue = 0;
 
   /** `flush` may answer per item: an Error rejects that caller only. */
   constructor(
     private readonly flush: (items: T[]) => Promise<(Error | null)[] | void>,
-    private readonly opts: { maxBatch?: number; maxInFlight?: number } = {},
+    private readonly opts: GroupCommitOptions = {},
   ) {}
 
   add(item: T): Promise<void> {
@@ -19,6 +33,11 @@ export class GroupCommit<T> {
       this.queue.push({ item, resolve, reject });
       this.pump();
     });
+  }
+
+  /** Flushes past their deadline that have not settled yet: the work below is wedged. */
+  get wedged(): number {
+    return this.overdue;
   }
 
   private pump(): void {
@@ -30,18 +49,43 @@ export class GroupCommit<T> {
   }
 
   private async run(batch: typeof this.queue): Promise<void> {
-    try {
-      const results = await this.flush(batch.map((b) => b.item));
-      batch.forEach((b, i) => {
-        const e = results?.[i];
-        if (e) b.reject(e);
-        else b.resolve();
-      });
-    } catch (err) {
-      for (const b of batch) b.reject(err);
-    } finally {
+    let settled = false;
+    let late = false;
+    const settle = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      fn();
       this.inFlight--;
       this.pump();
+    };
+    const { deadlineMs } = this.opts;
+    const timer = deadlineMs
+      ? setTimeout(() => {
+          late = true;
+          this.overdue++;
+          settle(() => {
+            const err = this.opts.deadlineError?.() ?? new Error(`the flush did not finish within ${deadlineMs} ms`);
+            for (const b of batch) b.reject(err);
+          });
+          this.opts.onDeadline?.();
+        }, deadlineMs)
+      : undefined;
+    try {
+      const results = await this.flush(batch.map((b) => b.item));
+      settle(() =>
+        batch.forEach((b, i) => {
+          const e = results?.[i];
+          if (e) b.reject(e);
+          else b.resolve();
+        }),
+      );
+    } catch (err) {
+      settle(() => {
+        for (const b of batch) b.reject(err);
+      });
+    } finally {
+      if (late) this.overdue--;
     }
   }
 }

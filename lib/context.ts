@@ -10,8 +10,7 @@ import type { ApiKeyAuth } from "./apikeys/auth.js";
 import type { SenderSet } from "./messages/sender.js";
 import type { NumberOwner } from "./ingest/owner.js";
 import type { QueuePort } from "./queue/port.js";
-import type { GroupCommit } from "./batch.js";
-import type { NewMessage } from "./messages/writer.js";
+import type { MessageWriter } from "./messages/writer.js";
 import type { EndpointRoute } from "./webhooks/emit.js";
 import type { WebhookPost } from "./webhooks/transport.js";
 
@@ -47,5 +46,5 @@ export interface Services {
   /** How webhook attempts go out; fetch unless the runtime can resolve and pin addresses (Node). */
   webhookPost?: WebhookPost;
   /** Group commit of accepted messages (lib/messages/writer.ts). */
-  messageWriter: GroupCommit<NewMessage>;
+  messageWriter: MessageWriter;
 }

@@ -99,8 +99,8 @@ describe("/healthz", () => {
   it("says which dependency is down, with 503", async () => {
     const app = buildApp();
     const cases = [
-      [{ REDIS_URL: "redis://127.0.0.1:1" }, { database: "ok", redis: "down", vault: "ok" }],
-      [{ DATABASE_URL: "postgres://sandesh_app@127.0.0.1:1/none" }, { database: "down", redis: "ok", vault: "unknown" }],
+      [{ REDIS_URL: "redis://127.0.0.1:1" }, { database: "ok", redis: "down", vault: "ok", writer: "ok" }],
+      [{ DATABASE_URL: "postgres://sandesh_app@127.0.0.1:1/none" }, { database: "down", redis: "ok", vault: "unknown", writer: "down" }],
     ] as const;
     for (const [override, checks] of cases) {
       const services = createNodeServices(

@@ -86,7 +86,7 @@ describe("the Worker in workerd (wrangler dev --local)", () => {
     expect(startedInMs).toBeGreaterThan(0);
     const res = await fetch(`${worker.url}/healthz`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ status: "ok", checks: { database: "ok", redis: "ok", vault: "ok" } });
+    expect(await res.json()).toEqual({ status: "ok", checks: { database: "ok", redis: "ok", vault: "ok", writer: "ok" } });
   });
 
   it("serves GET /v1/workspace to the tenant's API key, with the security headers", async () => {

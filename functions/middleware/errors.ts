@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { ContentfulStatusCode } from "hono/utils/http-status";
-import { AppError } from "../../lib/errors.js";
+import { AppError, isConnectionFailure, temporarilyUnavailable } from "../../lib/errors.js";
 import type { AppEnv } from "../env.js";
 
 /** The one error shape: `{ error: { code, message, details?, request_id } }`. */
@@ -10,7 +10,11 @@ export function renderError(err: Error, c: Context<AppEnv>) {
   let e: AppError;
   if (err instanceof AppError) e = err;
   else if (err instanceof HTTPException) e = new AppError(err.status, err.status === 413 ? "payload_too_large" : "bad_request", err.message || "Bad request");
-  else {
+  else if (isConnectionFailure(err)) {
+    // The database went away: the caller may retry in a moment; nothing here is a bug.
+    c.env.services.logger.warn("database unavailable", { request_id: requestId, error: err });
+    e = temporarilyUnavailable("The service is temporarily unavailable; retry shortly");
+  } else {
     c.env.services.logger.error("unhandled error", { request_id: requestId, error: err });
     e = new AppError(500, "internal_error", "Something went wrong on our side; the request id identifies it");
   }

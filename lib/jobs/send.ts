@@ -115,7 +115,9 @@ async function sendForWorkspace(s: Services, workspaceId: string, items: SendIte
 async function post(s: Services, workspaceId: string, m: Claimed, number: Number, token: string | null | undefined, last: boolean): Promise<Step> {
   if (token === undefined) return { kind: "token_refused" };
   if (token === null) return { kind: "held", title: TOKEN_UNOPENABLE, reason: "token_unopenable" };
-  const pace = () => paceSend(s.redis, s.clock, workspaceId, number.id, number.throughputMps);
+  // Redis away: no slot, so nothing goes out and the claim is handed back (retrying);
+  // a throw here would leave the whole batch in `sending`, sent or not.
+  const pace = () => paceSend(s.redis, s.clock, workspaceId, number.id, number.throughputMps).catch(() => false);
   try {
     // On the last attempt there is no later try to hand the job to: send, and let Meta decide.
     if (!(await pace()) && !last) return { kind: "held", title: SENDER_BACKLOG, reason: "retries_exhausted" };

@@ -1,5 +1,5 @@
-import type postgres from "postgres";
-import type { Db } from "../../db/client.js";
+import postgres from "postgres";
+import { ConnectionLost, DedicatedConnection, type ClientFactory, type Session } from "../../db/dedicated.js";
 import { APP_ROLE } from "../../db/tenant.js";
 import type { QueuePort, SendJob, SqlExec } from "../queue/port.js";
 import { GroupCommit } from "../batch.js";
@@ -50,12 +50,27 @@ export interface NewMessage {
  */
 const WRITER_FLUSHES = 1;
 
+/**
+ * A flush that has not committed by then fails its callers with 503 (their gate
+ * reservations are returned) and its connection is thrown away: a request never waits
+ * on a database that stopped answering. Measured flushes take milliseconds.
+ */
+export const WRITER_DEADLINE_MS = 5000;
+
+export interface MessageWriter {
+  /** Settles when the row (and, with the local queue, its job) is committed, or fails. */
+  add(row: NewMessage): Promise<void>;
+  /** "down" while a flush is past its deadline or the writer's own connection does not answer. */
+  check(): Promise<"ok" | "down">;
+  close(): Promise<void>;
+}
+
 const KEY_TAKEN = new Error("an idempotency key in the batch is taken; write it carefully");
 
 type Found = { id: string; idempotency_key: string; payload: Record<string, unknown>; request_hash: string | null };
 
-export function createMessageWriter(db: Db, queue: () => QueuePort): GroupCommit<NewMessage> {
-  const client = db.$client;
+export function createMessageWriter(open: ClientFactory, queue: () => QueuePort, opts: { deadlineMs?: number } = {}): MessageWriter {
+  const conn = new DedicatedConnection(open);
   // optimistic: every row's job goes out in the first round trip, as if no idempotency key
   // were already taken; if one was, the transaction is rolled back and written carefully
   // (jobs only for the rows that went in). A taken key means Redis forgot it: rare.
@@ -68,7 +83,7 @@ export function createMessageWriter(db: Db, queue: () => QueuePort): GroupCommit
     const byTenant = groupBy(rows, (r) => r.workspaceId);
     const q = queue();
     const jobsOf = (ms: NewMessage[]) => ms.map((m) => ({ messageId: m.id, workspaceId: m.workspaceId }));
-    return pipelinedTransaction(client, async (t, commit, begun) => {
+    return pipelinedTransaction(conn, async (t, commit, begun) => {
       const scope = (workspaceId: string) => t`select set_config('role', ${APP_ROLE}, true), set_config('app.workspace_id', ${workspaceId}, true)`;
       const sent: Promise<unknown>[] = [begun];
       // Only an idempotency key can turn a row's insert into a no-op: the other rows' jobs
@@ -146,16 +161,64 @@ export function createMessageWriter(db: Db, queue: () => QueuePort): GroupCommit
     });
   };
   const writeBatch = (rows: NewMessage[]) => write(rows).catch((err: unknown) => (err === KEY_TAKEN ? write(rows, false) : Promise.reject(err)));
-  return new GroupCommit<NewMessage>(async (rows) => {
+  const deadlineMs = opts.deadlineMs ?? WRITER_DEADLINE_MS;
+  const commits = new GroupCommit<NewMessage>(async (rows) => {
     try {
       await writeBatch(rows);
       return;
     } catch (err) {
-      if (rows.length === 1) throw err;
+      // A lost connection fails every row alike; only a row PostgreSQL refused is worth isolating.
+      if (rows.length === 1 || !(err instanceof postgres.PostgresError)) throw err;
     }
-    // One bad row must not fail its neighbours: each alone, each its own answer.
-    return Promise.all(rows.map((r) => writeBatch([r]).then(() => null, (e: unknown) => (e instanceof Error ? e : new Error(String(e))))));
-  }, { maxInFlight: WRITER_FLUSHES });
+    // One bad row must not fail its neighbours: each alone (one connection: one after another), each its own answer.
+    const results: (Error | null)[] = [];
+    for (const r of rows) results.push(await writeBatch([r]).then(() => null, (e: unknown) => (e instanceof Error ? e : new Error(String(e)))));
+    return results;
+  }, {
+    maxInFlight: WRITER_FLUSHES,
+    deadlineMs,
+    deadlineError: () => new ConnectionLost(`the database did not commit within ${deadlineMs} ms`),
+    // Whatever the wedged flush waits on goes with its connection; the next flush starts afresh.
+    onDeadline: () => conn.discard(),
+  });
+  return {
+    add: (row) => commits.add(row),
+    async check() {
+      if (commits.wedged) return "down";
+      try {
+        const s = await conn.session();
+        await guard(s)`select 1`;
+        return "ok";
+      } catch {
+        return "down";
+      }
+    },
+    close: () => conn.close(),
+  };
+}
+
+/**
+ * The session's sql, refusing to send anything once its connection is gone (see
+ * db/dedicated.ts), and sending each statement at once: statements are pipelined.
+ */
+function guard(s: Session): postgres.ReservedSql {
+  const check = () => {
+    if (!s.alive()) throw new ConnectionLost();
+  };
+  return new Proxy(s.sql, {
+    apply(target, self, args) {
+      check();
+      return go(Reflect.apply(target, self, args) as postgres.PendingQuery<postgres.Row[]>);
+    },
+    get(target, prop, receiver) {
+      const v: unknown = Reflect.get(target, prop, receiver);
+      if (prop !== "unsafe") return v;
+      return (...a: unknown[]) => {
+        check();
+        return (v as (...x: unknown[]) => unknown).apply(target, a);
+      };
+    },
+  });
 }
 
 /** Sends a query now: postgres.js otherwise waits until it is first awaited. */
@@ -196,20 +259,22 @@ async function sending(insert: NonNullable<QueuePort["insertSendsIn"]>, t: postg
  * into ROLLBACK: nothing after a failure takes effect. On any error we also roll back.
  */
 async function pipelinedTransaction(
-  client: postgres.Sql,
+  conn: DedicatedConnection,
   fn: (t: postgres.ReservedSql, commit: () => Promise<unknown>, begun: Promise<unknown>) => Promise<void>,
 ): Promise<void> {
-  const t = await client.reserve();
+  const s = await conn.session();
+  const t = guard(s);
   try {
     // Awaited with the first round trip: a failed BEGIN must fail the batch, or what follows
     // would run statement by statement, each with its own transaction-local scope.
-    const begun = go(t`begin`);
+    const begun = t`begin`;
     begun.catch(() => {});
-    await fn(t, () => go(t`commit`), begun);
+    await fn(t, () => t`commit`, begun);
   } catch (err) {
-    await t`rollback`.catch(() => {});
+    // A statement PostgreSQL refused: roll back and keep the connection. Anything else
+    // (a lost or silent connection): nothing more goes out on it.
+    const kept = err instanceof postgres.PostgresError && s.alive() && (await t`rollback`.then(() => true, () => false));
+    if (!kept) conn.discard();
     throw err;
-  } finally {
-    t.release();
   }
 }
