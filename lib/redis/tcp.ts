@@ -31,8 +31,30 @@ export function createTcpRedis(url: string, prefix: string): RedisPort {
   });
   // Redis answered with an error (a script's, NOSCRIPT …): its own meaning. Anything else
   // (refused, reset, timed out, not connected) means Redis is away: 503 + Retry-After.
+  // Without an offline queue, a command before the connection is ready would fail: it
+  // waits for readiness instead, once per moment (one shared wait), and never longer than
+  // a command may take; a refused connect ends the wait at once.
+  let waiting: Promise<void> | undefined;
+  const ready = (): Promise<void> => {
+    if (client.status === "ready") return Promise.resolve();
+    waiting ??= new Promise<void>((resolve, reject) => {
+      const done = (err?: unknown) => {
+        clearTimeout(timer);
+        client.off("ready", done);
+        client.off("error", done);
+        waiting = undefined;
+        if (err) reject(err);
+        else resolve();
+      };
+      const timer = setTimeout(() => done(new Error("Redis is not connected")), REDIS_COMMAND_TIMEOUT_MS);
+      client.once("ready", done);
+      client.once("error", done);
+    });
+    return waiting;
+  };
   const call = async <T>(fn: () => Promise<T>): Promise<T> => {
     try {
+      await ready();
       return await fn();
     } catch (err) {
       if (err instanceof ReplyError) throw err;
