@@ -13,11 +13,11 @@ let tokens = 0;
  * A workspace with a number registered at the sandbox, an endpoint recording every event
  * it forwards, and helpers to send, read a message back and list its forwarded events.
  */
-export async function jobSender(stack: TestStack, sandbox: MetaSandbox, endpointUrl: string) {
+export async function jobSender(stack: TestStack, sandbox: MetaSandbox, endpointUrl: string, opts: { throughput?: number } = {}) {
   const t = await stack.tenant();
   await setLimits(stack, t.workspaceId, { apiKey: { limit: 1000, periodMs: 1000 }, ip: { limit: 1000, periodMs: 1000 }, workspace: { limit: 1000, periodMs: 1000 } });
   const token = `EAAGjobToken${Date.now()}x${tokens++}abcdefghijklmnop`;
-  const number = await connectTestNumber(stack, t.workspaceId, { token, throughput: 1000 });
+  const number = await connectTestNumber(stack, t.workspaceId, { token, throughput: opts.throughput ?? 1000 });
   sandbox.registerNumber(number.phone_number_id, token, { throughputMps: 1000 });
   await createEndpoint(stack.services, t.workspaceId, { url: endpointUrl, description: null, events: null } as never, { actorType: "operator", actorId: "test" });
   const send = async (to: string, extra: Record<string, unknown> = {}) => {
