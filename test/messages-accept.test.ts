@@ -55,7 +55,8 @@ describe("POST /v1/messages", () => {
     [{ to: "12", type: "text", text: { body: "x" } }, "to"],
     [{ to: "919876543210", type: "text" }, "text"],
     [{ to: "919876543210", type: "fax", fax: {} }, "type"],
-    [{ to: "919876543210", type: "image", image: { link: "http://insecure.example/x.png" } }, "image.link"],
+    [{ to: "919876543210", type: "image", image: { link: "ftp://files.example/x.png" } }, "image.link"],
+    [{ to: "919876543210", type: "image", image: { id: "1479537139650973", link: "https://cdn.example/x.png" } }, "image"],
     [{ to: "919876543210", type: "template", template: { name: "Bad Name", language: { code: "en_US" } } }, "template.name"],
     [{ type: "text", text: { body: "x" } }, "to"],
   ])("refuses %j with 422 naming the field %s, and queues nothing", async (payload, field) => {

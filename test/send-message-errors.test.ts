@@ -13,11 +13,14 @@ describe("POST /v1/messages field errors read as sentences, never the validator'
     expect(errorsOf(tpl({ category: "PROMO" }))).toEqual([{ field: "template.category", message: "must be one of MARKETING, UTILITY, AUTHENTICATION" }]);
   });
 
-  it("{} names every missing required field: to, and type with where its content goes", () => {
-    const errors = errorsOf({});
-    expect(errors.map((e) => e.field)).toEqual(["to", "type"]);
-    expect(errors[0]!.message).toBe("is required");
-    expect(errors[1]!.message).toMatch(/^is required: one of text, template, .*reaction, with the content in the field of that name/);
+  it("{} names every missing required field: no type is a text, as at Meta, so to and text", () => {
+    expect(errorsOf({})).toEqual([{ field: "to", message: "is required" }, { field: "text", message: "is required" }]);
+  });
+
+  it("an unknown type says which types there are and where the content goes", () => {
+    const errors = errorsOf({ to: "919876543210", type: "fax" });
+    expect(errors).toHaveLength(1);
+    expect(errors[0]!.message).toMatch(/^must be one of text, template, .*reaction, with the content in the field of that name/);
   });
 
   it("a known type without its content names to and the content field", () => {
@@ -34,7 +37,8 @@ describe("POST /v1/messages field errors read as sentences, never the validator'
       { field: "text.body", message: "must be a string" },
     ]);
     expect(errorsOf({ to: "919876543210", type: "location", location: { latitude: 100, longitude: 0 } })).toEqual([{ field: "location.latitude", message: "must be from -90 to 90" }]);
-    expect(errorsOf({ to: "919876543210", type: "interactive", interactive: { type: "carousel", action: {} } })[0]!.message).toBe("must be one of button, list, cta_url, flow, product, product_list, location_request_message");
+    expect(errorsOf({ to: "919876543210", type: "interactive", interactive: { type: 3, action: {} } })[0]!.message).toBe("must be a string");
+    expect(errorsOf({ to: "919876543210", type: "image", image: { id: "1", link: "https://x.example/a.png" } })).toEqual([{ field: "image", message: "needs exactly one of id (an uploaded media id) or link (an http or https URL), not both" }]);
   });
 
   it("a body that is not an object is one error on body", () => {

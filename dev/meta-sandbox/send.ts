@@ -3,7 +3,7 @@ import { GraphError, graphErrorBody, invalidParam, META_ERRORS, newFbtraceId } f
 import { newWamid } from "./envelope.js";
 import type { BusinessNumber, NumberRegistry } from "./numbers.js";
 import { statusEnvelope, statusFor, type Conversations, type PricingCategory } from "./statuses.js";
-import { validateSend, type MessageType } from "./validate.js";
+import { validateReadReceipt, validateSend, type MessageType } from "./validate.js";
 import type { TemplateRegistry } from "./templates.js";
 import type { WebhookPoster } from "./webhooks.js";
 
@@ -25,6 +25,14 @@ export interface SentMessage {
   at: string;
 }
 
+/** A mark-as-read (typing indicator or not) Meta answered `{success: true}`. */
+export interface ReadReceipt {
+  phoneNumberId: string;
+  messageId: string;
+  body: Record<string, unknown>;
+  at: string;
+}
+
 /** Every call to the send endpoint, accepted or not: "did the client call Meta twice?" */
 export interface SendAttempt {
   phoneNumberId: string;
@@ -42,6 +50,7 @@ export interface SendContext {
   conversations: Conversations;
   poster: WebhookPoster;
   sent: SentMessage[];
+  reads: ReadReceipt[];
   attempts: SendAttempt[];
   /** `${phoneNumberId}:${waId}`: once-recipes already used. */
   spent: Set<string>;
@@ -79,6 +88,14 @@ export function handleSend(ctx: SendContext, phoneNumberId: string, token: strin
     } catch {
       throw invalidParam("The request body is not valid JSON");
     }
+    if (typeof json === "object" && json !== null && "status" in json && (json as { type?: unknown }).type == null) {
+      const body = json as Record<string, unknown>;
+      if (body.messaging_product !== "whatsapp") throw invalidParam("Param messaging_product must be 'whatsapp'");
+      const { messageId } = validateReadReceipt(body);
+      ctx.reads.push({ phoneNumberId, messageId, body, at });
+      ctx.attempts.push({ phoneNumberId, httpStatus: 200, at });
+      return { status: 200, body: { success: true }, headers: { "x-fb-trace-id": newFbtraceId() } };
+    }
     const send = validateSend(json);
     to = send.input;
     if (send.type === "template") ctx.templates.checkSend(number.wabaId, send.body.template as Record<string, unknown>);
@@ -98,13 +115,13 @@ export function handleSend(ctx: SendContext, phoneNumberId: string, token: strin
     ctx.sent.push({ id: wamid, phoneNumberId, to: send.input, waId: send.waId, type: send.type, body: send.body, ...(recipe ? { recipe: recipe.suffix } : {}), at });
     const drop = fires && recipe.dropConnection === true;
     ctx.attempts.push({ phoneNumberId, to, httpStatus: 200, wamid, ...(drop ? { dropped: true } : {}), at });
-    const msg = { wamid, waId: send.waId, conversation, ...(send.bizOpaqueCallbackData === undefined ? {} : { bizOpaqueCallbackData: send.bizOpaqueCallbackData }) };
+    const msg = { wamid, waId: send.waId, recipientKind: send.recipientKind, conversation, ...(send.bizOpaqueCallbackData === undefined ? {} : { bizOpaqueCallbackData: send.bizOpaqueCallbackData }) };
     postStatuses(ctx, number, recipe, msg);
 
     const message = send.type === "template" ? { id: wamid, message_status: "accepted" } : { id: wamid };
     return {
       status: 200,
-      body: { messaging_product: "whatsapp", contacts: [{ input: send.input, wa_id: send.waId }], messages: [message] },
+      body: { messaging_product: "whatsapp", contacts: [contactOf(send)], messages: [message] },
       headers: { "x-fb-trace-id": newFbtraceId() },
       ...(drop ? { drop: true } : {}),
     };
@@ -117,6 +134,13 @@ export function handleSend(ctx: SendContext, phoneNumberId: string, token: strin
 }
 
 export const graphErrorAnswer = errorAnswer;
+
+/** A phone number answers with its `wa_id`, a business-scoped user with its `user_id`, a group with its id alone. */
+function contactOf(send: { input: string; waId: string; recipientKind: "phone" | "group" | "user" }) {
+  if (send.recipientKind === "user") return { input: send.input, user_id: send.waId };
+  if (send.recipientKind === "group") return { input: send.input };
+  return { input: send.input, wa_id: send.waId };
+}
 
 function postStatuses(ctx: SendContext, number: BusinessNumber, recipe: Recipe | undefined, msg: Parameters<typeof statusFor>[1]) {
   if (!ctx.webhookUrl()) return;

@@ -4,7 +4,7 @@ import { inboundEnvelope, INBOUND_TYPES, type InboundContext, type InboundType }
 import type { MetaEnvelope } from "./envelope.js";
 import { GraphError, META_ERRORS } from "./graph-errors.js";
 import { DEFAULT_THROUGHPUT_MPS, NumberRegistry, type NumberOptions } from "./numbers.js";
-import { graphErrorAnswer, handleSend, type SendAttempt, type SendContext, type SentMessage } from "./send.js";
+import { graphErrorAnswer, handleSend, type ReadReceipt, type SendAttempt, type SendContext, type SentMessage } from "./send.js";
 import { Conversations, guessTemplateCategory, type PricingCategory } from "./statuses.js";
 import { TemplateRegistry, type SandboxTemplate } from "./templates.js";
 import { WebhookPoster, type WebhookDelivery } from "./webhooks.js";
@@ -66,6 +66,8 @@ export interface MetaSandbox {
   url: string;
   /** Accepted messages, oldest first. */
   sent: SentMessage[];
+  /** Read receipts and typing indicators Meta took. */
+  reads: ReadReceipt[];
   /** Every call to the send endpoint, with its answer. */
   attempts: SendAttempt[];
   /** Every webhook POST the sandbox finished (delivered or given up). */
@@ -120,6 +122,7 @@ export async function startMetaSandbox(opts: MetaSandboxOptions): Promise<MetaSa
     conversations: new Conversations(),
     poster,
     sent: [],
+    reads: [],
     attempts: [],
     spent: new Set(),
     webhookUrl: () => webhookUrl,
@@ -145,6 +148,7 @@ export async function startMetaSandbox(opts: MetaSandboxOptions): Promise<MetaSa
   async function sandboxRoute(req: IncomingMessage, res: ServerResponse, path: string, raw: string) {
     const json = () => (raw ? (JSON.parse(raw) as Record<string, unknown>) : {});
     if (path === "/_sandbox/messages" && req.method === "GET") return reply(res, 200, { data: ctx.sent });
+    if (path === "/_sandbox/reads" && req.method === "GET") return reply(res, 200, { data: ctx.reads });
     if (path === "/_sandbox/config" && req.method === "GET") return reply(res, 200, { webhook_url: webhookUrl ?? null, status_delay_ms: statusDelayMs });
     if (req.method !== "POST") return reply(res, 404, { error: `no sandbox route ${req.method} ${path}` });
     try {
@@ -263,6 +267,7 @@ export async function startMetaSandbox(opts: MetaSandboxOptions): Promise<MetaSa
   return {
     url: `http://${host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host}:${port}`,
     sent: ctx.sent,
+    reads: ctx.reads,
     attempts: ctx.attempts,
     deliveries: poster.deliveries,
     registerNumber: (phoneNumberId, token, o) => void numbers.register(phoneNumberId, token, o),

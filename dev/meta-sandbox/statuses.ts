@@ -13,6 +13,8 @@ export interface StatusInput {
   wamid: string;
   status: StatusName;
   recipientId: string;
+  /** A group's statuses say so; a business-scoped user's carry `recipient_user_id` instead of `recipient_id`. */
+  recipientKind?: "phone" | "group" | "user";
   timestamp?: string;
   conversation?: { id: string; expirationTimestamp?: string; originType: PricingCategory };
   /** Service conversations are free (`billable: false`) since November 2024. */
@@ -27,7 +29,8 @@ export function buildStatus(s: StatusInput): Record<string, unknown> {
     id: s.wamid,
     status: s.status,
     timestamp: s.timestamp ?? unixSeconds(),
-    recipient_id: s.recipientId,
+    ...(s.recipientKind === "user" ? { recipient_user_id: s.recipientId } : { recipient_id: s.recipientId }),
+    ...(s.recipientKind === "group" ? { recipient_type: "group" } : {}),
     ...(c ? { conversation: { id: c.id, ...(c.expirationTimestamp ? { expiration_timestamp: c.expirationTimestamp } : {}), origin: { type: c.originType } } } : {}),
     ...(s.pricing ? { pricing: { billable: s.pricing.billable, pricing_model: "CBP", category: s.pricing.category } } : {}),
     ...(s.bizOpaqueCallbackData === undefined ? {} : { biz_opaque_callback_data: s.bizOpaqueCallbackData }),
@@ -75,8 +78,8 @@ export class Conversations {
 }
 
 /** The statuses Meta would post for one step of an accepted message. */
-export function statusFor(step: StatusName, m: { wamid: string; waId: string; conversation: Conversation; bizOpaqueCallbackData?: string }, error?: GraphErrorSpec): StatusInput {
-  const base = { wamid: m.wamid, recipientId: m.waId, ...(m.bizOpaqueCallbackData === undefined ? {} : { bizOpaqueCallbackData: m.bizOpaqueCallbackData }) };
+export function statusFor(step: StatusName, m: { wamid: string; waId: string; recipientKind?: StatusInput["recipientKind"]; conversation: Conversation; bizOpaqueCallbackData?: string }, error?: GraphErrorSpec): StatusInput {
+  const base = { wamid: m.wamid, recipientId: m.waId, ...(m.recipientKind ? { recipientKind: m.recipientKind } : {}), ...(m.bizOpaqueCallbackData === undefined ? {} : { bizOpaqueCallbackData: m.bizOpaqueCallbackData }) };
   const c = m.conversation;
   const pricing = { billable: c.category !== "service", category: c.category };
   if (step === "sent") return { ...base, status: "sent", conversation: { id: c.id, expirationTimestamp: unixSeconds(c.expiresAt), originType: c.category }, pricing };

@@ -10,7 +10,9 @@ import { preflight } from "./preflight.js";
 import type { NewMessage } from "./writer.js";
 import { TIER_UNIQUE_RECIPIENTS } from "../gate/limits.js";
 import { uuidv7 } from "../ids.js";
-import { parseSendMessage, toMetaBody } from "./schema.js";
+import { forwardedBody } from "./forward.js";
+import { sendReadReceipt, type ReadReceiptAnswer } from "./read-receipt.js";
+import { parseSendMessage } from "./schema.js";
 import { resolveSender } from "./sender.js";
 
 export interface AcceptRequest {
@@ -18,13 +20,12 @@ export interface AcceptRequest {
   ip: string;
   idempotencyKey: string | undefined;
   rawBody: string;
+  /** The Graph-compatible route: the path names the sender, and the request is hashed with it. */
+  phoneNumberId?: string;
 }
 
-export interface AcceptResponse {
-  status: number;
-  body: string;
-  replayed: boolean;
-}
+/** A message accepted (or replayed): the answer /v1 gives; or a read receipt, Meta's answer. */
+export type AcceptResponse = { kind: "message"; status: number; body: string; replayed: boolean } | { kind: "read"; answer: ReadReceiptAnswer };
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
@@ -45,10 +46,15 @@ export async function acceptMessage(s: Services, req: AcceptRequest): Promise<Ac
   }
   const parsed = parseSendMessage(json);
   if (!parsed.ok) throw validationFailed(parsed.errors, "The message is not valid");
-  const input = parsed.value;
   const { workspaceId } = req.auth;
-  const sender = await resolveSender(s, workspaceId, input.from);
-  const recipient = input.to.replace(/^\+/, "");
+  if (req.phoneNumberId !== undefined && parsed.value.from !== undefined && parsed.value.from !== req.phoneNumberId) {
+    throw validationFailed([{ field: "from", message: "must be the phone-number id of the path, or absent" }], "The message is not valid");
+  }
+  const sender = await resolveSender(s, workspaceId, req.phoneNumberId ?? parsed.value.from);
+  if (parsed.kind === "read") return { kind: "read", answer: await sendReadReceipt(s, workspaceId, sender, parsed.value) };
+  const input = parsed.value;
+  const recipient = input.recipient.id;
+  const route = req.phoneNumberId === undefined ? "POST /v1/messages" : `POST /${req.phoneNumberId}/messages`;
 
   const now = s.clock.now();
   const messageId = uuidv7(now.getTime());
@@ -58,7 +64,8 @@ export async function acceptMessage(s: Services, req: AcceptRequest): Promise<Ac
     ip: req.ip,
     limits: req.auth.limits,
     idempotencyKeyHash: req.idempotencyKey ? await sha256Hex(req.idempotencyKey) : null,
-    bodyHash: await sha256Hex(req.rawBody),
+    // The Graph route's body does not name its sender: the path is part of the request.
+    bodyHash: await sha256Hex(req.phoneNumberId === undefined ? req.rawBody : `${route}\n${req.rawBody}`),
     reservationId: messageId,
     numberId: sender.id,
     perSecond: sender.throughputMps,
@@ -67,7 +74,7 @@ export async function acceptMessage(s: Services, req: AcceptRequest): Promise<Ac
     // Business-initiated conversations (templates) count toward Meta's tier.
     countsTowardTier: input.type === "template",
   };
-  const declaredCategory = input.type === "template" ? (input.template.category ?? null) : null;
+  const declaredCategory = input.category;
   const { optedOut } = await preflight(s, now, workspaceId, sender, recipient, input);
   const verdict = await passGate(s.redis, s.clock, gate);
   switch (verdict.kind) {
@@ -75,7 +82,7 @@ export async function acceptMessage(s: Services, req: AcceptRequest): Promise<Ac
       throw unauthorized("The API key has been revoked");
     case "replay": {
       const r = parseStored(verdict.stored);
-      return { status: r.status, body: r.body, replayed: true };
+      return { kind: "message", status: r.status, body: r.body, replayed: true };
     }
     case "in_progress":
       throw new AppError(409, "idempotency_in_progress", "A request with this Idempotency-Key is still being processed; retry shortly");
@@ -89,10 +96,10 @@ export async function acceptMessage(s: Services, req: AcceptRequest): Promise<Ac
   // not be queued is removed: an accepted message is queued, never half-written.
   const row = {
     id: messageId, workspaceId, whatsappNumberId: sender.id, recipient, type: input.type,
-    payload: toMetaBody(input), idempotencyKey: req.idempotencyKey ?? null, createdAt: now,
+    payload: forwardedBody(input.body), idempotencyKey: req.idempotencyKey ?? null, createdAt: now,
     // The whole request, Sandesh's own fields too: the backstop's "same body" must mean
     // what the gate's means, or a key Redis forgot replays a different request.
-    requestHash: await sha256Hex(`POST /v1/messages\n${canonical(json)}`),
+    requestHash: await sha256Hex(`${route}\n${canonical(json)}`),
     declaredCategory,
     auditDeclared: optedOut && declaredCategory ? { actorId: req.auth.keyId, ip: req.ip } : null,
   } as NewMessage;
@@ -108,7 +115,7 @@ export async function acceptMessage(s: Services, req: AcceptRequest): Promise<Ac
       }
       const body = JSON.stringify({ id: row.existing.id, status: "queued" });
       await storeIdempotentResponse(s.redis, gate, 202, body).catch(() => {});
-      return { status: 202, body, replayed: true };
+      return { kind: "message", status: 202, body, replayed: true };
     }
     rowWritten = true;
     if (!row.queued) await s.queue.enqueueSend({ messageId, workspaceId }, { numberId: sender.id, perSecond: sender.throughputMps });
@@ -130,7 +137,7 @@ export async function acceptMessage(s: Services, req: AcceptRequest): Promise<Ac
       // key here would let a retry create a second one.
       const body = JSON.stringify({ id: messageId, status: "queued" });
       await storeIdempotentResponse(s.redis, gate, 202, body).catch(() => {});
-      return { status: 202, body, replayed: false };
+      return { kind: "message", status: 202, body, replayed: false };
     }
     await releaseGate(s.redis, verdict, gate).catch((e: unknown) => s.logger.error("could not release a gate reservation", { error: e }));
     throw new AppError(503, "temporarily_unavailable", "The message could not be queued; nothing was sent. Retry with the same Idempotency-Key", undefined, { "Retry-After": "1" });
@@ -138,7 +145,7 @@ export async function acceptMessage(s: Services, req: AcceptRequest): Promise<Ac
 
   const body = JSON.stringify({ id: messageId, status: "queued" });
   await storeIdempotentResponse(s.redis, gate, 202, body).catch((e: unknown) => s.logger.warn("could not store the idempotent response", { error: e }));
-  return { status: 202, body, replayed: false };
+  return { kind: "message", status: 202, body, replayed: false };
 }
 
 /** JSON with sorted keys: the same request, whatever order its fields came in. */

@@ -13,11 +13,16 @@ export const WINDOW_MS = 24 * 3600 * 1000;
  * from `template.category`; without it the template is treated as marketing, the
  * cautious reading (Sandesh has no template catalogue yet). A declared UTILITY or
  * AUTHENTICATION template to a contact who opted out goes out, on the client's word:
- * the answer says so, and the caller audits it with the message.
+ * the answer says so, and the caller audits it with the message. Windows and opt-outs are
+ * keyed on the phone number's digits.
  */
 export async function preflight(s: Services, now: Date, workspaceId: string, sender: { id: string }, recipient: string, input: SendMessageInput): Promise<{ optedOut: boolean }> {
   const isTemplate = input.type === "template";
-  const marketing = isTemplate && (input.template.category ?? "MARKETING") === "MARKETING";
+  const marketing = isTemplate && (input.category ?? "MARKETING") === "MARKETING";
+  // Windows are recorded per phone number (Meta's inbound webhooks name one). A group has
+  // none of its own, and a business-scoped user's is not recorded here: Meta judges those
+  // (a 131047 comes back as a failed status).
+  if (!isTemplate && input.recipient.kind !== "phone") return { optedOut: false };
   // A window only ever gets longer (each inbound message extends it), so "open until T"
   // stays true until T in every process: remembered briefly, it spares the read. An
   // opt-out can arrive at any moment, so marketing templates always read.

@@ -19,6 +19,20 @@ export const fetchPost: MetaPost = async (url, headers, body) => {
   return { status: res.status, text: await res.text() };
 };
 
+/** One POST to the number's messages edge, `messaging_product` added if absent; Meta's status and JSON as they came. Throws on network failure. */
+export async function postToGraph(target: MetaTarget, token: string, body: Record<string, unknown>, post: MetaPost = fetchPost): Promise<{ status: number; json: unknown }> {
+  const res = await post(messagesUrl(target), { authorization: `Bearer ${token}`, "content-type": "application/json" }, JSON.stringify({ messaging_product: "whatsapp", ...body }));
+  let json: unknown = null;
+  try {
+    json = JSON.parse(res.text);
+  } catch {
+    // a proxy's HTML error page
+  }
+  return { status: res.status, json };
+}
+
+const messagesUrl = (t: MetaTarget) => `${t.graphUrl}/${t.apiVersion}/${t.phoneNumberId}/messages`;
+
 /**
  * POST /{version}/{phone-number-id}/messages. The token is a parameter, used for this
  * one request and not kept; errors carry Meta's code, never the request headers.
@@ -27,9 +41,9 @@ export async function sendToMeta(target: MetaTarget, token: string, body: Record
   let res: { status: number; text: string };
   try {
     res = await post(
-      `${target.graphUrl}/${target.apiVersion}/${target.phoneNumberId}/messages`,
+      messagesUrl(target),
       { authorization: `Bearer ${token}`, "content-type": "application/json" },
-      JSON.stringify({ messaging_product: "whatsapp", recipient_type: "individual", ...body }),
+      JSON.stringify({ messaging_product: "whatsapp", ...body }),
     );
   } catch (err) {
     return { ok: false, ...networkFailure(err) };

@@ -12,7 +12,8 @@ const PREFIX = "sandesh:";
 export const OPAQUE_MAX = 512;
 
 export function tagSend(messageId: string, payload: Record<string, unknown>): Record<string, unknown> {
-  const own = payload.biz_opaque_callback_data;
+  // null is "absent", as everywhere in Graph's bodies.
+  const own = payload.biz_opaque_callback_data ?? undefined;
   // Not a string: Meta refuses it, as it would have without us.
   if (own !== undefined && typeof own !== "string") return payload;
   const tagged = `${PREFIX}${messageId}${own === undefined ? "" : `|${own}`}`;
