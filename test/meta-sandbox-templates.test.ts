@@ -68,6 +68,10 @@ describe("Meta sandbox: message templates", () => {
     const r = await send(meta, twoParams);
     expect(r.status).toBe(400);
     expect(r.json.error).toMatchObject({ code: 132000, type: "OAuthException", error_data: { messaging_product: "whatsapp", details: expect.stringContaining("body") } });
+    // Component types in capitals count as the same components.
+    const capitals = template(USER);
+    capitals.template.components[0]!.type = "BODY";
+    expect((await send(meta, capitals)).status).toBe(200);
   });
 
   it("a WABA with no template at all accepts any template name, as before", async () => {

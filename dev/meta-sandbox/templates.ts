@@ -152,7 +152,9 @@ export class TemplateRegistry {
     if (!need) return;
     const given = new Map<string, number>();
     for (const c of (Array.isArray(template.components) ? template.components : []) as Record<string, unknown>[]) {
-      const key = c.type === "button" ? `button:${Number(c.index)}` : String(c.type);
+      // Sends name component types in any case (BODY, body).
+      const type = String(c.type).toLowerCase();
+      const key = type === "button" ? `button:${Number(c.index)}` : type;
       given.set(key, Array.isArray(c.parameters) ? c.parameters.length : 0);
     }
     for (const key of new Set([...need.keys(), ...given.keys()])) {
