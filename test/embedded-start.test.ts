@@ -51,7 +51,7 @@ describe("npm start with no PostgreSQL reachable", () => {
   it("says it uses the embedded PGlite and answers /healthz 200", async () => {
     expect(server.output()).toMatch(/database: embedded PGlite/);
     const res = await fetch(`${base()}/healthz`);
-    expect(await res.json()).toEqual({ status: "ok", checks: { database: "ok", redis: "ok" } });
+    expect(await res.json()).toEqual({ status: "ok", checks: { database: "ok", redis: "ok", vault: "ok", writer: "ok" } });
     expect(server.output()).not.toMatch(/local queue error|Connection terminated/);
   });
 
