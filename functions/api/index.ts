@@ -8,6 +8,10 @@ import { registerContactsImportPost } from "./v1_contacts_imports_post.js";
 import { registerContactGet, registerContactsList } from "./v1_contacts_get.js";
 import { registerContactPatch } from "./v1_contacts_patch.js";
 import { registerContactsPost } from "./v1_contacts_post.js";
+import { registerTemplateDelete } from "./v1_templates_delete.js";
+import { registerTemplatesList } from "./v1_templates_get.js";
+import { registerTemplatesPost } from "./v1_templates_post.js";
+import { registerTemplatesSync } from "./v1_templates_sync_post.js";
 import { registerMessageGet, registerMessagesList } from "./v1_messages_get.js";
 import { registerMessagesPost } from "./v1_messages_post.js";
 import { registerMetaDeadLetters } from "./v1_meta_dead_letters_get.js";
@@ -44,5 +48,9 @@ export function apiApp() {
   registerContactGet(app);
   registerContactPatch(app);
   registerContactDelete(app);
+  registerTemplatesSync(app);
+  registerTemplatesList(app);
+  registerTemplatesPost(app);
+  registerTemplateDelete(app);
   return app;
 }

@@ -1,6 +1,7 @@
 import { asApp } from "../../db/tenant.js";
 import type { Services } from "../context.js";
 import { AppError } from "../errors.js";
+import { applyTemplateWebhook } from "../templates/webhook.js";
 import { dispatchRecorded } from "../webhooks/emit.js";
 import { recordUnrouted, type DeadLetter } from "./dead-letter.js";
 import { applyNumberBatch, type NumberBatch } from "./number-batch.js";
@@ -52,6 +53,7 @@ export async function ingestMetaWebhook(s: Services, rawBody: string): Promise<I
       if (r.recorded) touched.push(batch.owner.workspaceId);
     }
     if (unrouted.length) await asApp(s.db, (tx) => recordUnrouted(tx, unrouted));
+    await applyTemplateWebhook(s, json);
     summary.deadLettered += unrouted.length;
   } catch (err) {
     s.logger.error("meta webhook not applied; Meta will retry it", { error: err });

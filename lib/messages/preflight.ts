@@ -2,54 +2,86 @@ import { sql } from "drizzle-orm";
 import type { Services } from "../context.js";
 import { withTenant } from "../../db/tenant.js";
 import { AppError } from "../errors.js";
+import { parameterMismatches } from "../templates/params.js";
 import type { SendMessageInput } from "./schema.js";
 
 export const WINDOW_MS = 24 * 3600 * 1000;
 
 /**
  * Refusals Meta would otherwise charge for or penalise, checked before any quota is
- * used: free-form messages outside the 24-hour customer-service window (Meta's 131047),
- * and marketing templates to a contact who opted out. A template's category comes
- * from `template.category`; without it the template is treated as marketing, the
- * cautious reading (Sandesh has no template catalogue yet). A declared UTILITY or
- * AUTHENTICATION template to a contact who opted out goes out, on the client's word:
- * the answer says so, and the caller audits it with the message. Windows and opt-outs are
- * keyed on the phone number's digits.
+ * used: free-form messages outside the 24-hour customer-service window (Meta's 131047);
+ * templates the WABA's catalogue does not hold as APPROVED (Meta's 132001/132015) or
+ * sent with the wrong parameter count (132000); marketing templates to a contact who
+ * opted out. A template's category comes from the catalogue; where the catalogue does not
+ * know it, from `template.category`, and without that it is treated as marketing, the
+ * cautious reading. A WABA whose catalogue was never synced keeps that behaviour for every
+ * template. A declared UTILITY or AUTHENTICATION template to a contact who opted out goes
+ * out, on the client's word: the answer says so, and the caller audits it with the message.
+ * Windows and opt-outs are keyed on the phone number's digits.
  */
 export async function preflight(s: Services, now: Date, workspaceId: string, sender: { id: string }, recipient: string, input: SendMessageInput): Promise<{ optedOut: boolean }> {
-  const isTemplate = input.type === "template";
-  const marketing = isTemplate && (input.category ?? "MARKETING") === "MARKETING";
+  if (input.type === "template") return templatePreflight(s, workspaceId, sender, recipient, input.body.template as TemplateBody, input.category);
   // Windows are recorded per phone number (Meta's inbound webhooks name one). A group has
   // none of its own, and a business-scoped user's is not recorded here: Meta judges those
   // (a 131047 comes back as a failed status).
-  if (!isTemplate && input.recipient.kind !== "phone") return { optedOut: false };
+  if (input.recipient.kind !== "phone") return { optedOut: false };
   // A window only ever gets longer (each inbound message extends it), so "open until T"
-  // stays true until T in every process: remembered briefly, it spares the read. An
-  // opt-out can arrive at any moment, so marketing templates always read.
+  // stays true until T in every process: remembered briefly, it spares the read.
   const windowKey = `${sender.id}:${recipient}`;
-  if (!isTemplate && (s.caches.openWindows.get(windowKey) ?? 0) > now.getTime()) return { optedOut: false };
-  const db = s.db;
+  if ((s.caches.openWindows.get(windowKey) ?? 0) > now.getTime()) return { optedOut: false };
   // Under the tenant's own RLS scope: this read can only ever see this workspace's rows.
-  const [row] = await withTenant(db, workspaceId, (tx) =>
-    tx.execute<{ window_at: string | null; opted_out_at: string | null }>(sql`
-      select (select last_inbound_at from customer_windows where whatsapp_number_id = ${sender.id} and wa_id = ${recipient}) as window_at,
-             (select opted_out_at from contacts where wa_id = ${recipient}) as opted_out_at`),
+  const [row] = await withTenant(s.db, workspaceId, (tx) =>
+    tx.execute<{ window_at: string | null }>(sql`
+      select (select last_inbound_at from customer_windows where whatsapp_number_id = ${sender.id} and wa_id = ${recipient}) as window_at`),
   );
-  if (!isTemplate) {
-    const opened = row?.window_at ? new Date(row.window_at).getTime() : null;
-    if (opened === null || now.getTime() - opened >= WINDOW_MS) {
-      throw new AppError(
-        422,
-        "outside_customer_service_window",
-        opened === null
-          ? "This contact has never written to this number: only an approved template can start the conversation"
-          : "More than 24 hours have passed since this contact last wrote: only an approved template can be sent",
-      );
-    }
-    s.caches.openWindows.set(windowKey, opened + WINDOW_MS);
-    return { optedOut: false };
+  const opened = row?.window_at ? new Date(row.window_at).getTime() : null;
+  if (opened === null || now.getTime() - opened >= WINDOW_MS) {
+    throw new AppError(
+      422,
+      "outside_customer_service_window",
+      opened === null
+        ? "This contact has never written to this number: only an approved template can start the conversation"
+        : "More than 24 hours have passed since this contact last wrote: only an approved template can be sent",
+    );
   }
-  if (row?.opted_out_at && marketing) {
+  s.caches.openWindows.set(windowKey, opened + WINDOW_MS);
+  return { optedOut: false };
+}
+
+/** The template object as the client sent it (validated by the message schema: name and language.code are there). */
+interface TemplateBody {
+  name: string;
+  language: { code: string };
+  components?: unknown;
+}
+
+/** One read: the contact's opt-out, the catalogue's entry for the template, and whether the catalogue was ever synced. An opt-out can arrive at any moment, so templates always read. */
+async function templatePreflight(s: Services, workspaceId: string, sender: { id: string }, recipient: string, tpl: TemplateBody, declared: SendMessageInput["category"]): Promise<{ optedOut: boolean }> {
+  const [row] = await withTenant(s.db, workspaceId, (tx) =>
+    tx.execute<{ opted_out_at: string | null; synced: boolean; status: string | null; category: string | null; components: unknown }>(sql`
+      with n as (select waba_id from whatsapp_numbers where id = ${sender.id})
+      select (select opted_out_at from contacts where wa_id = ${recipient}) as opted_out_at,
+             exists (select 1 from template_catalogues c join n on c.waba_id = n.waba_id) as synced,
+             t.status, t.category, t.components
+      from (select 1) as one
+      left join (select m.status, m.category, m.components from message_templates m join n on m.waba_id = n.waba_id
+                 where m.name = ${tpl.name} and m.language = ${tpl.language.code}) t on true`),
+  );
+  const known = row?.status != null;
+  if (!known && row?.synced) {
+    throw new AppError(422, "template_not_approved", `Template ${tpl.name} (${tpl.language.code}) is not in this WABA's catalogue; create it, or sync the catalogue (POST /v1/templates/sync) if it was made elsewhere`);
+  }
+  if (known && row!.status !== "APPROVED") {
+    throw new AppError(422, "template_not_approved", `Template ${tpl.name} (${tpl.language.code}) is ${row!.status}: only APPROVED templates are sent`, { status: row!.status });
+  }
+  if (known) {
+    const mismatches = parameterMismatches(row!.components, tpl.components);
+    if (mismatches.length) {
+      throw new AppError(422, "template_parameters_mismatch", `Template ${tpl.name} (${tpl.language.code}) needs other parameters: ${mismatches.map((m) => `${m.component} takes ${m.expected}, got ${m.given}`).join("; ")}`, mismatches);
+    }
+  }
+  const category = (known ? row!.category : null) ?? declared ?? "MARKETING";
+  if (row?.opted_out_at && category === "MARKETING") {
     throw new AppError(422, "contact_opted_out", "This contact opted out of marketing messages; marketing templates are not sent to them");
   }
   return { optedOut: Boolean(row?.opted_out_at) };
