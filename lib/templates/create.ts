@@ -1,3 +1,4 @@
+import { and, eq, sql } from "drizzle-orm";
 import { withTenant } from "../../db/tenant.js";
 import { messageTemplates } from "../../db/schema/index.js";
 import { recordAudit, type AuditEntry } from "../audit/record.js";
@@ -10,19 +11,41 @@ type Actor = Pick<AuditEntry, "actorType" | "actorId" | "ip" | "userAgent">;
 
 /**
  * POST /v1/templates: submitted to Meta for review, kept in the catalogue as Meta
- * answered (usually PENDING); the review's outcome arrives as a status webhook.
+ * answered (usually PENDING); the review's outcome arrives as a status webhook. Meta may
+ * review within moments, so the row exists (PENDING) before Meta is asked: a webhook
+ * arriving before Meta's answer finds it, and the answer never overwrites what the
+ * webhook said. A row this call created is removed again if Meta refuses.
  */
 export async function createTemplate(s: Services, workspaceId: string, input: CreateTemplateInput, actor: Actor) {
   const { number } = await pickWaba(s, workspaceId, input.waba_id);
-  const { target, token } = await wabaAccess(s, number);
-  const answer = await submitMetaTemplate(target, token, { name: input.name, language: input.language, category: input.category, components: input.components });
-  const now = s.clock.now();
-  return withTenant(s.db, workspaceId, async (tx) => {
-    const values = { metaId: answer.id ?? null, category: answer.category ?? input.category, status: answer.status ?? "PENDING", components: input.components, rejectedReason: null, updatedAt: now };
-    const [row] = await tx
+  const key = and(eq(messageTemplates.wabaId, number.wabaId), eq(messageTemplates.name, input.name), eq(messageTemplates.language, input.language));
+  const [placed] = await withTenant(s.db, workspaceId, (tx) =>
+    tx
       .insert(messageTemplates)
-      .values({ workspaceId, wabaId: number.wabaId, name: input.name, language: input.language, ...values })
-      .onConflictDoUpdate({ target: [messageTemplates.workspaceId, messageTemplates.wabaId, messageTemplates.name, messageTemplates.language], set: values })
+      .values({ workspaceId, wabaId: number.wabaId, name: input.name, language: input.language, category: input.category, status: "PENDING", components: input.components })
+      .onConflictDoNothing()
+      .returning({ id: messageTemplates.id }),
+  );
+  let answer;
+  try {
+    const { target, token } = await wabaAccess(s, number);
+    answer = await submitMetaTemplate(target, token, { name: input.name, language: input.language, category: input.category, components: input.components });
+  } catch (err) {
+    if (placed) await withTenant(s.db, workspaceId, (tx) => tx.delete(messageTemplates).where(eq(messageTemplates.id, placed.id))).catch(() => {});
+    throw err;
+  }
+  return withTenant(s.db, workspaceId, async (tx) => {
+    const [row] = await tx
+      .update(messageTemplates)
+      .set({
+        metaId: answer.id ?? null,
+        category: answer.category ?? input.category,
+        components: input.components,
+        // A status webhook may already have moved it on from PENDING: that one stands.
+        status: sql`case when ${messageTemplates.status} = 'PENDING' then ${answer.status ?? "PENDING"} else ${messageTemplates.status} end`,
+        updatedAt: s.clock.now(),
+      })
+      .where(key)
       .returning();
     await recordAudit(tx, { ...actor, workspaceId, action: "template.submitted", objectType: "template", objectId: row!.id, details: { name: input.name, language: input.language, waba_id: number.wabaId } });
     return templateView(row!);
