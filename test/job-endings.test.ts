@@ -3,6 +3,8 @@ import { createNodeServices, type NodeServices } from "../dev/services.js";
 import { SEND_ATTEMPTS, SENDING_LEASE_MS } from "../lib/jobs/endings.js";
 import { settleLapsedMessages } from "../lib/jobs/lease.js";
 import { runSendJob } from "../lib/jobs/send.js";
+import { claimBatch, markPosting, releaseUnposted } from "../lib/jobs/claim.js";
+import { withTenant } from "../db/tenant.js";
 import { SEND_RETRIES } from "../lib/queue/port.js";
 import { eventually } from "./support/eventually.js";
 import { closedPort, jobSender, useJobStack } from "./support/job-kit.js";
@@ -15,6 +17,16 @@ const first = { retried: 0, maxRetries: SEND_RETRIES };
 const lastTry = { retried: SEND_RETRIES, maxRetries: SEND_RETRIES };
 const row = async (id: string) =>
   (await j.stack.owner`select status, attempts, error_code, error_title, error_reason, claimed_until from messages where id = ${id}`)[0]!;
+/** A message left in `status` by its first claim, its time already past. */
+const lapsed = async (status: "sending" | "retrying", to: string) => {
+  const s = await jobSender(j.stack, j.sandbox, j.receiver.url);
+  const id = await s.send(to);
+  await j.stack.owner`update messages set status = ${status}, attempts = 1, claimed_until = now() - interval '1 second' where id = ${id}`;
+  return { s, id, to };
+};
+/** The posting mark a worker commits before its POST (lib/jobs/claim.ts). */
+const mark = (workspaceId: string, id: string, attempt: number) =>
+  j.stack.owner`insert into message_events (workspace_id, message_id, status, occurred_at, dedupe_key) values (${workspaceId}, ${id}, 'sending', now(), ${`local:${id}:sending:${attempt}`})`;
 const attemptsTo = (to: string) => j.sandbox.attempts.filter((a) => a.to === to).length;
 
 describe("every job ends: sent, or failed with a reason and a message.failed event", () => {
@@ -83,11 +95,12 @@ describe("every job ends: sent, or failed with a reason and a message.failed eve
     }
   });
 
-  it("lease lapsed: a message a stopped worker left `sending` is failed `outcome_unknown` by the sweep, never posted again", async () => {
+  it("lease lapsed after the posting mark: the sweep fails it `outcome_unknown`, never posted again", async () => {
     const s = await jobSender(j.stack, j.sandbox, j.receiver.url);
     const to = "919811100303";
     const id = await s.send(to);
     await j.stack.owner`update messages set status = 'sending', attempts = 1, claimed_until = now() - interval '1 second' where id = ${id}`;
+    await mark(s.workspaceId, id, 1);
     const settled = await settleLapsedMessages(j.stack.services);
     expect(settled.failed).toBeGreaterThanOrEqual(1);
     expect(await row(id)).toMatchObject({ status: "failed", error_reason: "outcome_unknown" });
@@ -96,6 +109,34 @@ describe("every job ends: sent, or failed with a reason and a message.failed eve
     // A late delivery of its job finds nothing to do.
     expect((await runSendJob(j.stack.services, { messageId: id, workspaceId: s.workspaceId }, first)).kind).toBe("skipped");
     expect(attemptsTo(to)).toBe(0);
+  });
+
+  it("lease lapsed before the posting mark: provably never posted, so it goes back, is revived and sent once", async () => {
+    const { s, id, to } = await lapsed("sending", "919811100307");
+    await settleLapsedMessages(j.stack.services);
+    expect(await row(id)).toMatchObject({ status: "retrying", attempts: 2 });
+    const [job] = await j.stack.owner`select data from sandesh_queue.job where name = 'send' and data->>'messageId' = ${id} and data->>'revival' = '2'`;
+    expect(job).toBeDefined();
+    expect((await runSendJob(j.stack.services, { messageId: id, workspaceId: s.workspaceId, revival: 2 }, first)).kind).toBe("sent");
+    await eventually(() => row(id), (r) => r.status === "read");
+    expect(attemptsTo(to)).toBe(1);
+    expect((await s.events(id)).map((e) => e.type)).not.toContain("message.failed");
+  });
+
+  it("a claim taken back before its worker marked it cannot be marked (so it is never posted) by that worker", async () => {
+    const s = await jobSender(j.stack, j.sandbox, j.receiver.url);
+    const id = await s.send("919811100308");
+    const now = new Date();
+    await withTenant(j.stack.services.db, s.workspaceId, (tx) => claimBatch(tx, s.workspaceId, [id], now));
+    await j.stack.owner`update messages set claimed_until = now() - interval '1 second' where id = ${id}`;
+    expect(await withTenant(j.stack.services.db, s.workspaceId, (tx) => releaseUnposted(tx, [id], new Date()))).toEqual([id]);
+    expect(await withTenant(j.stack.services.db, s.workspaceId, (tx) => markPosting(tx, [{ id, attempts: 1 }]))).toEqual(new Set());
+    // Marked first, the claim is never taken back.
+    const again = await withTenant(j.stack.services.db, s.workspaceId, (tx) => claimBatch(tx, s.workspaceId, [id], new Date()));
+    expect(again.claimed.map((c) => c.attempts)).toEqual([2]);
+    expect(await withTenant(j.stack.services.db, s.workspaceId, (tx) => markPosting(tx, [{ id, attempts: 2 }]))).toEqual(new Set([id]));
+    await j.stack.owner`update messages set claimed_until = now() - interval '1 second' where id = ${id}`;
+    expect(await withTenant(j.stack.services.db, s.workspaceId, (tx) => releaseUnposted(tx, [id], new Date()))).toEqual([]);
   });
 
   it("a job that finds its message inside another worker's lease on its last attempt leaves it to the sweep instead of retrying", async () => {
@@ -127,10 +168,7 @@ describe("every job ends: sent, or failed with a reason and a message.failed eve
   });
 
   it("a revived job claims and sends its message once", async () => {
-    const s = await jobSender(j.stack, j.sandbox, j.receiver.url);
-    const to = "919811100306";
-    const id = await s.send(to);
-    await j.stack.owner`update messages set status = 'retrying', attempts = 1, claimed_until = now() - interval '1 second' where id = ${id}`;
+    const { s, id, to } = await lapsed("retrying", "919811100306");
     await settleLapsedMessages(j.stack.services);
     const out = await runSendJob(j.stack.services, { messageId: id, workspaceId: s.workspaceId, revival: 2 }, first);
     expect(out.kind).toBe("sent");

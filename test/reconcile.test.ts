@@ -74,6 +74,8 @@ describe("a send whose outcome is unknown is settled by Meta's statuses, never s
     const s = await jobSender(j.stack, j.sandbox, j.receiver.url);
     const id = await s.send("919822200002");
     await j.stack.owner`update messages set status = 'sending', attempts = 1, claimed_until = now() + interval '1 minute' where id = ${id}`;
+    // Its worker had marked it as posting (Meta has it, after all).
+    await j.stack.owner`insert into message_events (workspace_id, message_id, status, occurred_at, dedupe_key) values (${s.workspaceId}, ${id}, 'sending', now(), ${`local:${id}:sending:1`})`;
     const wamid = `wamid.HBgM${Date.now()}reconcile`;
     const res = await deliver(envelope(s.number.phone_number_id, statusValue(wamid, "delivered", Math.floor(Date.now() / 1000), "919822200002", { biz_opaque_callback_data: `sandesh:${id}` })));
     expect(res.status).toBe(200);

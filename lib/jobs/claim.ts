@@ -3,7 +3,7 @@ import type { Tx } from "../../db/client.js";
 import { whatsappNumbers } from "../../db/schema/index.js";
 import { settleTagged } from "../ingest/statuses.js";
 import type { OutgoingEvent } from "../webhooks/emit.js";
-import { failedEvent, LEASE_LAPSED, SENDING_LEASE_MS } from "./endings.js";
+import { CLAIM_RELEASED, failedEvent, LEASE_LAPSED, SENDING_LEASE_MS } from "./endings.js";
 
 export type Number = typeof whatsappNumbers.$inferSelect;
 export type Claimed = {
@@ -19,12 +19,14 @@ export const idList = (ids: string[]) => sql`(select value::uuid from jsonb_arra
 /**
  * Claims what it can of a batch, inside the workspace's transaction: a conditional
  * update (queued|retrying → sending, with a lease), so a redelivered job finds nothing
- * to claim. A message still `sending` past its lease was held by a worker that stopped
- * mid-send: Meta may have it, so it is failed as outcome unknown and never sent again,
- * and any status Meta already sent naming it settles it at once.
+ * to claim. A message still `sending` past its lease was held by a worker that stopped:
+ * with no posting mark for that claim it provably never reached Meta and is claimed
+ * again; with one, Meta may have it, so it is failed as outcome unknown and never sent
+ * again, and any status Meta already sent naming it settles it at once.
  */
 export async function claimBatch(tx: Tx, workspaceId: string, ids: string[], now: Date) {
   const at = now.toISOString();
+  await releaseUnposted(tx, ids, now);
   const claimed = await tx.execute<Claimed>(sql`
     update messages set status = 'sending', attempts = attempts + 1, updated_at = ${at},
       claimed_until = ${new Date(now.getTime() + SENDING_LEASE_MS).toISOString()}
@@ -41,6 +43,51 @@ export async function claimBatch(tx: Tx, workspaceId: string, ids: string[], now
   const numbers = numberIds.length ? await tx.select().from(whatsappNumbers).where(sql`${whatsappNumbers.id} in ${idList(numberIds)}`) : [];
   if (events.length) events.push(...(await settleTagged(tx, workspaceId, events.map((e) => e.data.id as string))));
   return { claimed, events, inFlight: new Set(inFlight), numbers: new Map(numbers.map((n) => [n.id, n])) };
+}
+
+/** The posting mark of a claim: an event row written (and committed) before its POST leaves. */
+const markKey = (t: string) => sql.raw(`'local:' || ${t}.id || ':sending:' || ${t}.attempts`);
+
+/**
+ * Marks claims as about to be posted, each only if it is still this worker's (`sending`
+ * at this attempt): a mark is committed before its POST leaves, so a lapsed claim with no
+ * mark provably never reached Meta. The row is updated (locked) with the mark, so a
+ * release (below) either sees it or has already taken the claim back. Answers the ids marked.
+ */
+export async function markPosting(tx: Tx, claims: { id: string; attempts: number }[]): Promise<Set<string>> {
+  const rows = await tx.execute<{ id: string }>(sql`
+    with m as (
+      update messages t set updated_at = now()
+      from jsonb_to_recordset(${JSON.stringify(claims)}::jsonb) as x(id uuid, attempts int)
+      where t.id = x.id and t.status = 'sending' and t.attempts = x.attempts
+      returning t.id, t.workspace_id, t.attempts
+    ), ev as (
+      insert into message_events (workspace_id, message_id, status, occurred_at, dedupe_key, details)
+      select workspace_id, id, 'sending', now(), ${markKey("m")}, jsonb_build_object('attempt', attempts) from m
+      on conflict do nothing)
+    select id from m`);
+  return new Set(rows.map((r) => r.id));
+}
+
+/**
+ * Lapsed claims (`sending` past the lease) with no posting mark: the worker stopped before
+ * posting, so nothing reached Meta and the message goes back to `retrying`, due at once.
+ * The rows are locked first, then the marks read with a fresh snapshot: a mark committed
+ * meanwhile is seen, and a mark not yet written will find the claim gone. Claims from
+ * before leases (no claimed_until) are never released: nothing says they were not posted.
+ */
+export async function releaseUnposted(tx: Tx, ids: string[], now: Date): Promise<string[]> {
+  const at = now.toISOString();
+  const lapsed = await tx.execute<{ id: string }>(sql`
+    select id from messages where id in ${idList(ids)} and status = 'sending' and claimed_until < ${at} for update`);
+  if (!lapsed.length) return [];
+  const released = await tx.execute<{ id: string }>(sql`
+    update messages t set status = 'retrying', claimed_until = ${new Date(now.getTime() - 1).toISOString()},
+      error_title = coalesce(t.error_title, ${CLAIM_RELEASED}), updated_at = ${at}
+    where t.id in ${idList(lapsed.map((r) => r.id))} and t.status = 'sending'
+      and not exists (select 1 from message_events e where e.workspace_id = t.workspace_id and e.dedupe_key = ${markKey("t")})
+    returning t.id`);
+  return released.map((r) => r.id);
 }
 
 /** `sending` past the lease → failed, outcome unknown (with its event); answers the events. */

@@ -9,7 +9,8 @@ import type { OutgoingEvent } from "../webhooks/emit.js";
  *   token_unopenable   the vault could not open the number's token (a wrong MASTER_KEK, or damage)
  *   retries_exhausted  every attempt met a passing fault (Meta 5xx, Redis, the network) and none sent
  *   outcome_unknown    the send may have reached Meta (a broken connection, a time-out, a worker
- *                      stopped mid-send); never sent again, because Meta has no idempotency key.
+ *                      stopped after its posting mark); never sent again, because Meta has no
+ *                      idempotency key. (A worker stopped before the mark never posted: sent again.)
  *                      Not final: a Meta status naming the message (lib/meta/tag.ts) still
  *                      settles it to sent, delivered, read or Meta's own failure.
  */
@@ -25,7 +26,9 @@ export const SEND_ATTEMPTS = SEND_RETRIES + 1;
  */
 export const SENDING_LEASE_MS = 120_000;
 
-export const LEASE_LAPSED = "Send outcome unknown: the worker stopped mid-send (its lease lapsed); not sent again to avoid a double charge";
+export const LEASE_LAPSED = "Send outcome unknown: the worker stopped while posting (its lease lapsed after the posting mark); not sent again to avoid a double charge";
+export const CLAIM_RELEASED = "The worker stopped before posting (its lease lapsed with no posting mark); sent again";
+export const MARK_FAILED = "The send could not be recorded as posting (database unavailable); nothing was sent";
 export const TOKEN_REFUSED = "The number's Meta token was refused; connect it again with a new token";
 export const TOKEN_UNOPENABLE = "The number's Meta token could not be opened: the vault key does not match (check MASTER_KEK) or the sealed value was altered";
 export const PACING_DOWN = "The sender's pacing could not be checked (Redis unavailable); nothing was sent";

@@ -22,10 +22,13 @@ export type SendOutcome =
 export type Step =
   | { kind: "posted"; r: SendResult }
   | { kind: "held"; title: string; reason: FailureReason }
-  | { kind: "token_refused" };
+  | { kind: "token_refused" }
+  | { kind: "lost" };
 
 export interface Finish {
   id: string;
+  /** The claim's attempt: a result is recorded only while the claim is still this one. */
+  attempts: number;
   status: "sent" | "retrying" | "failed";
   wamid: string | null;
   error_code: number | null;
@@ -39,8 +42,8 @@ export interface Finish {
 }
 
 /** One claimed message's ending (or hand-back), its answer to the queue, and the event it forwards. */
-export function finishFor(m: Claimed, step: Step, last: boolean, at: Date, retryBy: Date): { finish: Finish; outcome: SendOutcome; event?: OutgoingEvent } {
-  const base = { id: m.id, wamid: null, error_code: null, error_title: null, error_details: null, error_reason: null, claimed_until: null, event_details: {} };
+export function finishFor(m: Claimed, step: Exclude<Step, { kind: "lost" }>, last: boolean, at: Date, retryBy: Date): { finish: Finish; outcome: SendOutcome; event?: OutgoingEvent } {
+  const base = { id: m.id, attempts: m.attempts, wamid: null, error_code: null, error_title: null, error_details: null, error_reason: null, claimed_until: null, event_details: {} };
   const retrying = (why: string, f: Partial<Finish>, details: Record<string, unknown>) => ({
     finish: { ...base, ...f, status: "retrying" as const, claimed_until: retryBy.toISOString(), event_key: `local:${m.id}:retrying:${m.attempts}`, event_details: details },
     outcome: { kind: "retry" as const, reason: why },
@@ -80,13 +83,13 @@ export async function recordFinish(s: Services, workspaceId: string, finish: Fin
   const forwarded = await withTenant(s.db, workspaceId, async (tx) => {
     await tx.execute(sql`
       with u as (
-        select * from jsonb_to_recordset(${JSON.stringify(finish)}::jsonb) as u(id uuid, status text, wamid text, error_code int,
+        select * from jsonb_to_recordset(${JSON.stringify(finish)}::jsonb) as u(id uuid, attempts int, status text, wamid text, error_code int,
           error_title text, error_details text, error_reason text, claimed_until timestamptz, event_key text, event_details jsonb)
       ), upd as (
         update messages t set status = u.status, wamid = coalesce(u.wamid, t.wamid), error_code = u.error_code,
           error_title = u.error_title, error_details = u.error_details, error_reason = u.error_reason,
           claimed_until = u.claimed_until, updated_at = ${at.toISOString()}
-        from u where t.id = u.id and t.status = 'sending'
+        from u where t.id = u.id and t.status = 'sending' and t.attempts = u.attempts
         returning t.id, t.workspace_id)
       insert into message_events (workspace_id, message_id, status, occurred_at, dedupe_key, details)
       select upd.workspace_id, u.id, u.status, ${at.toISOString()}, u.event_key, u.event_details from u join upd on upd.id = u.id

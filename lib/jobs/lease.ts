@@ -4,7 +4,7 @@ import type { Services } from "../context.js";
 import { settleTagged } from "../ingest/statuses.js";
 import { dispatchRecorded, recordEvents, type OutgoingEvent } from "../webhooks/emit.js";
 import { groupBy } from "../group.js";
-import { failLapsed, idList } from "./claim.js";
+import { failLapsed, idList, releaseUnposted } from "./claim.js";
 import { failedEvent, NO_LIVE_JOB, SEND_ATTEMPTS, SENDING_LEASE_MS, type FailureReason } from "./endings.js";
 
 type Lapsed = { message_id: string; workspace_id: string; whatsapp_number_id: string; status: "sending" | "retrying" };
@@ -12,7 +12,8 @@ type Lapsed = { message_id: string; workspace_id: string; whatsapp_number_id: st
 /**
  * The lease sweep: no message is left hanging. Runs from the Worker's cron and on an
  * interval in the Node process; safe anywhere, any time (every change is conditional).
- * - `sending` past its lease: the worker stopped mid-send, Meta may have it → failed,
+ * - `sending` past its lease: the worker stopped. With no posting mark (lib/jobs/claim.ts)
+ *   it never posted → `retrying`, revived below. With one, Meta may have it → failed,
  *   outcome unknown, never sent again; statuses naming it settle it (lib/ingest/reconcile.ts).
  * - `retrying` past the time its next attempt was due: its job is gone (a queue that gave
  *   up, a lost delivery) → a new job, which counts as an attempt; with the attempts
@@ -26,8 +27,10 @@ export async function settleLapsedMessages(s: Services): Promise<{ failed: numbe
   const touched: string[] = [];
   for (const [workspaceId, rows] of groupBy(lapsed, (r) => r.workspace_id)) {
     const sending = rows.filter((r) => r.status === "sending").map((r) => r.message_id);
-    const retrying = rows.filter((r) => r.status === "retrying").map((r) => r.message_id);
     const { events, revive } = await withTenant(s.db, workspaceId, async (tx) => {
+      // Never posted (no posting mark): back to retrying, revived below like any other.
+      const released = sending.length ? await releaseUnposted(tx, sending, now) : [];
+      const retrying = [...rows.filter((r) => r.status === "retrying").map((r) => r.message_id), ...released];
       const events: OutgoingEvent[] = sending.length ? await failLapsed(tx, sending, now) : [];
       if (events.length) events.push(...(await settleTagged(tx, workspaceId, events.map((e) => e.data.id as string))));
       const due = new Date(now.getTime() + (s.queue.retryWithinMs?.(0) ?? 60_000) + SENDING_LEASE_MS).toISOString();

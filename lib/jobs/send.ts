@@ -7,8 +7,12 @@ import type { Attempt, SendJob } from "../queue/port.js";
 import { dispatchRecorded, recordEvents, type OutgoingEvent } from "../webhooks/emit.js";
 import { openToken } from "../whatsapp/numbers.js";
 import { groupBy } from "../group.js";
-import { claimBatch, type Claimed, type Number } from "./claim.js";
-import { PACING_DOWN, SEND_ATTEMPTS, SENDER_BACKLOG, SENDING_LEASE_MS, TOKEN_UNOPENABLE } from "./endings.js";
+import { GroupCommit } from "../batch.js";
+import { claimBatch, markPosting, type Claimed, type Number } from "./claim.js";
+import { MARK_FAILED, PACING_DOWN, SEND_ATTEMPTS, SENDER_BACKLOG, SENDING_LEASE_MS, TOKEN_UNOPENABLE } from "./endings.js";
+
+/** The claim was taken back (its lease lapsed) before this worker could mark it: not posted. */
+class ClaimLost extends Error {}
 import { finishFor, recordFinish, type Finish, type SendOutcome, type Step } from "./finish.js";
 
 export { SENDING_LEASE_MS } from "./endings.js";
@@ -69,6 +73,14 @@ async function sendForWorkspace(s: Services, workspaceId: string, items: SendIte
   const unclaimed = () => ids.map((id) => outcomes.get(id) ?? { kind: "skipped" as const, reason: "already claimed or finished" });
   if (!claimed.length) return unclaimed();
 
+  // Each POST waits for its posting mark to commit; concurrent marks share one statement.
+  const marks = new GroupCommit<{ id: string; attempts: number }>(
+    async (claims) => {
+      const marked = await withTenant(s.db, workspaceId, (tx) => markPosting(tx, claims));
+      return claims.map((c) => (marked.has(c.id) ? null : new ClaimLost()));
+    },
+    { maxInFlight: 4 },
+  );
   // Just in time: plaintext tokens live in this map for the duration of the sends only.
   const tokens = new Map<string, string | null>();
   let steps: { m: Claimed; number: Number; last: boolean; step: Step }[];
@@ -87,7 +99,7 @@ async function sendForWorkspace(s: Services, workspaceId: string, items: SendIte
       claimed.map(async (m) => {
         const number = numbers.get(m.whatsapp_number_id)!;
         const last = isLast(m.id, m.attempts);
-        return { m, number, last, step: await post(s, workspaceId, m, number, tokens.get(number.id), last) };
+        return { m, number, last, step: await post(s, workspaceId, m, number, tokens.get(number.id), last, marks) };
       }),
     );
   } finally {
@@ -99,6 +111,10 @@ async function sendForWorkspace(s: Services, workspaceId: string, items: SendIte
   const events: OutgoingEvent[] = [];
   const refused = new Set<string>();
   for (const { m, number, last, step } of steps) {
+    if (step.kind === "lost") {
+      outcomes.set(m.id, { kind: "skipped", reason: "its lease lapsed and the claim was taken back before posting" });
+      continue;
+    }
     const { attempt } = byId.get(m.id)!;
     const retryBy = new Date(at.getTime() + (s.queue.retryWithinMs?.(attempt.retried) ?? 86_400_000) + SENDING_LEASE_MS);
     const f = finishFor(m, step, last, at, retryBy);
@@ -112,18 +128,26 @@ async function sendForWorkspace(s: Services, workspaceId: string, items: SendIte
 }
 
 /** Paces and posts one message; anything that throws before the post holds it back, unsent. */
-async function post(s: Services, workspaceId: string, m: Claimed, number: Number, token: string | null | undefined, last: boolean): Promise<Step> {
+async function post(s: Services, workspaceId: string, m: Claimed, number: Number, token: string | null | undefined, last: boolean, marks: GroupCommit<{ id: string; attempts: number }>): Promise<Step> {
   if (token === undefined) return { kind: "token_refused" };
   if (token === null) return { kind: "held", title: TOKEN_UNOPENABLE, reason: "token_unopenable" };
-  // Redis away: no slot, so nothing goes out and the claim is handed back (retrying);
-  // a throw here would leave the whole batch in `sending`, sent or not.
-  const pace = () => paceSend(s.redis, s.clock, workspaceId, number.id, number.throughputMps).catch(() => false);
+  const pace = () => paceSend(s.redis, s.clock, workspaceId, number.id, number.throughputMps);
+  // Redis away: no slot, so nothing goes out and the claim is handed back (retrying) with
+  // that reason; a throw here would leave the whole batch in `sending`, sent or not.
   try {
     // On the last attempt there is no later try to hand the job to: send, and let Meta decide.
     if (!(await pace()) && !last) return { kind: "held", title: SENDER_BACKLOG, reason: "retries_exhausted" };
   } catch (err) {
     s.logger.error("send pacing failed", { workspace_id: workspaceId, error: err });
     return { kind: "held", title: PACING_DOWN, reason: "retries_exhausted" };
+  }
+  try {
+    // Committed before the POST leaves: a claim that lapses without it was never posted.
+    await marks.add({ id: m.id, attempts: m.attempts });
+  } catch (err) {
+    if (err instanceof ClaimLost) return { kind: "lost" };
+    s.logger.error("could not mark a send as posting", { workspace_id: workspaceId, error: err });
+    return { kind: "held", title: MARK_FAILED, reason: "retries_exhausted" };
   }
   const body = tagSend(m.id, m.payload);
   const send = () => sendToMeta({ graphUrl: s.config.meta.graphUrl, apiVersion: s.config.meta.apiVersion, phoneNumberId: number.phoneNumberId }, token, body, s.metaPost);

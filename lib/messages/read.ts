@@ -39,7 +39,8 @@ export async function getMessage(s: Services, workspaceId: string, id: string) {
       .from(messageEvents)
       .where(eq(messageEvents.messageId, id))
       .orderBy(sql`date_trunc('second', ${messageEvents.occurredAt})`, sql`array_position(array['queued','sending','retrying','sent','delivered','read','failed'], ${messageEvents.status})`, asc(messageEvents.createdAt));
-    const history = events.map((e) => ({ status: e.status, at: e.occurredAt.toISOString(), ...(Object.keys(e.details).length ? { details: e.details } : {}) }));
+    // A claim's posting mark (`sending`, lib/jobs/claim.ts) is bookkeeping, not a status.
+    const history = events.filter((e) => e.status !== "sending").map((e) => ({ status: e.status, at: e.occurredAt.toISOString(), ...(Object.keys(e.details).length ? { details: e.details } : {}) }));
     // An accepted message's `queued` is its created_at: the writer records no event for it
     // (rows written before that change still carry one).
     if (m.direction === "outbound" && !history.some((h) => h.status === "queued")) history.unshift({ status: "queued", at: m.createdAt.toISOString() });
