@@ -53,6 +53,8 @@ function configEnv(env: WorkerEnv): Record<string, string | undefined> {
 const edgeQueue = (c: Config): QueuePort =>
   c.qstash ? createQStashQueue({ token: c.qstash.token, publicUrl: c.publicUrl, ...(c.qstash.url ? { baseUrl: c.qstash.url } : {}) }) : noQueue;
 
+const STREAMED_PATHS = new Set(["/v1/contacts/export"]);
+
 /** The services of one invocation: isolate-wide parts plus a database client of its own. */
 function invocationServices(state: ReturnType<typeof isolateState>): { services: Services; close(): Promise<void> } {
   const database = createDatabase(state.config.databaseUrl, { max: 1 });
@@ -102,12 +104,20 @@ export default {
     // Behind Cloudflare (TRUST_PROXY=cloudflare, as wrangler.toml sets it) CF-Connecting-IP,
     // which Cloudflare sets itself; a value that is not an IP address is never used.
     const ip = clientAddress(state.config.trustProxy, undefined, (name) => request.headers.get(name));
+    let streaming = false;
     try {
       const refused = await vaultRefusal(state, services);
       if (refused && new URL(request.url).pathname !== "/healthz") return refused;
-      return await app.fetch(request, { services, ...(ip ? { ip } : {}) }, ctx as never);
+      const res = await app.fetch(request, { services, ...(ip ? { ip } : {}) }, ctx as never);
+      // A body that reads the database as it streams (the contacts export) outlives the
+      // handler: the database closes when that body ends, not when the handler returns.
+      if (!res.body || !STREAMED_PATHS.has(new URL(request.url).pathname)) return res;
+      streaming = true;
+      const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
+      ctx.waitUntil(res.body.pipeTo(writable).catch(() => {}).finally(close));
+      return new Response(readable, res);
     } finally {
-      ctx.waitUntil(close());
+      if (!streaming) ctx.waitUntil(close());
     }
   },
 

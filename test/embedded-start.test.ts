@@ -77,6 +77,20 @@ describe("npm start with no PostgreSQL reachable", () => {
       30_000,
     );
     expect(read.status).toBe("read");
+
+    // The contacts book and the template catalogue, on the embedded database and sandbox.
+    const imported = await fetch(`${base()}/v1/contacts/imports`, { method: "POST", headers: { ...auth, "content-type": "text/csv" }, body: "wa_id,name,opt_in\n+91 98123 45678,Asha,yes\nnope,Bad,\n" });
+    expect(await imported.json()).toMatchObject({ status: "completed", created: 1, failed: 1, errors: [{ line: 3 }] });
+    const synced = await fetch(`${base()}/v1/templates/sync`, { method: "POST", headers: auth });
+    expect(await synced.json()).toEqual({ synced: [{ waba_id: "102290129340398", templates: 0 }] });
+    // Synced, the catalogue decides: a template it does not hold is refused before Meta.
+    const refused = await fetch(`${base()}/v1/messages`, {
+      method: "POST",
+      headers: { ...auth, "content-type": "application/json" },
+      body: JSON.stringify({ to: "919812345678", type: "template", template: { name: "order_update", language: { code: "en" } } }),
+    });
+    expect(refused.status).toBe(422);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("template_not_approved");
     expect(server.output()).not.toMatch(/local queue error|Connection terminated/);
   }, 90_000);
 

@@ -99,6 +99,18 @@ describe("the Worker in workerd (wrangler dev --local)", () => {
     expect(res.headers.get("x-request-id")).toBeTruthy();
   });
 
+  it("imports a contacts CSV streamed through workerd (csv-parse over the request's Web stream) and exports it back", async () => {
+    const csv = ["wa_id,name,tags,city", "+91 98000 00001,Asha,vip;diwali,Pune", "not-a-number,Bad,,", "919800000002,Ravi,,Mumbai"].join("\n");
+    const auth = { authorization: `Bearer ${tenant.key}` };
+    const res = await fetch(`${worker.url}/v1/contacts/imports`, { method: "POST", headers: { ...auth, "content-type": "text/csv" }, body: csv });
+    const body = (await res.json()) as Record<string, unknown>;
+    expect(res.status, JSON.stringify(body)).toBe(202);
+    expect(body).toMatchObject({ status: "completed", rows_read: 3, created: 2, failed: 1, errors: [{ line: 3, message: expect.stringMatching(/^wa_id/) }] });
+    const exported = await (await fetch(`${worker.url}/v1/contacts/export`, { headers: auth })).text();
+    expect(exported.split("\r\n").slice(0, 1)).toEqual(["wa_id,name,tags,opt_in,opt_out,city"]);
+    expect(exported).toContain("919800000001,Asha,vip;diwali,,,Pune\r\n");
+  });
+
   it("refuses a bad key with 401 in the one error shape", async () => {
     const wrong = `sk_${"A".repeat(43)}`;
     for (const authorization of [`Bearer ${wrong}`, "Bearer not-a-key"]) {
