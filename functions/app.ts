@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { AppError } from "../lib/errors.js";
 import { apiApp } from "./api/index.js";
+import { graphApp } from "./graph/index.js";
 import type { AppEnv } from "./env.js";
 import { health } from "./health.js";
 import { jobsApp } from "./jobs/index.js";
@@ -25,6 +26,7 @@ export function buildApp() {
   app.route("/v1", apiApp());
   app.route("/jobs", jobsApp() as never);
   app.route("/webhooks/meta", metaApp());
+  app.route("/", graphApp());
   app.notFound((c) => renderError(new AppError(404, "not_found", `No route for ${c.req.method} ${c.req.path}`), c));
   app.onError(renderError);
   return app;

@@ -25,6 +25,7 @@ const EXAMPLES: Record<string, string> = {
   META_VERIFY_TOKEN: "any random string you also give Meta",
   META_GRAPH_URL: "https://graph.facebook.com",
   META_API_VERSION: "v21.0",
+  GRAPH_SEND_WAIT_MS: "10000",
   PUBLIC_URL: "https://sandesh.example.com",
   PORT: "8787",
   LOG_LEVEL: "info",
@@ -61,6 +62,7 @@ const EnvSchema = v.object({
   META_VERIFY_TOKEN: v.pipe(v.string("is required"), v.minLength(16, "must be at least 16 characters")),
   META_GRAPH_URL: v.optional(url, "https://graph.facebook.com"),
   META_API_VERSION: v.optional(v.pipe(v.string(), v.regex(/^v\d+\.\d+$/, "must look like v21.0")), "v21.0"),
+  GRAPH_SEND_WAIT_MS: v.optional(int(0, 60_000), "10000"),
   PUBLIC_URL: v.optional(url),
   PORT: v.optional(int(1, 65535), "8787"),
   LOG_LEVEL: v.optional(v.picklist(["debug", "info", "warn", "error", "silent"], "must be debug, info, warn, error or silent"), "info"),
@@ -79,6 +81,8 @@ export interface Config {
   qstash?: { url?: string; token: string; currentSigningKey: string; nextSigningKey: string };
   vault: { currentVersion: number; keks: Record<number, string> };
   meta: { appSecret: string; verifyToken: string; graphUrl: string; apiVersion: string };
+  /** How long the Graph-compatible route waits for a send's wamid before answering without it. */
+  graph: { sendWaitMs: number };
   publicUrl: string;
   port: number;
   logLevel: "debug" | "info" | "warn" | "error" | "silent";
@@ -162,6 +166,7 @@ export function parseConfig(raw: Record<string, string | undefined>): ConfigResu
       ...(qstash ? { qstash } : {}),
       vault: { currentVersion: e.VAULT_KEY_VERSION, keks },
       meta: { appSecret: e.META_APP_SECRET, verifyToken: e.META_VERIFY_TOKEN, graphUrl: e.META_GRAPH_URL.replace(/\/$/, ""), apiVersion: e.META_API_VERSION },
+      graph: { sendWaitMs: e.GRAPH_SEND_WAIT_MS },
       publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, ""),
       port: e.PORT,
       logLevel: e.LOG_LEVEL,

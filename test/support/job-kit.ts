@@ -3,6 +3,7 @@ import { createServer, type AddressInfo } from "node:net";
 import { createEndpoint } from "../../lib/webhooks/endpoints.js";
 import { connectTestNumber, setLimits } from "./senders.js";
 import { startMetaSandbox, type MetaSandbox } from "../../dev/meta-sandbox/index.js";
+import { startWorkers } from "../../dev/queue.js";
 import { serveStack } from "./served.js";
 import { createTestStack, TEST_SECRETS, type TestStack } from "./stack.js";
 import { startReceiver, type Receiver } from "./webhook-receiver.js";
@@ -80,4 +81,26 @@ export function useJobStack(): JobStack {
   beforeAll(async () => void Object.assign(handle, await startJobStack()));
   afterAll(() => handle.close?.());
   return handle;
+}
+
+/**
+ * For suites that go end to end: a job stack whose queue is worked (as `npm start` does)
+ * and one sender in it, for the file. `stopWorkers` and `startWorkers` let a test play
+ * the queue for a while.
+ */
+export function useWorkedStack() {
+  const h = {} as JobStack & { s: Awaited<ReturnType<typeof jobSender>>; stopWorkers(): void; startWorkers(): Promise<void> };
+  let stop: (() => void) | undefined;
+  beforeAll(async () => {
+    Object.assign(h, await startJobStack());
+    h.startWorkers = async () => void (stop = await startWorkers(h.stack.services, { concurrency: 4 }));
+    h.stopWorkers = () => stop?.();
+    await h.startWorkers();
+    h.s = await jobSender(h.stack, h.sandbox, h.receiver.url);
+  });
+  afterAll(async () => {
+    h.stopWorkers?.();
+    await h.close?.();
+  });
+  return h;
 }
