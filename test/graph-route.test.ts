@@ -120,9 +120,17 @@ describe("the refusal table", () => {
     ["sender_token_invalid", 422, 190, 401],
     ["no_whatsapp_number", 422, 100, 400],
     ["internal_error", 500, 1, 500],
+    ["template_not_approved", 422, 132001, 404],
+    ["template_parameters_mismatch", 422, 132000, 400],
   ])("%s (HTTP %i) → code %i, HTTP %i, Retry-After kept", (code, status, graphCode, graphStatus) => {
     const r = refusalOf(new AppError(status, code, "why", undefined, { "Retry-After": "2" }), "1234");
     expect([r.code, r.status]).toEqual([graphCode, graphStatus]);
     if (graphCode !== 1 && code !== "no_whatsapp_number") expect(r.headers).toEqual({ "Retry-After": "2" });
+  });
+
+  it("a template the catalogue holds paused or disabled is Meta's 132015 or 132016", () => {
+    expect(refusalOf(new AppError(422, "template_not_approved", "x", { status: "PAUSED" }), "1").code).toBe(132015);
+    expect(refusalOf(new AppError(422, "template_not_approved", "x", { status: "DISABLED" }), "1").code).toBe(132016);
+    expect(refusalOf(new AppError(422, "template_not_approved", "x", { status: "PENDING" }), "1").code).toBe(132001);
   });
 });

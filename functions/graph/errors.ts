@@ -41,6 +41,8 @@ const TABLE: Record<string, [number, number, string]> = {
   payload_too_large: [100, 400, "Invalid parameter"],
   idempotency_key_reused: [100, 400, "Invalid parameter"],
   outside_customer_service_window: [131047, 400, "Re-engagement message"],
+  template_not_approved: [132001, 404, "Template name does not exist in the translation"],
+  template_parameters_mismatch: [132000, 400, "Number of parameters does not match the expected number of params"],
   contact_opted_out: [131050, 400, "User has opted out of marketing messages"],
   quota_sender_per_second: [130429, 400, "Rate limit hit"],
   quota_sender_per_day: [131048, 400, "Spam rate limit hit"],
@@ -68,7 +70,9 @@ export function refusalOf(err: Error, phoneNumberId: string): GraphRefusal {
   if (err instanceof HTTPException) return { status: 400, code: 100, message: "(#100) Invalid parameter", details: err.status === 413 ? "The request body is too large" : err.message };
   if (!(err instanceof AppError)) return { status: 500, code: 1, message: "An unknown error occurred" };
   if (err.code === "unknown_sender" || err.code === "no_whatsapp_number" || err.code === "not_found") return objectMissing(phoneNumberId);
-  const row = TABLE[err.code];
+  // A template the catalogue holds but not as APPROVED: Meta's paused and disabled codes.
+  const held = err.code === "template_not_approved" ? (err.details as { status?: string } | undefined)?.status : undefined;
+  const row = held === "PAUSED" ? ([132015, 400, "Template is Paused"] as const) : held === "DISABLED" ? ([132016, 400, "Template is Disabled"] as const) : TABLE[err.code];
   if (!row) return { status: err.status >= 500 ? 500 : 400, code: err.status >= 500 ? 1 : 100, message: err.status >= 500 ? "An unknown error occurred" : "(#100) Invalid parameter", details: err.message };
   const [code, status, title] = row;
   const fields = Array.isArray(err.details) ? (err.details as { field?: string; message?: string }[]).map((d) => `${d.field}: ${d.message}`).join("; ") : "";
