@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { AppError } from "../lib/errors.js";
+import type { TransactionSql } from "postgres";
 import type { Db, Tx } from "./client.js";
 
 export const APP_ROLE = "sandesh_app";
@@ -34,4 +35,16 @@ export function asApp<T>(db: Db, fn: (tx: Tx) => Promise<T>): Promise<T> {
 export async function switchTenant(tx: Tx, workspaceId: string): Promise<void> {
   if (!UUID.test(workspaceId)) throw new AppError(500, "internal_error", "switchTenant needs a workspace id");
   await tx.execute(sql`select set_config('app.workspace_id', ${workspaceId}, true)`);
+}
+
+/**
+ * withTenant on postgres.js itself: for work that hands the transaction to a library
+ * speaking SQL text (pg-boss's job insert) or writes pages of rows in raw statements.
+ */
+export function withTenantSql<T>(db: Db, workspaceId: string, fn: (t: TransactionSql) => Promise<T>): Promise<T> {
+  if (!UUID.test(workspaceId)) throw new AppError(500, "internal_error", "withTenantSql needs a workspace id");
+  return db.$client.begin(async (t) => {
+    await t`select set_config('role', ${APP_ROLE}, true), set_config('app.workspace_id', ${workspaceId}, true)`;
+    return fn(t);
+  }) as Promise<T>;
 }

@@ -9,6 +9,8 @@ import type { QueuePort } from "../lib/queue/port.js";
 import { createQStashQueue } from "../lib/queue/qstash.js";
 import { runWebhookBatch } from "../lib/webhooks/deliver.js";
 import { redispatchWebhooks } from "../lib/webhooks/emit.js";
+import { runBroadcast } from "../lib/broadcasts/run.js";
+import { sweepBroadcasts } from "../lib/broadcasts/sweep.js";
 
 /** QStash when QSTASH_TOKEN is set; otherwise the durable local queue in PostgreSQL. */
 export async function createNodeQueue(config: Config, logger: Logger): Promise<QueuePort> {
@@ -31,7 +33,17 @@ export async function startWorkers(s: Services, opts: { concurrency?: number; sw
     // The queue's own worker count and per-workspace share (lib/queue/pgboss.ts).
     await q.workWebhooks(async (items) => (await runWebhookBatch(s, items)).map((o) => (o.kind === "retry" ? "retry" : "done")));
   }
+  if (q.workBroadcasts) {
+    await q.workBroadcasts(async (items) => {
+      for (const { job } of items) await runBroadcast(s, job);
+      return items.map(() => "done" as const);
+    });
+  }
+  const broadcasts = () => sweepBroadcasts(s).catch((err: unknown) => s.logger.error("broadcast sweep failed", { error: err }));
+  // At start too: a broadcast whose process died is picked up without waiting for the first tick.
+  void broadcasts();
   const timer = setInterval(() => {
+    void broadcasts();
     requeueStuckMessages(s).catch((err: unknown) => s.logger.error("sweep failed", { error: err }));
     applyStrandedStatuses(s).catch((err: unknown) => s.logger.error("status backlog sweep failed", { error: err }));
     expireStatusBacklog(s).catch((err: unknown) => s.logger.error("status backlog expiry failed", { error: err }));

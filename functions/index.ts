@@ -10,6 +10,7 @@ import { createMessageWriter } from "../lib/messages/writer.js";
 import { applyStrandedStatuses, expireStatusBacklog, requeueStuckMessages } from "../lib/jobs/sweep.js";
 import { applyUnsettledTags, settleLapsedMessages } from "../lib/jobs/lease.js";
 import { redispatchWebhooks } from "../lib/webhooks/emit.js";
+import { sweepBroadcasts } from "../lib/broadcasts/sweep.js";
 import { noQueue, type QueuePort } from "../lib/queue/port.js";
 import { createQStashQueue } from "../lib/queue/qstash.js";
 import { createDatabase, createSingleConnectionClient } from "../db/client.js";
@@ -125,7 +126,7 @@ export default {
    * Cron (wrangler.toml [triggers]): re-queue messages and webhook deliveries a lost
    * enqueue left behind, settle messages past their lease (lib/jobs/lease.ts), and apply
    * Meta statuses that missed their message's wamid or tag (expiring those no message
-   * claimed in 7 days).
+   * claimed in 7 days), and start broadcasts whose trigger was lost.
    * A failure is logged and rethrown, so Cloudflare records the run as failed.
    */
   async scheduled(_controller: unknown, env: WorkerEnv, _ctx: ExecutionContext): Promise<void> {
@@ -137,6 +138,7 @@ export default {
       await settleLapsedMessages(services);
       await applyUnsettledTags(services);
       await redispatchWebhooks(services);
+      await sweepBroadcasts(services);
     } catch (err) {
       services.logger.error("sweep failed", { error: err });
       throw err;

@@ -18,6 +18,8 @@ describe("row-level security, proven from the catalog", () => {
     expect(tables).toEqual(expect.arrayContaining(["api_keys", "audit_log", "contacts", "message_events", "messages", "whatsapp_numbers"]));
     // Contacts and templates (0014): each one is audited by name, so none can be missed.
     expect(tables).toEqual(expect.arrayContaining(["contact_consent_events", "contact_import_errors", "contact_imports", "message_templates", "template_catalogues"]));
+    // Broadcasts and the rate card (0016).
+    expect(tables).toEqual(expect.arrayContaining(["broadcasts", "rate_card_entries"]));
     const a = await seedWorkspace(stack.owner, "A");
     const b = await seedWorkspace(stack.owner, "B");
     const failures: string[] = [];
@@ -103,6 +105,7 @@ describe("row-level security, proven from the catalog", () => {
       select proname, prosecdef from pg_proc where proname like 'sandesh\\_%' and prosecdef order by proname`;
     expect(fns).toEqual([
       { proname: "sandesh_api_key_lookup", prosecdef: true },
+      { proname: "sandesh_due_broadcasts", prosecdef: true },
       { proname: "sandesh_expire_status_backlog", prosecdef: true },
       { proname: "sandesh_lapsed_messages", prosecdef: true },
       { proname: "sandesh_number_lookup", prosecdef: true },

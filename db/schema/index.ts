@@ -8,3 +8,4 @@ export * from "./ingest.js";
 export * from "./webhooks.js";
 export * from "./templates.js";
 export * from "./vault.js";
+export * from "./broadcasts.js";

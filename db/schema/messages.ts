@@ -1,10 +1,11 @@
 import { integer, jsonb, pgTable, text, timestamp, unique, uuid } from "drizzle-orm/pg-core";
+import { broadcasts } from "./broadcasts.js";
 import { contacts } from "./contacts.js";
 import { tenantForeignKey, tenantParentKey } from "./tenant-keys.js";
 import { whatsappNumbers } from "./whatsapp-numbers.js";
 import { workspaces } from "./workspaces.js";
 
-export type MessageStatus = "queued" | "sending" | "retrying" | "sent" | "delivered" | "read" | "failed" | "received";
+export type MessageStatus = "queued" | "sending" | "retrying" | "sent" | "delivered" | "read" | "failed" | "received" | "canceled";
 
 export const messages = pgTable(
   "messages",
@@ -13,6 +14,10 @@ export const messages = pgTable(
     workspaceId: uuid("workspace_id").notNull().references(() => workspaces.id),
     whatsappNumberId: uuid("whatsapp_number_id").notNull(),
     contactId: uuid("contact_id"),
+    /** The broadcast that wrote it; one message per contact per broadcast. */
+    broadcastId: uuid("broadcast_id"),
+    /** Not sent before then: a broadcast's recipient beyond the messaging tier. */
+    notBefore: timestamp("not_before", { withTimezone: true }),
     direction: text("direction").$type<"outbound" | "inbound">().notNull(),
     recipient: text("recipient").notNull(),
     type: text("type").notNull(),
@@ -38,7 +43,7 @@ export const messages = pgTable(
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
   // The number and the contact belong to the message's workspace.
-  (t) => [tenantParentKey(t), tenantForeignKey(t.workspaceId, t.whatsappNumberId, whatsappNumbers), tenantForeignKey(t.workspaceId, t.contactId, contacts)],
+  (t) => [tenantParentKey(t), tenantForeignKey(t.workspaceId, t.whatsappNumberId, whatsappNumbers), tenantForeignKey(t.workspaceId, t.contactId, contacts), tenantForeignKey(t.workspaceId, t.broadcastId, broadcasts)],
 );
 
 export const messageEvents = pgTable(

@@ -1,6 +1,14 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../env.js";
 import { requireApiKey } from "../middleware/api-key.js";
+import { registerBroadcastCancel } from "./v1_broadcasts_cancel.js";
+import { registerBroadcastEstimate } from "./v1_broadcasts_estimate.js";
+import { registerBroadcastGet, registerBroadcastsList } from "./v1_broadcasts_get.js";
+import { registerBroadcastPause } from "./v1_broadcasts_pause.js";
+import { registerBroadcastsPost } from "./v1_broadcasts_post.js";
+import { registerBroadcastRecipients } from "./v1_broadcasts_recipients.js";
+import { registerBroadcastResume } from "./v1_broadcasts_resume.js";
+import { registerRateCard } from "./v1_rate_card.js";
 import { registerContactDelete } from "./v1_contacts_delete.js";
 import { registerContactsExport } from "./v1_contacts_export.js";
 import { registerContactsImportGet } from "./v1_contacts_imports_get.js";
@@ -52,5 +60,14 @@ export function apiApp() {
   registerTemplatesList(app);
   registerTemplatesPost(app);
   registerTemplateDelete(app);
+  registerBroadcastsPost(app);
+  registerBroadcastsList(app);
+  registerBroadcastGet(app);
+  registerBroadcastEstimate(app);
+  registerBroadcastRecipients(app);
+  registerBroadcastPause(app);
+  registerBroadcastResume(app);
+  registerBroadcastCancel(app);
+  registerRateCard(app);
   return app;
 }

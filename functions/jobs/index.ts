@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { registerBroadcastJob } from "./broadcast.js";
 import { registerDeliverWebhookJob } from "./deliver-webhook.js";
 import { registerSendJob } from "./send.js";
 import type { JobsEnv } from "./verify.js";
@@ -8,5 +9,6 @@ export function jobsApp() {
   const app = new Hono<JobsEnv>();
   registerSendJob(app);
   registerDeliverWebhookJob(app);
+  registerBroadcastJob(app);
   return app;
 }

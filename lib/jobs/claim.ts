@@ -12,6 +12,7 @@ export type Claimed = {
   recipient: string;
   payload: Record<string, unknown>;
   attempts: number;
+  broadcast_id: string | null;
 };
 
 export const idList = (ids: string[]) => sql`(select value::uuid from jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb))`;
@@ -31,9 +32,12 @@ export async function claimBatch(tx: Tx, workspaceId: string, ids: string[], now
     update messages set status = 'sending', attempts = attempts + 1, updated_at = ${at},
       claimed_until = ${new Date(now.getTime() + SENDING_LEASE_MS).toISOString()}
     where id in ${idList(ids)} and status in ('queued', 'retrying')
-    returning id, whatsapp_number_id, recipient, payload, attempts`);
+      and (broadcast_id is null or broadcast_id in (select b.id from broadcasts b where b.status = 'running'))
+    returning id, whatsapp_number_id, recipient, payload, attempts, broadcast_id`);
   const got = new Set(claimed.map((c) => c.id));
   const rest = ids.filter((id) => !got.has(id));
+  // A paused broadcast's message waits as queued: resume gives it a job again.
+  if (rest.length) await holdForBroadcast(tx, rest, at);
   const events: OutgoingEvent[] = rest.length ? await failLapsed(tx, rest, now) : [];
   // Still `sending` inside the lease: another worker holds it, or one died moments ago.
   const inFlight = rest.length
@@ -88,6 +92,13 @@ export async function releaseUnposted(tx: Tx, ids: string[], now: Date): Promise
       and not exists (select 1 from message_events e where e.workspace_id = t.workspace_id and e.dedupe_key = ${markKey("t")})
     returning t.id`);
   return released.map((r) => r.id);
+}
+
+/** Messages of a paused broadcast that were due a retry go back to `queued`, for resume to queue. */
+async function holdForBroadcast(tx: Tx, ids: string[], at: string): Promise<void> {
+  await tx.execute(sql`
+    update messages set status = 'queued', claimed_until = null, updated_at = ${at}
+    where id in ${idList(ids)} and status = 'retrying' and broadcast_id in (select b.id from broadcasts b where b.status = 'paused')`);
 }
 
 /** `sending` past the lease → failed, outcome unknown (with its event); answers the events. */

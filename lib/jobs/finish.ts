@@ -23,13 +23,15 @@ export type Step =
   | { kind: "posted"; r: SendResult }
   | { kind: "held"; title: string; reason: FailureReason }
   | { kind: "token_refused" }
-  | { kind: "lost" };
+  | { kind: "lost" }
+  /** A broadcast paused or canceled while this send waited for its slot: back to queued, or canceled. Not posted. */
+  | { kind: "withheld"; halt: "paused" | "canceled" };
 
 export interface Finish {
   id: string;
   /** The claim's attempt: a result is recorded only while the claim is still this one. */
   attempts: number;
-  status: "sent" | "retrying" | "failed";
+  status: "sent" | "retrying" | "failed" | "queued" | "canceled";
   wamid: string | null;
   error_code: number | null;
   error_title: string | null;
@@ -51,8 +53,12 @@ export function finishFor(m: Claimed, step: Exclude<Step, { kind: "lost" }>, las
   const failed = (f: Failure, details: Record<string, unknown>) => ({
     finish: { ...base, status: "failed" as const, error_code: f.code, error_title: f.title, error_details: f.details, error_reason: f.reason, event_key: `local:${m.id}:failed`, event_details: { ...details, reason: f.reason } },
     outcome: { kind: "failed" as const, code: f.code, title: f.title, reason: f.reason },
-    event: failedEvent(m.id, m.recipient, f, at),
+    event: withBroadcast(failedEvent(m.id, m.recipient, f, at), m.broadcast_id),
   });
+  if (step.kind === "withheld") {
+    const status = step.halt === "paused" ? ("queued" as const) : ("canceled" as const);
+    return { finish: { ...base, status, event_key: `local:${m.id}:${status}:${m.attempts}`, event_details: { reason: `broadcast ${step.halt}` } }, outcome: { kind: "skipped", reason: `broadcast ${step.halt}` } };
+  }
   if (step.kind === "held") {
     // Nothing was posted: the claim goes back with the reason, or, on the last attempt, ends with it.
     if (!last) return retrying(step.title, { error_title: step.title, error_reason: step.reason }, { reason: step.title });
@@ -65,7 +71,7 @@ export function finishFor(m: Claimed, step: Exclude<Step, { kind: "lost" }>, las
     return {
       finish: { ...base, status: "sent", wamid: r.wamid, event_key: `meta:${r.wamid}:sent`, event_details: { wamid: r.wamid } },
       outcome: { kind: "sent", wamid: r.wamid },
-      event: { type: "message.sent", timestamp: at, data: { id: m.id, wamid: r.wamid, status: "sent", to: m.recipient } },
+      event: { type: "message.sent", timestamp: at, data: { id: m.id, wamid: r.wamid, status: "sent", to: m.recipient, ...(m.broadcast_id ? { broadcast_id: m.broadcast_id } : {}) } },
     };
   }
   const details = { code: r.code, http_status: r.httpStatus };
@@ -73,6 +79,9 @@ export function finishFor(m: Claimed, step: Exclude<Step, { kind: "lost" }>, las
   const reason: FailureReason = r.outcomeUnknown ? "outcome_unknown" : r.tokenInvalid ? "token_refused" : r.retryable ? "retries_exhausted" : "meta_error";
   return failed({ code: r.code, title: r.title, details: r.details, reason }, details);
 }
+
+/** Events of a broadcast's messages name it. */
+const withBroadcast = (e: OutgoingEvent, broadcastId: string | null): OutgoingEvent => (broadcastId ? { ...e, data: { ...e.data, broadcast_id: broadcastId } } : e);
 
 /**
  * One transaction records every result of the batch, conditional on the claim still

@@ -6,6 +6,7 @@ import { tagSend } from "../meta/tag.js";
 import type { Attempt, SendJob } from "../queue/port.js";
 import { dispatchRecorded, recordEvents, type OutgoingEvent } from "../webhooks/emit.js";
 import { openToken } from "../whatsapp/numbers.js";
+import { readHalt } from "../broadcasts/halt.js";
 import { groupBy } from "../group.js";
 import { GroupCommit } from "../batch.js";
 import { claimBatch, markPosting, type Claimed, type Number } from "./claim.js";
@@ -141,6 +142,9 @@ async function post(s: Services, workspaceId: string, m: Claimed, number: Number
     s.logger.error("send pacing failed", { workspace_id: workspaceId, error: err });
     return { kind: "held", title: PACING_DOWN, reason: "retries_exhausted" };
   }
+  // Paused or canceled while this send waited for its slot (lib/broadcasts/halt.ts).
+  const halt = m.broadcast_id ? await readHalt(s.redis, workspaceId, m.broadcast_id).catch(() => null) : null;
+  if (halt) return { kind: "withheld", halt };
   try {
     // Committed before the POST leaves: a claim that lapses without it was never posted.
     await marks.add({ id: m.id, attempts: m.attempts });

@@ -3,7 +3,7 @@ import { GroupCommit } from "../batch.js";
 import type { Logger } from "../logger.js";
 import { APP_ROLE } from "../../db/tenant.js";
 import { sha256Hex } from "../crypto/encoding.js";
-import { SEND_RETRIES, WEBHOOK_RETRIES, type Attempt, type QueuePort, type SendJob, type SqlExec, type WebhookJob } from "./port.js";
+import { SEND_RETRIES, WEBHOOK_RETRIES, type Attempt, type BroadcastJob, type QueuePort, type SendJob, type SqlExec, type WebhookJob } from "./port.js";
 
 /**
  * The local queue (Node only): pg-boss in the same PostgreSQL, its own schema,
@@ -14,6 +14,8 @@ import { SEND_RETRIES, WEBHOOK_RETRIES, type Attempt, type QueuePort, type SendJ
 export const SEND_QUEUE = "send";
 /** Outgoing webhook deliveries: a queue of their own, so a slow receiver never holds up sends. */
 export const WEBHOOK_QUEUE = "webhook";
+/** Broadcast runs: few, long, and each one resumable from its row (lib/broadcasts/run.ts). */
+export const BROADCAST_QUEUE = "broadcast";
 
 /** Handles one fetched batch; answers per job, in order. */
 export type JobHandler<J = SendJob> = (items: { job: J; attempt: Attempt }[]) => Promise<("done" | "retry")[]>;
@@ -24,6 +26,8 @@ export interface LocalQueue extends QueuePort {
   work(handler: JobHandler, opts?: WorkOptions): Promise<void>;
   /** Starts consuming webhook deliveries in this process. */
   workWebhooks(handler: JobHandler<WebhookJob>, opts?: WorkOptions): Promise<void>;
+  /** Starts consuming broadcast runs in this process. */
+  workBroadcasts(handler: JobHandler<BroadcastJob>, opts?: WorkOptions): Promise<void>;
   boss: PgBoss;
 }
 
@@ -40,6 +44,7 @@ export async function createLocalQueue(opts: { connectionString: string; logger:
   // attempts is WEBHOOK_RETRY_DELAYS_S, each retry a job of its own (see enqueueWebhook).
   // A queue made under the earlier policy (its own backoff) takes this one.
   await ensureQueue(boss, WEBHOOK_QUEUE, { retryLimit: WEBHOOK_JOB_RETRIES, retryDelay: opts.retryDelaySeconds ?? 5, retryBackoff: true, retryDelayMax: 300, expireInSeconds: 120, heartbeatSeconds: HEARTBEAT_S });
+  await ensureQueue(boss, BROADCAST_QUEUE, { retryLimit: 10, retryDelay: 2, retryBackoff: true, retryDelayMax: 60, expireInSeconds: 900, heartbeatSeconds: HEARTBEAT_S });
   // The message writer inserts send jobs in its own transaction, which runs as the
   // application role: it may add jobs (and read the queue's settings to do so), nothing more.
   const inTransaction = await grantJobInserts(boss, opts.logger);
@@ -90,6 +95,9 @@ export async function createLocalQueue(opts: { connectionString: string; logger:
       },
     }),
     enqueueWebhook: (job, o) => webhooks.add({ job, delaySeconds: o?.delaySeconds ?? 0 }),
+    async enqueueBroadcast(job, o) {
+      await boss.insert(BROADCAST_QUEUE, [{ data: job, ...(o?.notBefore ? { startAfter: o.notBefore } : {}) }]);
+    },
     async work(handler, w = {}) {
       await consume(SEND_QUEUE, retries, handler, w, { batchSize: 50, concurrency: 2 }, (j) => j.retryCount);
     },
@@ -100,6 +108,9 @@ export async function createLocalQueue(opts: { connectionString: string; logger:
       // active jobs in the database, across processes), so another tenant's deliveries
       // are fetched while one tenant's receivers hang.
       await consume(WEBHOOK_QUEUE, WEBHOOK_RETRIES, handler, w, { batchSize: 1, concurrency: WEBHOOK_WORKERS }, (j) => j.data.retried ?? 0, WEBHOOK_WORKSPACE_SHARE);
+    },
+    async workBroadcasts(handler, w = {}) {
+      await consume(BROADCAST_QUEUE, 10, handler, w, { batchSize: 1, concurrency: 2 }, (j) => j.retryCount);
     },
     close: () => boss.stop({ graceful: true, timeout: 5000 }),
   };
@@ -129,7 +140,7 @@ const HEARTBEAT_S = 10;
 const SEND_DELAY_MAX_S = 600;
 
 /** The job id is the message id (the dedup QStash's id gives); a revived job is a new job. */
-const jobRow = (j: SendJob) => (j.revival ? { data: j } : { id: j.messageId, data: j });
+const jobRow = (j: SendJob) => ({ ...(j.revival || j.resumed ? {} : { id: j.messageId }), data: j, ...(j.notBefore ? { startAfter: new Date(j.notBefore) } : {}) });
 
 /** Creates the queue, or brings an existing one to these settings (an upgrade keeps its queue). */
 async function ensureQueue(boss: PgBoss, name: string, options: Record<string, unknown>): Promise<void> {

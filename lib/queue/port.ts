@@ -16,6 +16,16 @@ export interface SendJob {
    * count it revives at, so the revived job is a new one to the queue's deduplication.
    */
   revival?: number;
+  /** Set when a resumed broadcast hands its queued messages back: its resume count, so the job is new to deduplication. */
+  resumed?: number;
+  /** Unix ms: the job is not delivered before then (a broadcast's recipients beyond its messaging tier). */
+  notBefore?: number;
+}
+
+/** Runs (or continues, or finishes) one broadcast: lib/broadcasts/run.ts. */
+export interface BroadcastJob {
+  broadcastId: string;
+  workspaceId: string;
 }
 
 /**
@@ -70,6 +80,8 @@ export interface QueuePort {
    * enqueue of the same delivery and attempt is dropped.
    */
   enqueueWebhook(job: WebhookJob, opts?: { delaySeconds?: number }): Promise<void>;
+  /** A broadcast's run, not before `notBefore` (QStash's Upstash-Not-Before, pg-boss's startAfter). */
+  enqueueBroadcast(job: BroadcastJob, opts?: { notBefore?: Date }): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -87,6 +99,9 @@ export const noQueue: QueuePort = {
     throw new Error(NO_QUEUE);
   },
   enqueueWebhook: async () => {
+    throw new Error(NO_QUEUE);
+  },
+  enqueueBroadcast: async () => {
     throw new Error(NO_QUEUE);
   },
   close: async () => {},

@@ -1,6 +1,6 @@
 import { Client } from "@upstash/qstash";
 import { GroupCommit } from "../batch.js";
-import type { QueuePort, SendFlow, SendJob, WebhookJob } from "./port.js";
+import type { BroadcastJob, QueuePort, SendFlow, SendJob, WebhookJob } from "./port.js";
 import { SEND_RETRIES, WEBHOOK_RETRIES } from "./port.js";
 
 /** QStash's own retries of a webhook job only re-run an attempt whose callback failed (503, crash). */
@@ -10,6 +10,7 @@ export const SEND_JOB_PATH = "/jobs/send";
 export const WEBHOOK_JOB_PATH = "/jobs/deliver-webhook";
 /** Webhook callbacks of one workspace QStash runs at once. */
 export const WEBHOOK_WORKSPACE_PARALLELISM = 10;
+export const BROADCAST_JOB_PATH = "/jobs/broadcast";
 
 /** QStash adapter: publishes to ${PUBLIC_URL}/jobs/send; QStash calls back signed. */
 export function createQStashQueue(opts: { token: string; baseUrl?: string; publicUrl: string; retries?: number }): QueuePort {
@@ -24,7 +25,8 @@ export function createQStashQueue(opts: { token: string; baseUrl?: string; publi
         body: { ...job, maxRetries: retries },
         // A second publish of the same message (a retried request, the sweep) is dropped by QStash.
         // A revived job (the lease sweep's) must not be taken for the lost one.
-        deduplicationId: job.revival ? `${job.messageId}-r${job.revival}` : job.messageId,
+        deduplicationId: job.revival ? `${job.messageId}-r${job.revival}` : job.resumed ? `${job.messageId}-b${job.resumed}` : job.messageId,
+        ...(job.notBefore ? { notBefore: Math.ceil(job.notBefore / 1000) } : {}),
         retries,
         flowControl: { key: `wa_${flow.numberId}`, rate: flow.perSecond, period: "1s", parallelism: Math.max(1, Math.min(flow.perSecond, 100)) },
       })),
@@ -52,6 +54,15 @@ export function createQStashQueue(opts: { token: string; baseUrl?: string; publi
     // QStash's backoff: min(1 day, e^(2.5·n)) seconds after the n-th retry; a minute's slack for delivery.
     retryWithinMs: (retried: number) => (Math.min(86_400, Math.exp(2.5 * retried)) + 60) * 1000,
     enqueueWebhook: (job: WebhookJob, o?: { delaySeconds?: number }) => webhooks.add({ job, delaySeconds: o?.delaySeconds ?? 0 }),
+    async enqueueBroadcast(job: BroadcastJob, o?: { notBefore?: Date }) {
+      await client.publishJSON({
+        url: `${opts.publicUrl}${BROADCAST_JOB_PATH}`,
+        body: job,
+        retries: 10,
+        ...(o?.notBefore ? { notBefore: Math.ceil(o.notBefore.getTime() / 1000) } : {}),
+        timeout: 60,
+      });
+    },
     close: async () => {},
   };
 }

@@ -19,6 +19,9 @@ export const EVENT_TYPES = [
   "message.received",
   "contact.opted_out",
   "contact.opted_in",
+  "broadcast.started",
+  "broadcast.completed",
+  "broadcast.canceled",
 ] as const;
 export type EventType = (typeof EVENT_TYPES)[number];
 

@@ -20,6 +20,7 @@ interface Column {
 const digits = (n: number) => Array.from({ length: n }, () => Math.floor(Math.random() * 10)).join("");
 const hex = (n: number) => Array.from({ length: n }, () => Math.floor(Math.random() * 16).toString(16)).join("");
 
+let seeded = 0;
 /** Values that satisfy the schema's CHECK constraints; a new table with other checks adds its column here. */
 const TEXT_VALUES: Record<string, () => string> = {
   key_hash: () => hex(64),
@@ -33,6 +34,9 @@ const TEXT_VALUES: Record<string, () => string> = {
   url: () => "https://hooks.example.com/sandesh",
   kind: () => "status",
   consent: () => "opt_out",
+  category: () => "MARKETING",
+  // Part of a key: a distinct calling code per seeded row.
+  country_code: () => String(1000 + (seeded++ % 9000)),
 };
 
 function valueFor(c: Column): unknown {

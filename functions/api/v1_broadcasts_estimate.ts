@@ -1,0 +1,7 @@
+import type { Hono } from "hono";
+import { estimateBroadcast } from "../../lib/broadcasts/estimate.js";
+import type { AppEnv } from "../env.js";
+
+/** GET /v1/broadcasts/{id}/estimate: recipients after skips, duration, cost. */
+export const registerBroadcastEstimate = (app: Hono<AppEnv>) =>
+  app.get("/broadcasts/:id/estimate", async (c) => c.json(await estimateBroadcast(c.env.services, c.get("auth")!.workspaceId, c.req.param("id"))));

@@ -1,0 +1,68 @@
+import { sql } from "drizzle-orm";
+import { withTenant } from "../../db/tenant.js";
+import { csvLine } from "../contacts/csv.js";
+import type { Services } from "../context.js";
+import { validationFailed } from "../errors.js";
+import { UUID_PATTERN } from "../ids.js";
+import { loadBroadcast } from "./get.js";
+
+const STATUSES = new Set(["queued", "sending", "retrying", "sent", "delivered", "read", "failed", "canceled"]);
+export const RECIPIENT_COLUMNS = ["message_id", "contact_id", "wa_id", "status", "error_code", "error_title", "error_details", "error_reason", "updated_at"];
+
+type Recipient = {
+  message_id: string;
+  contact_id: string | null;
+  wa_id: string;
+  status: string;
+  error_code: number | null;
+  error_title: string | null;
+  error_details: string | null;
+  error_reason: string | null;
+  updated_at: string;
+};
+
+/**
+ * GET /v1/broadcasts/{id}/recipients?status=failed&cursor=&limit=: the broadcast's
+ * messages with Meta's error per recipient, by message id (keyset, the broadcast's
+ * index). `status=failed` is the failed-messages report.
+ */
+export async function listRecipients(s: Services, workspaceId: string, id: string, q: { status?: string | undefined; cursor?: string | undefined; limit?: string | undefined }, maxLimit = 1000) {
+  const limit = q.limit === undefined ? 100 : Number(q.limit);
+  const errors = [];
+  if (!Number.isInteger(limit) || limit < 1 || limit > maxLimit) errors.push({ field: "limit", message: `must be a whole number from 1 to ${maxLimit}` });
+  if (q.status !== undefined && !STATUSES.has(q.status)) errors.push({ field: "status", message: `must be one of ${[...STATUSES].join(", ")}` });
+  if (q.cursor !== undefined && !UUID_PATTERN.test(q.cursor)) errors.push({ field: "cursor", message: "is invalid" });
+  if (errors.length) throw validationFailed(errors);
+  return withTenant(s.db, workspaceId, async (tx) => {
+    await loadBroadcast(tx, id);
+    const rows = await tx.execute<Recipient>(sql`
+      select id as message_id, contact_id, recipient as wa_id, status, error_code, error_title, error_details, error_reason, updated_at
+      from messages where broadcast_id = ${id}
+        ${q.status ? sql`and status = ${q.status}` : sql``}
+        ${q.cursor ? sql`and id > ${q.cursor}` : sql``}
+      order by id limit ${limit + 1}`);
+    const page = rows.slice(0, limit).map((r) => ({ ...r, updated_at: new Date(r.updated_at).toISOString() }));
+    return { data: page, next_cursor: rows.length > limit ? page.at(-1)!.message_id : null };
+  });
+}
+
+/** The same report as CSV, every page streamed (one transaction per page). */
+export function recipientsCsv(s: Services, workspaceId: string, id: string, status: string | undefined): ReadableStream<Uint8Array> {
+  const enc = new TextEncoder();
+  let cursor: string | undefined;
+  let started = false;
+  let done = false;
+  return new ReadableStream({
+    async pull(ctl) {
+      if (done) return ctl.close();
+      if (!started) {
+        started = true;
+        ctl.enqueue(enc.encode(csvLine(RECIPIENT_COLUMNS)));
+      }
+      const page = await listRecipients(s, workspaceId, id, { status, cursor, limit: "1000" });
+      ctl.enqueue(enc.encode(page.data.map((r) => csvLine(RECIPIENT_COLUMNS.map((c) => String((r as Record<string, unknown>)[c] ?? "")))).join("")));
+      if (!page.next_cursor) done = true;
+      else cursor = page.next_cursor;
+    },
+  });
+}

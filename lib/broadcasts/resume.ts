@@ -1,0 +1,26 @@
+import { sql } from "drizzle-orm";
+import { withTenant } from "../../db/tenant.js";
+import type { Actor } from "../contacts/create.js";
+import type { Services } from "../context.js";
+import { clearHalt } from "./halt.js";
+import { auditTransition, lockFor } from "./transition.js";
+
+/**
+ * POST /v1/broadcasts/{id}/resume. Running again (or scheduled again, when it was
+ * paused before its time); the run hands its queued messages to the queue once more
+ * (`requeue`) and carries on with the audience where it is.
+ */
+export async function resumeBroadcast(s: Services, workspaceId: string, id: string, actor: Actor) {
+  const now = s.clock.now();
+  const status = await withTenant(s.db, workspaceId, async (tx) => {
+    const l = await lockFor(tx, id, ["paused"], "running");
+    if (l.already) return "running" as const;
+    const next = l.b.startedAt ? ("running" as const) : ("scheduled" as const);
+    await tx.execute(sql`update broadcasts set status = ${next}, requeue = true, resumes = resumes + 1, updated_at = ${now.toISOString()} where id = ${id}`);
+    await auditTransition(tx, workspaceId, actor, id, "broadcast.resumed", l.status);
+    return next;
+  });
+  await clearHalt(s.redis, workspaceId, id);
+  if (status === "running") await s.queue.enqueueBroadcast({ broadcastId: id, workspaceId });
+  return { id, status };
+}

@@ -1,0 +1,82 @@
+import { eq, sql } from "drizzle-orm";
+import { broadcasts, whatsappNumbers, workspaces } from "../../db/schema/index.js";
+import { withTenant } from "../../db/tenant.js";
+import type { Services } from "../context.js";
+import { TIER_UNIQUE_RECIPIENTS } from "../gate/limits.js";
+import type { BroadcastJob } from "../queue/port.js";
+import { requiresOptIn } from "./audience.js";
+import { dispatchBroadcastEvents, recordBroadcastEvent } from "./events.js";
+import { publishJobs, TIER_WINDOW_MS, writePage } from "./page.js";
+import { requeueQueued } from "./requeue.js";
+import { settleBroadcast } from "./settle.js";
+import type { BroadcastRow } from "./schema.js";
+
+/** One job writes pages for this long, then hands the rest to a job of its own (a Worker's callback is bounded). */
+const RUN_BUDGET_MS = 20_000;
+
+/**
+ * The broadcast job, the same on both queues: starts a due broadcast, writes its
+ * audience page by page from the cursor on its row (a killed run restarts there), and,
+ * once the audience is written, watches its messages until none is left to send. Safe
+ * to run twice at once or again after a crash: each page locks the row and moves the
+ * cursor in the transaction that writes its messages.
+ */
+export async function runBroadcast(s: Services, job: BroadcastJob): Promise<void> {
+  const { workspaceId, broadcastId } = job;
+  const b = await start(s, workspaceId, broadcastId);
+  if (!b) return;
+  if (b.status === "scheduled") {
+    // Delivered early (a clock apart, a sweep): again at its time.
+    await s.queue.enqueueBroadcast(job, { notBefore: b.sendAt });
+    return;
+  }
+  if (b.status !== "running" && b.status !== "paused") return;
+  if (b.status === "running" && b.requeue) await requeueQueued(s, workspaceId, broadcastId);
+  const needsOptIn = requiresOptIn(b.settings);
+  const deadline = Date.now() + RUN_BUDGET_MS;
+  let done = b.audienceDone;
+  while (!done) {
+    if (Date.now() > deadline) {
+      await s.queue.enqueueBroadcast(job);
+      return;
+    }
+    const page = await writePage(s, workspaceId, broadcastId, needsOptIn);
+    if (page.jobs.length) await publishJobs(s, page.jobs, page.numberId, page.perSecond);
+    if (!page.wrote) break;
+    done = page.audienceDone;
+  }
+  await settleBroadcast(s, job);
+}
+
+/**
+ * scheduled → running once send_at has passed, with the tier's room for this run (the
+ * number's unique recipients of the last 24 h subtracted) and the started event. Answers
+ * the row as it stands, with the workspace's settings.
+ */
+async function start(s: Services, workspaceId: string, broadcastId: string): Promise<(BroadcastRow & { settings: Record<string, unknown> }) | null> {
+  const now = s.clock.now();
+  const { row, recorded } = await withTenant(s.db, workspaceId, async (tx) => {
+    const [b] = await tx.select().from(broadcasts).where(eq(broadcasts.id, broadcastId)).for("update");
+    if (!b) return { row: null, recorded: 0 };
+    const [w] = await tx.select({ settings: workspaces.settings }).from(workspaces).where(eq(workspaces.id, workspaceId));
+    const settings = w?.settings ?? {};
+    // A broadcast paused before its time starts paused: its rows are written, its sends wait for resume.
+    const due = (b.status === "scheduled" || b.status === "paused") && !b.startedAt && b.sendAt.getTime() <= now.getTime();
+    if (!due) return { row: { ...b, settings }, recorded: 0 };
+    const [n] = await tx.select({ tier: whatsappNumbers.messagingTier }).from(whatsappNumbers).where(eq(whatsappNumbers.id, b.whatsappNumberId));
+    const limit = TIER_UNIQUE_RECIPIENTS[n?.tier ?? "TIER_250"] ?? 250;
+    let tierRemaining: number | null = null;
+    if (limit > 0) {
+      const [used] = await tx.execute<{ n: number }>(sql`
+        select count(distinct recipient)::int as n from messages
+        where whatsapp_number_id = ${b.whatsappNumberId} and direction = 'outbound' and status not in ('failed', 'canceled')
+          and created_at > ${new Date(now.getTime() - TIER_WINDOW_MS).toISOString()}`);
+      tierRemaining = Math.max(0, limit - (used?.n ?? 0));
+    }
+    const [started] = await tx.update(broadcasts).set({ status: b.status === "paused" ? "paused" : "running", startedAt: now, updatedAt: now, tierRemaining }).where(eq(broadcasts.id, broadcastId)).returning();
+    const recorded = await recordBroadcastEvent(s, tx, workspaceId, "broadcast.started", now, { id: broadcastId, name: b.name, send_at: b.sendAt.toISOString() });
+    return { row: { ...started!, settings }, recorded };
+  });
+  await dispatchBroadcastEvents(s, workspaceId, recorded);
+  return row;
+}

@@ -1,0 +1,38 @@
+import { sql } from "drizzle-orm";
+import { withTenant } from "../../db/tenant.js";
+import type { Services } from "../context.js";
+import type { BroadcastJob } from "../queue/port.js";
+import { broadcastCounts } from "./counts.js";
+import { dispatchBroadcastEvents, recordBroadcastEvent } from "./events.js";
+
+/** How soon the run looks again while messages are on their way; slower when only tier waits are left. */
+const WATCH_S = 2;
+const WATCH_TIER_S = 300;
+
+/**
+ * Once the audience is written: a running broadcast with no message left to send
+ * (queued, sending, retrying) is completed, with its counts in broadcast.completed;
+ * otherwise the job looks again shortly. A paused broadcast is left to resume.
+ */
+export async function settleBroadcast(s: Services, job: BroadcastJob): Promise<void> {
+  const now = s.clock.now();
+  const r = await withTenant(s.db, job.workspaceId, async (tx) => {
+    const [b] = await tx.execute<{ status: string; audience_done: boolean; left: number; waiting: number; name: string }>(sql`
+      select status, audience_done, name,
+        (select count(*)::int from messages where broadcast_id = b.id and status in ('queued', 'sending', 'retrying')) as left,
+        (select count(*)::int from messages where broadcast_id = b.id and status = 'queued' and not_before > ${now.toISOString()}) as waiting
+      from broadcasts b where id = ${job.broadcastId} for update`);
+    if (!b || b.status !== "running" || !b.audience_done) return { again: false, recorded: 0 };
+    if (b.left > 0) return { again: true, tierOnly: b.waiting === b.left, recorded: 0 };
+    await tx.execute(sql`update broadcasts set status = 'completed', finished_at = ${now.toISOString()}, updated_at = ${now.toISOString()} where id = ${job.broadcastId}`);
+    const counts = await broadcastCounts(tx, job.broadcastId);
+    const recorded = await recordBroadcastEvent(s, tx, job.workspaceId, "broadcast.completed", now, { id: job.broadcastId, name: b.name, counts });
+    return { again: false, recorded };
+  });
+  await dispatchBroadcastEvents(s, job.workspaceId, r.recorded);
+  if (r.again) {
+    // Progress is visible on the row: the sweep leaves a broadcast alone while it is watched.
+    await withTenant(s.db, job.workspaceId, (tx) => tx.execute(sql`update broadcasts set updated_at = ${now.toISOString()} where id = ${job.broadcastId}`));
+    await s.queue.enqueueBroadcast(job, { notBefore: new Date(now.getTime() + ("tierOnly" in r && r.tierOnly ? WATCH_TIER_S : WATCH_S) * 1000) });
+  }
+}
