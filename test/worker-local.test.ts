@@ -34,9 +34,10 @@ describe("npm run dev:worker", () => {
     await worker?.stop();
   }, 30_000);
 
-  it("starts the local QStash when no QSTASH_TOKEN is set: a template reaches read through workerd", async () => {
+  it("starts the local QStash when no QSTASH_TOKEN is set: a template reaches read through workerd, and the Graph-compatible route answers Meta's wamid there", async () => {
     const port = await freePort();
-    worker = startTs("dev/worker.ts", { ...env, PORT: String(port) });
+    // The Graph route waits for the queue's round trip (Worker → QStash → /jobs/send → Meta): on a loaded machine, longer than 10 s.
+    worker = startTs("dev/worker.ts", { ...env, PORT: String(port), GRAPH_SEND_WAIT_MS: "60000" });
     await worker.waitFor(/listening on/, 120_000);
     expect(worker.output()).toMatch(/queue: no QSTASH_TOKEN, so the local QStash stands in at http:\/\/127\.0\.0\.1:\d+/);
 
@@ -59,7 +60,19 @@ describe("npm run dev:worker", () => {
       throw new Error(`${err.message}\n${worker!.output().slice(-4000)}`);
     });
     expect(status, worker.output().slice(-3000)).toBe("read");
-  }, 200_000);
+
+    // An SDK's request, by base URL: the same send function, answered with the wamid.
+    const graph = await fetch(`http://127.0.0.1:${port}/v23.0/5566778899/messages`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${tenant.key}`, "content-type": "application/json" },
+      body: JSON.stringify({ messaging_product: "whatsapp", to: "919800011123", type: "template", template: { name: "order_update", language: { code: "en" } } }),
+    });
+    const answer = (await graph.json()) as { messages?: { id: string }[] };
+    expect(graph.status, JSON.stringify(answer) + worker.output().slice(-2000)).toBe(200);
+    expect(answer.messages?.[0]?.id).toMatch(/^wamid\./);
+    const [row] = await stack.owner`select wamid from messages where workspace_id = ${tenant.workspaceId} and recipient = '919800011123'`;
+    expect(row?.wamid).toBe(answer.messages![0]!.id);
+  }, 300_000);
 
   it("does not claim to listen when its port is held by another server, even one that answers /healthz", async () => {
     const other: Server = createServer((_req, res) => res.writeHead(200, { "content-type": "application/json" }).end('{"status":"ok"}'));
