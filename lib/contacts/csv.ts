@@ -17,20 +17,22 @@ export interface ImportRow {
   consent: { kind: "opt_in" | "opt_out"; at: string } | null;
 }
 
+export class CsvHeaderError extends Error {}
+
 /** A header, checked once: which columns are attributes. Throws a message naming the column. */
 export function readHeader(columns: string[]): string[] {
   const seen = new Set<string>();
   for (const c of columns) {
-    if (seen.has(c)) throw new Error(`column "${c}" appears twice`);
+    if (seen.has(c)) throw new CsvHeaderError(`column "${c}" appears twice`);
     seen.add(c);
   }
-  if (!seen.has("wa_id")) throw new Error("the CSV needs a wa_id column (the header is its first line)");
+  if (!seen.has("wa_id")) throw new CsvHeaderError("the CSV needs a wa_id column (the header is its first line)");
   const attributes = columns.filter((c) => !(FIXED_COLUMNS as readonly string[]).includes(c));
   for (const a of attributes) {
     const why = attributeProblem(a);
-    if (why) throw new Error(`column "${a}" cannot be an attribute: ${why}`);
+    if (why) throw new CsvHeaderError(`column "${a}" cannot be an attribute: ${why}`);
   }
-  if (attributes.length > MAX_ATTRIBUTES) throw new Error(`at most ${MAX_ATTRIBUTES} attribute columns, got ${attributes.length}`);
+  if (attributes.length > MAX_ATTRIBUTES) throw new CsvHeaderError(`at most ${MAX_ATTRIBUTES} attribute columns, got ${attributes.length}`);
   return attributes;
 }
 

@@ -7,7 +7,7 @@ import type { Services } from "../context.js";
 import { AppError } from "../errors.js";
 import { uuidv7 } from "../ids.js";
 import type { Actor } from "./create.js";
-import { readHeader, readRow, type ImportRow } from "./csv.js";
+import { CsvHeaderError, readHeader, readRow, type ImportRow } from "./csv.js";
 import { applyBatch } from "./import-batch.js";
 import { getImport } from "./import-read.js";
 
@@ -48,16 +48,21 @@ export async function importContacts(s: Services, workspaceId: string, body: Rea
   let errors: { line: number; message: string }[] = [];
   const skipped: { line: number; message: string }[] = [];
 
+  // One batch is written while the next is parsed: at most two batches in memory, and
+  // batches still commit in order (each waits for the one before it).
+  let inflight: Promise<void> = Promise.resolve();
   const flush = async () => {
+    await inflight;
     if (!batch.length && !errors.length) return;
     const rows = batch;
     const errs = errors.slice(0, Math.max(0, MAX_STORED_ERRORS - p.storedErrors));
     const failedNow = errors.length;
+    const readNow = p.rowsRead;
     batch = [];
     inBatch = new Set();
     errors = [];
     const now = s.clock.now();
-    await withTenant(s.db, workspaceId, async (tx) => {
+    inflight = withTenant(s.db, workspaceId, async (tx) => {
       const r = rows.length ? await applyBatch(tx, { workspaceId, importId: id, now, actorType: actor.actorType, actorId }, rows) : { created: 0, updated: 0, unchanged: 0 };
       p.created += r.created;
       p.updated += r.updated;
@@ -69,8 +74,14 @@ export async function importContacts(s: Services, workspaceId: string, body: Rea
           on conflict do nothing`);
         p.storedErrors += errs.length;
       }
-      await tx.update(contactImports).set({ rowsRead: p.rowsRead, created: p.created, updated: p.updated, unchanged: p.unchanged, failed: p.failed }).where(eq(contactImports.id, id));
+      await tx.update(contactImports).set({ rowsRead: readNow, created: p.created, updated: p.updated, unchanged: p.unchanged, failed: p.failed }).where(eq(contactImports.id, id));
     });
+    // A failed batch stops the import at the next flush (or at the end).
+    inflight.catch(() => {});
+  };
+  const drain = async () => {
+    await flush();
+    await inflight;
   };
 
   let attributeColumns: string[] | null = null;
@@ -113,13 +124,22 @@ export async function importContacts(s: Services, workspaceId: string, body: Rea
       p.rowsRead++;
       errors.push(e);
     }
-    await flush();
+    await drain();
   } catch (err) {
     if (err instanceof AppError) throw err;
+    const csvProblem = err instanceof CsvHeaderError || String((err as { code?: unknown })?.code ?? "").startsWith("CSV_");
+    if (!csvProblem) {
+      // The database went away mid-import: what was committed stays, the rest is not done.
+      s.logger.error("contact import failed", { import_id: id, workspace_id: workspaceId, error: err });
+      await withTenant(s.db, workspaceId, (tx) =>
+        tx.update(contactImports).set({ status: "failed", error: "interrupted: a database error; import the file again to finish it (rows already imported are unchanged)", finishedAt: s.clock.now() }).where(eq(contactImports.id, id)),
+      ).catch(() => {});
+      throw new AppError(503, "temporarily_unavailable", "The import was interrupted; import the same file again to finish it", { id }, { "Retry-After": "5" });
+    }
     // A header we cannot use, or a CSV the parser cannot go on with: what was written stays.
-    fatal = err instanceof Error ? err.message.replace(/^Invalid Record Length.*$/, "malformed CSV") : "the CSV could not be read";
+    fatal = (err as Error).message;
     s.logger.warn("contact import stopped", { import_id: id, workspace_id: workspaceId, reason: fatal });
-    await flush().catch(() => {});
+    await drain();
   }
   await withTenant(s.db, workspaceId, (tx) =>
     tx.update(contactImports).set({ status: fatal ? "failed" : "completed", error: fatal, finishedAt: s.clock.now() }).where(eq(contactImports.id, id)),
