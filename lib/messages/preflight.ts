@@ -2,7 +2,7 @@ import { sql } from "drizzle-orm";
 import type { Services } from "../context.js";
 import { withTenant } from "../../db/tenant.js";
 import { AppError } from "../errors.js";
-import { parameterMismatches } from "../templates/params.js";
+import { catalogueEntrySql, templateVerdict, type CatalogueEntry, type TemplateRef } from "../templates/verdict.js";
 import type { SendMessageInput } from "./schema.js";
 
 export const WINDOW_MS = 24 * 3600 * 1000;
@@ -20,7 +20,7 @@ export const WINDOW_MS = 24 * 3600 * 1000;
  * Windows and opt-outs are keyed on the phone number's digits.
  */
 export async function preflight(s: Services, now: Date, workspaceId: string, sender: { id: string }, recipient: string, input: SendMessageInput): Promise<{ optedOut: boolean }> {
-  if (input.type === "template") return templatePreflight(s, workspaceId, sender, recipient, input.body.template as TemplateBody, input.category);
+  if (input.type === "template") return templatePreflight(s, workspaceId, sender, recipient, input.body.template as TemplateRef, input.category);
   // Windows are recorded per phone number (Meta's inbound webhooks name one). A group has
   // none of its own, and a business-scoped user's is not recorded here: Meta judges those
   // (a 131047 comes back as a failed status).
@@ -48,39 +48,13 @@ export async function preflight(s: Services, now: Date, workspaceId: string, sen
   return { optedOut: false };
 }
 
-/** The template object as the client sent it (validated by the message schema: name and language.code are there). */
-interface TemplateBody {
-  name: string;
-  language: { code: string };
-  components?: unknown;
-}
-
-/** One read: the contact's opt-out, the catalogue's entry for the template, and whether the catalogue was ever synced. An opt-out can arrive at any moment, so templates always read. */
-async function templatePreflight(s: Services, workspaceId: string, sender: { id: string }, recipient: string, tpl: TemplateBody, declared: SendMessageInput["category"]): Promise<{ optedOut: boolean }> {
+/** One read: the contact's opt-out and the catalogue's entry for the template. An opt-out can arrive at any moment, so templates always read. */
+async function templatePreflight(s: Services, workspaceId: string, sender: { id: string }, recipient: string, tpl: TemplateRef, declared: SendMessageInput["category"]): Promise<{ optedOut: boolean }> {
   const [row] = await withTenant(s.db, workspaceId, (tx) =>
-    tx.execute<{ opted_out_at: string | null; synced: boolean; status: string | null; category: string | null; components: unknown }>(sql`
-      with n as (select waba_id from whatsapp_numbers where id = ${sender.id})
-      select (select opted_out_at from contacts where wa_id = ${recipient}) as opted_out_at,
-             exists (select 1 from template_catalogues c join n on c.waba_id = n.waba_id) as synced,
-             t.status, t.category, t.components
-      from (select 1) as one
-      left join (select m.status, m.category, m.components from message_templates m join n on m.waba_id = n.waba_id
-                 where m.name = ${tpl.name} and m.language = ${tpl.language.code}) t on true`),
+    tx.execute<CatalogueEntry & { opted_out_at: string | null }>(sql`
+      select e.*, (select opted_out_at from contacts where wa_id = ${recipient}) as opted_out_at from (${catalogueEntrySql(sender.id, tpl)}) e`),
   );
-  const known = row?.status != null;
-  if (!known && row?.synced) {
-    throw new AppError(422, "template_not_approved", `Template ${tpl.name} (${tpl.language.code}) is not in this WABA's catalogue; create it, or sync the catalogue (POST /v1/templates/sync) if it was made elsewhere`);
-  }
-  if (known && row!.status !== "APPROVED") {
-    throw new AppError(422, "template_not_approved", `Template ${tpl.name} (${tpl.language.code}) is ${row!.status}: only APPROVED templates are sent`, { status: row!.status });
-  }
-  if (known) {
-    const mismatches = parameterMismatches(row!.components, tpl.components);
-    if (mismatches.length) {
-      throw new AppError(422, "template_parameters_mismatch", `Template ${tpl.name} (${tpl.language.code}) needs other parameters: ${mismatches.map((m) => `${m.component} takes ${m.expected}, got ${m.given}`).join("; ")}`, mismatches);
-    }
-  }
-  const category = (known ? row!.category : null) ?? declared ?? "MARKETING";
+  const { category } = templateVerdict(row ?? { synced: false, status: null, category: null, components: null }, tpl, declared);
   if (row?.opted_out_at && category === "MARKETING") {
     throw new AppError(422, "contact_opted_out", "This contact opted out of marketing messages; marketing templates are not sent to them");
   }
