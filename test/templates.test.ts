@@ -157,3 +157,29 @@ describe("DELETE /v1/templates/{name}", () => {
     }
   });
 });
+
+describe("the Graph client for templates", () => {
+  it("follows paging.next only to the configured Graph host; elsewhere it asks its own host for the next cursor", async () => {
+    const { createServer } = await import("node:http");
+    const seen: { url: string; auth: string | undefined }[] = [];
+    const graph = createServer((req, res) => {
+      seen.push({ url: req.url ?? "", auth: req.headers.authorization });
+      const after = new URL(req.url ?? "/", "http://x").searchParams.get("after");
+      const body = after
+        ? { data: [{ name: "second", language: "en_US", status: "APPROVED" }], paging: { cursors: { before: "b", after: "c2" } } }
+        : { data: [{ name: "first", language: "en_US", status: "APPROVED" }], paging: { cursors: { before: "a", after: "c1" }, next: "http://graph.attacker.example/v21.0/1/message_templates?after=c1" } };
+      res.writeHead(200, { "content-type": "application/json" }).end(JSON.stringify(body));
+    });
+    await new Promise<void>((r) => graph.listen(0, "127.0.0.1", r));
+    try {
+      const { listMetaTemplates } = await import("../lib/templates/graph.js");
+      const port = (graph.address() as { port: number }).port;
+      const got = await listMetaTemplates({ graphUrl: `http://127.0.0.1:${port}`, apiVersion: "v21.0", wabaId: "1" }, "EAATokenForThisTest");
+      expect(got.map((t) => t.name)).toEqual(["first", "second"]);
+      expect(seen).toHaveLength(2);
+      expect(seen[1]!.url).toMatch(/^\/v21\.0\/1\/message_templates\?.*after=c1/);
+    } finally {
+      await new Promise<void>((r) => graph.close(() => r()));
+    }
+  });
+});
