@@ -78,7 +78,7 @@ async function main() {
   }
   const queue = await createNodeQueue(config, logger);
   const services = createNodeServices(config, { logger, queue });
-  const stopWorkers = await startWorkers(services);
+  const stopWorkers = await startWorkers(services, config.sweepIntervalS ? { sweepEveryMs: config.sweepIntervalS * 1000 } : {});
   const app = buildApp();
   const server = serve(
     { fetch: (req, env) => app.fetch(req, { services, ...nodeClientIp(config.trustProxy, (env as { incoming?: IncomingMessage }).incoming) }), port: config.port, hostname: host },

@@ -28,6 +28,7 @@ const EXAMPLES: Record<string, string> = {
   GRAPH_SEND_WAIT_MS: "10000",
   PUBLIC_URL: "https://sandesh.example.com",
   PORT: "8787",
+  SWEEP_INTERVAL_S: "60",
   LOG_LEVEL: "info",
   TRUST_PROXY: "none | 1 | cloudflare",
 };
@@ -65,6 +66,7 @@ const EnvSchema = v.object({
   GRAPH_SEND_WAIT_MS: v.optional(int(0, 60_000), "10000"),
   PUBLIC_URL: v.optional(url),
   PORT: v.optional(int(1, 65535), "8787"),
+  SWEEP_INTERVAL_S: v.optional(int(1, 3600)),
   LOG_LEVEL: v.optional(v.picklist(["debug", "info", "warn", "error", "silent"], "must be debug, info, warn, error or silent"), "info"),
   TRUST_PROXY: v.optional(v.pipe(v.string(), v.check((x) => parseTrustProxy(x) !== undefined, "must be none, a number of proxies from 1 to 9, or cloudflare"))),
 });
@@ -88,6 +90,8 @@ export interface Config {
   logLevel: "debug" | "info" | "warn" | "error" | "silent";
   /** What stands in front of the server, so the client address can be known (lib/client-address.ts). */
   trustProxy: TrustProxy;
+  /** Node: how often the sweeps run (lease, stuck, stranded statuses, webhooks); 60 s unless set. */
+  sweepIntervalS?: number;
 }
 
 export type ConfigResult = { ok: true; config: Config } | { ok: false; problems: string[] };
@@ -171,6 +175,7 @@ export function parseConfig(raw: Record<string, string | undefined>): ConfigResu
       port: e.PORT,
       logLevel: e.LOG_LEVEL,
       trustProxy: parseTrustProxy(e.TRUST_PROXY ?? "none")!,
+      ...(e.SWEEP_INTERVAL_S ? { sweepIntervalS: e.SWEEP_INTERVAL_S } : {}),
     },
   };
 }

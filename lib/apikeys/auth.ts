@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import { withDeadline } from "../../db/deadline.js";
 import { asApp } from "../../db/tenant.js";
 import type { Services } from "../context.js";
 import { addressBucket } from "../client-address.js";
@@ -93,10 +94,13 @@ export async function reverifyApiKey(s: Services, hash: string): Promise<Identif
 }
 
 async function lookUp(s: Services, hash: string): Promise<ApiKeyAuth> {
-  const rows = await asApp(s.db, (tx) =>
-    tx.execute<{ key_id: string; workspace_id: string; revoked: boolean; settings: Record<string, unknown> }>(
-      sql`select * from sandesh_api_key_lookup(${hash})`,
+  const rows = await withDeadline(
+    asApp(s.db, (tx) =>
+      tx.execute<{ key_id: string; workspace_id: string; revoked: boolean; settings: Record<string, unknown> }>(
+        sql`select * from sandesh_api_key_lookup(${hash})`,
+      ),
     ),
+    "the API key look-up",
   );
   const row = rows[0];
   if (!row) {

@@ -1,5 +1,6 @@
 import { eq } from "drizzle-orm";
 import { messages } from "../../db/schema/index.js";
+import { withDeadline } from "../../db/deadline.js";
 import { withTenant } from "../../db/tenant.js";
 import type { ApiKeyAuth } from "../apikeys/auth.js";
 import type { Services } from "../context.js";
@@ -118,28 +119,30 @@ export async function acceptMessage(s: Services, req: AcceptRequest): Promise<Ac
       return { kind: "message", status: 202, body, replayed: true };
     }
     rowWritten = true;
-    if (!row.queued) await s.queue.enqueueSend({ messageId, workspaceId }, { numberId: sender.id, perSecond: sender.throughputMps });
+    // Bounded like every step here. A late enqueue of a row removed below sends nothing (its job finds no message).
+    if (!row.queued) await withDeadline(s.queue.enqueueSend({ messageId, workspaceId }, { numberId: sender.id, perSecond: sender.throughputMps }), "the enqueue");
   } catch (err) {
     if (err instanceof AppError) throw err;
-    let removed = !rowWritten;
-    if (rowWritten) {
-      removed = await withTenant(s.db, workspaceId, (tx) => tx.delete(messages).where(eq(messages.id, messageId))).then(
-        () => true,
-        (e: unknown) => {
+    s.logger.error("message not accepted", { workspace_id: workspaceId, stage: rowWritten ? "enqueue" : "database", error: err });
+    const release = () => releaseGate(s.redis, verdict, gate).catch((e: unknown) => s.logger.error("could not release a gate reservation", { error: e }));
+    if (!rowWritten) await release();
+    else {
+      // The row's fate decides the key's: removed, the key is released; kept, the sweep will
+      // queue it and the message is accepted (releasing the key would let a retry create a
+      // second). A clean-up past its deadline answers 503 and settles the key when it ends:
+      // meanwhile a retry is told the request is in progress.
+      const settled = withTenant(s.db, workspaceId, (tx) => tx.delete(messages).where(eq(messages.id, messageId))).then(
+        async () => (await release(), "removed" as const),
+        async (e: unknown) => {
           s.logger.error("could not remove a message whose enqueue failed; the sweep will queue it", { message_id: messageId, error: e });
-          return false;
+          await storeIdempotentResponse(s.redis, gate, 202, JSON.stringify({ id: messageId, status: "queued" })).catch(() => {});
+          return "kept" as const;
         },
       );
+      if ((await withDeadline(settled, "the clean-up").catch(() => "pending")) === "kept") {
+        return { kind: "message", status: 202, body: JSON.stringify({ id: messageId, status: "queued" }), replayed: false };
+      }
     }
-    s.logger.error("message not accepted", { workspace_id: workspaceId, stage: rowWritten ? "enqueue" : "database", error: err });
-    if (!removed) {
-      // The row stays and the sweep will queue it: the message is accepted. Releasing the
-      // key here would let a retry create a second one.
-      const body = JSON.stringify({ id: messageId, status: "queued" });
-      await storeIdempotentResponse(s.redis, gate, 202, body).catch(() => {});
-      return { kind: "message", status: 202, body, replayed: false };
-    }
-    await releaseGate(s.redis, verdict, gate).catch((e: unknown) => s.logger.error("could not release a gate reservation", { error: e }));
     throw new AppError(503, "temporarily_unavailable", "The message could not be queued; nothing was sent. Retry with the same Idempotency-Key", undefined, { "Retry-After": "1" });
   }
 

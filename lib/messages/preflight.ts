@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Services } from "../context.js";
+import { withDeadline } from "../../db/deadline.js";
 import { withTenant } from "../../db/tenant.js";
 import { AppError } from "../errors.js";
 import { catalogueEntrySql, templateVerdict, type CatalogueEntry, type TemplateRef } from "../templates/verdict.js";
@@ -30,9 +31,12 @@ export async function preflight(s: Services, now: Date, workspaceId: string, sen
   const windowKey = `${sender.id}:${recipient}`;
   if ((s.caches.openWindows.get(windowKey) ?? 0) > now.getTime()) return { optedOut: false };
   // Under the tenant's own RLS scope: this read can only ever see this workspace's rows.
-  const [row] = await withTenant(s.db, workspaceId, (tx) =>
-    tx.execute<{ window_at: string | null }>(sql`
-      select (select last_inbound_at from customer_windows where whatsapp_number_id = ${sender.id} and wa_id = ${recipient}) as window_at`),
+  const [row] = await withDeadline(
+    withTenant(s.db, workspaceId, (tx) =>
+      tx.execute<{ window_at: string | null }>(sql`
+        select (select last_inbound_at from customer_windows where whatsapp_number_id = ${sender.id} and wa_id = ${recipient}) as window_at`),
+    ),
+    "the pre-flight read",
   );
   const opened = row?.window_at ? new Date(row.window_at).getTime() : null;
   if (opened === null || now.getTime() - opened >= WINDOW_MS) {
@@ -50,9 +54,12 @@ export async function preflight(s: Services, now: Date, workspaceId: string, sen
 
 /** One read: the contact's opt-out and the catalogue's entry for the template. An opt-out can arrive at any moment, so templates always read. */
 async function templatePreflight(s: Services, workspaceId: string, sender: { id: string }, recipient: string, tpl: TemplateRef, declared: SendMessageInput["category"]): Promise<{ optedOut: boolean }> {
-  const [row] = await withTenant(s.db, workspaceId, (tx) =>
-    tx.execute<CatalogueEntry & { opted_out_at: string | null }>(sql`
-      select e.*, (select opted_out_at from contacts where wa_id = ${recipient}) as opted_out_at from (${catalogueEntrySql(sender.id, tpl)}) e`),
+  const [row] = await withDeadline(
+    withTenant(s.db, workspaceId, (tx) =>
+      tx.execute<CatalogueEntry & { opted_out_at: string | null }>(sql`
+        select e.*, (select opted_out_at from contacts where wa_id = ${recipient}) as opted_out_at from (${catalogueEntrySql(sender.id, tpl)}) e`),
+    ),
+    "the pre-flight read",
   );
   const { category } = templateVerdict(row ?? { synced: false, status: null, category: null, components: null }, tpl, declared);
   if (row?.opted_out_at && category === "MARKETING") {

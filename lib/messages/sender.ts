@@ -1,4 +1,5 @@
 import { whatsappNumbers } from "../../db/schema/index.js";
+import { withDeadline } from "../../db/deadline.js";
 import { withTenant } from "../../db/tenant.js";
 import type { Services } from "../context.js";
 import { AppError, validationFailed } from "../errors.js";
@@ -29,10 +30,13 @@ export interface SenderSet {
 }
 
 async function load(s: Services, workspaceId: string, stamp: string | null): Promise<SenderSet> {
-  const rows = await withTenant(s.db, workspaceId, (tx) =>
-    tx
-      .select({ id: whatsappNumbers.id, phoneNumberId: whatsappNumbers.phoneNumberId, throughputMps: whatsappNumbers.throughputMps, messagingTier: whatsappNumbers.messagingTier, tokenStatus: whatsappNumbers.tokenStatus })
-      .from(whatsappNumbers),
+  const rows = await withDeadline(
+    withTenant(s.db, workspaceId, (tx) =>
+      tx
+        .select({ id: whatsappNumbers.id, phoneNumberId: whatsappNumbers.phoneNumberId, throughputMps: whatsappNumbers.throughputMps, messagingTier: whatsappNumbers.messagingTier, tokenStatus: whatsappNumbers.tokenStatus })
+        .from(whatsappNumbers),
+    ),
+    "the sender look-up",
   );
   const set = { rows, stamp };
   s.caches.senders.set(workspaceId, set);
