@@ -99,7 +99,7 @@ describe("npm start with no Redis answering and redis-server on the PATH", () =>
       await server.waitFor(/listening on/, 90_000);
       expect(server.output()).toContain(`redis: none answered at 127.0.0.1:${redisPort}, so ${join(only, "redis-server")} runs there as a child of this process (data in .data/redis)`);
       const res = await fetch(`http://127.0.0.1:${port}/healthz`);
-      expect(await res.json()).toEqual({ status: "ok", checks: { database: "ok", redis: "ok", vault: "ok" } });
+      expect(await res.json()).toEqual({ status: "ok", checks: { database: "ok", redis: "ok", vault: "ok", writer: "ok" } });
       expect(existsSync(join(dir, ".data", "redis"))).toBe(true);
     } finally {
       expect(await server.stop()).toBe(0);
