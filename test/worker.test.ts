@@ -7,6 +7,8 @@ import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OFFLINE_WRANGLER_ENV, startWorkerDev, WRANGLER_BIN, type WorkerDev } from "../dev/worker.js";
 import { createTestStack, TEST_SECRETS, type TestStack } from "./support/stack.js";
+import { createDatabase } from "../db/client.js";
+import { recordVaultKeys } from "../lib/vault/key-check.js";
 import { REDIS_URL } from "./support/servers.js";
 
 /**
@@ -129,4 +131,23 @@ describe("the Worker in workerd (wrangler dev --local)", () => {
     const res = await fetch(`${worker.url}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent("*/5 * * * *")}`);
     expect(res.status, output.slice(-20).join("\n")).toBe(200);
   });
+
+  it("with a wrong MASTER_KEK it never becomes healthy: /healthz answers 503 naming the vault and the key version", async () => {
+    const owner = createDatabase(stack.config.migrationDatabaseUrl, { max: 1 });
+    try {
+      expect(await recordVaultKeys(owner.db, stack.services.vault)).toEqual([]);
+    } finally {
+      await owner.close();
+    }
+    const wrong = await startWorkerDev({
+      env: { SANDESH_ENV: "test", LOG_LEVEL: "warn", ...TEST_SECRETS, MASTER_KEK: "a-wrong-master-kek-that-is-long-enough-0123456789", DATABASE_URL: stack.config.databaseUrl, REDIS_PREFIX: stack.config.redis.prefix },
+      redisUrl: REDIS_URL,
+      onOutput: () => {},
+      readyTimeoutMs: 15_000,
+    }).then(
+      async (w) => (await w.close(), null),
+      (err: Error) => err,
+    );
+    expect(wrong?.message).toMatch(/last: 503 .*"vault":"mismatch".*MASTER_KEK does not match vault key version 1/);
+  }, 60_000);
 });
