@@ -1,7 +1,23 @@
 import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { INBOUND_TYPES, signMetaBody } from "../dev/meta-sandbox/index.js";
+import { createServer } from "node:http";
+import { INBOUND_TYPES, retryDelayMs, signMetaBody } from "../dev/meta-sandbox/index.js";
+import { eventually } from "./support/eventually.js";
+import { freePort } from "./support/private-servers.js";
 import { SECRET, PNID, TOKEN, USER, sandbox, receiver, validSignature, send, text, template, statusOf } from "./support/meta-sandbox-kit.js";
+
+/** A receiver on a given port (one that was refusing connections until now). */
+async function listenOn(port: number) {
+  const bodies: string[] = [];
+  const server = createServer(async (req, res) => {
+    let body = "";
+    for await (const c of req) body += String(c);
+    bodies.push(body);
+    res.writeHead(200).end();
+  });
+  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
+  return { bodies, close: () => new Promise<void>((resolve) => (server.close(() => resolve()), server.closeAllConnections())) };
+}
 
 /** The Meta sandbox's webhooks: status and inbound deliveries a receiver verifies with nothing but the app secret. */
 describe("status webhooks", () => {
@@ -69,7 +85,7 @@ describe("status webhooks", () => {
     }
   });
 
-  it("are retried with backoff when the receiver fails, and a dead receiver never breaks the sandbox", async () => {
+  it("are retried with backoff when the receiver fails", async () => {
     const flaky = await receiver((n) => (n < 2 ? 500 : 200));
     const meta = await sandbox({ webhookUrl: flaky.url });
     await send(meta, text(USER));
@@ -78,14 +94,46 @@ describe("status webhooks", () => {
     expect(flaky.requests.slice(0, 3).map((r) => statusOf(r).status)).toEqual(["sent", "sent", "sent"]);
     await meta.idle();
     expect(meta.deliveries[0]).toMatchObject({ ok: true, status: 200, attempts: 3 });
+  });
 
-    const dead = await receiver();
-    await dead.close();
-    meta.setWebhookUrl(dead.url);
-    await send(meta, text(USER));
-    await meta.idle();
-    expect(meta.deliveries.slice(-3)).toMatchObject([{ ok: false, attempts: 5 }, { ok: false }, { ok: false }]);
+  it("keep coming on Meta's schedule while the receiver is down, and arrive once it is back", async () => {
+    // A port nobody listens on: connection refused, as when Sandesh is stopped.
+    const port = await freePort();
+    const meta = await sandbox({ webhookUrl: `http://127.0.0.1:${port}/webhooks/meta` });
+    const schedule = meta.webhookRetry;
+    expect(schedule).toMatchObject({ firstRetryMs: 1000, maxRetryMs: 3_600_000, giveUpAfterMs: 7 * 24 * 3_600_000 });
+    const posted = meta.sendInbound({ phoneNumberId: PNID, from: USER, type: "text" });
+    // Several retries go nowhere...
+    await eventually(async () => meta.waitingWebhooks()[0]?.attempts ?? 0, (n) => n >= 5, 10_000);
+    // ...then the receiver is back (same address), and the next retry is delivered.
+    const hook = await listenOn(port);
+    const { delivery } = await posted.finally(() => hook.close());
+    expect(delivery).toMatchObject({ ok: true, status: 200 });
+    expect(delivery.attempts).toBeGreaterThanOrEqual(6);
+    expect(hook.bodies).toHaveLength(1);
+    // The schedule, from the attempts as they ran: each wait at least the model's, doubling.
+    const waits = delivery.attemptedAt.slice(1).map((t, i) => t - delivery.attemptedAt[i]!);
+    const model = waits.map((_, i) => retryDelayMs(schedule, i + 1));
+    expect(model.slice(0, 4)).toEqual([10, 20, 40, 80]);
+    waits.forEach((w, i) => expect(w, `wait before retry ${i + 1}`).toBeGreaterThanOrEqual(model[i]! - 1));
+    expect(meta.waitingWebhooks()).toEqual([]);
     expect((await send(meta, text(USER))).status).toBe(200);
+  });
+
+  it("stop after the give-up time, and keep memory bounded: past the cap the longest-waiting delivery is given up", async () => {
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}/webhooks/meta`;
+    const brief = await sandbox({ webhookUrl: url, webhookRetry: { timeScale: 0.01, giveUpAfterMs: 3000 } });
+    const given = (await brief.sendInbound({ phoneNumberId: PNID, from: USER, type: "text" })).delivery;
+    expect(given).toMatchObject({ ok: false, attempts: expect.any(Number) });
+    expect(given.attempts).toBeGreaterThanOrEqual(2);
+    expect(given.dropped).toBeUndefined();
+
+    const capped = await sandbox({ webhookUrl: url, webhookMaxPending: 2 });
+    const three = [1, 2, 3].map(() => capped.sendInbound({ phoneNumberId: PNID, from: USER, type: "text" }));
+    const first = await three[0]!;
+    expect(first.delivery).toMatchObject({ ok: false, dropped: true });
+    expect(capped.waitingWebhooks().length).toBeLessThanOrEqual(2);
   });
 
   it("go to a URL set later with POST /_sandbox/config, and nowhere when none is set", async () => {

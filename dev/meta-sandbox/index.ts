@@ -1,6 +1,6 @@
 /** The Meta sandbox's public surface: the server, and the payload helpers other suites reuse. */
 export { startMetaSandbox, type MetaSandbox, type MetaSandboxOptions, type InboundInput, type InboundResult } from "./server.js";
-export { signMetaBody, type WebhookDelivery } from "./webhooks.js";
+export { signMetaBody, retryDelayMs, META_RETRY_SCHEDULE, type RetrySchedule, type WebhookDelivery } from "./webhooks.js";
 export { buildInboundMessage, inboundEnvelope, INBOUND_TYPES, type InboundType, type InboundMessageSpec, type InboundEnvelopeSpec, type InboundContext } from "./inbound.js";
 export { buildStatus, statusEnvelope, guessTemplateCategory, type StatusInput, type StatusName, type PricingCategory } from "./statuses.js";
 export { messagesEnvelope, newWamid, type BusinessRef, type MetaEnvelope } from "./envelope.js";

@@ -18,6 +18,8 @@ const sandbox = await startMetaSandbox({
   port: Number(env.META_SANDBOX_PORT ?? 8790),
   host: env.META_SANDBOX_HOST ?? "127.0.0.1",
   statusDelayMs: Number(env.META_SANDBOX_STATUS_DELAY_MS ?? 500),
+  // Meta's retry schedule in real time unless told otherwise (0.01: a hundred times faster).
+  webhookRetry: { timeScale: Number(env.META_SANDBOX_RETRY_TIME_SCALE ?? 1) },
 });
 console.log(`Meta sandbox on ${sandbox.url} (META_GRAPH_URL=${sandbox.url}); webhooks to ${webhookUrl}; see dev/meta-sandbox/README.md for failure recipes`);
 const stop = async () => {

@@ -7,7 +7,7 @@ import { DEFAULT_THROUGHPUT_MPS, NumberRegistry, type NumberOptions } from "./nu
 import { graphErrorAnswer, handleSend, type ReadReceipt, type SendAttempt, type SendContext, type SentMessage } from "./send.js";
 import { Conversations, guessTemplateCategory, type PricingCategory } from "./statuses.js";
 import { TemplateRegistry, type SandboxTemplate } from "./templates.js";
-import { WebhookPoster, type WebhookDelivery } from "./webhooks.js";
+import { WebhookPoster, type RetrySchedule, type WebhookDelivery } from "./webhooks.js";
 
 /**
  * The Meta sandbox: a local Graph API send endpoint that answers like Meta and posts
@@ -32,9 +32,15 @@ export interface MetaSandboxOptions {
   throttleHttpStatus?: 400 | 429;
   /** The `entry[].id` of webhooks for numbers registered without one. */
   wabaId?: string;
-  /** Retries of a failed webhook POST (default 4), backoff doubling from `webhookBackoffMs` (default 50 ms). */
-  webhookRetries?: number;
-  webhookBackoffMs?: number;
+  /**
+   * When a webhook the receiver did not take is tried again: Meta's schedule (README,
+   * "Webhook retries") by default; `timeScale` shrinks it for tests.
+   */
+  webhookRetry?: Partial<RetrySchedule>;
+  /** Deliveries waiting for a retry at most (default 10,000); past it the oldest is given up. */
+  webhookMaxPending?: number;
+  /** Outcomes kept in `deliveries` (default 10,000, the latest). */
+  webhookHistory?: number;
   /** The pricing category of a template by name; by default guessed from the name (see README). */
   templateCategory?: (name: string) => PricingCategory;
   /** Between submitting a template and its review outcome (and between APPROVED and PAUSED). Default 20 ms. */
@@ -70,8 +76,12 @@ export interface MetaSandbox {
   reads: ReadReceipt[];
   /** Every call to the send endpoint, with its answer. */
   attempts: SendAttempt[];
-  /** Every webhook POST the sandbox finished (delivered or given up). */
+  /** The latest webhook deliveries the sandbox finished (delivered or given up), with each attempt's time. */
   deliveries: WebhookDelivery[];
+  /** Deliveries waiting for their next attempt right now (their attempts so far included). */
+  waitingWebhooks(): WebhookDelivery[];
+  /** The retry schedule in force. */
+  webhookRetry: RetrySchedule;
   registerNumber(phoneNumberId: string, token: string, opts?: NumberOptions): void;
   setWebhookUrl(url: string | undefined): void;
   sendInbound(input: InboundInput): Promise<InboundResult>;
@@ -107,7 +117,12 @@ export async function startMetaSandbox(opts: MetaSandboxOptions): Promise<MetaSa
   const versions = opts.apiVersionPattern ?? /^v\d+\.\d+$/;
   const wabaId = opts.wabaId ?? DEFAULT_WABA_ID;
   const numbers = new NumberRegistry({ wabaId, throughputMps: opts.defaultThroughputMps ?? DEFAULT_THROUGHPUT_MPS });
-  const poster = new WebhookPoster({ appSecret: () => opts.appSecret, retries: opts.webhookRetries ?? 4, backoffMs: opts.webhookBackoffMs ?? 50 });
+  const poster = new WebhookPoster({
+    appSecret: () => opts.appSecret,
+    ...(opts.webhookRetry ? { schedule: opts.webhookRetry } : {}),
+    ...(opts.webhookMaxPending ? { maxPending: opts.webhookMaxPending } : {}),
+    ...(opts.webhookHistory ? { history: opts.webhookHistory } : {}),
+  });
   const templates = new TemplateRegistry({
     reviewMs: () => opts.templateReviewMs ?? 20,
     webhook: (waba, field, value) => {
@@ -270,6 +285,8 @@ export async function startMetaSandbox(opts: MetaSandboxOptions): Promise<MetaSa
     reads: ctx.reads,
     attempts: ctx.attempts,
     deliveries: poster.deliveries,
+    waitingWebhooks: () => poster.waiting,
+    webhookRetry: poster.schedule,
     registerNumber: (phoneNumberId, token, o) => void numbers.register(phoneNumberId, token, o),
     setWebhookUrl: (u) => void (webhookUrl = u),
     sendInbound,

@@ -3,8 +3,14 @@ import { setTimeout as sleep } from "node:timers/promises";
 
 /**
  * Posting webhooks the way Meta does: the exact bytes signed with the app secret in
- * X-Hub-Signature-256, retried with backoff when the receiver fails (Meta keeps trying
- * for days; the sandbox a few times). A receiver that is down never crashes the sandbox.
+ * X-Hub-Signature-256, and a delivery the receiver did not take (no answer, or not 2xx)
+ * retried "with decreasing frequency until the request succeeds, for up to 7 days"
+ * (Meta's webhook documentation). The schedule is a model of that: the first retry after
+ * 1 s, each wait twice the last, at most an hour apart, given up 7 days after the first
+ * attempt. `timeScale` shrinks every wait for tests (0.001: the 7 days pass in ~10 min).
+ * A receiver that is down never crashes the sandbox, and memory stays bounded: at most
+ * `maxPending` deliveries wait for a retry (past it the oldest is given up, `dropped`),
+ * and `deliveries` keeps the last `history` outcomes.
  */
 export function signMetaBody(appSecret: string, rawBody: string | Uint8Array): string {
   return `sha256=${createHmac("sha256", appSecret).update(rawBody).digest("hex")}`;
@@ -17,35 +23,77 @@ export interface WebhookDelivery {
   /** The receiver's last HTTP status; absent when it could not be reached. */
   status?: number;
   attempts: number;
+  /** When each attempt started (ms since the epoch): the schedule, as it ran. */
+  attemptedAt: number[];
   error?: string;
+  /** Given up before its time because too many deliveries were waiting (`maxPending`). */
+  dropped?: boolean;
+}
+
+export interface RetrySchedule {
+  /** Meta time before the first retry (ms). */
+  firstRetryMs: number;
+  /** Meta time between two retries at most (ms). */
+  maxRetryMs: number;
+  /** Meta time after the first attempt when a delivery is given up (ms). */
+  giveUpAfterMs: number;
+  /** Real ms per Meta ms: 1 in a manual run, small in tests. */
+  timeScale: number;
+}
+
+export const META_RETRY_SCHEDULE: RetrySchedule = { firstRetryMs: 1000, maxRetryMs: 3_600_000, giveUpAfterMs: 7 * 24 * 3_600_000, timeScale: 1 };
+
+/** Real ms to wait before retry `n` (1 = the first retry). */
+export function retryDelayMs(s: RetrySchedule, n: number): number {
+  return Math.min(s.firstRetryMs * 2 ** Math.min(n - 1, 40), s.maxRetryMs) * s.timeScale;
 }
 
 export interface PosterOptions {
   appSecret: () => string;
-  retries: number;
-  backoffMs: number;
+  schedule?: Partial<RetrySchedule>;
+  /** Deliveries waiting for a retry at most (default 10,000). */
+  maxPending?: number;
+  /** Outcomes kept in `deliveries` (default 10,000). */
+  history?: number;
   timeoutMs?: number;
 }
 
 export class WebhookPoster {
   readonly deliveries: WebhookDelivery[] = [];
+  readonly schedule: RetrySchedule;
   private readonly abort = new AbortController();
   private pending = 0;
   private waiters: (() => void)[] = [];
+  /** Deliveries between a failed attempt and their next one, oldest first, each with its way out. */
+  private readonly retrying = new Map<WebhookDelivery, AbortController>();
 
-  constructor(private readonly opts: PosterOptions) {}
+  constructor(private readonly opts: PosterOptions) {
+    this.schedule = { ...META_RETRY_SCHEDULE, ...opts.schedule };
+  }
 
   get closed() {
     return this.abort.signal.aborted;
   }
 
-  /** Posts `body` and retries failures; resolves with the outcome, never rejects. */
+  /** Deliveries waiting for their next attempt now, the longest-waiting first. */
+  get waiting(): WebhookDelivery[] {
+    return [...this.retrying.keys()];
+  }
+
+  /** Posts `body` and retries on the schedule; resolves with the outcome, never rejects. */
   async post(url: string, body: string): Promise<WebhookDelivery> {
-    const { retries, backoffMs, timeoutMs = 5000 } = this.opts;
-    const d: WebhookDelivery = { url, body, ok: false, attempts: 0 };
-    for (let attempt = 0; attempt <= retries && !this.closed; attempt++) {
-      if (attempt > 0 && !(await this.pause(backoffMs * 2 ** (attempt - 1)))) break;
+    const { timeoutMs = 5000 } = this.opts;
+    const d: WebhookDelivery = { url, body, ok: false, attempts: 0, attemptedAt: [] };
+    const first = Date.now();
+    const giveUpAt = first + this.schedule.giveUpAfterMs * this.schedule.timeScale;
+    for (let n = 0; !this.closed; n++) {
+      if (n > 0) {
+        const wait = retryDelayMs(this.schedule, n);
+        if (Date.now() + wait > giveUpAt) break;
+        if (!(await this.waitToRetry(d, wait))) break;
+      }
       d.attempts++;
+      d.attemptedAt.push(Date.now());
       try {
         const res = await fetch(url, {
           method: "POST",
@@ -66,7 +114,26 @@ export class WebhookPoster {
       }
     }
     this.deliveries.push(d);
+    const history = this.opts.history ?? 10_000;
+    if (this.deliveries.length > history) this.deliveries.splice(0, this.deliveries.length - history);
     return d;
+  }
+
+  /** Waits `ms` as one of the bounded set of retrying deliveries; false if given up meanwhile. */
+  private async waitToRetry(d: WebhookDelivery, ms: number): Promise<boolean> {
+    const own = new AbortController();
+    this.retrying.set(d, own);
+    // Past the cap, the delivery waiting longest is given up: memory stays bounded however long the receiver is down.
+    if (this.retrying.size > (this.opts.maxPending ?? 10_000)) {
+      const [oldest, its] = this.retrying.entries().next().value!;
+      oldest.dropped = true;
+      its.abort();
+    }
+    try {
+      return await this.pause(ms, own.signal);
+    } finally {
+      this.retrying.delete(d);
+    }
   }
 
   /** Runs a background job (a message's status sequence) counted by `idle()`. */
@@ -84,10 +151,10 @@ export class WebhookPoster {
     return this.pending === 0 ? Promise.resolve() : new Promise((resolve) => this.waiters.push(resolve));
   }
 
-  /** Sleeps unless closed first; false when the sandbox closed meanwhile. */
-  async pause(ms: number): Promise<boolean> {
+  /** Sleeps unless closed (or `also` aborts) first; false when so. */
+  async pause(ms: number, also?: AbortSignal): Promise<boolean> {
     try {
-      await sleep(ms, undefined, { signal: this.abort.signal });
+      await sleep(ms, undefined, { signal: also ? AbortSignal.any([this.abort.signal, also]) : this.abort.signal });
       return true;
     } catch {
       return false;

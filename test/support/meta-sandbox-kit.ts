@@ -23,7 +23,7 @@ afterEach(async () => {
 });
 
 export async function sandbox(opts: Partial<MetaSandboxOptions> = {}): Promise<MetaSandbox> {
-  const meta = await startMetaSandbox({ appSecret: SECRET, statusDelayMs: 5, webhookBackoffMs: 10, ...opts });
+  const meta = await startMetaSandbox({ appSecret: SECRET, statusDelayMs: 5, webhookRetry: { timeScale: 0.01 }, ...opts });
   open.push(meta);
   return meta;
 }
