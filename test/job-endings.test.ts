@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { createNodeServices, type NodeServices } from "../dev/services.js";
 import { SEND_ATTEMPTS, SENDING_LEASE_MS } from "../lib/jobs/endings.js";
 import { settleLapsedMessages } from "../lib/jobs/lease.js";
+import { requeueStuckMessages } from "../lib/jobs/sweep.js";
 import { runSendJob } from "../lib/jobs/send.js";
 import { claimBatch, markPosting, releaseUnposted } from "../lib/jobs/claim.js";
 import { withTenant } from "../db/tenant.js";
@@ -165,6 +166,25 @@ describe("every job ends: sent, or failed with a reason and a message.failed eve
     expect(await row(id)).toMatchObject({ status: "failed", error_reason: "retries_exhausted", error_title: "Meta 500" });
     const failed = (await s.events(id)).filter((e) => e.type === "message.failed");
     expect(failed).toHaveLength(1);
+  });
+
+  it("queued with its job ended (every attempt met the database away): the sweep queues a new job once the window passes", async () => {
+    const s = await jobSender(j.stack, j.sandbox, j.receiver.url);
+    const id = await s.send("919811100309");
+    // The job ran out of attempts without claiming: it is `failed` in the queue, the message still queued.
+    await j.stack.owner`update sandesh_queue.job set state = 'failed' where name = 'send' and id = ${id}`;
+    await j.stack.owner`update messages set created_at = now() - interval '3 minutes' where id = ${id}`;
+    const jobs = () => j.stack.owner`select id, state from sandesh_queue.job where name = 'send' and data->>'messageId' = ${id} order by created_on`;
+    await requeueStuckMessages(j.stack.services);
+    expect(await jobs()).toHaveLength(1); // the first pass offers the same job id (dropped) and starts the window
+    await requeueStuckMessages(j.stack.services);
+    expect(await jobs()).toHaveLength(1); // within the window: nothing more
+    await j.stack.owner`update messages set claimed_until = now() - interval '1 second' where id = ${id}`;
+    await requeueStuckMessages(j.stack.services);
+    const after = await jobs();
+    expect(after).toHaveLength(2);
+    expect(after[1]).toMatchObject({ state: "created" });
+    expect((await runSendJob(j.stack.services, { messageId: id, workspaceId: s.workspaceId, revival: 1 }, first)).kind).toBe("sent");
   });
 
   it("a revived job claims and sends its message once", async () => {

@@ -1,5 +1,4 @@
-import { eq, sql } from "drizzle-orm";
-import { whatsappNumbers } from "../../db/schema/index.js";
+import { sql } from "drizzle-orm";
 import { asApp, withTenant } from "../../db/tenant.js";
 import type { Services } from "../context.js";
 import { applyBacklogFor } from "../ingest/statuses.js";
@@ -8,18 +7,37 @@ import { groupBy } from "../group.js";
 
 export const STUCK_AFTER_S = 120;
 
+/** A `queued` message re-enqueued by the sweep and still queued this long later lost that job too. */
+export const REQUEUE_WINDOW_MS = 10 * 60_000;
+
 /**
- * Re-enqueues messages left `queued` with no job (a crash between commit and enqueue).
- * Safe to run anywhere, any time: both queues drop a second job for the same message.
- * Runs from the Worker's cron and on an interval in the Node process.
+ * Re-enqueues messages left `queued` with no job: a crash between commit and enqueue, or
+ * a job whose every attempt met a database that was away (it ended, and both queues drop
+ * a second job with its id). The first pass enqueues as the writer did (dropped if the
+ * job is alive) and stamps claimed_until; a message still queued once that window has
+ * passed gets a revived job, a new one to the queue (one per window; its claim is
+ * conditional, so a surplus job sends nothing). Runs from the Worker's cron and on an
+ * interval in the Node process.
  */
 export async function requeueStuckMessages(s: Services, olderThanS = STUCK_AFTER_S): Promise<number> {
   const stuck = await asApp(s.db, (tx) =>
     tx.execute<{ message_id: string; workspace_id: string; whatsapp_number_id: string }>(sql`select * from sandesh_stuck_messages(${olderThanS}, 500)`),
   );
+  const now = s.clock.now();
+  let queued = 0;
   for (const m of stuck) {
-    const [n] = await withTenant(s.db, m.workspace_id, (tx) => tx.select({ mps: whatsappNumbers.throughputMps }).from(whatsappNumbers).where(eq(whatsappNumbers.id, m.whatsapp_number_id)));
-    await s.queue.enqueueSend({ messageId: m.message_id, workspaceId: m.workspace_id }, { numberId: m.whatsapp_number_id, perSecond: n?.mps ?? 80 });
+    const [r] = await withTenant(s.db, m.workspace_id, (tx) =>
+      tx.execute<{ again: boolean; mps: number }>(sql`
+        update messages t set claimed_until = ${new Date(now.getTime() + REQUEUE_WINDOW_MS).toISOString()}
+        from (select id, claimed_until as was from messages where id = ${m.message_id} and status = 'queued'
+              and (claimed_until is null or claimed_until < ${now.toISOString()}) for update) o, whatsapp_numbers n
+        where t.id = o.id and n.id = t.whatsapp_number_id
+        returning (o.was is not null) as again, n.throughput_mps as mps`),
+    );
+    if (!r) continue; // enqueued again within the window: its job has time yet
+    const revival = r.again ? { revival: Math.floor(now.getTime() / REQUEUE_WINDOW_MS) } : {};
+    await s.queue.enqueueSend({ messageId: m.message_id, workspaceId: m.workspace_id, ...revival }, { numberId: m.whatsapp_number_id, perSecond: r.mps });
+    queued++;
   }
   if (stuck.length) s.logger.warn("re-enqueued stuck messages", { count: stuck.length });
   return stuck.length;
