@@ -121,6 +121,17 @@ describe("POST /v1/contacts/imports", () => {
     expect((await stack.owner`select count(*)::int as n from contacts where workspace_id = ${t.workspaceId}`)[0]!.n).toBe(2500);
   });
 
+  it("keeps the first 1,000 errors with their lines and counts them all", async () => {
+    const t = await stack.tenant();
+    const lines = ["wa_id,name", "919860000001,Good"];
+    for (let i = 0; i < 1005; i++) lines.push(`bad${i},x`);
+    const { body } = await importCsv(t, lines.join("\n"));
+    expect(body).toMatchObject({ status: "completed", rows_read: 1006, created: 1, failed: 1005, errors_truncated: true });
+    expect(body.errors).toHaveLength(1000);
+    expect(body.errors[0].line).toBe(3);
+    expect(body.errors[999].line).toBe(1002);
+  });
+
   it("a CSV without a wa_id column is 422 csv_invalid, and the import says why", async () => {
     const t = await stack.tenant();
     const { status, body } = await importCsv(t, "phone,name\n919840000001,A\n");
