@@ -105,6 +105,17 @@ describe("POST /v1/contacts/imports", () => {
     expect(asha).toMatchObject({ name: "Asha", tags: ["vip", "diwali", "gold"], attributes: { city: "Pune", plan: "premium" } });
   });
 
+  it("a tag that would take a contact past 50 is not added, and the row is unchanged, again and again", async () => {
+    const t = await stack.tenant();
+    const fifty = Array.from({ length: 50 }, (_, i) => `t${i}`);
+    await stack.request("/v1/contacts", { method: "POST", headers: { ...auth(t), "content-type": "application/json" }, body: JSON.stringify({ wa_id: "919870000001", tags: fifty }) });
+    for (let i = 0; i < 2; i++) {
+      const { body } = await importCsv(t, "wa_id,tags\n919870000001,one_more\n");
+      expect(body).toMatchObject({ created: 0, updated: 0, unchanged: 1 });
+    }
+    expect((await contactsOf(t.workspaceId))[0]!.tags).toEqual(fifty);
+  });
+
   it("a number twice in one file is one contact; the later row's values win", async () => {
     const t = await stack.tenant();
     const { body } = await importCsv(t, "wa_id,name\n919830000001,First\n+919830000001,Second\n");

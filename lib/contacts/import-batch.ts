@@ -38,7 +38,7 @@ export async function applyBatch(tx: Tx, ctx: BatchContext, rows: ImportRow[]): 
       attributes = c.attributes || excluded.attributes,
       updated_at = excluded.updated_at
     where (excluded.name is not null and excluded.name is distinct from c.name)
-       or not (excluded.tags <@ c.tags)
+       or (not (excluded.tags <@ c.tags) and cardinality(c.tags || array(select t from unnest(excluded.tags) t where t <> all(c.tags))) <= 50)
        or exists (select 1 from jsonb_each_text(excluded.attributes) e where (c.attributes ->> e.key) is distinct from e.value)
     returning c.wa_id, (xmax = 0) as inserted`);
 
