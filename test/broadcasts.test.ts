@@ -38,7 +38,7 @@ describe("broadcasts", () => {
     expect(row!.n).toBe(30);
   }, 60_000);
 
-  it("refuses, before anything is scheduled, an unknown placeholder, an empty audience, unknown contacts and a template the catalogue does not approve", async () => {
+  it("refuses, before anything is scheduled, an unknown placeholder, an empty audience, unknown contacts, a template the catalogue does not approve and parameters that do not fit it", async () => {
     const t = await broadcastTenant(rig.stack, rig.sandbox);
     await seedContacts(rig.stack.owner, t.workspaceId, 2, { tag: "x" });
     const bad = await t.call("POST", "/v1/broadcasts", { name: "n", template: { ...TEMPLATE, components: [{ type: "body", parameters: [{ type: "text", text: "Hi {{contact.email}}" }] }] }, audience: { tag: "x" } });
@@ -60,6 +60,11 @@ describe("broadcasts", () => {
     const pending = await t.call("POST", "/v1/broadcasts", { name: "n", template: TEMPLATE, audience: { tag: "x" } });
     expect(pending.status).toBe(422);
     expect(pending.json.error.code).toBe("template_not_approved");
+    // Approved, but with one body parameter where the broadcast gives two: Meta's 132000, refused now.
+    await rig.stack.owner`update message_templates set status = 'APPROVED', components = ${rig.stack.owner.json([{ type: "BODY", text: "Hello {{1}}" }])} where workspace_id = ${t.workspaceId}`;
+    const mismatch = await t.call("POST", "/v1/broadcasts", { name: "n", template: TEMPLATE, audience: { tag: "x" } });
+    expect(mismatch.status).toBe(422);
+    expect(mismatch.json.error).toMatchObject({ code: "template_parameters_mismatch", details: [{ component: "body", expected: 1, given: 2 }] });
     const [row] = await rig.stack.owner<{ n: number }[]>`select count(*)::int as n from broadcasts where workspace_id = ${t.workspaceId}`;
     expect(row!.n).toBe(0);
   }, 30_000);

@@ -3,8 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_WABA_ID } from "../dev/meta-sandbox/server.js";
 import { eventually } from "./support/eventually.js";
 import { freePort, runTs, startTs, type Running } from "./support/spawn.js";
-import { REDIS_URL } from "./support/servers.js";
-import { createTestStack, TEST_SECRETS, type TestStack } from "./support/stack.js";
+import { childEnv, createTestStack, type TestStack } from "./support/stack.js";
 
 /**
  * `npm run dev:worker` on its own: with no QSTASH_TOKEN it starts the local QStash, so
@@ -16,15 +15,7 @@ let stack: TestStack;
 let env: Record<string, string>;
 beforeAll(async () => {
   stack = await createTestStack();
-  env = {
-    ...TEST_SECRETS,
-    SANDESH_ENV: "development",
-    LOG_LEVEL: "warn",
-    DATABASE_URL: stack.config.databaseUrl,
-    DATABASE_MIGRATION_URL: stack.config.migrationDatabaseUrl,
-    REDIS_URL,
-    REDIS_PREFIX: stack.config.redis.prefix,
-  };
+  env = childEnv(stack);
 });
 afterAll(() => stack?.close());
 

@@ -92,3 +92,14 @@ export async function createTestStack(env: Record<string, string> = {}, opts: St
     },
   };
 }
+
+/** The environment a child process (npm start, dev:worker) needs to run on this stack's database and Redis prefix. */
+export const childEnv = (stack: TestStack): Record<string, string> => ({
+  ...TEST_SECRETS,
+  SANDESH_ENV: "development",
+  LOG_LEVEL: "warn",
+  DATABASE_URL: stack.config.databaseUrl,
+  DATABASE_MIGRATION_URL: stack.config.migrationDatabaseUrl,
+  REDIS_URL,
+  REDIS_PREFIX: stack.config.redis.prefix,
+});
