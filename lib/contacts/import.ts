@@ -1,4 +1,3 @@
-import { parse } from "csv-parse/stream";
 import { eq, sql } from "drizzle-orm";
 import { contactImports } from "../../db/schema/index.js";
 import { withTenant } from "../../db/tenant.js";
@@ -7,6 +6,7 @@ import type { Services } from "../context.js";
 import { AppError } from "../errors.js";
 import { uuidv7 } from "../ids.js";
 import type { Actor } from "./create.js";
+import { csvRecords } from "./csv-records.js";
 import { CsvHeaderError, readHeader, readRow, type ImportRow } from "./csv.js";
 import { applyBatch } from "./import-batch.js";
 import { getImport } from "./import-read.js";
@@ -86,29 +86,29 @@ export async function importContacts(s: Services, workspaceId: string, body: Rea
 
   let attributeColumns: string[] | null = null;
   let fatal: string | null = null;
-  const parser = parse({
+  const options = {
     columns: (header: string[]) => {
       const names = header.map((h) => h.trim().toLowerCase());
       attributeColumns = readHeader(names);
       return names;
     },
-    info: true,
     bom: true,
     skip_empty_lines: true,
     skip_records_with_error: true,
     on_skip: (err: { lines?: number; message: string } | undefined) => {
       if (err) skipped.push({ line: err.lines ?? 0, message: err.message });
+      return undefined;
     },
-  });
+  };
   try {
-    for await (const item of body.pipeThrough(parser as unknown as TransformStream<Uint8Array, { info: { lines: number }; record: Record<string, string> }>)) {
+    rows: for await (const items of csvRecords(body, options)) for (const item of items) {
       for (const e of skipped.splice(0)) {
         p.rowsRead++;
         errors.push(e);
       }
       if (p.rowsRead >= MAX_IMPORT_ROWS) {
         fatal = `the CSV has more than ${MAX_IMPORT_ROWS.toLocaleString("en")} rows: the first ${MAX_IMPORT_ROWS.toLocaleString("en")} were imported`;
-        break;
+        break rows;
       }
       p.rowsRead++;
       const row = readRow(item.record, item.info.lines, attributeColumns!, s.clock.now());
