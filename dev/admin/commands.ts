@@ -7,14 +7,10 @@ import { rotateVault } from "../../lib/vault/rotate.js";
 import { connectNumber, MIN_TOKEN_LENGTH } from "../../lib/whatsapp/numbers.js";
 import { createWorkspace } from "../../lib/workspaces/workspaces.js";
 import type { NodeServices } from "../services.js";
+import { broadcastCommand } from "./broadcasts.js";
+import { UsageError, type CommandResult, type Flags } from "./usage.js";
 
-export class UsageError extends Error {}
-
-export type Flags = Record<string, string | boolean | undefined>;
-export interface CommandResult {
-  json: unknown;
-  text: string;
-}
+export { UsageError, type CommandResult, type Flags } from "./usage.js";
 
 const OPERATOR = { actorType: "operator" as const, actorId: "admin-cli" };
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -59,7 +55,9 @@ export const USAGE = `Usage: npm run admin -- <command> [--json]
   whatsapp connect --workspace W --phone-number-id P --waba-id B
                    (--token T | --token-stdin) [--display-number D] [--throughput N]
                                                    connect a WhatsApp number, or replace its token; the token goes into the vault
-  vault rotate                                     re-encrypt every sealed field to the current key version`;
+  vault rotate                                     re-encrypt every sealed field to the current key version
+  broadcast list|show|pause|resume|cancel --workspace W [--id B]
+                                                   a workspace's broadcasts: list them, show one with its counts, or act on one`;
 
 export interface Commands {
   migrationUrl: string;
@@ -79,6 +77,7 @@ export async function runCommand(words: string[], flags: Flags, deps: Commands):
   // Every other command works on a migrated database.
   await migrate(deps.migrationUrl);
   const s = await deps.services();
+  if (words[0] === "broadcast") return broadcastCommand(words[1], await existingWorkspace(s, flags), flags, s);
   switch (cmd) {
     case "workspace create": {
       const w = await createWorkspace(s, nameFlag(flags));
