@@ -1,6 +1,5 @@
 import { Webhook } from "standardwebhooks";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startWorkers } from "../dev/queue.js";
+import { beforeAll, describe, expect, it } from "vitest";
 import { withTenant } from "../db/tenant.js";
 import type { Clock } from "../lib/clock.js";
 import { dispatchRecorded, recordEvents, redispatchWebhooks, type OutgoingEvent } from "../lib/webhooks/emit.js";
@@ -8,7 +7,8 @@ import { eventually } from "./support/eventually.js";
 import { qstashRig } from "./support/queue-harness.js";
 import { envelope, inboundValue, INBOUND_SAMPLES, sign } from "./support/meta-payloads.js";
 import { connectTestNumber } from "./support/senders.js";
-import { createTestStack, TEST_SECRETS, type TestStack } from "./support/stack.js";
+import { webhookRig } from "./support/webhook-rig.js";
+import { TEST_SECRETS, type TestStack } from "./support/stack.js";
 import { startReceiver, type Receiver, type Received } from "./support/webhook-receiver.js";
 import { startLocalQStash } from "../dev/qstash/server.js";
 import { webhookJobId } from "../lib/queue/pgboss.js";
@@ -23,19 +23,10 @@ const clock: Clock = { now: () => new Date(Date.now() + offsetMs) };
 
 let stack: TestStack;
 let receiver: Receiver;
-let stopWorkers: () => void;
 const secretsSeen: string[] = [];
 
-beforeAll(async () => {
-  stack = await createTestStack({}, { localQueue: true, clock });
-  receiver = await startReceiver();
-  stopWorkers = await startWorkers(stack.services, { concurrency: 4 });
-});
-afterAll(async () => {
-  stopWorkers?.();
-  await receiver?.close();
-  await stack?.close();
-});
+const rig = webhookRig({ clock });
+beforeAll(() => void ({ stack, receiver } = rig));
 
 let paths = 0;
 /** A tenant with one endpoint on the receiver, at a path of its own. */

@@ -51,6 +51,7 @@ describe("POST /v1/webhook-endpoints", () => {
       url: "https://hooks.example.com/sandesh?src=wa",
       description: "CRM",
       events: ["message.sent", "message.read"],
+      format: "standard",
       enabled: true,
       disabled_reason: null,
       failing_since: null,

@@ -13,6 +13,8 @@ export const webhookEndpoints = pgTable(
     description: text("description"),
     /** null: every event type, including ones added later. */
     events: text("events").array(),
+    /** standard: Standard Webhooks; meta: Meta's own envelope, signed X-Hub-Signature-256 (lib/webhooks/meta-format.ts). */
+    format: text("format").$type<"standard" | "meta">().notNull().default("standard"),
     enabled: boolean("enabled").notNull().default(true),
     disabledReason: text("disabled_reason"),
     failingSince: timestamp("failing_since", { withTimezone: true }),

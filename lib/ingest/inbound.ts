@@ -62,7 +62,9 @@ export async function applyInbound(
     on conflict (whatsapp_number_id, wa_id) do update set last_inbound_at = greatest(customer_windows.last_inbound_at, excluded.last_inbound_at)`);
 
   const events: OutgoingEvent[] = [
-    { type: "message.received", timestamp: at, data: { id: inserted[0]!.id, wamid: m.id, from: m.from, to: ctx.phoneNumberId, type: m.type, profile_name: profileName ?? null, message: m } },
+    { type: "message.received", timestamp: at, data: { id: inserted[0]!.id, wamid: m.id, from: m.from, to: ctx.phoneNumberId, type: m.type, profile_name: profileName ?? null, message: m },
+      meta: { message: m, contact: { ...(profileName === undefined ? {} : { profile: { name: profileName } }), wa_id: m.from } },
+    },
   ];
   const words = spokenText(m)?.trim().toUpperCase();
   // Consent by keyword is evidence like any other: the contact itself, with the message that said it.

@@ -101,7 +101,7 @@ function route(d: Delivery, owners: Map<string, NumberOwner | null>): { batches:
       continue;
     }
     let b = batches.get(c.phoneNumberId);
-    if (!b) batches.set(c.phoneNumberId, (b = { owner: owner!, phoneNumberId: c.phoneNumberId, wabaId: owner!.wabaId, statuses: [], messages: [], profiles: new Map(), dead: [] }));
+    if (!b) batches.set(c.phoneNumberId, (b = { owner: owner!, phoneNumberId: c.phoneNumberId, wabaId: owner!.wabaId, displayPhoneNumber: c.displayPhoneNumber, statuses: [], messages: [], profiles: new Map(), dead: [] }));
     b.statuses = b.statuses.concat(c.statuses);
     b.messages = b.messages.concat(c.messages);
     for (const [waId, name] of c.profiles) b.profiles.set(waId, name);

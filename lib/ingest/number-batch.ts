@@ -24,6 +24,7 @@ export interface NumberBatch {
   owner: NumberOwner;
   phoneNumberId: string;
   wabaId: string;
+  displayPhoneNumber: string | null;
   statuses: MetaStatus[];
   messages: MetaInbound[];
   profiles: Map<string, string>;
@@ -58,6 +59,7 @@ export async function applyNumberBatch(s: Services, b: NumberBatch): Promise<Bat
     const once = (chunk: T[]) =>
       withTenant(s.db, ws, async (tx) => {
         const events = await apply(tx, chunk);
+        if (b.displayPhoneNumber) for (const e of events) if (e.meta) e.meta.displayPhoneNumber = b.displayPhoneNumber;
         if ((await recordEvents(s, tx, ws, events)) > 0) result.recorded = true;
         return events.length;
       });

@@ -146,12 +146,15 @@ async function apply(tx: Tx, workspaceId: string, statuses: MetaStatus[]): Promi
   const r = result[0]!;
   // The client's own biz_opaque_callback_data, as Meta echoed it, without Sandesh's mark.
   const own = new Map(statuses.map((st) => [st.id, readTag(st.biz_opaque_callback_data).clientValue]));
+  // Meta's own status behind each event, for endpoints that receive Meta's shape.
+  const raw = new Map(statuses.map((st) => [`${st.id}:${st.status}`, st]));
   const events = (r.events ?? []).map((e) => {
     const opaque = own.get(e.wamid);
     return {
       type: `message.${e.status}` as OutgoingEvent["type"],
       timestamp: new Date(e.occurred_at),
       data: { id: e.message_id, wamid: e.wamid, status: e.status, to: e.recipient, ...(e.error ? { error: e.error } : {}), ...(opaque === undefined ? {} : { biz_opaque_callback_data: opaque }) },
+      ...(raw.has(`${e.wamid}:${e.status}`) ? { meta: { status: raw.get(`${e.wamid}:${e.status}`)! } } : {}),
     };
   });
   return { events, unknown: r.unknown ?? [] };

@@ -16,6 +16,8 @@ export interface ChangeItems {
   phoneNumberId: string;
   /** entry[].id: the WhatsApp Business Account Meta says the change belongs to. */
   wabaId: string | null;
+  /** metadata.display_phone_number as Meta sent it, for endpoints that receive Meta's shape. */
+  displayPhoneNumber: string | null;
   statuses: MetaStatus[];
   messages: MetaInbound[];
   profiles: [waId: string, name: string][];
@@ -101,7 +103,8 @@ export function readDelivery(json: unknown): Delivery {
         out.unrouted.push(dead("change", change, [{ path: at, message: "must have a `field` and a `value` whose metadata names a phone number id" }], { wabaId }));
         continue;
       }
-      const items: ChangeItems = { phoneNumberId, wabaId, statuses: [], messages: [], profiles: [], dead: [] };
+      const displayPhoneNumber = safeId((value.metadata as Record<string, unknown>).display_phone_number, /^\d{1,32}$/);
+      const items: ChangeItems = { phoneNumberId, wabaId, displayPhoneNumber, statuses: [], messages: [], profiles: [], dead: [] };
       const ids = { phoneNumberId, wabaId };
       const each = <K extends keyof typeof ITEM_SCHEMAS>(key: string, kind: K, keep: (item: v.InferOutput<(typeof ITEM_SCHEMAS)[K]>) => void) => {
         const list = value[key];

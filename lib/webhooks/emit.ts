@@ -4,6 +4,7 @@ import { webhookDeliveries, webhookEndpoints } from "../../db/schema/index.js";
 import { asApp, withTenant } from "../../db/tenant.js";
 import type { Services } from "../context.js";
 import { uuidv7 } from "../ids.js";
+import { metaBody, numbersOf, type MetaOrigin } from "./meta-format.js";
 
 /**
  * The events Sandesh forwards to a workspace's own webhook endpoints.
@@ -30,12 +31,15 @@ export interface OutgoingEvent {
   /** When it happened (Meta's timestamp where there is one). */
   timestamp: Date;
   data: Record<string, unknown>;
+  /** Meta's own item behind the event (the ingest's), for endpoints of format meta. */
+  meta?: MetaOrigin;
 }
 
 /** What `recordEvents` needs of an endpoint; cached per workspace for a few seconds. */
 export interface EndpointRoute {
   id: string;
   events: readonly string[] | null;
+  format: "standard" | "meta";
 }
 /**
  * Another process's change reaches this one within this long; this process's own
@@ -49,7 +53,7 @@ export const ENDPOINTS_TTL_MS = 5_000;
 async function routesFor(s: Services, tx: Tx, workspaceId: string): Promise<EndpointRoute[]> {
   const hit = s.caches.webhookEndpoints.get(workspaceId);
   if (hit) return hit;
-  const rows = await tx.select({ id: webhookEndpoints.id, events: webhookEndpoints.events }).from(webhookEndpoints).where(eq(webhookEndpoints.enabled, true));
+  const rows = await tx.select({ id: webhookEndpoints.id, events: webhookEndpoints.events, format: webhookEndpoints.format }).from(webhookEndpoints).where(eq(webhookEndpoints.enabled, true));
   s.caches.webhookEndpoints.set(workspaceId, rows);
   return rows;
 }
@@ -65,9 +69,16 @@ export async function recordEvents(s: Services, tx: Tx, workspaceId: string, eve
   if (!routes.length) return 0;
   const nowMs = s.clock.now().getTime();
   const rows: { id: string; endpoint_id: string; event_type: string; body: string }[] = [];
+  // The numbers behind Meta's events, read only when an endpoint wants Meta's shape.
+  const numbers = routes.some((r) => r.format === "meta") ? await numbersOf(tx, events.filter((e) => e.meta).map((e) => String(e.data.id))) : null;
   for (const e of events) {
     const body = JSON.stringify({ type: e.type, timestamp: e.timestamp.toISOString(), data: e.data });
-    for (const r of routes) if (!r.events || r.events.includes(e.type)) rows.push({ id: uuidv7(nowMs), endpoint_id: r.id, event_type: e.type, body });
+    const meta = numbers && metaBody(e.meta, numbers.get(String(e.data.id)));
+    for (const r of routes) {
+      if (r.events && !r.events.includes(e.type)) continue;
+      if (r.format === "meta" && !meta) continue; // no Meta shape: a Sandesh-only event (lib/webhooks/meta-format.ts)
+      rows.push({ id: uuidv7(nowMs), endpoint_id: r.id, event_type: e.type, body: r.format === "meta" ? meta! : body });
+    }
   }
   if (!rows.length) return 0;
   // Joined with the endpoints, so an entry another process made stale (deleted,

@@ -24,6 +24,7 @@ export const endpointView = (r: Row) => ({
   url: r.url,
   description: r.description,
   events: r.events,
+  format: r.format,
   enabled: r.enabled,
   disabled_reason: r.disabledReason,
   failing_since: r.failingSince?.toISOString() ?? null,
@@ -83,10 +84,10 @@ export async function createEndpoint(s: Services, workspaceId: string, input: En
     }
     const [row] = await tx
       .insert(webhookEndpoints)
-      .values({ id: uuidv7(now.getTime()), workspaceId, url: input.url, description: input.description, events: input.events, createdAt: now, updatedAt: now })
+      .values({ id: uuidv7(now.getTime()), workspaceId, url: input.url, description: input.description, events: input.events, format: input.format, createdAt: now, updatedAt: now })
       .returning();
     const secret = await addSecret(s, tx, row!);
-    await recordAudit(tx, { ...actor, workspaceId, action: "webhook_endpoint.created", objectType: "webhook_endpoint", objectId: row!.id, details: { url: input.url, events: input.events } });
+    await recordAudit(tx, { ...actor, workspaceId, action: "webhook_endpoint.created", objectType: "webhook_endpoint", objectId: row!.id, details: { url: input.url, events: input.events, format: input.format } });
     changed(s, workspaceId);
     return { ...endpointView(row!), secret };
   });

@@ -18,17 +18,27 @@ const events = v.pipe(
 );
 const description = v.pipe(v.string(), v.maxLength(500, "must be at most 500 characters"));
 const url = v.pipe(v.string("must be a URL"), v.minLength(1, "is required"));
+export const WEBHOOK_FORMATS = ["standard", "meta"] as const;
+/** standard: Standard Webhooks (the default); meta: Meta's own envelope and signature (lib/webhooks/meta-format.ts). */
+const format = v.picklist(WEBHOOK_FORMATS, `must be one of: ${WEBHOOK_FORMATS.join(", ")}`);
 
-const CreateSchema = v.strictObject({ url, events: v.optional(v.nullable(events)), description: v.optional(v.nullable(description)) });
-const UpdateSchema = v.pipe(
-  v.strictObject({ url: v.optional(url), events: v.optional(v.nullable(events)), enabled: v.optional(v.boolean("must be true or false")), description: v.optional(v.nullable(description)) }),
-  v.check((o) => Object.keys(o).length > 0, "must change at least one of url, events, enabled, description"),
+export const CreateSchema = v.strictObject({ url, events: v.optional(v.nullable(events)), description: v.optional(v.nullable(description)), format: v.optional(format) });
+export const UpdateSchema = v.pipe(
+  v.strictObject({
+    url: v.optional(url),
+    events: v.optional(v.nullable(events)),
+    enabled: v.optional(v.boolean("must be true or false")),
+    description: v.optional(v.nullable(description)),
+    format: v.optional(format),
+  }),
+  v.check((o) => Object.keys(o).length > 0, "must change at least one of url, events, enabled, description, format"),
 );
 
 export interface EndpointInput {
   url: string;
   events: EventType[] | null;
   description: string | null;
+  format: (typeof WEBHOOK_FORMATS)[number];
 }
 export type EndpointChanges = Partial<EndpointInput & { enabled: boolean }>;
 
@@ -45,7 +55,7 @@ function parse<S extends v.GenericSchema>(schema: S, raw: string, env: Config["e
 
 export const parseCreate = (raw: string, env: Config["env"]): EndpointInput => {
   const o = parse(CreateSchema, raw, env);
-  return { url: o.url, events: o.events ?? null, description: o.description ?? null };
+  return { url: o.url, events: o.events ?? null, description: o.description ?? null, format: o.format ?? "standard" };
 };
 
 export const parseUpdate = (raw: string, env: Config["env"]): EndpointChanges => parse(UpdateSchema, raw, env);
