@@ -1,4 +1,4 @@
-import { classifyMetaError, networkFailure, type MetaFailure } from "./errors.js";
+import { classifySendAnswer, networkFailure, type MetaFailure } from "./errors.js";
 
 export interface MetaTarget {
   graphUrl: string;
@@ -52,10 +52,9 @@ export async function sendToMeta(target: MetaTarget, token: string, body: Record
   try {
     json = JSON.parse(res.text);
   } catch {
-    // a proxy's HTML error page: classified by status below
+    // a proxy's HTML page, a truncated body: classified below
   }
-  const ok = res.status >= 200 && res.status < 300;
   const wamid = (json as { messages?: { id?: unknown }[] } | null)?.messages?.[0]?.id;
-  if (ok && typeof wamid === "string") return { ok: true, wamid };
-  return { ok: false, ...classifyMetaError(ok ? 502 : res.status, json) };
+  if (res.status >= 200 && res.status < 300 && typeof wamid === "string" && wamid) return { ok: true, wamid };
+  return { ok: false, ...classifySendAnswer(res.status, json) };
 }

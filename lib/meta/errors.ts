@@ -19,6 +19,27 @@ export interface MetaFailure {
   outcomeUnknown?: true;
 }
 
+/**
+ * Graph's JSON error envelope: `{"error":{"code":<number>,…}}`. Only Meta writes it, so
+ * it proves Meta looked at the request (and refused it); anything else did not come from Graph.
+ */
+export const isGraphError = (body: unknown): boolean => typeof (body as { error?: { code?: unknown } } | null)?.error?.code === "number";
+
+/**
+ * Meta's answer to a send that carries no wamid. A 2xx without a readable
+ * `messages[0].id` (a truncated body, a proxy's 200 page), or a 5xx that is not Graph's
+ * error envelope (a gateway's 502/504 page), may hide a message Meta took: posting it
+ * again could send and charge twice. It is "outcome unknown", settled by Meta's statuses.
+ */
+export function classifySendAnswer(httpStatus: number, body: unknown): MetaFailure {
+  const ok = httpStatus >= 200 && httpStatus < 300;
+  if (ok || (httpStatus >= 500 && !isGraphError(body))) {
+    const why = ok ? `HTTP ${httpStatus} without a message id` : `HTTP ${httpStatus} that is not a Graph API error`;
+    return { httpStatus, code: null, title: `Send outcome unknown: ${why}; not sent again to avoid a double charge`, details: null, retryable: false, tokenInvalid: false, outcomeUnknown: true };
+  }
+  return classifyMetaError(httpStatus, body);
+}
+
 export function classifyMetaError(httpStatus: number, body: unknown): MetaFailure {
   const err = (body as { error?: Record<string, unknown> } | null)?.error;
   const code = typeof err?.code === "number" ? err.code : null;
