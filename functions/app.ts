@@ -6,6 +6,7 @@ import type { AppEnv } from "./env.js";
 import { health } from "./health.js";
 import { jobsApp } from "./jobs/index.js";
 import { metaApp } from "./meta/index.js";
+import { docsApp } from "./openapi/index.js";
 import { accessLog } from "./middleware/access-log.js";
 import { renderError } from "./middleware/errors.js";
 import { requestId } from "./middleware/request-id.js";
@@ -26,6 +27,7 @@ export function buildApp() {
   app.route("/v1", apiApp());
   app.route("/jobs", jobsApp() as never);
   app.route("/webhooks/meta", metaApp());
+  app.route("/", docsApp());
   app.route("/", graphApp());
   app.notFound((c) => renderError(new AppError(404, "not_found", `No route for ${c.req.method} ${c.req.path}`), c));
   app.onError(renderError);

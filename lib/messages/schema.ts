@@ -60,7 +60,7 @@ const base = {
 
 export const TYPES = ["text", "template", "image", "document", "audio", "video", "sticker", "interactive", "location", "contacts", "reaction"] as const;
 
-const SendMessageSchema = v.variant(
+export const SendMessageSchema = v.variant(
   "type",
   [
     loose({ ...base, type: v.literal("text"), text: loose({ body: text(4096), preview_url: opt(v.boolean()) }) }),
@@ -79,7 +79,7 @@ const SendMessageSchema = v.variant(
 );
 
 /** Mark as read, with a typing indicator or not: not a message, and never tracked as one. */
-const ReadReceiptSchema = loose({
+export const ReadReceiptSchema = loose({
   messaging_product: opt(v.literal("whatsapp")),
   status: v.literal("read"),
   message_id: text(256),

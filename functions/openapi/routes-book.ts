@@ -1,0 +1,68 @@
+import { CreateBroadcast } from "../../lib/broadcasts/schema.js";
+import { CreateContact, UpdateContact } from "../../lib/contacts/schema.js";
+import { CreateTemplate } from "../../lib/templates/schema.js";
+import { page, type RouteDoc } from "./registry.js";
+
+const waba = { waba_id: "the WABA, when the workspace has more than one" };
+const template = { name: "order_shipped", language: { code: "en_US" }, components: [{ type: "body", parameters: [{ type: "text", text: "{{contact.name}}" }] }] };
+
+/** Contacts, templates, broadcasts and the rate card. */
+export const V1_BOOK: RouteDoc[] = [
+  {
+    method: "post",
+    path: "/v1/contacts",
+    tag: "Contacts",
+    summary: "Create a contact",
+    body: { schema: CreateContact, example: { wa_id: "+919812345678", name: "Asha", attributes: { city: "Pune", orders: 3 }, tags: ["vip"], marketing_opt_in: { source: "checkout" } } },
+    responses: { 201: "The contact", 409: "A contact with this wa_id exists" },
+  },
+  { method: "get", path: "/v1/contacts", tag: "Contacts", summary: "Contacts, newest first", query: { tag: "having this tag", q: "name or number contains", opted_in: "true or false", ...page }, responses: { 200: "{data, next_cursor}" } },
+  { method: "get", path: "/v1/contacts/{id}", tag: "Contacts", summary: "One contact with its consent history", responses: { 200: "The contact", 404: "Not this workspace's" } },
+  {
+    method: "patch",
+    path: "/v1/contacts/{id}",
+    tag: "Contacts",
+    summary: "Change a contact; attributes merge (null removes a key)",
+    body: { schema: UpdateContact, example: { attributes: { city: null }, marketing_opt_out: true } },
+    responses: { 200: "The contact", 404: "Not this workspace's" },
+  },
+  { method: "delete", path: "/v1/contacts/{id}", tag: "Contacts", summary: "Delete a contact", responses: { 204: "Deleted", 404: "Not this workspace's" } },
+  {
+    method: "post",
+    path: "/v1/contacts/imports",
+    tag: "Contacts",
+    summary: "Import contacts from CSV (streamed); re-importing a file changes nothing",
+    body: { csv: "wa_id,name,tags,opt_in,opt_out,city\n+919812345678,Asha,vip;pune,2026-11-01T10:00:00Z,,Pune\n" },
+    responses: { 202: "{id, status, counts, errors}" },
+  },
+  { method: "get", path: "/v1/contacts/imports/{id}", tag: "Contacts", summary: "An import's progress and per-line errors", responses: { 200: "The import", 404: "Not this workspace's" } },
+  { method: "get", path: "/v1/contacts/export", tag: "Contacts", summary: "Every contact as CSV, streamed (the import's columns)", responses: { 200: "text/csv" } },
+  { method: "post", path: "/v1/templates/sync", tag: "Templates", summary: "Pull every page of the WABA's templates from Meta", query: waba, responses: { 200: "{synced: [{waba_id, templates}]}" } },
+  { method: "get", path: "/v1/templates", tag: "Templates", summary: "The template catalogue", query: { ...waba, name: "one name", status: "APPROVED, PENDING, …", category: "MARKETING, UTILITY or AUTHENTICATION" }, responses: { 200: "{data}" } },
+  {
+    method: "post",
+    path: "/v1/templates",
+    tag: "Templates",
+    summary: "Submit a template to Meta for review",
+    body: { schema: CreateTemplate, example: { name: "order_shipped", language: "en_US", category: "UTILITY", components: [{ type: "BODY", text: "Hi {{1}}, your order has shipped." }] } },
+    responses: { 201: "The template, PENDING" },
+  },
+  { method: "delete", path: "/v1/templates/{name}", tag: "Templates", summary: "Delete every language of a template, at Meta and here", query: waba, responses: { 204: "Deleted" } },
+  {
+    method: "post",
+    path: "/v1/broadcasts",
+    tag: "Broadcasts",
+    summary: "Schedule a template to an audience",
+    body: { schema: CreateBroadcast, example: { name: "November restock", template: { ...template, category: "MARKETING" }, audience: { tag: "vip" }, send_at: "2026-12-01T09:00:00Z" } },
+    responses: { 201: "{id, status: scheduled | running, …}" },
+  },
+  { method: "get", path: "/v1/broadcasts", tag: "Broadcasts", summary: "Broadcasts, newest first", query: page, responses: { 200: "{data, next_cursor}" } },
+  { method: "get", path: "/v1/broadcasts/{id}", tag: "Broadcasts", summary: "One broadcast with live counts", responses: { 200: "The broadcast", 404: "Not this workspace's" } },
+  { method: "get", path: "/v1/broadcasts/{id}/estimate", tag: "Broadcasts", summary: "Recipients after skips, duration and cost", responses: { 200: "The estimate" } },
+  { method: "get", path: "/v1/broadcasts/{id}/recipients", tag: "Broadcasts", summary: "Recipients and their outcome: JSON pages, or CSV with Accept: text/csv", query: { status: "one outcome", ...page }, responses: { 200: "{data, next_cursor} or text/csv" } },
+  { method: "post", path: "/v1/broadcasts/{id}/pause", tag: "Broadcasts", summary: "Pause a broadcast", responses: { 200: "{id, status}" } },
+  { method: "post", path: "/v1/broadcasts/{id}/resume", tag: "Broadcasts", summary: "Resume a paused broadcast", responses: { 200: "{id, status}" } },
+  { method: "post", path: "/v1/broadcasts/{id}/cancel", tag: "Broadcasts", summary: "Cancel a broadcast", responses: { 200: "{id, status}" } },
+  { method: "put", path: "/v1/rate-card", tag: "Broadcasts", summary: "Replace the rate card", body: { csv: "category,country_code,price,currency\nMARKETING,IN,0.7846,INR\n" }, responses: { 200: "The card" } },
+  { method: "get", path: "/v1/rate-card", tag: "Broadcasts", summary: "The rate card", responses: { 200: "The card" } },
+];
