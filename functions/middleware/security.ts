@@ -67,10 +67,28 @@ const limit = (maxSize: number, streamedByHandler = false): MiddlewareHandler<Ap
 export const IMPORT_MAX_BYTES = 256 * 1024 * 1024;
 
 const apiLimit = limit(MAX_BODY_BYTES);
-const importLimit = limit(IMPORT_MAX_BYTES);
+// Counting a streamed CSV here would mean holding it whole (hono's bodyLimit buffers a body
+// without a length): the import handler counts it as it parses (countedBody).
+const importLimit = limit(IMPORT_MAX_BYTES, true);
 // Counting a streamed body means reading it; Meta's webhook reads nothing before it has
 // seen a well-formed signature header, so it bounds its own body (readAtMost).
 const metaLimit = limit(META_WEBHOOK_MAX_BYTES, true);
+
+/** A body passed on as it streams, counted as it is read: past maxSize the read fails with 413. */
+export function countedBody(body: ReadableStream<Uint8Array> | null, maxSize: number): ReadableStream<Uint8Array> | null {
+  let size = 0;
+  return (
+    body?.pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, ctl) {
+          size += chunk.length;
+          if (size > maxSize) ctl.error(tooLarge(maxSize));
+          else ctl.enqueue(chunk);
+        },
+      }),
+    ) ?? null
+  );
+}
 
 /** The body, counted while it streams: 413 past maxSize, and nothing more is read. */
 export async function readAtMost(body: ReadableStream<Uint8Array> | null, maxSize: number): Promise<Uint8Array<ArrayBuffer>> {

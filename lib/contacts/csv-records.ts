@@ -35,12 +35,12 @@ export async function* csvRecords(body: ReadableStream<Uint8Array>, options: Opt
         parser.end();
         await ended;
       } else parser.write(chunk.value);
+      // Every chunk yields (empty too), so the caller sees progress made of skipped rows only;
+      // the records read before a failure are handed over before it.
+      const out = pending;
+      pending = [];
+      yield out;
       if (failure) throw failure;
-      if (pending.length) {
-        const out = pending;
-        pending = [];
-        yield out;
-      }
     }
   } finally {
     if (!done) await reader.cancel().catch(() => {});

@@ -15,6 +15,8 @@ export const IMPORT_BATCH_ROWS = 1000;
 export const MAX_IMPORT_ROWS = 1_000_000;
 /** Errors kept with their line; the count covers them all. */
 export const MAX_STORED_ERRORS = 1000;
+/** A longer row is an import failure: an unterminated quoted field would otherwise buffer up to the body limit. */
+export const MAX_RECORD_BYTES = 64 * 1024;
 
 interface Progress {
   rowsRead: number;
@@ -45,22 +47,32 @@ export async function importContacts(s: Services, workspaceId: string, body: Rea
   const p: Progress = { rowsRead: 0, created: 0, updated: 0, unchanged: 0, failed: 0, storedErrors: 0 };
   let batch: ImportRow[] = [];
   let inBatch = new Set<string>();
+  // Failed rows are counted; only the first MAX_STORED_ERRORS are kept, with their line.
   let errors: { line: number; message: string }[] = [];
-  const skipped: { line: number; message: string }[] = [];
+  let failedPending = 0;
+  let kept = 0;
+  const fail = (line: number, message: string) => {
+    failedPending++;
+    if (kept >= MAX_STORED_ERRORS) return;
+    errors.push({ line, message });
+    kept++;
+  };
+  const tooMany = `the CSV has more than ${MAX_IMPORT_ROWS.toLocaleString("en")} rows: the first ${MAX_IMPORT_ROWS.toLocaleString("en")} were imported`;
 
   // One batch is written while the next is parsed: at most two batches in memory, and
   // batches still commit in order (each waits for the one before it).
   let inflight: Promise<void> = Promise.resolve();
   const flush = async () => {
     await inflight;
-    if (!batch.length && !errors.length) return;
+    if (!batch.length && !failedPending) return;
     const rows = batch;
     const errs = errors.slice(0, Math.max(0, MAX_STORED_ERRORS - p.storedErrors));
-    const failedNow = errors.length;
+    const failedNow = failedPending;
     const readNow = p.rowsRead;
     batch = [];
     inBatch = new Set();
     errors = [];
+    failedPending = 0;
     const now = s.clock.now();
     inflight = withTenant(s.db, workspaceId, async (tx) => {
       const r = rows.length ? await applyBatch(tx, { workspaceId, importId: id, now, actorType: actor.actorType, actorId }, rows) : { created: 0, updated: 0, unchanged: 0 };
@@ -94,39 +106,45 @@ export async function importContacts(s: Services, workspaceId: string, body: Rea
     },
     bom: true,
     skip_empty_lines: true,
+    max_record_size: MAX_RECORD_BYTES,
     skip_records_with_error: true,
-    on_skip: (err: { lines?: number; message: string } | undefined) => {
-      if (err) skipped.push({ line: err.lines ?? 0, message: err.message });
+    // A skipped row is counted as it is parsed and kept only within the stored-errors budget;
+    // throwing here stops the parser (the import ends failed with the message).
+    on_skip: (err: { code?: string; lines?: number; message: string } | undefined) => {
+      if (!err) return undefined;
+      if (err.code === "CSV_MAX_RECORD_SIZE") throw Object.assign(new Error(`line ${err.lines ?? 0}: a row is longer than ${MAX_RECORD_BYTES / 1024} KiB (an unterminated quoted field?)`), { code: "CSV_MAX_RECORD_SIZE" });
+      if (p.rowsRead >= MAX_IMPORT_ROWS) throw Object.assign(new Error(tooMany), { code: "CSV_TOO_MANY_ROWS" });
+      p.rowsRead++;
+      fail(err.lines ?? 0, err.message);
       return undefined;
     },
   };
   try {
-    rows: for await (const items of csvRecords(body, options)) for (const item of items) {
-      for (const e of skipped.splice(0)) {
+    rows: for await (const items of csvRecords(body, options)) {
+      for (const item of items) {
+        if (p.rowsRead >= MAX_IMPORT_ROWS) {
+          fatal = tooMany;
+          break rows;
+        }
         p.rowsRead++;
-        errors.push(e);
+        const row = readRow(item.record, item.info.lines, attributeColumns!, s.clock.now());
+        if (typeof row === "string") fail(item.info.lines, row);
+        else {
+          if (inBatch.has(row.wa_id)) await flush(); // one statement may touch a contact once
+          batch.push(row);
+          inBatch.add(row.wa_id);
+        }
+        if (batch.length >= IMPORT_BATCH_ROWS || failedPending >= IMPORT_BATCH_ROWS) await flush();
       }
-      if (p.rowsRead >= MAX_IMPORT_ROWS) {
-        fatal = `the CSV has more than ${MAX_IMPORT_ROWS.toLocaleString("en")} rows: the first ${MAX_IMPORT_ROWS.toLocaleString("en")} were imported`;
-        break rows;
-      }
-      p.rowsRead++;
-      const row = readRow(item.record, item.info.lines, attributeColumns!, s.clock.now());
-      if (typeof row === "string") errors.push({ line: item.info.lines, message: row });
-      else {
-        if (inBatch.has(row.wa_id)) await flush(); // one statement may touch a contact once
-        batch.push(row);
-        inBatch.add(row.wa_id);
-      }
-      if (batch.length >= IMPORT_BATCH_ROWS || errors.length >= IMPORT_BATCH_ROWS) await flush();
-    }
-    for (const e of skipped.splice(0)) {
-      p.rowsRead++;
-      errors.push(e);
+      if (failedPending >= IMPORT_BATCH_ROWS) await flush();
     }
     await drain();
   } catch (err) {
-    if (err instanceof AppError) throw err;
+    if (err instanceof AppError) {
+      // The body went past its limit while streaming (413): what was committed stays.
+      await withTenant(s.db, workspaceId, (tx) => tx.update(contactImports).set({ status: "failed", error: err.message, finishedAt: s.clock.now() }).where(eq(contactImports.id, id))).catch(() => {});
+      throw err;
+    }
     const csvProblem = err instanceof CsvHeaderError || String((err as { code?: unknown })?.code ?? "").startsWith("CSV_");
     if (!csvProblem) {
       // The database went away mid-import: what was committed stays, the rest is not done.
