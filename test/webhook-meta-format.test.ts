@@ -106,7 +106,7 @@ describe("webhook endpoints of format meta: Meta's envelope, signed as Meta sign
     const meta = await subscriber("meta", t);
     const standard = await subscriber("standard", t);
     const optedOut: OutgoingEvent = { type: "contact.opted_out", timestamp: new Date(), data: { wa_id: "919812345678", keyword: "STOP" } };
-    const sent: OutgoingEvent = { type: "message.sent", timestamp: new Date(), data: { id: crypto.randomUUID(), wamid: "wamid.x", status: "sent", to: "919812345678" } };
+    const sent: OutgoingEvent = { type: "message.failed", timestamp: new Date(), data: { id: crypto.randomUUID(), status: "failed", to: "919812345678", error: { reason: "retries_exhausted" } } };
     const n = await withTenant(rig.stack.services.db, t.workspaceId, (tx) => recordEvents(rig.stack.services, tx, t.workspaceId, [optedOut, sent]));
     expect(n).toBe(2);
     await dispatchRecorded(rig.stack.services, [t.workspaceId]);

@@ -4,6 +4,7 @@ import { withTenant } from "../../db/tenant.js";
 import type { Services } from "../context.js";
 import { applyBacklogFor, settleTagged } from "../ingest/statuses.js";
 import { dispatchRecorded, recordEvents, type OutgoingEvent } from "../webhooks/emit.js";
+import { sentStatus } from "../webhooks/meta-format.js";
 import { idList, type Claimed } from "./claim.js";
 import { failedEvent, TOKEN_REFUSED, type Failure, type FailureReason } from "./endings.js";
 import type { SendResult } from "../meta/client.js";
@@ -71,7 +72,12 @@ export function finishFor(m: Claimed, step: Exclude<Step, { kind: "lost" }>, las
     return {
       finish: { ...base, status: "sent", wamid: r.wamid, event_key: `meta:${r.wamid}:sent`, event_details: { wamid: r.wamid } },
       outcome: { kind: "sent", wamid: r.wamid },
-      event: { type: "message.sent", timestamp: at, data: { id: m.id, wamid: r.wamid, status: "sent", to: m.recipient, ...(m.broadcast_id ? { broadcast_id: m.broadcast_id } : {}) } },
+      event: {
+        type: "message.sent",
+        timestamp: at,
+        data: { id: m.id, wamid: r.wamid, status: "sent", to: m.recipient, ...(m.broadcast_id ? { broadcast_id: m.broadcast_id } : {}) },
+        meta: { status: sentStatus(r.wamid, at, m.recipient, m.payload) },
+      },
     };
   }
   const details = { code: r.code, http_status: r.httpStatus };

@@ -9,10 +9,10 @@ import { readTag } from "../meta/tag.js";
  * (X-Hub-Signature-256 with the endpoint's secret as the app secret), so a Cloud API
  * SDK's webhook handler verifies and parses it unchanged.
  *
- * Only events that came from Meta have a Meta shape: inbound messages and the statuses
- * Meta reported. What Sandesh alone knows (a send's own `message.sent` on Meta's 200,
- * `message.failed` by Sandesh's retries, contact.*, broadcast.*) is not sent to such an
- * endpoint. The item is the one Meta sent, unchanged but for Sandesh's mark in
+ * Only events that came from Meta have a Meta shape: inbound messages, the statuses
+ * Meta reported, and `sent` on Meta's answer (sentStatus). What Sandesh alone knows
+ * (`message.failed` by Sandesh's retries or a lost answer, contact.*, broadcast.*) is
+ * not sent to such an endpoint. The item is the one Meta sent, unchanged but for Sandesh's mark in
  * biz_opaque_callback_data, which is taken off so the client's own value reads as sent.
  */
 export interface MetaOrigin {
@@ -49,6 +49,23 @@ function withoutMark(status: Record<string, unknown>): Record<string, unknown> {
   const { biz_opaque_callback_data: tagged, ...rest } = status;
   const own = readTag(tagged).clientValue;
   return own === undefined ? rest : { ...rest, biz_opaque_callback_data: own };
+}
+
+/**
+ * Meta's `sent` status for a send Meta answered. Sandesh records that answer as Meta's
+ * own `sent` (the webhook that follows is a duplicate and forwards nothing), so the
+ * status is written here, in Meta's fields, from what Meta answered and the client sent;
+ * conversation and pricing come with `delivered`.
+ */
+export function sentStatus(wamid: string, at: Date, recipient: string, payload: Record<string, unknown>): Record<string, unknown> {
+  const own = payload.biz_opaque_callback_data;
+  return {
+    id: wamid,
+    status: "sent",
+    timestamp: String(Math.floor(at.getTime() / 1000)),
+    ...(/^\d+$/.test(recipient) ? { recipient_id: recipient } : {}),
+    ...(typeof own === "string" ? { biz_opaque_callback_data: own } : {}),
+  };
 }
 
 /** The body for a meta-format endpoint, or null when the event has no Meta shape. */
