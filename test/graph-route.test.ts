@@ -60,6 +60,9 @@ describe("POST /{version}/{phone-number-id}/messages", () => {
     const bad = expectGraphError(await post(w.s.number.phone_number_id, { messaging_product: "whatsapp", to: "919822011115", type: "image", image: { id: "1", link: "https://x.example/a.png" } }), 400, 100);
     expect(bad.error_data.details).toContain("image: needs exactly one of id");
     expectGraphError(await post(w.s.number.phone_number_id, "{nope"), 400, 100);
+    // Refused before the route runs (the body limit), still in Graph's envelope.
+    const big = expectGraphError(await post(w.s.number.phone_number_id, { ...text("919822011115"), text: { body: "x".repeat(70_000) } }), 400, 100);
+    expect(big.error_data.details).toContain("limited to 65536 bytes");
     expectGraphError(await post(w.s.number.phone_number_id, text("919822011116")), 400, 131047);
     await w.stack.owner`insert into contacts (workspace_id, wa_id, opted_out_at) values (${w.s.workspaceId}, '919822011117', now())`;
     expectGraphError(await post(w.s.number.phone_number_id, template("919822011117", { template: { name: "diwali_sale", language: { code: "en" } } })), 400, 131050);
