@@ -2,9 +2,12 @@ import { and, asc, gt, sql } from "drizzle-orm";
 import { contacts } from "../../db/schema/index.js";
 import { withTenant } from "../../db/tenant.js";
 import type { Services } from "../context.js";
+import { validationFailed } from "../errors.js";
 import { csvLine, FIXED_COLUMNS } from "./csv.js";
 
 const PAGE = 1000;
+/** Attribute columns an export may have: each contact may name its own keys, so the names in use are unbounded. */
+export const MAX_EXPORT_ATTRIBUTES = 200;
 
 /**
  * GET /v1/contacts/export: the CSV the import reads (wa_id, name, tags, opt_in, opt_out,
@@ -14,8 +17,14 @@ const PAGE = 1000;
  */
 export async function exportContacts(s: Services, workspaceId: string): Promise<ReadableStream<Uint8Array>> {
   const keys = await withTenant(s.db, workspaceId, (tx) =>
-    tx.execute<{ key: string }>(sql`select distinct jsonb_object_keys(attributes) as key from contacts order by 1`),
+    tx.execute<{ key: string }>(sql`select distinct jsonb_object_keys(attributes) as key from contacts order by 1 limit ${MAX_EXPORT_ATTRIBUTES + 1}`),
   );
+  if (keys.length > MAX_EXPORT_ATTRIBUTES) {
+    throw validationFailed(
+      [{ field: "attributes", message: `the workspace's contacts use more than ${MAX_EXPORT_ATTRIBUTES} attribute names (one column each); remove some (PATCH /v1/contacts/{id} with the name set to null) to export` }],
+      `An export has at most ${MAX_EXPORT_ATTRIBUTES} attribute columns`,
+    );
+  }
   const attributeColumns = keys.map((k) => k.key);
   const encoder = new TextEncoder();
   let after: string | null = null;
