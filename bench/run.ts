@@ -5,6 +5,7 @@ import { benchGate } from "./gate.js";
 import { benchSendWorker } from "./send-worker.js";
 import { benchIngest } from "./ingest.js";
 import { benchImport } from "./import.js";
+import { benchMedia } from "./media.js";
 import { machine } from "./support/env.js";
 
 /**
@@ -17,6 +18,7 @@ const BENCHES: Record<string, () => Promise<{ name: string; lines: string[] }>> 
   send: benchSendWorker,
   ingest: benchIngest,
   import: benchImport,
+  media: benchMedia,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));

@@ -9,3 +9,4 @@ export * from "./webhooks.js";
 export * from "./templates.js";
 export * from "./vault.js";
 export * from "./broadcasts.js";
+export * from "./media.js";

@@ -1,8 +1,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { inboundEnvelope, INBOUND_TYPES, type InboundContext, type InboundType } from "./inbound.js";
-import type { MetaEnvelope } from "./envelope.js";
+import { newMediaId, type MetaEnvelope } from "./envelope.js";
 import { GraphError, META_ERRORS } from "./graph-errors.js";
+import { MediaRegistry, type SandboxMedia } from "./media.js";
 import { DEFAULT_THROUGHPUT_MPS, NumberRegistry, type NumberOptions } from "./numbers.js";
 import { graphErrorAnswer, handleSend, type ReadReceipt, type SendAttempt, type SendContext, type SentMessage } from "./send.js";
 import { Conversations, guessTemplateCategory, type PricingCategory } from "./statuses.js";
@@ -92,6 +93,16 @@ export interface MetaSandbox {
     setStatus(wabaId: string, name: string, language: string, status: string, reason?: string): void;
     setCategory(wabaId: string, name: string, language: string, category: string): void;
   };
+  /** Media uploaded or sent by customers (by Meta media id), and the downloads served. */
+  media: {
+    get(id: string): SandboxMedia | undefined;
+    /** Media a customer sends next, to name in an inbound message's payload. */
+    adopt(phoneNumberId: string, mimeType: string, bytes?: Buffer): SandboxMedia;
+    downloads: { id: string; bytes: number }[];
+    /** Every upload's bytes as Meta read them, and whether its body ended. */
+    uploads: { phoneNumberId: string; bytes: number; ended: boolean }[];
+    count(): number;
+  };
   /** Resolves when every status sequence started so far is done. */
   idle(): Promise<void>;
   close(): Promise<void>;
@@ -147,6 +158,9 @@ export async function startMetaSandbox(opts: MetaSandboxOptions): Promise<MetaSa
     templates,
   };
 
+  const media = new MediaRegistry({ numbers, versions, baseUrl: () => `http://${host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host}:${port}` });
+  const MEDIA_TYPES = new Set(["image", "document", "audio", "video", "sticker"]);
+
   const bizOf = (phoneNumberId: string) =>
     numbers.get(phoneNumberId) ?? { wabaId, phoneNumberId, displayPhoneNumber: `1555${phoneNumberId.slice(-7).padStart(7, "0")}` };
 
@@ -155,6 +169,13 @@ export async function startMetaSandbox(opts: MetaSandboxOptions): Promise<MetaSa
     if (!url) throw new Error("the Meta sandbox has no webhook URL: pass webhookUrl or call setWebhookUrl first");
     if (!INBOUND_TYPES.includes(input.type)) throw new TypeError(`unknown inbound type "${input.type}"; one of ${INBOUND_TYPES.join(", ")}`);
     const envelope = inboundEnvelope(bizOf(input.phoneNumberId), input);
+    // A customer's media is held here, so its id can be looked up and downloaded as at Meta.
+    const msg = (envelope.entry[0]!.changes[0]!.value.messages as Record<string, { id?: string; mime_type?: string; sha256?: string }>[])[0]!;
+    const obj = MEDIA_TYPES.has(input.type) ? msg[input.type] : undefined;
+    if (obj?.id) {
+      const held = media.get(obj.id) ?? media.adopt(obj.id, input.phoneNumberId, obj.mime_type ?? "application/octet-stream");
+      obj.sha256 = held.sha256;
+    }
     const body = JSON.stringify(envelope);
     const id = (envelope.entry[0]!.changes[0]!.value.messages as { id: string }[])[0]!.id;
     return { id, envelope, body, delivery: await poster.post(url, body) };
@@ -206,6 +227,8 @@ export async function startMetaSandbox(opts: MetaSandboxOptions): Promise<MetaSa
   async function handle(req: IncomingMessage, res: ServerResponse) {
     const url = new URL(req.url ?? "/", "http://sandbox");
     const path = url.pathname.replace(/\/+$/, "");
+    // Media first: an upload's body is binary, read by its route.
+    if (await media.route(req, res, url, path)) return;
     const raw = await readBody(req);
     if (path.startsWith("/_sandbox/")) return sandboxRoute(req, res, path, raw);
 
@@ -295,6 +318,13 @@ export async function startMetaSandbox(opts: MetaSandboxOptions): Promise<MetaSa
       all: (waba) => templates.all(waba),
       setStatus: (waba, name, language, status, reason) => templates.setStatus(waba, find(waba, name, language), status, reason),
       setCategory: (waba, name, language, category) => templates.setCategory(waba, find(waba, name, language), category),
+    },
+    media: {
+      get: (id) => media.items.get(id),
+      adopt: (phoneNumberId, mimeType, bytes) => media.adopt(newMediaId(), phoneNumberId, mimeType, bytes),
+      downloads: media.downloads,
+      uploads: media.uploads,
+      count: () => media.items.size,
     },
     idle: () => poster.idle(),
     close: async () => {

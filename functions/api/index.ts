@@ -9,6 +9,9 @@ import { registerBroadcastsPost } from "./v1_broadcasts_post.js";
 import { registerBroadcastRecipients } from "./v1_broadcasts_recipients.js";
 import { registerBroadcastResume } from "./v1_broadcasts_resume.js";
 import { registerRateCard } from "./v1_rate_card.js";
+import { registerMediaDelete } from "./v1_media_delete.js";
+import { registerMediaGet } from "./v1_media_get.js";
+import { registerMediaPost } from "./v1_media_post.js";
 import { registerContactDelete } from "./v1_contacts_delete.js";
 import { registerContactsExport } from "./v1_contacts_export.js";
 import { registerContactsImportGet } from "./v1_contacts_imports_get.js";
@@ -69,5 +72,8 @@ export function apiApp() {
   registerBroadcastResume(app);
   registerBroadcastCancel(app);
   registerRateCard(app);
+  registerMediaPost(app);
+  registerMediaGet(app);
+  registerMediaDelete(app);
   return app;
 }

@@ -4,11 +4,12 @@ import type { ContentfulStatusCode } from "hono/utils/http-status";
 import { AppError, isConnectionFailure, temporarilyUnavailable } from "../../lib/errors.js";
 import type { AppEnv } from "../env.js";
 import { GRAPH_MESSAGES_PATH, renderGraphError } from "../graph/errors.js";
+import { GRAPH_MEDIA_PATH } from "../graph/media_errors.js";
 
 /** The one error shape: `{ error: { code, message, details?, request_id } }`. */
 export function renderError(err: Error, c: Context<AppEnv>) {
   // The Graph-compatible route answers in Graph's envelope, whatever refused the request.
-  const graph = GRAPH_MESSAGES_PATH.exec(c.req.path);
+  const graph = GRAPH_MESSAGES_PATH.exec(c.req.path) ?? GRAPH_MEDIA_PATH.exec(c.req.path);
   if (graph) return renderGraphError(err, c, graph[1]!);
   const requestId = c.get("requestId") ?? "";
   let e: AppError;

@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { AppError } from "../../lib/errors.js";
+import { MEDIA_MAX_BODY_BYTES } from "../../lib/media/limits.js";
 import type { AppEnv } from "../env.js";
 
 export const MAX_BODY_BYTES = 64 * 1024;
@@ -73,6 +74,9 @@ const importLimit = limit(IMPORT_MAX_BYTES, true);
 // Counting a streamed body means reading it; Meta's webhook reads nothing before it has
 // seen a well-formed signature header, so it bounds its own body (readAtMost).
 const metaLimit = limit(META_WEBHOOK_MAX_BYTES, true);
+// A media upload streams on to Meta: its handler counts it against the type's limit.
+const mediaLimit = limit(MEDIA_MAX_BODY_BYTES, true);
+const MEDIA_UPLOAD_PATH = /^\/(?:v1\/media|v\d+\.\d+\/[^/]+\/media)\/?$/;
 
 /** A body passed on as it streams, counted as it is read: past maxSize the read fails with 413. */
 export function countedBody(body: ReadableStream<Uint8Array> | null, maxSize: number): ReadableStream<Uint8Array> | null {
@@ -118,4 +122,4 @@ export async function readAtMost(body: ReadableStream<Uint8Array> | null, maxSiz
  * larger bound: refusing a real delivery would lose statuses and opt-outs.
  */
 export const limitBody: MiddlewareHandler<AppEnv> = (c, next) =>
-  c.req.path.startsWith("/webhooks/meta") ? metaLimit(c, next) : c.req.path === "/v1/contacts/imports" ? importLimit(c, next) : apiLimit(c, next);
+  c.req.path.startsWith("/webhooks/meta") ? metaLimit(c, next) : c.req.path === "/v1/contacts/imports" ? importLimit(c, next) : MEDIA_UPLOAD_PATH.test(c.req.path) ? mediaLimit(c, next) : apiLimit(c, next);

@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import type { Tx } from "../../db/client.js";
 import { changeConsent } from "../contacts/consent.js";
 import { uuidv7 } from "../ids.js";
+import { recordInboundMedia, type MediaLinker } from "../media/inbound.js";
 import type { OutgoingEvent } from "../webhooks/emit.js";
 import { fromUnixSeconds, type MetaInbound } from "./payload.js";
 
@@ -34,7 +35,7 @@ function spokenText(m: MetaInbound): string | null {
  */
 export async function applyInbound(
   tx: Tx,
-  ctx: { workspaceId: string; numberId: string; phoneNumberId: string; keywords: Keywords },
+  ctx: { workspaceId: string; numberId: string; phoneNumberId: string; keywords: Keywords; mediaLink?: MediaLinker },
   m: MetaInbound,
   profileName: string | undefined,
 ): Promise<OutgoingEvent[]> {
@@ -61,8 +62,9 @@ export async function applyInbound(
     values (${ctx.workspaceId}, ${ctx.numberId}, ${m.from}, ${at.toISOString()})
     on conflict (whatsapp_number_id, wa_id) do update set last_inbound_at = greatest(customer_windows.last_inbound_at, excluded.last_inbound_at)`);
 
+  const media = await recordInboundMedia(tx, ctx, m);
   const events: OutgoingEvent[] = [
-    { type: "message.received", timestamp: at, data: { id: inserted[0]!.id, wamid: m.id, from: m.from, to: ctx.phoneNumberId, type: m.type, profile_name: profileName ?? null, message: m },
+    { type: "message.received", timestamp: at, data: { id: inserted[0]!.id, wamid: m.id, from: m.from, to: ctx.phoneNumberId, type: m.type, profile_name: profileName ?? null, message: m, ...(media ? { media } : {}) },
       meta: { message: m, contact: { ...(profileName === undefined ? {} : { profile: { name: profileName } }), wa_id: m.from } },
     },
   ];

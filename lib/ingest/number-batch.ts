@@ -6,6 +6,7 @@ import type { Services } from "../context.js";
 import { recordEvents, type OutgoingEvent } from "../webhooks/emit.js";
 import { recordDeadLetters, type DeadLetter, type DeadLetterKind } from "./dead-letter.js";
 import { applyInbound, keywordsFrom } from "./inbound.js";
+import { mediaLinker } from "../media/inbound.js";
 import type { NumberOwner } from "./owner.js";
 import type { MetaInbound, MetaStatus } from "./payload.js";
 import { applyStatuses, lockWamids } from "./statuses.js";
@@ -95,7 +96,7 @@ export async function applyNumberBatch(s: Services, b: NumberBatch): Promise<Bat
 
   result.inbound = await run("message", b.messages, async (tx, chunk) => {
     const [row] = await tx.select({ settings: workspaces.settings }).from(workspaces).where(eq(workspaces.id, ws));
-    const ctx = { ...b.owner, phoneNumberId: b.phoneNumberId, keywords: keywordsFrom(row?.settings) };
+    const ctx = { ...b.owner, phoneNumberId: b.phoneNumberId, keywords: keywordsFrom(row?.settings), mediaLink: mediaLinker(s) };
     const events: OutgoingEvent[] = [];
     for (const m of chunk) events.push(...(await applyInbound(tx, ctx, m, b.profiles.get(m.from))));
     return events;

@@ -35,6 +35,8 @@ const TEXT_VALUES: Record<string, () => string> = {
   kind: () => "status",
   consent: () => "opt_out",
   category: () => "MARKETING",
+  media_id: () => digits(16),
+  source: () => "upload",
   // Part of a key: a distinct calling code per seeded row.
   country_code: () => String(1000 + (seeded++ % 9000)),
 };
