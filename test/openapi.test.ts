@@ -46,7 +46,7 @@ describe("the OpenAPI document", () => {
     const ajv = jsonSchemaValidator();
     let checked = 0;
     for (const r of ROUTE_DOCS) {
-      if (!r.body || "csv" in r.body) continue;
+      if (!r.body || !("schema" in r.body)) continue;
       const parsed = v.safeParse(r.body.schema, r.body.example);
       expect(parsed.issues?.map((i) => `${r.method} ${r.path}: ${i.message}`) ?? []).toEqual([]);
       const json = doc.paths[r.path]![r.method]!.requestBody!.content["application/json"]!;

@@ -2,10 +2,11 @@ import { toJsonSchema } from "@valibot/to-json-schema";
 import type * as v from "valibot";
 import type { RouteDoc } from "./registry.js";
 import { GRAPH } from "./routes-graph.js";
+import { MEDIA } from "./routes-media.js";
 import { V1_BOOK } from "./routes-book.js";
 import { V1_CORE } from "./routes-v1.js";
 
-export const ROUTE_DOCS: readonly RouteDoc[] = [...V1_CORE, ...V1_BOOK, ...GRAPH];
+export const ROUTE_DOCS: readonly RouteDoc[] = [...V1_CORE, ...V1_BOOK, ...GRAPH, ...MEDIA];
 
 /**
  * JSON Schema 2020-12 (OpenAPI 3.1's dialect) of the handler's own schema. Refinements
@@ -49,7 +50,9 @@ function operation(r: RouteDoc) {
     ? undefined
     : "csv" in r.body
       ? { required: true, content: { "text/csv": { schema: { type: "string" }, example: r.body.csv } } }
-      : { required: true, content: { "application/json": { schema: schemaOf(r.body.schema), example: r.body.example } } };
+      : "multipart" in r.body
+        ? { required: true, content: { "multipart/form-data": { schema: { type: "object", required: Object.keys(r.body.multipart), properties: Object.fromEntries(Object.entries(r.body.multipart).map(([k, d]) => [k, k === "file" ? { type: "string", contentMediaType: "application/octet-stream", description: d } : { type: "string", description: d }])) } } } }
+        : { required: true, content: { "application/json": { schema: schemaOf(r.body.schema), example: r.body.example } } };
   return {
     operationId: `${r.method}${r.path.replace(/[{}]/g, "").replace(/[^A-Za-z0-9]+(.)?/g, (_, c: string | undefined) => (c ?? "").toUpperCase())}`,
     tags: [r.tag],
@@ -58,7 +61,7 @@ function operation(r: RouteDoc) {
     ...(params.length ? { parameters: params } : {}),
     ...(body ? { requestBody: body } : {}),
     responses,
-    security: r.path.startsWith("/v1/") ? [{ apiKey: [] }] : [{ apiKey: [] }, { accessToken: [] }],
+    security: r.auth === "none" ? [] : r.path.startsWith("/v1/") ? [{ apiKey: [] }] : [{ apiKey: [] }, { accessToken: [] }],
   };
 }
 

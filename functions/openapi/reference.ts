@@ -10,7 +10,7 @@ function operation(r: RouteDoc): string {
     `<p>${esc(r.summary)}</p>`,
     r.description ? `<p>${esc(r.description)}</p>` : "",
     query.length ? `<table><tr><th>query</th><th></th></tr>${query.map(([k, d]) => `<tr><td><code>${esc(k)}</code></td><td>${esc(d)}</td></tr>`).join("")}</table>` : "",
-    r.body ? `<h4>Request</h4>${"csv" in r.body ? `<pre>${esc(r.body.csv)}</pre>` : json(r.body.example)}` : "",
+    r.body ? `<h4>Request</h4>${"csv" in r.body ? `<pre>${esc(r.body.csv)}</pre>` : "multipart" in r.body ? `<p>multipart/form-data: ${Object.entries(r.body.multipart).map(([k, d]) => `<code>${esc(k)}</code> (${esc(d)})`).join(", ")}</p>` : json(r.body.example)}` : "",
     `<h4>Answers</h4><ul>${Object.entries(r.responses).map(([s, d]) => `<li><code>${s}</code> ${esc(d)}</li>`).join("")}<li>errors: <code>{error: {code, message, details?, request_id}}</code></li></ul>`,
     r.answer !== undefined ? json(r.answer) : "",
     "</section>",

@@ -17,7 +17,7 @@ export interface RouteDoc {
   auth?: "apiKey" | "none";
   /** Query parameters: name → what it does (all optional). */
   query?: Record<string, string>;
-  body?: { schema: v.GenericSchema; example: unknown } | { csv: string };
+  body?: { schema: v.GenericSchema; example: unknown } | { csv: string } | { multipart: Record<string, string> };
   /** Status → what the answer holds. Errors not listed use the one error shape. */
   responses: Record<number, string>;
   /** A successful answer, for the reference page. */
