@@ -1,4 +1,5 @@
 import { normalizeWebhook, verifySignature } from "@kapso/whatsapp-cloud-api/server";
+import { Webhook } from "standardwebhooks";
 import { describe, expect, it } from "vitest";
 import { withTenant } from "../db/tenant.js";
 import { WEBHOOK_RETRIES } from "../lib/queue/port.js";
@@ -136,6 +137,17 @@ describe("webhook endpoints of format meta: Meta's envelope, signed as Meta sign
     for (const r of got) expect(sdkReads(s.secret, r).messages[0]).toMatchObject({ id: msg.id });
     const attempts = await (await s.api("GET", `/${s.endpoint.id}/attempts`)).json();
     expect(attempts.data.map((a: { status_code: number }) => a.status_code).sort()).toEqual([200, 500]);
+  });
+
+  it("a delivery recorded before a change of format goes out as it was recorded, and verifies", async () => {
+    const s = await subscriber("standard");
+    const event: OutgoingEvent = { type: "message.delivered", timestamp: new Date(), data: { id: crypto.randomUUID(), wamid: "wamid.x", status: "delivered", to: "919812345678" } };
+    await withTenant(rig.stack.services.db, s.workspaceId, (tx) => recordEvents(rig.stack.services, tx, s.workspaceId, [event]));
+    expect((await s.api("PATCH", `/${s.endpoint.id}`, { format: "meta" })).status).toBe(200);
+    await dispatchRecorded(rig.stack.services, [s.workspaceId]);
+    const [r] = await eventually(s.received, (x) => x.length === 1);
+    expect(new Webhook(s.secret).verify(r!.body, r!.headers as Record<string, string>)).toMatchObject({ type: "message.delivered" });
+    expect(r!.headers["x-hub-signature-256"]).toBeUndefined();
   });
 
   it("after a rotation it signs with the new secret", async () => {

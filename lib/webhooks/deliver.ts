@@ -6,7 +6,7 @@ import type { Services } from "../context.js";
 import { uuidv7 } from "../ids.js";
 import { webhookRetryDelayS, type Attempt, type WebhookJob } from "../queue/port.js";
 import { openSecrets } from "./endpoints.js";
-import { hubSignature } from "./meta-format.js";
+import { hubSignature, isMetaBody } from "./meta-format.js";
 import { signedHeaders } from "./signing.js";
 import { AddressRefused, fetchPost } from "./transport.js";
 import { checkEndpointUrl } from "./url.js";
@@ -140,8 +140,10 @@ export async function deliverWebhook(s: Services, job: WebhookJob, attempt: Atte
       return { kind: "postponed", reason: "the endpoint keeps timing out; its circuit is open", inSeconds };
     }
     const secrets = await openSecrets(s, loaded.secrets);
-    // Meta's header holds one signature: the newest secret's (a rotation switches at once).
-    const signed = endpoint.format === "meta" ? { "x-hub-signature-256": await hubSignature(secrets[0]!, delivery.body) } : await signedHeaders(secrets, delivery.id, now, delivery.body);
+    // Signed as the body was shaped when it was recorded, so deliveries waiting through a
+    // change of the endpoint's format still verify. Meta's header holds one signature: the
+    // newest secret's (a rotation switches at once).
+    const signed = isMetaBody(delivery.body) ? { "x-hub-signature-256": await hubSignature(secrets[0]!, delivery.body) } : await signedHeaders(secrets, delivery.id, now, delivery.body);
     result = await post(s, verdict.url, { "content-type": "application/json", "user-agent": USER_AGENT, ...signed }, delivery.body);
     const seen = result.statusCode !== null ? "answered" : result.cause === TIMED_OUT ? "timeout" : null;
     if (seen) await recordCircuit(s, job.workspaceId, endpoint.id, seen).catch((err: unknown) => s.logger.warn("could not record a webhook circuit", { error: err }));

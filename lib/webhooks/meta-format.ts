@@ -82,6 +82,9 @@ export function metaBody(origin: MetaOrigin | undefined, n: NumberMeta | undefin
   return JSON.stringify({ object: "whatsapp_business_account", entry: [{ id: n.wabaId, changes: [{ value, field: "messages" }] }] });
 }
 
+/** metaBody's bodies begin so; a Standard Webhooks body begins `{"type":`. */
+export const isMetaBody = (body: string) => body.startsWith('{"object":');
+
 /** `sha256=<hex HMAC-SHA256>` of the raw body, keyed by the secret's text as Meta keys it by the app secret. */
 export async function hubSignature(secret: string, body: string): Promise<string> {
   const key = await crypto.subtle.importKey("raw", utf8(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
