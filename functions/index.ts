@@ -16,6 +16,7 @@ import { createQStashQueue } from "../lib/queue/qstash.js";
 import { createDatabase, createSingleConnectionClient } from "../db/client.js";
 import { buildApp } from "./app.js";
 import { clientAddress } from "../lib/client-address.js";
+import { vaultMismatchResponse } from "./vault-refusal.js";
 
 /**
  * The Cloudflare Worker. Configuration is validated once per isolate; the database
@@ -89,7 +90,7 @@ async function vaultRefusal(state: ReturnType<typeof isolateState>, services: Se
     }
   }
   if (!state.vaultProblems.length) return null;
-  return Response.json({ error: { code: "vault_key_mismatch", message: state.vaultProblems.join("; "), request_id: "" } }, { status: 503 });
+  return vaultMismatchResponse();
 }
 
 export default {

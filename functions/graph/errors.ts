@@ -73,8 +73,10 @@ export function refusalOf(err: Error, phoneNumberId: string): GraphRefusal {
   // A template the catalogue holds but not as APPROVED: Meta's paused and disabled codes.
   const held = err.code === "template_not_approved" ? (err.details as { status?: string } | undefined)?.status : undefined;
   const row = held === "PAUSED" ? ([132015, 400, "Template is Paused"] as const) : held === "DISABLED" ? ([132016, 400, "Template is Disabled"] as const) : TABLE[err.code];
-  if (!row) return { status: err.status >= 500 ? 500 : 400, code: err.status >= 500 ? 1 : 100, message: err.status >= 500 ? "An unknown error occurred" : "(#100) Invalid parameter", details: err.message };
+  // Internals (vault configuration, key versions, invariants) stay in the log, as on /v1.
+  if (!row) return err.status >= 500 ? { status: 500, code: 1, message: "An unknown error occurred" } : { status: 400, code: 100, message: "(#100) Invalid parameter", details: err.message };
   const [code, status, title] = row;
+  if (err.status >= 500 && err.code !== "temporarily_unavailable") return { status, code, message: `(#${code}) ${title}`, ...(err.headers ? { headers: err.headers } : {}) };
   const fields = Array.isArray(err.details) ? (err.details as { field?: string; message?: string }[]).map((d) => `${d.field}: ${d.message}`).join("; ") : "";
   return {
     status,
