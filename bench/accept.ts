@@ -1,11 +1,6 @@
 import autocannon from "autocannon";
-import postgres from "postgres";
-import { parseConfig } from "../lib/config.js";
-import { createLogger } from "../lib/logger.js";
-import { createApiKey } from "../lib/apikeys/manage.js";
 import { connectNumber } from "../lib/whatsapp/numbers.js";
-import { createWorkspace } from "../lib/workspaces/workspaces.js";
-import { createNodeServices } from "../dev/services.js";
+import { benchTenant } from "./support/tenant.js";
 import { freshDatabase, REDIS_URL, SECRETS, startServer } from "./support/env.js";
 import { createTally, describeRefusals } from "./support/tally.js";
 
@@ -31,13 +26,9 @@ async function cannon(url: string, request: autocannon.Request, duration = DURAT
 export async function benchAccept() {
   const db = await freshDatabase("sandesh_bench_accept");
   const env = { ...SECRETS, SANDESH_ENV: "test", DATABASE_URL: db.appUrl, DATABASE_MIGRATION_URL: db.ownerUrl, REDIS_URL, REDIS_PREFIX: `bench${Date.now()}:` };
-  const parsed = parseConfig(env);
-  if (!parsed.ok) throw new Error(parsed.problems.join("\n"));
-  const setup = createNodeServices(parsed.config, { databaseUrl: db.ownerUrl, logger: createLogger("silent") });
-  const ws = await createWorkspace(setup, "Bench");
-  const owner = postgres(db.ownerUrl, { max: 1, onnotice: () => {} });
-  await owner`update workspaces set settings = ${owner.json({ limits: { apiKey: { limit: 1e6, periodMs: 1000 }, ip: { limit: 1e6, periodMs: 1000 }, workspace: { limit: 1e6, periodMs: 1000 }, perNumberPerDay: 1e8 } } as never)} where id = ${ws.id}`;
-  const key = await createApiKey(setup, ws.id, "bench", { actorType: "operator" });
+  const { setup, owner, workspaceId, apiKey } = await benchTenant(env, db.ownerUrl, "Bench");
+  const ws = { id: workspaceId };
+  const key = { key: apiKey };
   const numbers: { id: string; phone: string }[] = [];
   for (let i = 0; i < NUMBERS; i++) {
     const n = await connectNumber(setup, { workspaceId: ws.id, phoneNumberId: `1000000${String(i).padStart(2, "0")}`, wabaId: "1", token: `EAABenchToken${i}abcdefghijklmnop`, throughputMps: THROUGHPUT }, { actorType: "operator" });

@@ -6,6 +6,7 @@ import { benchSendWorker } from "./send-worker.js";
 import { benchIngest } from "./ingest.js";
 import { benchImport } from "./import.js";
 import { benchMedia } from "./media.js";
+import { benchStalls } from "./stalls.js";
 import { machine } from "./support/env.js";
 
 /**
@@ -19,6 +20,7 @@ const BENCHES: Record<string, () => Promise<{ name: string; lines: string[] }>> 
   ingest: benchIngest,
   import: benchImport,
   media: benchMedia,
+  stalls: benchStalls,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));

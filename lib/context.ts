@@ -22,6 +22,12 @@ import type { WebhookPost } from "./webhooks/transport.js";
 export interface Services {
   config: Config;
   db: Db;
+  /**
+   * Connections of their own for the reads a send request waits on (its key, its sender,
+   * its pre-flight), so Meta's status webhooks, the send jobs and the sweeps, which share
+   * `db`, never queue an accept behind them. `db` when absent (a Worker's request).
+   */
+  requestDb?: Db;
   redis: RedisPort;
   vault: Vault;
   clock: Clock;

@@ -95,7 +95,7 @@ export async function reverifyApiKey(s: Services, hash: string): Promise<Identif
 
 async function lookUp(s: Services, hash: string): Promise<ApiKeyAuth> {
   const rows = await withDeadline(
-    asApp(s.db, (tx) =>
+    asApp(s.requestDb ?? s.db, (tx) =>
       tx.execute<{ key_id: string; workspace_id: string; revoked: boolean; settings: Record<string, unknown> }>(
         sql`select * from sandesh_api_key_lookup(${hash})`,
       ),

@@ -32,7 +32,7 @@ export async function preflight(s: Services, now: Date, workspaceId: string, sen
   if ((s.caches.openWindows.get(windowKey) ?? 0) > now.getTime()) return { optedOut: false };
   // Under the tenant's own RLS scope: this read can only ever see this workspace's rows.
   const [row] = await withDeadline(
-    withTenant(s.db, workspaceId, (tx) =>
+    withTenant(s.requestDb ?? s.db, workspaceId, (tx) =>
       tx.execute<{ window_at: string | null }>(sql`
         select (select last_inbound_at from customer_windows where whatsapp_number_id = ${sender.id} and wa_id = ${recipient}) as window_at`),
     ),
@@ -55,7 +55,7 @@ export async function preflight(s: Services, now: Date, workspaceId: string, sen
 /** One read: the contact's opt-out and the catalogue's entry for the template. An opt-out can arrive at any moment, so templates always read. */
 async function templatePreflight(s: Services, workspaceId: string, sender: { id: string }, recipient: string, tpl: TemplateRef, declared: SendMessageInput["category"]): Promise<{ optedOut: boolean }> {
   const [row] = await withDeadline(
-    withTenant(s.db, workspaceId, (tx) =>
+    withTenant(s.requestDb ?? s.db, workspaceId, (tx) =>
       tx.execute<CatalogueEntry & { opted_out_at: string | null }>(sql`
         select e.*, (select opted_out_at from contacts where wa_id = ${recipient}) as opted_out_at from (${catalogueEntrySql(sender.id, tpl)}) e`),
     ),

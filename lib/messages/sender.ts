@@ -29,9 +29,28 @@ export interface SenderSet {
   stamp: string | null;
 }
 
-async function load(s: Services, workspaceId: string, stamp: string | null): Promise<SenderSet> {
+/**
+ * Concurrent misses of one workspace share one load: when the entry expires under load,
+ * every request in flight would otherwise read the numbers at once, every 10 s.
+ */
+const loading = new WeakMap<Services["caches"]["senders"], Map<string, Promise<SenderSet>>>();
+
+function load(s: Services, workspaceId: string, stamp: string | null): Promise<SenderSet> {
+  let inFlight = loading.get(s.caches.senders);
+  if (!inFlight) loading.set(s.caches.senders, (inFlight = new Map()));
+  const key = `${workspaceId}:${stamp ?? ""}`;
+  let p = inFlight.get(key);
+  if (!p) {
+    const mine = loadNow(s, workspaceId, stamp).finally(() => inFlight.delete(key));
+    inFlight.set(key, mine);
+    p = mine;
+  }
+  return p;
+}
+
+async function loadNow(s: Services, workspaceId: string, stamp: string | null): Promise<SenderSet> {
   const rows = await withDeadline(
-    withTenant(s.db, workspaceId, (tx) =>
+    withTenant(s.requestDb ?? s.db, workspaceId, (tx) =>
       tx
         .select({ id: whatsappNumbers.id, phoneNumberId: whatsappNumbers.phoneNumberId, throughputMps: whatsappNumbers.throughputMps, messagingTier: whatsappNumbers.messagingTier, tokenStatus: whatsappNumbers.tokenStatus })
         .from(whatsappNumbers),
