@@ -19,6 +19,8 @@ const SECRET_PATTERNS: RegExp[] = [
   /\bwhsec_[A-Za-z0-9+/=]{8,}/g, // webhook signing secrets
   /\bBearer\s+[A-Za-z0-9._~+/=-]{8,}/gi,
   /\bEAA[A-Za-z0-9]{20,}/g, // Meta access tokens start with EAA
+  // Graph SDKs may put the key in the query string: a URL quoted in an error keeps no token of any shape.
+  /\baccess_token=[^&\s"'#]+/gi,
 ];
 
 export function redactString(s: string): string {
