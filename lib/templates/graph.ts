@@ -65,16 +65,34 @@ export async function listMetaTemplates(t: WabaTarget, token: string): Promise<M
   const out: MetaTemplate[] = [];
   let url: string | null = `${base(t)}?fields=${FIELDS}&limit=${PAGE_SIZE}`;
   for (let page = 0; url && page < MAX_PAGES; page++) {
-    const json = (await call("GET", url, token)) as { data?: MetaTemplate[]; paging?: { next?: string; cursors?: { after?: string } } } | null;
-    const data = json?.data ?? [];
+    const json = (await call("GET", url, token)) as { data?: unknown; paging?: { next?: unknown; cursors?: { after?: unknown } } } | null;
+    // A page that is not Graph's shape (a proxy's JSON, a truncated body) must not read as
+    // "no more templates": a sync would then drop the ones it did not see.
+    if (json?.data !== undefined && !Array.isArray(json.data)) throw malformed("data");
+    const data = (json?.data ?? []) as MetaTemplate[];
     out.push(...data);
     const after = json?.paging?.cursors?.after;
-    // Follow `next` only to the same Graph host: the token must never travel elsewhere.
     const next = json?.paging?.next;
-    url = !data.length ? null : next && new URL(next).origin === new URL(t.graphUrl).origin ? next : next && after ? `${base(t)}?fields=${FIELDS}&limit=${PAGE_SIZE}&after=${encodeURIComponent(after)}` : null;
+    const cursor = typeof after === "string" && after ? `${base(t)}?fields=${FIELDS}&limit=${PAGE_SIZE}&after=${encodeURIComponent(after)}` : null;
+    if (!data.length || next === undefined || next === null) url = null;
+    // Follow `next` only to the same Graph host: the token must never travel elsewhere.
+    else if (originOf(next) === new URL(t.graphUrl).origin) url = next as string;
+    else if (cursor) url = cursor;
+    else if (originOf(next) === null) throw malformed("paging.next");
+    else url = null;
   }
   return out;
 }
+
+const originOf = (u: unknown): string | null => {
+  if (typeof u !== "string") return null;
+  try {
+    return new URL(u).origin;
+  } catch {
+    return null;
+  }
+};
+const malformed = (field: string) => new AppError(502, "meta_error", `Meta answered: a template page with a malformed ${field}`, { meta_code: null, meta_details: null });
 
 export async function submitMetaTemplate(t: WabaTarget, token: string, body: { name: string; language: string; category: string; components: unknown[] }) {
   return (await call("POST", base(t), token, body)) as { id?: string; status?: string; category?: string };
