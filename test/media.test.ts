@@ -95,6 +95,19 @@ describe("the Graph-compatible media routes, through a Cloud API SDK", () => {
   });
 });
 
+describe("the token and Meta's URL stay inside", () => {
+  it("no log line of an upload, a read, a download and a delete holds the Meta token or Meta's download URL", async () => {
+    const { id } = await sdk().media.upload({ phoneNumberId: pn(), type: "image/png", file: new Blob([fakePng(800)], { type: "image/png" }) });
+    await sdk().media.download({ mediaId: id });
+    await sdk().media.delete({ mediaId: id });
+    await sdk().media.get({ mediaId: id }).catch(() => undefined);
+    const logs = h.stack.logs.join("\n");
+    expect(logs).toContain("/media/download/:token");
+    expect(logs).not.toContain(h.s.token);
+    expect(logs).not.toContain("/_media/");
+  });
+});
+
 describe("/v1/media", () => {
   it("uploads (201), reads with a download link, downloads and deletes (204)", async () => {
     const png = fakePng(4096);

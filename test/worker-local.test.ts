@@ -2,6 +2,7 @@ import { createServer, type Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_WABA_ID } from "../dev/meta-sandbox/server.js";
 import { eventually } from "./support/eventually.js";
+import { fakePng, mediaForm } from "./support/media-kit.js";
 import { freePort, runTs, startTs, type Running } from "./support/spawn.js";
 import { childEnv, createTestStack, type TestStack } from "./support/stack.js";
 
@@ -63,6 +64,39 @@ describe("npm run dev:worker", () => {
     expect(answer.messages?.[0]?.id).toMatch(/^wamid\./);
     const [row] = await stack.owner`select wamid from messages where workspace_id = ${tenant.workspaceId} and recipient = '919800011123'`;
     expect(row?.wamid).toBe(answer.messages![0]!.id);
+  }, 300_000);
+
+  it("media: an upload streamed by the Worker to Meta, the metadata with a Sandesh link, the bytes through it, 413 past the limit, and a delete", async () => {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const edge = startTs("dev/worker.ts", { ...env, PORT: String(port), PUBLIC_URL: base });
+    try {
+      await edge.waitFor(/listening on/, 120_000);
+      const tenant = await stack.tenant("Edge media");
+      const connect = await runTs("dev/admin/cli.ts", ["whatsapp", "connect", "--workspace", tenant.workspaceId, "--phone-number-id", "5566778800", "--waba-id", DEFAULT_WABA_ID, "--token-stdin", "--json"], env, "EAAWorkerMediaToken0123456789");
+      expect(connect.code, connect.stderr + connect.stdout).toBe(0);
+      const auth = { authorization: `Bearer ${tenant.key}` };
+
+      const png = fakePng(1024 * 1024);
+      const up = await fetch(`${base}/v23.0/5566778800/media`, { method: "POST", headers: auth, body: mediaForm(png, "image/png") });
+      const { id } = (await up.json()) as { id: string };
+      expect(up.status, `${id} ${edge.output().slice(-2000)}`).toBe(200);
+      expect(id).toMatch(/^\d+$/);
+
+      const meta = (await (await fetch(`${base}/v23.0/${id}`, { headers: auth })).json()) as { url: string; file_size: number; mime_type: string };
+      expect(meta).toMatchObject({ mime_type: "image/png", file_size: png.length });
+      expect(meta.url.startsWith(`${base}/media/download/`)).toBe(true);
+      const bytes = Buffer.from(await (await fetch(meta.url)).arrayBuffer());
+      expect(bytes.equals(Buffer.from(png))).toBe(true);
+
+      const big = await fetch(`${base}/v1/media`, { method: "POST", headers: auth, body: mediaForm(fakePng(5 * 1024 * 1024 + 1), "image/png") });
+      expect(big.status).toBe(413);
+
+      expect(await (await fetch(`${base}/v23.0/${id}`, { method: "DELETE", headers: auth })).json()).toEqual({ success: true });
+      expect((await fetch(meta.url)).status).toBe(404);
+    } finally {
+      await edge.stop();
+    }
   }, 300_000);
 
   it("does not claim to listen when its port is held by another server, even one that answers /healthz", async () => {

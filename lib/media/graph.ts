@@ -1,6 +1,6 @@
 import { AppError } from "../errors.js";
 import { META_TIMEOUT_MS } from "../meta/client.js";
-import { classifyMetaError, networkFailure, type MetaFailure } from "../meta/errors.js";
+import { classifyMetaError, type MetaFailure } from "../meta/errors.js";
 
 /**
  * The Graph API's media endpoints. The token is a parameter, used for these requests and
@@ -29,6 +29,13 @@ export class MetaMediaError extends AppError {
   }
 }
 
+/** No answer from Meta (refused, reset, timed out): media calls are safe to repeat, unlike a send. */
+const unreachable = (err: unknown): MetaFailure => {
+  const e = err as { name?: string; cause?: { code?: string; name?: string } };
+  const timedOut = e?.name === "TimeoutError" || e?.cause?.name === "TimeoutError";
+  return { httpStatus: 502, code: null, title: timedOut ? "the Graph API did not answer in time" : "the Graph API could not be reached", details: e?.cause?.code ?? null, retryable: true, tokenInvalid: false };
+};
+
 /** An upload may be 100 MB on a slow link; metadata and deletes are Meta's usual time. */
 const UPLOAD_TIMEOUT_MS = 300_000;
 
@@ -44,22 +51,23 @@ async function answer(res: Response): Promise<unknown> {
   return json;
 }
 
-async function call(url: string, init: RequestInit, onNetworkError?: (err: unknown) => never): Promise<unknown> {
+async function call(url: string, init: RequestInit, onNetworkError?: (err: unknown) => void): Promise<unknown> {
   let res: Response;
   try {
     res = await fetch(url, init);
   } catch (err) {
     onNetworkError?.(err);
-    throw new MetaMediaError(networkFailure(err));
+    throw new MetaMediaError(unreachable(err));
   }
   return answer(res);
 }
 
 /**
- * POST /{phone-number-id}/media with the form as it streams in. `onBodyError` turns a
- * failure of the body itself (the form's own check) into the caller's error.
+ * POST /{phone-number-id}/media with the form as it streams in. `onBodyError` may throw
+ * the caller's error for a failure of the body itself (the form's own check); any other
+ * failure to get an answer is Meta's being away.
  */
-export async function uploadToMeta(t: GraphTarget, token: string, phoneNumberId: string, contentType: string, body: ReadableStream<Uint8Array>, onBodyError: (err: unknown) => never): Promise<{ id: string }> {
+export async function uploadToMeta(t: GraphTarget, token: string, phoneNumberId: string, contentType: string, body: ReadableStream<Uint8Array>, onBodyError: (err: unknown) => void): Promise<{ id: string }> {
   const json = (await call(
     `${t.graphUrl}/${t.apiVersion}/${phoneNumberId}/media`,
     { method: "POST", headers: { authorization: `Bearer ${token}`, "content-type": contentType }, body, signal: AbortSignal.timeout(UPLOAD_TIMEOUT_MS), duplex: "half" } as RequestInit,
@@ -107,7 +115,7 @@ export async function downloadFromMeta(t: GraphTarget, token: string, url: strin
   try {
     res = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal: ac.signal });
   } catch (err) {
-    throw new MetaMediaError(networkFailure(err));
+    throw new MetaMediaError(unreachable(err));
   } finally {
     clearTimeout(timer);
   }

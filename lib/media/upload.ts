@@ -115,10 +115,7 @@ export async function uploadMedia(s: Services, input: UploadInput, actor: Actor)
   });
   let id: string;
   try {
-    ({ id } = await uploadToMeta(graphTarget(s), token, number.phoneNumberId, input.contentType!, outgoing, (err) => {
-      refusal(err);
-      throw err;
-    }));
+    ({ id } = await uploadToMeta(graphTarget(s), token, number.phoneNumberId, input.contentType!, outgoing, refusal));
   } catch (err) {
     // The rest of a refused body is read and dropped, so the client (which may still be
     // sending) reads the answer instead of a closed connection. Bounded like any upload.
