@@ -121,7 +121,9 @@ describe("/v1/media", () => {
     const m = JSON.parse(text) as { download_url: string; download_url_expires_at: string; source: string; phone_number_id: string };
     expect(m).toMatchObject({ id: u.id, source: "upload", phone_number_id: pn(), mime_type: "image/png", file_size: 4096 });
     expect(Date.parse(m.download_url_expires_at) - Date.now()).toBeLessThanOrEqual(300_000);
-    expect(Buffer.from(await (await fetch(m.download_url)).arrayBuffer()).equals(Buffer.from(png))).toBe(true);
+    const dl = await fetch(m.download_url);
+    expect(dl.headers.get("content-disposition")).toBe('attachment; filename="photo.png"');
+    expect(Buffer.from(await dl.arrayBuffer()).equals(Buffer.from(png))).toBe(true);
     expect((await v1(`/media/${u.id}`, { method: "DELETE" })).status).toBe(204);
     expect((await v1(`/media/${u.id}`)).status).toBe(404);
   });

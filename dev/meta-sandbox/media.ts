@@ -139,7 +139,7 @@ export class MediaRegistry {
     if (!m) return reply(res, { status: 404, body: { error: "not found" } });
     if (!this.mayRead(m, token)) return reply(res, graphErrorAnswer(new GraphError(META_ERRORS.tokenInvalid)));
     this.downloads.push({ id, bytes: m.bytes.length });
-    res.writeHead(200, { "content-type": m.mimeType, "content-length": String(m.bytes.length) });
+    res.writeHead(200, { "content-type": m.mimeType, "content-length": String(m.bytes.length), ...(m.filename ? { "content-disposition": `attachment; filename="${m.filename.replace(/["\\\r\n]/g, "_")}"` } : {}) });
     res.end(m.bytes);
   }
 }

@@ -69,7 +69,10 @@ export async function downloadMedia(s: Services, token: string): Promise<Respons
   const meta = await metaMediaInfo(t, metaToken, claim.mediaId, number.phoneNumberId);
   const res = await downloadFromMeta(t, metaToken, meta.url);
   const headers = new Headers({ "content-type": res.headers.get("content-type") ?? meta.mime_type ?? "application/octet-stream", "cache-control": "private, no-store" });
-  const length = res.headers.get("content-length");
-  if (length) headers.set("content-length", length);
+  // Meta's own framing and file name go with the bytes; nothing else of Meta's answer does.
+  for (const h of ["content-length", "content-disposition"]) {
+    const value = res.headers.get(h);
+    if (value) headers.set(h, value);
+  }
   return new Response(res.body, { status: 200, headers });
 }
