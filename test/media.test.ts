@@ -88,6 +88,37 @@ describe("the Graph-compatible media routes, through a Cloud API SDK", () => {
     expect(h.sandbox.media.count()).toBe(before);
   });
 
+  it("streams: Meta reads the file while the client is still sending it", async () => {
+    const boundary = "sandesh-media-boundary";
+    const enc = (x: string) => new TextEncoder().encode(x);
+    const part = (name: string, value: string) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
+    const png = fakePng(512 * 1024);
+    let release!: () => void;
+    const rest = new Promise<void>((r) => (release = r));
+    const chunks: (() => Promise<Uint8Array> | Uint8Array)[] = [
+      () => enc(`${part("messaging_product", "whatsapp")}${part("type", "image/png")}--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="s.png"\r\nContent-Type: image/png\r\n\r\n`),
+      () => png.subarray(0, 256 * 1024),
+      async () => (await rest, png.subarray(256 * 1024)),
+      () => enc(`\r\n--${boundary}--\r\n`),
+    ];
+    const body = new ReadableStream<Uint8Array>({
+      async pull(c) {
+        const next = chunks.shift();
+        if (next) c.enqueue(await next());
+        else c.close();
+      },
+    });
+    const uploads = h.sandbox.media.uploads.length;
+    const answer = fetch(`${h.url}/v23.0/${pn()}/media`, { method: "POST", headers: { authorization: `Bearer ${h.s.key}`, "content-type": `multipart/form-data; boundary=${boundary}` }, body, duplex: "half" } as RequestInit);
+    // Half the file is at Meta before the client has sent the other half.
+    const seen = await eventually(async () => h.sandbox.media.uploads[uploads], (u) => (u?.bytes ?? 0) >= 200 * 1024);
+    expect(seen!.ended).toBe(false);
+    release();
+    const res = await answer;
+    expect(res.status).toBe(200);
+    expect(h.sandbox.media.get(((await res.json()) as { id: string }).id)!.bytes.equals(Buffer.from(png))).toBe(true);
+  });
+
   it("an image of exactly 5 MB is taken", async () => {
     const res = await graph(`/${pn()}/media`, { method: "POST", body: mediaForm(fakePng(5 * 1024 * 1024), "image/png") });
     expect(res.status).toBe(200);
