@@ -94,8 +94,8 @@ export async function releaseUnposted(tx: Tx, ids: string[], now: Date): Promise
   return released.map((r) => r.id);
 }
 
-/** Messages of a paused broadcast that were due a retry go back to `queued`, for resume to queue. */
-async function holdForBroadcast(tx: Tx, ids: string[], at: string): Promise<void> {
+/** Messages of a paused broadcast that were due a retry go back to `queued`, for resume to queue; no attempt is spent. */
+export async function holdForBroadcast(tx: Tx, ids: string[], at: string): Promise<void> {
   await tx.execute(sql`
     update messages set status = 'queued', claimed_until = null, updated_at = ${at}
     where id in ${idList(ids)} and status = 'retrying' and broadcast_id in (select b.id from broadcasts b where b.status = 'paused')`);

@@ -4,7 +4,7 @@ import type { Services } from "../context.js";
 import { settleTagged } from "../ingest/statuses.js";
 import { dispatchRecorded, recordEvents, type OutgoingEvent } from "../webhooks/emit.js";
 import { groupBy } from "../group.js";
-import { failLapsed, idList, releaseUnposted } from "./claim.js";
+import { failLapsed, holdForBroadcast, idList, releaseUnposted } from "./claim.js";
 import { failedEvent, NO_LIVE_JOB, SEND_ATTEMPTS, SENDING_LEASE_MS, type FailureReason } from "./endings.js";
 
 type Lapsed = { message_id: string; workspace_id: string; whatsapp_number_id: string; status: "sending" | "retrying" };
@@ -33,6 +33,9 @@ export async function settleLapsedMessages(s: Services): Promise<{ failed: numbe
       const retrying = [...rows.filter((r) => r.status === "retrying").map((r) => r.message_id), ...released];
       const events: OutgoingEvent[] = sending.length ? await failLapsed(tx, sending, now) : [];
       if (events.length) events.push(...(await settleTagged(tx, workspaceId, events.map((e) => e.data.id as string))));
+      // A paused broadcast's message is held (queued, for resume), not revived: a revival
+      // spends an attempt the claim would refuse, so pause/resume cycles would exhaust them.
+      if (retrying.length) await holdForBroadcast(tx, retrying, now.toISOString());
       const due = new Date(now.getTime() + (s.queue.retryWithinMs?.(0) ?? 60_000) + SENDING_LEASE_MS).toISOString();
       const moved = retrying.length
         ? await tx.execute<{ id: string; status: string; recipient: string; attempts: number; error_code: number | null; error_title: string; error_details: string | null; error_reason: FailureReason; whatsapp_number_id: string; mps: number }>(sql`
