@@ -7,6 +7,7 @@ import { benchIngest } from "./ingest.js";
 import { benchImport } from "./import.js";
 import { benchMedia } from "./media.js";
 import { benchStalls } from "./stalls.js";
+import { benchBroadcast } from "./broadcast.js";
 import { machine } from "./support/env.js";
 
 /**
@@ -21,6 +22,7 @@ const BENCHES: Record<string, () => Promise<{ name: string; lines: string[] }>> 
   import: benchImport,
   media: benchMedia,
   stalls: benchStalls,
+  broadcast: benchBroadcast,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));
