@@ -5,6 +5,7 @@ import { recordAudit, type AuditEntry } from "../audit/record.js";
 import type { Services } from "../context.js";
 import { AppError } from "../errors.js";
 import { uuidv7 } from "../ids.js";
+import { checkAttributeNames } from "./attribute-names.js";
 import { changeConsent, consentFromInput } from "./consent.js";
 import { contactView, type CreateContactInput } from "./schema.js";
 
@@ -19,6 +20,7 @@ export async function createContact(s: Services, workspaceId: string, input: Cre
   const now = s.clock.now();
   const id = uuidv7(now.getTime());
   return withTenant(s.db, workspaceId, async (tx) => {
+    await checkAttributeNames(tx, Object.keys(input.attributes ?? {}));
     const [row] = await tx
       .insert(contacts)
       .values({ id, workspaceId, waId: input.wa_id, name: input.name ?? null, attributes: input.attributes ?? {}, tags: input.tags ?? [], createdAt: now, updatedAt: now })

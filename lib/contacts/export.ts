@@ -1,13 +1,14 @@
-import { and, asc, gt, sql } from "drizzle-orm";
+import { and, asc, gt } from "drizzle-orm";
 import { contacts } from "../../db/schema/index.js";
 import { withTenant } from "../../db/tenant.js";
 import type { Services } from "../context.js";
 import { validationFailed } from "../errors.js";
+import { attributeNamesInUse, MAX_WORKSPACE_ATTRIBUTES } from "./attribute-names.js";
 import { csvLine, FIXED_COLUMNS } from "./csv.js";
 
 const PAGE = 1000;
-/** Attribute columns an export may have: each contact may name its own keys, so the names in use are unbounded. */
-export const MAX_EXPORT_ATTRIBUTES = 200;
+/** Attribute columns an export may have: names written before the workspace limit existed may exceed it. */
+export const MAX_EXPORT_ATTRIBUTES = MAX_WORKSPACE_ATTRIBUTES;
 
 /**
  * GET /v1/contacts/export: the CSV the import reads (wa_id, name, tags, opt_in, opt_out,
@@ -16,16 +17,14 @@ export const MAX_EXPORT_ATTRIBUTES = 200;
  * opt_in / opt_out carry the time of the current consent, so the file imports back as a no-op.
  */
 export async function exportContacts(s: Services, workspaceId: string): Promise<ReadableStream<Uint8Array>> {
-  const keys = await withTenant(s.db, workspaceId, (tx) =>
-    tx.execute<{ key: string }>(sql`select distinct jsonb_object_keys(attributes) as key from contacts order by 1 limit ${MAX_EXPORT_ATTRIBUTES + 1}`),
-  );
-  if (keys.length > MAX_EXPORT_ATTRIBUTES) {
+  const names = await withTenant(s.db, workspaceId, attributeNamesInUse);
+  if (names.size > MAX_EXPORT_ATTRIBUTES) {
     throw validationFailed(
       [{ field: "attributes", message: `the workspace's contacts use more than ${MAX_EXPORT_ATTRIBUTES} attribute names (one column each); remove some (PATCH /v1/contacts/{id} with the name set to null) to export` }],
       `An export has at most ${MAX_EXPORT_ATTRIBUTES} attribute columns`,
     );
   }
-  const attributeColumns = keys.map((k) => k.key);
+  const attributeColumns = [...names];
   const encoder = new TextEncoder();
   let after: string | null = null;
   let headerSent = false;

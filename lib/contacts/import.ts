@@ -5,6 +5,7 @@ import { recordAudit } from "../audit/record.js";
 import type { Services } from "../context.js";
 import { AppError } from "../errors.js";
 import { uuidv7 } from "../ids.js";
+import { attributeNamesInUse, namesProblem } from "./attribute-names.js";
 import type { Actor } from "./create.js";
 import { csvRecords } from "./csv-records.js";
 import { CsvHeaderError, readHeader, readRow, type ImportRow } from "./csv.js";
@@ -97,6 +98,7 @@ export async function importContacts(s: Services, workspaceId: string, body: Rea
   };
 
   let attributeColumns: string[] | null = null;
+  let names: Set<string> | null = null;
   let fatal: string | null = null;
   const options = {
     columns: (header: string[]) => {
@@ -130,9 +132,16 @@ export async function importContacts(s: Services, workspaceId: string, body: Rea
         const row = readRow(item.record, item.info.lines, attributeColumns!, s.clock.now());
         if (typeof row === "string") fail(item.info.lines, row);
         else {
-          if (inBatch.has(row.wa_id)) await flush(); // one statement may touch a contact once
-          batch.push(row);
-          inBatch.add(row.wa_id);
+          // Every attribute name is an export column: past the workspace's limit, the row is refused.
+          names ??= await withTenant(s.db, workspaceId, attributeNamesInUse);
+          const overNames = namesProblem(names, Object.keys(row.attributes));
+          if (overNames) fail(row.line, `${overNames.field}: ${overNames.message}`);
+          else {
+            for (const k of Object.keys(row.attributes)) names.add(k);
+            if (inBatch.has(row.wa_id)) await flush(); // one statement may touch a contact once
+            batch.push(row);
+            inBatch.add(row.wa_id);
+          }
         }
         if (batch.length >= IMPORT_BATCH_ROWS || failedPending >= IMPORT_BATCH_ROWS) await flush();
       }

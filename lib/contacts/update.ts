@@ -5,6 +5,7 @@ import { recordAudit } from "../audit/record.js";
 import type { Services } from "../context.js";
 import { notFound, validationFailed } from "../errors.js";
 import { UUID_PATTERN } from "../ids.js";
+import { checkAttributeNames } from "./attribute-names.js";
 import { changeConsent, consentFromInput } from "./consent.js";
 import type { Actor } from "./create.js";
 import { contactView, MAX_ATTRIBUTES, type UpdateContactInput } from "./schema.js";
@@ -30,6 +31,7 @@ export async function updateContact(s: Services, workspaceId: string, id: string
         else merged[k] = v;
       }
       if (Object.keys(merged).length > MAX_ATTRIBUTES) throw validationFailed([{ field: "attributes", message: `must leave at most ${MAX_ATTRIBUTES} keys` }]);
+      await checkAttributeNames(tx, Object.keys(merged).filter((k) => !(k in row.attributes)));
       set.attributes = merged;
     }
     await tx.update(contacts).set(set).where(eq(contacts.id, id));
