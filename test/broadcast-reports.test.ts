@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runBroadcast } from "../lib/broadcasts/run.js";
 import { broadcastTenant, seedContacts, TEMPLATE } from "./support/broadcast-kit.js";
 import { eventually } from "./support/eventually.js";
 import { localRig, type QueueRig } from "./support/queue-harness.js";
@@ -62,6 +63,11 @@ describe("broadcast estimate, counts, cost, the failed-messages report and event
     expect(b.counts).toMatchObject({ targeted: 55, waiting_for_tier: 5 });
     const [w] = await rig.stack.owner<{ n: number }[]>`select count(*)::int as n from messages where broadcast_id = ${json.id} and not_before > now() + interval '23 hours'`;
     expect(w!.n).toBe(5);
+    // One watch at a time: more runs of the same broadcast (the sweep, a duplicated job) start no second one.
+    const pending = async () => (await rig.stack.owner<{ n: number }[]>`select count(*)::int as n from sandesh_queue.job where name = 'broadcast' and state = 'created' and data->>'broadcastId' = ${json.id}`)[0]!.n;
+    await eventually(pending, (n) => n === 1, 10_000);
+    for (let i = 0; i < 3; i++) await runBroadcast(rig.stack.services, { broadcastId: json.id, workspaceId: t.workspaceId });
+    expect(await pending()).toBe(1);
   }, 60_000);
 
   it("counts failures by Meta's code, reports each failed recipient (JSON and CSV), prices what Meta billed, and forwards its events", async () => {

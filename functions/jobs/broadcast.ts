@@ -7,6 +7,7 @@ import { type JobsEnv, verifyQStash } from "./verify.js";
 const BroadcastJobSchema = v.object({
   broadcastId: v.pipe(v.string(), v.uuid()),
   workspaceId: v.pipe(v.string(), v.uuid()),
+  watch: v.optional(v.pipe(v.string(), v.uuid())),
   maxRetries: v.optional(v.number()),
 });
 

@@ -3,6 +3,7 @@ import { withTenant } from "../../db/tenant.js";
 import type { Actor } from "../contacts/create.js";
 import type { Services } from "../context.js";
 import { clearHalt } from "./halt.js";
+import { watchKey } from "./settle.js";
 import { auditTransition, lockFor } from "./transition.js";
 
 /**
@@ -20,7 +21,8 @@ export async function resumeBroadcast(s: Services, workspaceId: string, id: stri
     await auditTransition(tx, workspaceId, actor, id, "broadcast.resumed", l.status);
     return next;
   });
-  await clearHalt(s.redis, workspaceId, id);
+  // The watch that ended at the pause may not have let go of its token yet: this run starts the next one.
+  await Promise.all([clearHalt(s.redis, workspaceId, id), s.redis.del(watchKey(workspaceId, id))]);
   if (status === "running") await s.queue.enqueueBroadcast({ broadcastId: id, workspaceId });
   return { id, status };
 }

@@ -5,9 +5,13 @@ import type { BroadcastJob } from "../queue/port.js";
 import { broadcastCounts } from "./counts.js";
 import { dispatchBroadcastEvents, recordBroadcastEvent } from "./events.js";
 
-/** How soon the run looks again while messages are on their way; slower when only tier waits are left. */
+/**
+ * How soon the run looks again while messages are on their way; slower when only tier
+ * waits are left, still well inside the sweep's stall time (it would start a second watch).
+ */
 const WATCH_S = 2;
-const WATCH_TIER_S = 300;
+const WATCH_TIER_S = 60;
+export const watchKey = (workspaceId: string, broadcastId: string) => `{w:${workspaceId}}:broadcast:${broadcastId}:watch`;
 
 /**
  * Once the audience is written: a running broadcast with no message left to send
@@ -30,9 +34,16 @@ export async function settleBroadcast(s: Services, job: BroadcastJob): Promise<v
     return { again: false, recorded };
   });
   await dispatchBroadcastEvents(s, job.workspaceId, r.recorded);
-  if (r.again) {
-    // Progress is visible on the row: the sweep leaves a broadcast alone while it is watched.
-    await withTenant(s.db, job.workspaceId, (tx) => tx.execute(sql`update broadcasts set updated_at = ${now.toISOString()} where id = ${job.broadcastId}`));
-    await s.queue.enqueueBroadcast(job, { notBefore: new Date(now.getTime() + ("tierOnly" in r && r.tierOnly ? WATCH_TIER_S : WATCH_S) * 1000) });
-  }
+  if (!r.again) return;
+  const delayS = "tierOnly" in r && r.tierOnly ? WATCH_TIER_S : WATCH_S;
+  // One watch per broadcast: a second run (resume, the sweep, a duplicated job) that finds
+  // one going ends here instead of starting a chain of its own. A lost watch job lets its
+  // token expire, and the sweep starts a new one.
+  const key = watchKey(job.workspaceId, job.broadcastId);
+  const token = job.watch ?? crypto.randomUUID();
+  const mine = job.watch ? (await s.redis.get(key)) === job.watch && (await s.redis.expire(key, delayS + 30)) : await s.redis.set(key, token, { nx: true, ex: delayS + 30 });
+  if (!mine) return;
+  // Progress is visible on the row: the sweep leaves a broadcast alone while it is watched.
+  await withTenant(s.db, job.workspaceId, (tx) => tx.execute(sql`update broadcasts set updated_at = ${now.toISOString()} where id = ${job.broadcastId}`));
+  await s.queue.enqueueBroadcast({ ...job, watch: token }, { notBefore: new Date(now.getTime() + delayS * 1000) });
 }

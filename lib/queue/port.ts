@@ -26,6 +26,8 @@ export interface SendJob {
 export interface BroadcastJob {
   broadcastId: string;
   workspaceId: string;
+  /** Set on the watch after the audience is written: the token that makes it the one watch (lib/broadcasts/settle.ts). */
+  watch?: string;
 }
 
 /**
