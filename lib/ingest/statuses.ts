@@ -101,15 +101,15 @@ export async function applyStatuses(tx: Tx, workspaceId: string, statuses: MetaS
 
 async function apply(tx: Tx, workspaceId: string, statuses: MetaStatus[]): Promise<Applied> {
   const rows = statuses.map(toRow);
-  const result = await tx.execute<{ events: { message_id: string; wamid: string; status: string; occurred_at: string; recipient: string; error: unknown }[] | null; unknown: string[] | null }>(sql`
+  const result = await tx.execute<{ events: { message_id: string; wamid: string; status: string; occurred_at: string; recipient: string; broadcast_id: string | null; error: unknown }[] | null; unknown: string[] | null }>(sql`
     with s as (
       select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as s(
         wamid text, status text, occurred_at timestamptz, details jsonb, error_code int, error_title text,
         error_details text, conversation_id text, pricing jsonb)
     ), m as (
       -- A lateral look-up per status: an index probe on wamid whatever the planner's statistics say.
-      select distinct on (t.id, s.status) t.id, t.recipient, s.* from s
-      cross join lateral (select id, recipient from messages where workspace_id = ${workspaceId} and wamid = s.wamid and direction = 'outbound') t
+      select distinct on (t.id, s.status) t.id, t.recipient, t.broadcast_id, s.* from s
+      cross join lateral (select id, recipient, broadcast_id from messages where workspace_id = ${workspaceId} and wamid = s.wamid and direction = 'outbound') t
     ), ev as (
       insert into message_events (workspace_id, message_id, status, occurred_at, dedupe_key, details)
       select ${workspaceId}, m.id, m.status, m.occurred_at, 'meta:' || m.wamid || ':' || m.status, m.details from m
@@ -138,7 +138,7 @@ async function apply(tx: Tx, workspaceId: string, statuses: MetaStatus[]): Promi
     )
     select
       (select json_agg(json_build_object('message_id', m.id, 'wamid', m.wamid, 'status', m.status, 'occurred_at', m.occurred_at,
-              'recipient', m.recipient, 'error', case when m.status = 'failed' then json_build_object('code', m.error_code, 'title', m.error_title, 'details', m.error_details, 'reason', 'meta_error') end))
+              'recipient', m.recipient, 'broadcast_id', m.broadcast_id, 'error', case when m.status = 'failed' then json_build_object('code', m.error_code, 'title', m.error_title, 'details', m.error_details, 'reason', 'meta_error') end))
          from ev join m on m.id = ev.message_id and m.status = ev.status) as events,
       (select json_agg(distinct s.wamid) from s where not exists (select 1 from m where m.wamid = s.wamid)) as unknown,
       (select count(*) from upd) as updated
@@ -153,7 +153,7 @@ async function apply(tx: Tx, workspaceId: string, statuses: MetaStatus[]): Promi
     return {
       type: `message.${e.status}` as OutgoingEvent["type"],
       timestamp: new Date(e.occurred_at),
-      data: { id: e.message_id, wamid: e.wamid, status: e.status, to: e.recipient, ...(e.error ? { error: e.error } : {}), ...(opaque === undefined ? {} : { biz_opaque_callback_data: opaque }) },
+      data: { id: e.message_id, wamid: e.wamid, status: e.status, to: e.recipient, ...(e.broadcast_id ? { broadcast_id: e.broadcast_id } : {}), ...(e.error ? { error: e.error } : {}), ...(opaque === undefined ? {} : { biz_opaque_callback_data: opaque }) },
       ...(raw.has(`${e.wamid}:${e.status}`) ? { meta: { status: raw.get(`${e.wamid}:${e.status}`)! } } : {}),
     };
   });
