@@ -63,6 +63,10 @@ describe("broadcast estimate, counts, cost, the failed-messages report and event
     expect(b.counts).toMatchObject({ targeted: 55, waiting_for_tier: 5 });
     const [w] = await rig.stack.owner<{ n: number }[]>`select count(*)::int as n from messages where broadcast_id = ${json.id} and not_before > now() + interval '23 hours'`;
     expect(w!.n).toBe(5);
+    // One tier for broadcasts and single sends: the gate counts the broadcast's 50.
+    const single = await t.call("POST", "/v1/messages", { to: "919811117777", type: "template", template: { name: "order_update", language: { code: "en_US" }, category: "UTILITY" } });
+    expect(single.status).toBe(429);
+    expect(single.json.error.code).toBe("quota_messaging_tier");
     // One watch at a time: more runs of the same broadcast (the sweep, a duplicated job) start no second one.
     const pending = async () => (await rig.stack.owner<{ n: number }[]>`select count(*)::int as n from sandesh_queue.job where name = 'broadcast' and state = 'created' and data->>'broadcastId' = ${json.id}`)[0]!.n;
     await eventually(pending, (n) => n === 1, 10_000);

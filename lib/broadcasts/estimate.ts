@@ -1,31 +1,25 @@
-import { eq, sql } from "drizzle-orm";
+import { eq } from "drizzle-orm";
 import { whatsappNumbers, workspaces } from "../../db/schema/index.js";
 import { withTenant, withTenantSql } from "../../db/tenant.js";
 import type { Services } from "../context.js";
-import { TIER_UNIQUE_RECIPIENTS } from "../gate/limits.js";
 import { audienceWhere, requiresOptIn, VALID_WA_ID } from "./audience.js";
 import { loadBroadcast } from "./get.js";
-import { TIER_WINDOW_MS } from "./page.js";
 import { placeholderFields } from "./placeholders.js";
 import { formatMicros } from "./price.js";
+import { tierLimit, tierRoom } from "./tier.js";
 
 /**
  * GET /v1/broadcasts/{id}/estimate, before it runs: who would be messaged after the
  * skips (the run's own rules), how long it takes at the number's throughput within its
- * messaging tier (recipients beyond it wait for later 24-hour windows), and what it costs
+ * messaging tier (the gate's count of unique recipients) (recipients beyond it wait for later 24-hour windows), and what it costs
  * by the workspace's rate card (the broadcast's category × each recipient's country code).
  */
 export async function estimateBroadcast(s: Services, workspaceId: string, id: string) {
-  const now = s.clock.now();
-  const { b, tier, mps, settings, used } = await withTenant(s.db, workspaceId, async (tx) => {
+  const { b, tier, mps, settings } = await withTenant(s.db, workspaceId, async (tx) => {
     const b = await loadBroadcast(tx, id);
     const [n] = await tx.select({ tier: whatsappNumbers.messagingTier, mps: whatsappNumbers.throughputMps }).from(whatsappNumbers).where(eq(whatsappNumbers.id, b.whatsappNumberId));
     const [w] = await tx.select({ settings: workspaces.settings }).from(workspaces).where(eq(workspaces.id, workspaceId));
-    const [u] = await tx.execute<{ n: number }>(sql`
-      select count(distinct recipient)::int as n from messages
-      where whatsapp_number_id = ${b.whatsappNumberId} and direction = 'outbound' and status not in ('failed', 'canceled')
-        and created_at > ${new Date(now.getTime() - TIER_WINDOW_MS).toISOString()} and broadcast_id is distinct from ${id}`);
-    return { b, tier: n?.tier ?? "TIER_250", mps: n?.mps ?? 80, settings: w?.settings ?? {}, used: u?.n ?? 0 };
+    return { b, tier: n?.tier ?? "TIER_250", mps: n?.mps ?? 80, settings: w?.settings ?? {} };
   });
   const needsOptIn = b.category === "MARKETING" && requiresOptIn(settings);
   const fields = placeholderFields(b.template.components ?? []);
@@ -53,8 +47,10 @@ export async function estimateBroadcast(s: Services, workspaceId: string, id: st
         (select count(*) from priced where price is null)::int as unpriced,
         (select currency from rate_card_entries limit 1) as currency`;
   });
-  const limit = TIER_UNIQUE_RECIPIENTS[tier] ?? 250;
-  const room = limit > 0 ? Math.max(0, limit - used) : r!.recipients;
+  // The tier's room now, in the gate's own set of unique recipients (this broadcast's already taken ones included).
+  const limit = tierLimit(tier);
+  const free = await tierRoom(s.redis, s.clock, workspaceId, b.whatsappNumberId, tier);
+  const room = free ?? r!.recipients;
   const nowCount = Math.min(r!.recipients, room);
   const beyond = r!.recipients - nowCount;
   const windows = beyond > 0 && limit > 0 ? Math.ceil(beyond / limit) : 0;
@@ -64,7 +60,7 @@ export async function estimateBroadcast(s: Services, workspaceId: string, id: st
     skipped: { opted_out: r!.opted_out, no_marketing_opt_in: r!.no_marketing_opt_in, invalid_number: r!.invalid_number, missing_value: r!.missing_value },
     throughput_mps: mps,
     messaging_tier: tier,
-    tier_room: limit > 0 ? room : null,
+    tier_room: free,
     beyond_tier: beyond,
     // Sending what the tier allows now; the rest goes in later 24-hour windows.
     duration_seconds: Math.ceil(nowCount / mps),

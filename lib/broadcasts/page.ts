@@ -5,6 +5,7 @@ import { uuidv7 } from "../ids.js";
 import type { SendJob } from "../queue/port.js";
 import { audiencePage, skipReason, type SkipReason } from "./audience.js";
 import { fillComponents } from "./placeholders.js";
+import { takeTier, tierLimit } from "./tier.js";
 
 /** Contacts per page: one transaction writes a page's messages, their jobs and the cursor. */
 export const PAGE_SIZE = 1000;
@@ -21,6 +22,7 @@ interface Locked {
   category: TemplateCategory;
   audience: Audience;
   throughput_mps: number;
+  messaging_tier: string;
 }
 
 export interface PageResult {
@@ -46,17 +48,14 @@ export async function writePage(s: Services, workspaceId: string, broadcastId: s
   const now = s.clock.now();
   return withTenantSql(s.db, workspaceId, async (t) => {
     const [b] = await t<Locked[]>`
-      select b.status, b.cursor_id, b.audience_done, b.tier_remaining, b.whatsapp_number_id, b.template, b.category, b.audience, n.throughput_mps
+      select b.status, b.cursor_id, b.audience_done, b.tier_remaining, b.whatsapp_number_id, b.template, b.category, b.audience, n.throughput_mps, n.messaging_tier
       from broadcasts b join whatsapp_numbers n on n.id = b.whatsapp_number_id where b.id = ${broadcastId} for update of b`;
     const none = { wrote: false, audienceDone: true, jobs: [], numberId: b?.whatsapp_number_id ?? "", perSecond: b?.throughput_mps ?? 80 };
     if (!b || b.audience_done || (b.status !== "running" && b.status !== "paused")) return none;
     const page = await audiencePage(t, b.audience, b.cursor_id, PAGE_SIZE);
     const skipped: Partial<Record<SkipReason, number>> = {};
     const skip = (r: SkipReason) => (skipped[r] = (skipped[r] ?? 0) + 1);
-    const rows: Record<string, unknown>[] = [];
-    let tierLeft = b.tier_remaining;
-    let deferred = 0;
-    const later = new Date(now.getTime() + TIER_WINDOW_MS).toISOString();
+    const candidates: { c: (typeof page)[number]; components: unknown[] | undefined }[] = [];
     for (const c of page) {
       const why = skipReason(c, b.category === "MARKETING" && needsOptIn);
       if (why) {
@@ -68,17 +67,20 @@ export async function writePage(s: Services, workspaceId: string, broadcastId: s
         skip("missing_value");
         continue;
       }
-      let notBefore: string | null = null;
-      if (tierLeft !== null) {
-        if (tierLeft > 0) tierLeft--;
-        else {
-          notBefore = later;
-          deferred++;
-        }
-      }
-      const template = { name: b.template.name, language: b.template.language, ...(components ? { components } : {}) };
-      rows.push({ id: uuidv7(now.getTime()), contactId: c.id, recipient: c.wa_id, payload: { to: c.wa_id, type: "template", template }, notBefore });
+      candidates.push({ c, components });
     }
+    // The messaging tier, in the gate's own set: recipients beyond it wait for the next window.
+    const tier = candidates.length ? await takeTier(s.redis, s.clock, workspaceId, b.whatsapp_number_id, b.messaging_tier, candidates.map((x) => x.c.wa_id)) : null;
+    const later = new Date(now.getTime() + TIER_WINDOW_MS).toISOString();
+    let deferred = 0;
+    const rows = candidates.map(({ c, components }, i) => {
+      const waits = tier ? !tier.now[i] : false;
+      if (waits) deferred++;
+      const template = { name: b.template.name, language: b.template.language, ...(components ? { components } : {}) };
+      return { id: uuidv7(now.getTime()), contactId: c.id, recipient: c.wa_id, payload: { to: c.wa_id, type: "template", template }, notBefore: waits ? later : null };
+    });
+    const limit = tierLimit(b.messaging_tier);
+    const tierLeft = limit === 0 ? null : tier ? Math.max(0, limit - tier.used) : b.tier_remaining;
     const inserted = rows.length
       ? await t<{ id: string; not_before: Date | null }[]>`
           insert into messages (id, workspace_id, whatsapp_number_id, contact_id, broadcast_id, direction, recipient, type, payload, status, declared_category, not_before, created_at, updated_at)

@@ -1,12 +1,11 @@
-import { eq, sql } from "drizzle-orm";
-import { broadcasts, whatsappNumbers, workspaces } from "../../db/schema/index.js";
+import { eq } from "drizzle-orm";
+import { broadcasts, workspaces } from "../../db/schema/index.js";
 import { withTenant } from "../../db/tenant.js";
 import type { Services } from "../context.js";
-import { TIER_UNIQUE_RECIPIENTS } from "../gate/limits.js";
 import type { BroadcastJob } from "../queue/port.js";
 import { requiresOptIn } from "./audience.js";
 import { dispatchBroadcastEvents, recordBroadcastEvent } from "./events.js";
-import { publishJobs, TIER_WINDOW_MS, writePage } from "./page.js";
+import { publishJobs, writePage } from "./page.js";
 import { requeueQueued } from "./requeue.js";
 import { settleBroadcast } from "./settle.js";
 import type { BroadcastRow } from "./schema.js";
@@ -49,9 +48,8 @@ export async function runBroadcast(s: Services, job: BroadcastJob): Promise<void
 }
 
 /**
- * scheduled → running once send_at has passed, with the tier's room for this run (the
- * number's unique recipients of the last 24 h subtracted) and the started event. Answers
- * the row as it stands, with the workspace's settings.
+ * scheduled → running once send_at has passed, with the started event. Answers the row
+ * as it stands, with the workspace's settings. (The tier is taken page by page: tier.ts.)
  */
 async function start(s: Services, workspaceId: string, broadcastId: string): Promise<(BroadcastRow & { settings: Record<string, unknown> }) | null> {
   const now = s.clock.now();
@@ -63,17 +61,7 @@ async function start(s: Services, workspaceId: string, broadcastId: string): Pro
     // A broadcast paused before its time starts paused: its rows are written, its sends wait for resume.
     const due = (b.status === "scheduled" || b.status === "paused") && !b.startedAt && b.sendAt.getTime() <= now.getTime();
     if (!due) return { row: { ...b, settings }, recorded: 0 };
-    const [n] = await tx.select({ tier: whatsappNumbers.messagingTier }).from(whatsappNumbers).where(eq(whatsappNumbers.id, b.whatsappNumberId));
-    const limit = TIER_UNIQUE_RECIPIENTS[n?.tier ?? "TIER_250"] ?? 250;
-    let tierRemaining: number | null = null;
-    if (limit > 0) {
-      const [used] = await tx.execute<{ n: number }>(sql`
-        select count(distinct recipient)::int as n from messages
-        where whatsapp_number_id = ${b.whatsappNumberId} and direction = 'outbound' and status not in ('failed', 'canceled')
-          and created_at > ${new Date(now.getTime() - TIER_WINDOW_MS).toISOString()}`);
-      tierRemaining = Math.max(0, limit - (used?.n ?? 0));
-    }
-    const [started] = await tx.update(broadcasts).set({ status: b.status === "paused" ? "paused" : "running", startedAt: now, updatedAt: now, tierRemaining }).where(eq(broadcasts.id, broadcastId)).returning();
+    const [started] = await tx.update(broadcasts).set({ status: b.status === "paused" ? "paused" : "running", startedAt: now, updatedAt: now }).where(eq(broadcasts.id, broadcastId)).returning();
     const recorded = await recordBroadcastEvent(s, tx, workspaceId, "broadcast.started", now, { id: broadcastId, name: b.name, send_at: b.sendAt.toISOString() });
     return { row: { ...started!, settings }, recorded };
   });
