@@ -1,6 +1,9 @@
 import { createHmac } from "node:crypto";
 import { describe, expect, it } from "vitest";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { INBOUND_TYPES, retryDelayMs, signMetaBody } from "../dev/meta-sandbox/index.js";
 import { eventually } from "./support/eventually.js";
 import { freePort } from "./support/private-servers.js";
@@ -134,6 +137,33 @@ describe("status webhooks", () => {
     const first = await three[0]!;
     expect(first.delivery).toMatchObject({ ok: false, dropped: true });
     expect(capped.waitingWebhooks().length).toBeLessThanOrEqual(2);
+  });
+
+  it("not yet delivered when the sandbox stops, are kept in its spool and posted, in order, by the next one", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "sandbox-spool-"));
+    try {
+      const port = await freePort();
+      const url = `http://127.0.0.1:${port}/webhooks/meta`;
+      const before = await sandbox({ webhookUrl: url, webhookSpool: dir });
+      const wamid = (await send(before, text(USER))).json.messages[0].id;
+      // Its `sent` fails (nobody listens) and waits for a retry; the process stops.
+      await eventually(async () => before.waitingWebhooks().length, (n) => n === 1, 10_000);
+      await before.close();
+      expect(readdirSync(dir).filter((f) => f.endsWith(".json"))).toHaveLength(1);
+
+      const hook = await listenOn(port);
+      try {
+        const after = await sandbox({ webhookUrl: url, webhookSpool: dir });
+        await after.idle();
+        const statuses = hook.bodies.map((b) => JSON.parse(b).entry[0].changes[0].value.statuses[0]);
+        expect(statuses.map((st: { id: string; status: string }) => [st.id, st.status])).toEqual([[wamid, "sent"], [wamid, "delivered"], [wamid, "read"]]);
+        expect(readdirSync(dir)).toEqual([]);
+      } finally {
+        await hook.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("go to a URL set later with POST /_sandbox/config, and nowhere when none is set", async () => {

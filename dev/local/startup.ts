@@ -1,3 +1,4 @@
+import { join } from "node:path";
 import { startMetaSandbox, type MetaSandbox } from "../meta-sandbox/index.js";
 import { DEFAULT_WABA_ID } from "../meta-sandbox/server.js";
 import { LocalEnvError, resolveLocalEnv, type LocalEnv } from "./env.js";
@@ -20,7 +21,8 @@ export async function localStartup(port: number): Promise<{ local: LocalEnv; san
   }
   if (local.env.META_GRAPH_URL || local.env.SANDESH_ENV === "production" || !local.env.META_APP_SECRET) return { local };
   const publicUrl = local.env.PUBLIC_URL ?? `http://localhost:${port}`;
-  const sandbox = await startMetaSandbox({ appSecret: local.env.META_APP_SECRET, webhookUrl: `${publicUrl}/webhooks/meta`, statusDelayMs: 500 });
+  // Statuses not yet delivered when this process stops are kept on disk and posted by the next start, as Meta would.
+  const sandbox = await startMetaSandbox({ appSecret: local.env.META_APP_SECRET, webhookUrl: `${publicUrl}/webhooks/meta`, statusDelayMs: 500, webhookSpool: join(".data", "meta-sandbox-webhooks") });
   local.env.META_GRAPH_URL = sandbox.url;
   local.notes.push(`meta: no META_GRAPH_URL, so the Meta sandbox stands in at ${sandbox.url} (recipes in dev/meta-sandbox/README.md); its status webhooks go to ${publicUrl}/webhooks/meta and name WABA ${DEFAULT_WABA_ID}: connect numbers with --waba-id ${DEFAULT_WABA_ID}`);
   return { local, sandbox };

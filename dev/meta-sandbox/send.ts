@@ -144,16 +144,23 @@ function contactOf(send: { input: string; waId: string; recipientKind: "phone" |
 
 function postStatuses(ctx: SendContext, number: BusinessNumber, recipe: Recipe | undefined, msg: Parameters<typeof statusFor>[1]) {
   if (!ctx.webhookUrl()) return;
-  const steps = recipe?.statuses ?? DEFAULT_STATUSES;
-  ctx.poster.track(async () => {
-    for (const step of steps) {
-      if (!(await ctx.poster.pause(ctx.statusDelayMs()))) return;
-      const url = ctx.webhookUrl();
-      if (!url) return;
-      const status = typeof step === "string" ? statusFor(step, msg) : statusFor("failed", msg, step.failed);
-      const body = JSON.stringify(statusEnvelope(number, [status]));
-      await ctx.poster.post(url, body);
-      if (recipe?.duplicateWebhooks) await ctx.poster.post(url, body);
-    }
+  const steps = (recipe?.statuses ?? DEFAULT_STATUSES).flatMap((step) => (recipe?.duplicateWebhooks ? [{ step, again: false }, { step, again: true }] : [{ step, again: false }]));
+  const bodyOf = (step: (typeof steps)[number]["step"]) =>
+    JSON.stringify(statusEnvelope(number, [typeof step === "string" ? statusFor(step, msg) : statusFor("failed", msg, step.failed)]));
+  let k = 0; // the next step not yet handed out
+  let posting: string | undefined;
+  let last = "";
+  // Each status `statusDelayMs` after the previous one was delivered; a duplicate at once, the same bytes.
+  ctx.poster.sequence(ctx.webhookUrl, {
+    async next() {
+      posting = undefined;
+      const s = steps[k];
+      if (!s) return undefined;
+      if (!s.again && !(await ctx.poster.pause(ctx.statusDelayMs()))) return undefined;
+      k++;
+      posting = last = s.again ? last : bodyOf(s.step);
+      return posting;
+    },
+    remaining: () => [...(posting === undefined ? [] : [posting]), ...steps.slice(k).map((s) => bodyOf(s.step))],
   });
 }

@@ -8,6 +8,7 @@ import { DEFAULT_THROUGHPUT_MPS, NumberRegistry, type NumberOptions } from "./nu
 import { graphErrorAnswer, handleSend, type ReadReceipt, type SendAttempt, type SendContext, type SentMessage } from "./send.js";
 import { Conversations, guessTemplateCategory, type PricingCategory } from "./statuses.js";
 import { TemplateRegistry, type SandboxTemplate } from "./templates.js";
+import { WebhookSpool } from "./spool.js";
 import { WebhookPoster, type RetrySchedule, type WebhookDelivery } from "./webhooks.js";
 
 /**
@@ -42,6 +43,11 @@ export interface MetaSandboxOptions {
   webhookMaxPending?: number;
   /** Outcomes kept in `deliveries` (default 10,000, the latest). */
   webhookHistory?: number;
+  /**
+   * A directory where undelivered status sequences are kept when a delivery fails or the
+   * sandbox closes; a sandbox started on it posts them (`npm start` uses `.data/meta-sandbox-webhooks`).
+   */
+  webhookSpool?: string;
   /** The pricing category of a template by name; by default guessed from the name (see README). */
   templateCategory?: (name: string) => PricingCategory;
   /** Between submitting a template and its review outcome (and between APPROVED and PAUSED). Default 20 ms. */
@@ -133,6 +139,7 @@ export async function startMetaSandbox(opts: MetaSandboxOptions): Promise<MetaSa
     ...(opts.webhookRetry ? { schedule: opts.webhookRetry } : {}),
     ...(opts.webhookMaxPending ? { maxPending: opts.webhookMaxPending } : {}),
     ...(opts.webhookHistory ? { history: opts.webhookHistory } : {}),
+    ...(opts.webhookSpool ? { spool: new WebhookSpool(opts.webhookSpool) } : {}),
   });
   const templates = new TemplateRegistry({
     reviewMs: () => opts.templateReviewMs ?? 20,
@@ -301,6 +308,8 @@ export async function startMetaSandbox(opts: MetaSandboxOptions): Promise<MetaSa
     server.listen(opts.port ?? 0, host, () => resolve());
   });
   ({ port } = server.address() as AddressInfo);
+  // What an earlier sandbox on the same spool could not deliver goes out now.
+  poster.resume();
 
   return {
     url: `http://${host === "0.0.0.0" || host === "::" ? "127.0.0.1" : host}:${port}`,

@@ -1,5 +1,7 @@
 import { createHmac } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
+import type { WebhookSpool } from "./spool.js";
 
 /**
  * Posting webhooks the way Meta does: the exact bytes signed with the app secret in
@@ -56,6 +58,24 @@ export interface PosterOptions {
   /** Outcomes kept in `deliveries` (default 10,000). */
   history?: number;
   timeoutMs?: number;
+  /** Undelivered sequences kept on disk across restarts (dev/meta-sandbox/spool.ts). */
+  spool?: WebhookSpool;
+}
+
+export interface SequenceSteps {
+  /** The next body to post (after any wait of its own), or undefined when there is none. */
+  next(): Promise<string | undefined>;
+  /** The bodies not yet delivered, the one being posted first. */
+  remaining(): string[];
+}
+
+/** Webhooks to post in order (a message's statuses); `remaining()` are those not yet delivered. */
+interface Sequence {
+  id: string;
+  url: string;
+  remaining(): string[];
+  firstAt?: number;
+  spooled: boolean;
 }
 
 export class WebhookPoster {
@@ -66,6 +86,7 @@ export class WebhookPoster {
   private waiters: (() => void)[] = [];
   /** Deliveries between a failed attempt and their next one, oldest first, each with its way out. */
   private readonly retrying = new Map<WebhookDelivery, AbortController>();
+  private readonly sequences = new Set<Sequence>();
 
   constructor(private readonly opts: PosterOptions) {
     this.schedule = { ...META_RETRY_SCHEDULE, ...opts.schedule };
@@ -81,15 +102,16 @@ export class WebhookPoster {
   }
 
   /** Posts `body` and retries on the schedule; resolves with the outcome, never rejects. */
-  async post(url: string, body: string): Promise<WebhookDelivery> {
+  async post(url: string, body: string, seq?: Sequence): Promise<WebhookDelivery> {
     const { timeoutMs = 5000 } = this.opts;
     const d: WebhookDelivery = { url, body, ok: false, attempts: 0, attemptedAt: [] };
-    const first = Date.now();
+    const first = seq?.firstAt ?? Date.now();
     const giveUpAt = first + this.schedule.giveUpAfterMs * this.schedule.timeScale;
     for (let n = 0; !this.closed; n++) {
       if (n > 0) {
         const wait = retryDelayMs(this.schedule, n);
         if (Date.now() + wait > giveUpAt) break;
+        if (seq && !seq.spooled) this.spoolNow(seq, first);
         if (!(await this.waitToRetry(d, wait))) break;
       }
       d.attempts++;
@@ -136,6 +158,62 @@ export class WebhookPoster {
     }
   }
 
+  /**
+   * Posts the bodies `steps.next()` gives (it may wait first), in order, each retried on
+   * the schedule; `steps.remaining()` are the bodies not yet delivered, for the spool.
+   */
+  sequence(url: () => string | undefined, steps: SequenceSteps, firstAt?: number): void {
+    const seq: Sequence = { id: randomUUID(), url: url() ?? "", remaining: steps.remaining, spooled: false, ...(firstAt ? { firstAt } : {}) };
+    this.sequences.add(seq);
+    this.track(async () => {
+      try {
+        for (let body = await steps.next(); body !== undefined && !this.closed; ) {
+          const to = url();
+          if (!to) return;
+          seq.url = to;
+          await this.post(to, body, seq);
+          delete seq.firstAt;
+          if (this.closed) return;
+          body = await steps.next();
+          if (seq.spooled && !this.closed) this.spoolNow(seq, Date.now());
+        }
+      } finally {
+        if (!this.closed) {
+          this.sequences.delete(seq);
+          if (seq.spooled) this.opts.spool?.drop(seq.id);
+        }
+      }
+    });
+  }
+
+  /** Picks up what an earlier sandbox on the same spool left undelivered; answers how many sequences. */
+  resume(): number {
+    const entries = this.opts.spool?.takeAll() ?? [];
+    for (const e of entries) {
+      const bodies = [...e.bodies];
+      let started = false;
+      const next = async () => {
+        if (started) bodies.shift();
+        started = true;
+        return bodies[0];
+      };
+      this.sequence(() => e.url, { next, remaining: () => bodies }, e.firstAt);
+    }
+    return entries.length;
+  }
+
+  private spoolNow(seq: Sequence, firstAt: number): void {
+    if (!this.opts.spool) return;
+    const bodies = seq.remaining();
+    try {
+      if (!bodies.length) return this.opts.spool.drop(seq.id);
+      this.opts.spool.save(seq.id, { url: seq.url, bodies, firstAt });
+      seq.spooled = true;
+    } catch {
+      // A spool that cannot be written (its directory gone) keeps them in memory only; the sandbox goes on.
+    }
+  }
+
   /** Runs a background job (a message's status sequence) counted by `idle()`. */
   track(job: () => Promise<void>): void {
     this.pending++;
@@ -162,6 +240,9 @@ export class WebhookPoster {
   }
 
   close(): void {
+    if (this.closed) return;
+    // Unfinished sequences go to the spool: the next sandbox on it posts them.
+    for (const seq of this.sequences) this.spoolNow(seq, seq.firstAt ?? Date.now());
     this.abort.abort();
     for (const w of this.waiters.splice(0)) w();
   }
