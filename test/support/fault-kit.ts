@@ -121,7 +121,8 @@ export async function serviceBackWithin(rig: FaultRig, since: number, boundMs: n
         method: "POST",
         headers: { authorization: `Bearer ${rig.apiKey}`, "content-type": "application/json", "idempotency-key": key },
         body: JSON.stringify(templateTo(i, key)),
-        signal: AbortSignal.timeout(2000),
+        // One attempt may be slow on a loaded machine (the retries of the whole outage arrive at once); the bound is the 10 s.
+        signal: AbortSignal.timeout(5000),
       }).catch(() => undefined);
       const health = await fetch(`${rig.sandesh.url}/healthz`, { signal: AbortSignal.timeout(2000) }).then((h) => h.text(), (e: Error) => e.name);
       return `${res?.status ?? 0} ${health}`;
