@@ -4,7 +4,7 @@ import { recordAudit, type AuditEntry } from "../audit/record.js";
 import type { Services } from "../context.js";
 import { AppError, validationFailed } from "../errors.js";
 import { uploadToMeta } from "./graph.js";
-import { baseMime, describeBytes, MEDIA_MAX_BODY_BYTES, mediaLimit, SUPPORTED_MIME_TYPES } from "./limits.js";
+import { baseMime, describeBytes, MEDIA_FORM_OVERHEAD_BYTES, MEDIA_MAX_BODY_BYTES, MEDIA_MAX_FILE_BYTES, mediaLimit, SUPPORTED_MIME_TYPES } from "./limits.js";
 import { boundaryOf, inspectMediaForm, MediaFormError } from "./multipart.js";
 import { graphTarget, numberRow, tokenOf } from "./store.js";
 
@@ -29,7 +29,8 @@ export interface Uploaded {
 const unsupported = (mime: string | undefined) =>
   validationFailed([{ field: "type", message: `must be one of ${SUPPORTED_MIME_TYPES.join(", ")}` }], `Meta does not take media of type ${mime ?? "(none)"}`);
 
-const tooLarge = (mime: string, max: number) => new AppError(413, "payload_too_large", `Media of type ${baseMime(mime)} is limited to ${describeBytes(max)}`, [{ field: "file", message: `must be at most ${max} bytes` }]);
+const tooLarge = (mime: string | undefined, max: number) =>
+  new AppError(413, "payload_too_large", mime ? `Media of type ${baseMime(mime)} is limited to ${describeBytes(max)}` : `Uploads are limited to ${describeBytes(MEDIA_MAX_FILE_BYTES)} (documents), with ${describeBytes(MEDIA_FORM_OVERHEAD_BYTES)} for the form's other fields`, [{ field: "file", message: `must be at most ${max} bytes` }]);
 
 async function drain(reader: ReadableStreamDefaultReader<Uint8Array>, max: number): Promise<void> {
   try {
@@ -58,7 +59,7 @@ function mimeOf(fields: Record<string, string>, file: { contentType?: string }):
 export async function uploadMedia(s: Services, input: UploadInput, actor: Actor): Promise<Uploaded> {
   const boundary = boundaryOf(input.contentType);
   if (!boundary) throw validationFailed([{ field: "content-type", message: "must be multipart/form-data with a boundary" }], "Upload media as multipart/form-data (fields messaging_product, type, file)");
-  if (input.contentLength !== undefined && input.contentLength > MEDIA_MAX_BODY_BYTES) throw tooLarge("any", MEDIA_MAX_BODY_BYTES);
+  if (input.contentLength !== undefined && input.contentLength > MEDIA_MAX_BODY_BYTES) throw tooLarge(undefined, MEDIA_MAX_BODY_BYTES);
   if (!input.body) throw validationFailed([{ field: "file", message: "is required" }], "The form has no file");
   const number = await numberRow(s, input.workspaceId, input.phoneNumberId);
 
@@ -84,8 +85,9 @@ export async function uploadMedia(s: Services, input: UploadInput, actor: Actor)
     if (e instanceof MediaFormError) {
       if (e.kind === "too_large") {
         const seen = form.seen();
-        const mime = mimeOf(seen.fields, seen.file ?? {}) ?? "any";
-        throw tooLarge(mime, mediaLimit(mime)?.maxBytes ?? MEDIA_MAX_BODY_BYTES);
+        const mime = mimeOf(seen.fields, seen.file ?? {});
+        const limit = mime ? mediaLimit(mime) : undefined;
+        throw limit ? tooLarge(mime, limit.maxBytes) : tooLarge(undefined, MEDIA_MAX_BODY_BYTES);
       }
       throw validationFailed([{ field: "file", message: e.message }], `The upload is not a form Meta takes: ${e.message}`);
     }
