@@ -56,6 +56,8 @@ const edgeQueue = (c: Config): QueuePort =>
   c.qstash ? createQStashQueue({ token: c.qstash.token, publicUrl: c.publicUrl, ...(c.qstash.url ? { baseUrl: c.qstash.url } : {}) }) : noQueue;
 
 const STREAMED_PATHS = new Set(["/v1/contacts/export"]);
+/** Answers whose body reads the database as it streams: the contacts export, a broadcast's recipients as CSV. */
+const streams = (path: string) => STREAMED_PATHS.has(path) || /^\/v1\/broadcasts\/[^/]+\/recipients$/.test(path);
 
 /** The services of one invocation: isolate-wide parts plus a database client of its own. */
 function invocationServices(state: ReturnType<typeof isolateState>): { services: Services; close(): Promise<void> } {
@@ -113,7 +115,7 @@ export default {
       const res = await app.fetch(request, { services, ...(ip ? { ip } : {}) }, ctx as never);
       // A body that reads the database as it streams (the contacts export) outlives the
       // handler: the database closes when that body ends, not when the handler returns.
-      if (!res.body || !STREAMED_PATHS.has(new URL(request.url).pathname)) return res;
+      if (!res.body || !streams(new URL(request.url).pathname)) return res;
       streaming = true;
       const { readable, writable } = new TransformStream<Uint8Array, Uint8Array>();
       ctx.waitUntil(res.body.pipeTo(writable).catch(() => {}).finally(close));

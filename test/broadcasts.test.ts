@@ -25,6 +25,8 @@ describe("broadcasts", () => {
     expect(created.status).toBe(201);
     expect(created.json).toMatchObject({ status: "running", name: "Diwali" });
     const id = created.json.id as string;
+    // Running from the answer on: what it said is what GET says.
+    expect((await statusOf(t.call, id)).started_at).toEqual(expect.any(String));
 
     const done = await eventually(() => statusOf(t.call, id), (b) => b.status === "completed", 30_000);
     expect(done.counts).toMatchObject({ targeted: 30, skipped: { opted_out: 4, no_marketing_opt_in: 3, missing_value: 2, invalid_number: 1 }, queued: 0, sent: 30, failed: 0 });

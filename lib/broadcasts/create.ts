@@ -8,6 +8,7 @@ import { AppError, validationFailed } from "../errors.js";
 import { uuidv7 } from "../ids.js";
 import { resolveSender } from "../messages/sender.js";
 import { audienceWhere } from "./audience.js";
+import { dispatchBroadcastEvents, recordBroadcastEvent } from "./events.js";
 import { placeholderProblems } from "./placeholders.js";
 import { broadcastView, type CreateBroadcastInput } from "./schema.js";
 import { checkTemplate } from "./template-check.js";
@@ -15,8 +16,9 @@ import { checkTemplate } from "./template-check.js";
 /**
  * POST /v1/broadcasts. Everything that can be refused is refused here, before anything
  * is scheduled: the sender, the template (catalogue and placeholders), the audience
- * (unknown contact ids, nobody in it). Then the row and its run job: at once when
- * send_at is absent or past (201 running), else not before send_at (201 scheduled).
+ * (unknown contact ids, nobody in it). Then the row and its run job: running at once when
+ * send_at is absent or past (201 running, broadcast.started), else scheduled, its job
+ * not before send_at (201 scheduled).
  */
 export async function createBroadcast(s: Services, workspaceId: string, input: CreateBroadcastInput, actor: Actor) {
   const now = s.clock.now();
@@ -33,14 +35,17 @@ export async function createBroadcast(s: Services, workspaceId: string, input: C
     const { category: _c, ...template } = input.template;
     const [b] = await tx
       .insert(broadcasts)
-      .values({ id, workspaceId, whatsappNumberId: sender.id, name: input.name, template, category, audience: input.audience, status: "scheduled", sendAt, createdAt: now, updatedAt: now })
+      // Due now: running from this commit (what the answer says), started event included.
+      .values({ id, workspaceId, whatsappNumberId: sender.id, name: input.name, template, category, audience: input.audience, status: due ? "running" : "scheduled", sendAt, ...(due ? { startedAt: now } : {}), createdAt: now, updatedAt: now })
       .returning();
     await recordAudit(tx, { ...actor, workspaceId, action: "broadcast.created", objectType: "broadcast", objectId: id, details: { name: input.name, template: input.template.name, send_at: sendAt.toISOString() } });
-    return b!;
+    const recorded = due ? await recordBroadcastEvent(s, tx, workspaceId, "broadcast.started", now, { id, name: input.name, send_at: sendAt.toISOString() }) : 0;
+    return { b: b!, recorded };
   });
-  // The row is the truth: a lost enqueue is caught by the sweep (scheduled and due).
+  await dispatchBroadcastEvents(s, workspaceId, row.recorded);
+  // The row is the truth: a lost enqueue is caught by the sweep (due but scheduled, or running without progress).
   await s.queue.enqueueBroadcast({ broadcastId: id, workspaceId }, due ? {} : { notBefore: sendAt }).catch((err: unknown) => s.logger.error("broadcast enqueue failed; the sweep starts it", { broadcast_id: id, error: err }));
-  return { ...broadcastView(row), status: due ? ("running" as const) : ("scheduled" as const) };
+  return broadcastView(row.b);
 }
 
 /** Contact ids that are not this workspace's are named; an audience with nobody in it is refused. */
