@@ -1,26 +1,13 @@
-import autocannon from "autocannon";
-import { connectNumber } from "../lib/whatsapp/numbers.js";
+import type autocannon from "autocannon";
 import { benchTenant } from "./support/tenant.js";
+import { cannon } from "./support/cannon.js";
 import { freshDatabase, REDIS_URL, SECRETS, startServer } from "./support/env.js";
-import { createTally, describeRefusals } from "./support/tally.js";
+import { benchSenders } from "./support/senders.js";
 
-const CONNECTIONS = 64;
-const DURATION_S = Number(process.env.BENCH_SECONDS ?? 10);
-// The bench measures the path, not the quota: 64 numbers at Meta's highest throughput
-// (1,000/s each, the most a number may be given) allow 64,000 sends/s, far past what one
-// process accepts, so no send is refused for the sender's per-second quota.
+// The bench measures the path, not the quota (bench/support/senders.ts).
 const NUMBERS = 64;
 const THROUGHPUT = 1000;
 const RECIPIENTS = 1000;
-
-/** Sends per second count 2xx answers only; refusals are printed beside them by status and code. */
-async function cannon(url: string, request: autocannon.Request, duration = DURATION_S) {
-  const tally = createTally();
-  const counted: autocannon.Request = { ...request, onResponse: (status, body) => tally.record(status, body) };
-  const r = await autocannon({ url, connections: CONNECTIONS, duration, pipelining: 1, requests: [counted] });
-  const seconds = r.duration || duration;
-  return { rps: tally.ok / seconds, answers: tally.total / seconds, p50: r.latency.p50, p99: r.latency.p99, refused: describeRefusals(tally), errors: r.errors, total: tally.total, ok: tally.ok };
-}
 
 /** POST /v1/messages at 64 concurrent clients, beside a Hono hello-world in the same run. */
 export async function benchAccept() {
@@ -29,15 +16,8 @@ export async function benchAccept() {
   const { setup, owner, workspaceId, apiKey } = await benchTenant(env, db.ownerUrl, "Bench");
   const ws = { id: workspaceId };
   const key = { key: apiKey };
-  const numbers: { id: string; phone: string }[] = [];
-  for (let i = 0; i < NUMBERS; i++) {
-    const n = await connectNumber(setup, { workspaceId: ws.id, phoneNumberId: `1000000${String(i).padStart(2, "0")}`, wabaId: "1", token: `EAABenchToken${i}abcdefghijklmnop`, throughputMps: THROUGHPUT }, { actorType: "operator" });
-    numbers.push({ id: n.id, phone: n.phone_number_id });
-  }
-  await owner`update whatsapp_numbers set messaging_tier = 'TIER_UNLIMITED'`;
-  // Recipients who wrote in the last day: every text passes the window check (which it still performs).
-  await owner`insert into customer_windows (workspace_id, whatsapp_number_id, wa_id, last_inbound_at)
-    select ${ws.id}, n.id, (919000000000 + g)::text, now() from whatsapp_numbers n, generate_series(0, ${RECIPIENTS - 1}) g`;
+  const recipients = Array.from({ length: RECIPIENTS }, (_, g) => String(919000000000 + g));
+  const numbers = await benchSenders(setup, owner, ws.id, { count: NUMBERS, throughput: THROUGHPUT, recipients });
   await setup.close();
 
   const sandesh = await startServer("bench/servers/sandesh.ts", env);

@@ -8,6 +8,7 @@ import { benchImport } from "./import.js";
 import { benchMedia } from "./media.js";
 import { benchStalls } from "./stalls.js";
 import { benchBroadcast } from "./broadcast.js";
+import { benchGraph } from "./graph.js";
 import { machine } from "./support/env.js";
 
 /**
@@ -23,6 +24,7 @@ const BENCHES: Record<string, () => Promise<{ name: string; lines: string[] }>> 
   media: benchMedia,
   stalls: benchStalls,
   broadcast: benchBroadcast,
+  graph: benchGraph,
 };
 
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));

@@ -1,10 +1,10 @@
-import { spawn } from "node:child_process";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { connectNumber } from "../lib/whatsapp/numbers.js";
 // The fault harness's free-port finder (node only): Sandesh must know its port before it starts.
 import { freePort } from "../test/support/private-servers.js";
 import { benchTenant } from "./support/tenant.js";
 import { freshDatabase, percentile, REDIS_URL, SECRETS, startServer } from "./support/env.js";
+import { startSandesh } from "./support/sandesh.js";
 import { createTally, describeRefusals } from "./support/tally.js";
 
 /**
@@ -113,18 +113,4 @@ function report(label: string, samples: Sample[]): string[] {
     `${label}: ${samples.length} requests, ${bad} not 2xx, p50 ${percentile(ms, 50).toFixed(1)} ms, p99 ${percentile(ms, 99).toFixed(1)} ms, max ${(ms.at(-1) ?? 0).toFixed(0)} ms; ${samples.filter((s) => s.ms > STALL_MS).length} answers > ${STALL_MS} ms in ${episodes.length} episodes`,
     ...(episodes.length ? [`  episodes (s from start: requests, worst ms): ${episodes.map((e) => `${(e.from / 1000).toFixed(1)}: ${e.n}, ${e.worst.toFixed(0)}`).join("; ")}; apart (s): ${gaps.join(", ") || "-"}`] : []),
   ];
-}
-
-/** dev/server.ts, as `npm start` runs it, until it says it listens. */
-function startSandesh(env: Record<string, string>): Promise<{ stop(): Promise<void> }> {
-  return new Promise((resolve, reject) => {
-    const profile = process.env.BENCH_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
-    const child = spawn(process.execPath, [...profile, "--import", "tsx", "dev/server.ts"], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] });
-    let out = "";
-    child.stdout.on("data", (d: Buffer) => {
-      out += d.toString();
-      if (out.includes("Sandesh listening")) resolve({ stop: () => new Promise((r) => (child.once("exit", () => r()), child.kill("SIGTERM"))) });
-    });
-    child.once("exit", (code) => reject(new Error(`Sandesh exited with ${code} before listening:\n${out}`)));
-  });
 }
