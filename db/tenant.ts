@@ -20,6 +20,26 @@ export function withTenant<T>(db: Db, workspaceId: string, fn: (tx: Tx) => Promi
   });
 }
 
+/**
+ * Work on one person's own rows (users, sessions, passkeys, factors, identities): the
+ * person-scoped tables' RLS reads the transaction-local `app.user_id`, as tenant tables
+ * read `app.workspace_id`. switchTenant inside it adds one workspace's rows (a membership,
+ * an audit entry) to the same transaction.
+ */
+export function withUser<T>(db: Db, userId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  if (!UUID.test(userId)) throw new AppError(500, "internal_error", "withUser needs a user id");
+  return db.transaction(async (tx) => {
+    await tx.execute(sql`select set_config('role', ${APP_ROLE}, true), set_config('app.user_id', ${userId}, true)`);
+    return fn(tx);
+  });
+}
+
+/** Inside a transaction: scope what follows to one person as well (see withUser). */
+export async function switchUser(tx: Tx, userId: string): Promise<void> {
+  if (!UUID.test(userId)) throw new AppError(500, "internal_error", "switchUser needs a user id");
+  await tx.execute(sql`select set_config('app.user_id', ${userId}, true)`);
+}
+
 /** Work before the tenant is known: only the SECURITY DEFINER look-ups answer here. */
 export function asApp<T>(db: Db, fn: (tx: Tx) => Promise<T>): Promise<T> {
   return db.transaction(async (tx) => {

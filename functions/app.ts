@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { AppError } from "../lib/errors.js";
 import { apiApp } from "./api/index.js";
+import { dashboardApp } from "./app/index.js";
 import { graphApp } from "./graph/index.js";
 import type { AppEnv } from "./env.js";
 import { health } from "./health.js";
@@ -25,6 +26,7 @@ export function buildApp() {
   app.use("*", limitBody);
   app.route("/", health);
   app.route("/v1", apiApp());
+  app.route("/app", dashboardApp());
   app.route("/jobs", jobsApp() as never);
   app.route("/webhooks/meta", metaApp());
   app.route("/", docsApp());

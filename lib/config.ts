@@ -31,6 +31,7 @@ const EXAMPLES: Record<string, string> = {
   SWEEP_INTERVAL_S: "60",
   LOG_LEVEL: "info",
   TRUST_PROXY: "none | 1 | cloudflare",
+  CORS_ORIGINS: "https://admin.example.com,https://ops.example.com",
 };
 
 const secret = (min: number) =>
@@ -69,7 +70,24 @@ const EnvSchema = v.object({
   SWEEP_INTERVAL_S: v.optional(int(1, 3600)),
   LOG_LEVEL: v.optional(v.picklist(["debug", "info", "warn", "error", "silent"], "must be debug, info, warn, error or silent"), "info"),
   TRUST_PROXY: v.optional(v.pipe(v.string(), v.check((x) => parseTrustProxy(x) !== undefined, "must be none, a number of proxies from 1 to 9, or cloudflare"))),
+  CORS_ORIGINS: v.optional(v.pipe(v.string(), v.check((x) => parseOrigins(x) !== undefined, "must be comma-separated origins (scheme://host[:port], no path)"))),
 });
+
+/** `https://a.example, http://localhost:5173` → their origins; undefined if one is not an origin. */
+export function parseOrigins(raw: string): string[] | undefined {
+  const out: string[] = [];
+  for (const part of raw.split(",").map((p) => p.trim()).filter(Boolean)) {
+    let u: URL;
+    try {
+      u = new URL(part);
+    } catch {
+      return undefined;
+    }
+    if ((u.protocol !== "https:" && u.protocol !== "http:") || u.origin !== part.replace(/\/$/, "")) return undefined;
+    out.push(u.origin);
+  }
+  return out;
+}
 
 export type RedisConfig =
   | { kind: "tcp"; url: string; prefix: string }
@@ -90,6 +108,11 @@ export interface Config {
   logLevel: "debug" | "info" | "warn" | "error" | "silent";
   /** What stands in front of the server, so the client address can be known (lib/client-address.ts). */
   trustProxy: TrustProxy;
+  /**
+   * Origins a browser may send state-changing /app requests from, and which CORS answers
+   * (with credentials): PUBLIC_URL's origin first, then CORS_ORIGINS.
+   */
+  allowedOrigins: string[];
   /** Node: how often the sweeps run (lease, stuck, stranded statuses, webhooks); 60 s unless set. */
   sweepIntervalS?: number;
 }
@@ -172,6 +195,7 @@ export function parseConfig(raw: Record<string, string | undefined>): ConfigResu
       meta: { appSecret: e.META_APP_SECRET, verifyToken: e.META_VERIFY_TOKEN, graphUrl: e.META_GRAPH_URL.replace(/\/$/, ""), apiVersion: e.META_API_VERSION },
       graph: { sendWaitMs: e.GRAPH_SEND_WAIT_MS },
       publicUrl: (e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).replace(/\/$/, ""),
+      allowedOrigins: [...new Set([new URL(e.PUBLIC_URL ?? `http://localhost:${e.PORT}`).origin, ...(parseOrigins(e.CORS_ORIGINS ?? "") ?? [])])],
       port: e.PORT,
       logLevel: e.LOG_LEVEL,
       trustProxy: parseTrustProxy(e.TRUST_PROXY ?? "none")!,

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { asApp, withTenant } from "../db/tenant.js";
 import { createDatabase } from "../db/client.js";
 import { createTestStack, type TestStack } from "./support/stack.js";
-import { auditTenantIsolation, seedWorkspace, tenantTables } from "./support/tenant-isolation.js";
+import { auditTenantIsolation, personScope, personTables, seedPerson, seedWorkspace, tenantTables } from "./support/tenant-isolation.js";
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -20,11 +20,52 @@ describe("row-level security, proven from the catalog", () => {
     expect(tables).toEqual(expect.arrayContaining(["contact_consent_events", "contact_import_errors", "contact_imports", "message_templates", "template_catalogues"]));
     // Broadcasts and the rate card (0016).
     expect(tables).toEqual(expect.arrayContaining(["broadcasts", "rate_card_entries"]));
+    // People (0019): a person's memberships and a workspace's invitations are tenant rows.
+    expect(tables).toEqual(expect.arrayContaining(["invitations", "memberships"]));
     const a = await seedWorkspace(stack.owner, "A");
     const b = await seedWorkspace(stack.owner, "B");
     const failures: string[] = [];
     for (const table of tables) failures.push(...(await auditTenantIsolation(stack, table, a, b)));
     expect(failures).toEqual([]);
+  });
+
+  it("every person-scoped table (users, and each table with a user_id but no workspace_id) isolates people without a WHERE clause", async () => {
+    const tables = await personTables(stack.owner);
+    // Later person tables (passkeys, second factors, identities) join automatically.
+    expect(tables).toEqual(expect.arrayContaining(["users", "sessions"]));
+    const failures: string[] = [];
+    for (const table of tables) {
+      const a = await seedPerson(stack.owner);
+      const b = await seedPerson(stack.owner);
+      failures.push(...(await auditTenantIsolation(stack, table, a, b, personScope(table === "users" ? "id" : "user_id"))));
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it("a person table that forgets RLS fails the person audit", async () => {
+    await stack.owner`create table zz_forgot_person_rls (id uuid primary key, user_id uuid not null, note text not null)`;
+    await stack.owner`grant select, insert, update, delete on zz_forgot_person_rls to sandesh_app`;
+    try {
+      const a = await seedPerson(stack.owner);
+      const b = await seedPerson(stack.owner);
+      const failures = await auditTenantIsolation(stack, "zz_forgot_person_rls", a, b, personScope("user_id"));
+      expect(failures).toEqual(expect.arrayContaining(["zz_forgot_person_rls: row-level security is not FORCEd", expect.stringMatching(/select without WHERE saw 3 rows/)]));
+    } finally {
+      await stack.owner`drop table zz_forgot_person_rls`;
+    }
+  });
+
+  it("a workspace's members see each other's user rows; nobody else's, and none without a workspace or person set", async () => {
+    const ws = await seedWorkspace(stack.owner, "Members");
+    const [a, b, stranger] = [await seedPerson(stack.owner), await seedPerson(stack.owner), await seedPerson(stack.owner)];
+    await stack.owner`insert into memberships (workspace_id, user_id, role) values (${ws}, ${a}, 'owner'), (${ws}, ${b}, 'viewer')`;
+    const inWs = await withTenant(stack.services.db, ws, (tx) => tx.execute<{ id: string }>(sql`select id from users order by id`));
+    expect(inWs.map((r) => r.id).sort()).toEqual([a, b].sort());
+    expect(inWs.map((r) => r.id)).not.toContain(stranger);
+    // Visible is not writable: within the workspace, a member's row cannot be changed.
+    const changed = await withTenant(stack.services.db, ws, (tx) => tx.execute(sql`update users set display_name = 'x' returning 1`));
+    expect(changed).toHaveLength(0);
+    expect(await asApp(stack.services.db, (tx) => tx.execute(sql`select 1 from users`))).toHaveLength(0);
   });
 
   it("a table that forgets RLS fails the same audit", async () => {
@@ -86,10 +127,11 @@ describe("row-level security, proven from the catalog", () => {
     }
   });
 
-  it("with no tenant set, the application role sees no row of any tenant table", async () => {
+  it("with no tenant or person set, the application role sees no row of any tenant or person table", async () => {
     const a = await seedWorkspace(stack.owner, "NT");
     await stack.owner`insert into contacts (workspace_id, wa_id) values (${a}, '919812300000')`;
-    for (const table of await tenantTables(stack.owner)) {
+    await seedPerson(stack.owner);
+    for (const table of [...(await tenantTables(stack.owner)), ...(await personTables(stack.owner))]) {
       const rows = await asApp(stack.services.db, (tx) => tx.execute(sql`select 1 from ${sql.identifier(table)} limit 1`));
       expect(rows, table).toHaveLength(0);
     }
@@ -107,13 +149,17 @@ describe("row-level security, proven from the catalog", () => {
       { proname: "sandesh_api_key_lookup", prosecdef: true },
       { proname: "sandesh_due_broadcasts", prosecdef: true },
       { proname: "sandesh_expire_status_backlog", prosecdef: true },
+      { proname: "sandesh_invitation_lookup", prosecdef: true },
       { proname: "sandesh_lapsed_messages", prosecdef: true },
       { proname: "sandesh_number_lookup", prosecdef: true },
       { proname: "sandesh_record_unrouted", prosecdef: true },
+      { proname: "sandesh_session_lookup", prosecdef: true },
       { proname: "sandesh_stranded_statuses", prosecdef: true },
       { proname: "sandesh_stuck_messages", prosecdef: true },
       { proname: "sandesh_undispatched_webhooks", prosecdef: true },
       { proname: "sandesh_unsettled_tags", prosecdef: true },
+      { proname: "sandesh_user_by_email", prosecdef: true },
+      { proname: "sandesh_user_workspaces", prosecdef: true },
       { proname: "sandesh_waba_workspaces", prosecdef: true },
     ]);
     const [pub] = await stack.owner`select has_function_privilege('public', 'sandesh_api_key_lookup(text)', 'EXECUTE') as x`;

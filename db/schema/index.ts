@@ -10,3 +10,4 @@ export * from "./templates.js";
 export * from "./vault.js";
 export * from "./broadcasts.js";
 export * from "./media.js";
+export * from "./people.js";

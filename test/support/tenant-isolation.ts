@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import type postgres from "postgres";
-import { withTenant } from "../../db/tenant.js";
+import type { Db, Tx } from "../../db/client.js";
+import { withTenant, withUser } from "../../db/tenant.js";
 import type { TestStack } from "./stack.js";
 
 /**
@@ -37,6 +38,11 @@ const TEXT_VALUES: Record<string, () => string> = {
   category: () => "MARKETING",
   media_id: () => digits(16),
   source: () => "upload",
+  // People (0019).
+  email: () => `p-${hex(10)}@example.com`,
+  role: () => "viewer",
+  token_hash: () => hex(64),
+  method: () => "passkey",
   // Part of a key: a distinct calling code per seeded row.
   country_code: () => String(1000 + (seeded++ % 9000)),
 };
@@ -76,14 +82,42 @@ export async function tenantTables(owner: postgres.Sql): Promise<string[]> {
   return rows.map((r) => r.table_name);
 }
 
-async function seed(owner: postgres.Sql, table: string, workspaceId: string): Promise<void> {
+/**
+ * What isolates a table's rows: a workspace (tenant tables: workspace_id, withTenant) or a
+ * person (person tables: user_id, or users.id, withUser).
+ */
+export interface Scope {
+  column: string;
+  run: <T>(db: Db, id: string, fn: (tx: Tx) => Promise<T>) => Promise<T>;
+}
+export const tenantScope: Scope = { column: "workspace_id", run: withTenant };
+export const personScope = (column: "user_id" | "id"): Scope => ({ column, run: withUser });
+
+/** Person-scoped tables: a user_id and no workspace_id, and users itself (its own id). */
+export async function personTables(owner: postgres.Sql): Promise<string[]> {
+  const rows = await owner<{ table_name: string }[]>`
+    select c.table_name from information_schema.columns c
+    join information_schema.tables t using (table_schema, table_name)
+    where c.table_schema = 'public' and c.column_name = 'user_id' and t.table_type = 'BASE TABLE'
+      and not exists (select 1 from information_schema.columns w where w.table_schema = 'public' and w.table_name = c.table_name and w.column_name = 'workspace_id')
+    order by 1`;
+  return ["users", ...rows.map((r) => r.table_name)];
+}
+
+export async function seedPerson(owner: postgres.Sql): Promise<string> {
+  const id = crypto.randomUUID();
+  await owner`insert into users (id, email) values (${id}, ${`p-${hex(10)}@example.com`})`;
+  return id;
+}
+
+async function seed(owner: postgres.Sql, table: string, workspaceId: string, column = "workspace_id"): Promise<void> {
   const cols = await owner<Column[]>`
     select column_name, data_type, is_nullable, column_default, is_identity, is_generated
     from information_schema.columns where table_schema = 'public' and table_name = ${table}`;
   const row: Record<string, unknown> = {};
   for (const c of cols) {
     if (c.is_identity === "YES" || c.is_generated === "ALWAYS") continue;
-    if (c.column_name === "workspace_id") row[c.column_name] = workspaceId;
+    if (c.column_name === column) row[c.column_name] = workspaceId;
     else if (c.is_nullable === "NO" && c.column_default === null) row[c.column_name] = valueFor(c);
     else if (c.column_name === "id" && c.data_type === "uuid") row[c.column_name] = crypto.randomUUID();
   }
@@ -94,7 +128,11 @@ async function seed(owner: postgres.Sql, table: string, workspaceId: string): Pr
   });
 }
 
-export async function auditTenantIsolation(stack: TestStack, table: string, a: string, b: string): Promise<string[]> {
+export async function auditTenantIsolation(stack: TestStack, table: string, a: string, b: string, scope: Scope = tenantScope): Promise<string[]> {
+  const col = sql.identifier(scope.column);
+  const withTenant = scope.run;
+  // users holds one row per person: its own.
+  const perA = scope.column === "id" ? 1 : 2;
   const failures: string[] = [];
   const { owner } = stack;
   const db = stack.services.db;
@@ -106,11 +144,15 @@ export async function auditTenantIsolation(stack: TestStack, table: string, a: s
   if (!flags?.rls) say("row-level security is not ENABLEd");
   if (!flags?.force) say("row-level security is not FORCEd");
 
-  await seed(owner, table, a);
-  await seed(owner, table, a);
-  await seed(owner, table, b);
+  if (scope.column === "id") {
+    // The two people are the rows themselves (seedPerson); one more person to see nothing.
+  } else {
+    await seed(owner, table, a, scope.column);
+    await seed(owner, table, a, scope.column);
+    await seed(owner, table, b, scope.column);
+  }
   const count = async (ws: string) =>
-    Number((await owner<{ n: string }[]>`select count(*) as n from ${owner(table)} where workspace_id = ${ws}`)[0]!.n);
+    Number((await owner<{ n: string }[]>`select count(*) as n from ${owner(table)} where ${owner(scope.column)} = ${ws}`)[0]!.n);
 
   const errorOf = async (fn: () => Promise<unknown>) => {
     try {
@@ -121,8 +163,8 @@ export async function auditTenantIsolation(stack: TestStack, table: string, a: s
     }
   };
 
-  const seen = await withTenant(db, a, (tx) => tx.execute<{ workspace_id: string }>(sql`select workspace_id from ${t}`));
-  if (seen.length !== 2 || seen.some((r) => r.workspace_id !== a)) say(`select without WHERE saw ${seen.length} rows (${new Set(seen.map((r) => r.workspace_id)).size} tenants), expected tenant A's 2`);
+  const seen = await withTenant(db, a, (tx) => tx.execute<{ scope: string }>(sql`select ${col} as scope from ${t}`));
+  if (seen.length !== perA || seen.some((r) => r.scope !== a)) say(`select without WHERE saw ${seen.length} rows (${new Set(seen.map((r) => r.scope)).size} tenants), expected tenant A's ${perA}`);
   const none = await withTenant(db, b === a ? a : "00000000-0000-4000-8000-000000000000", (tx) => tx.execute(sql`select 1 from ${t}`));
   if (none.length) say(`a tenant with no rows saw ${none.length}`);
 
@@ -132,20 +174,20 @@ export async function auditTenantIsolation(stack: TestStack, table: string, a: s
            has_table_privilege('sandesh_app', ${table}, 'INSERT') as ins`)[0]!;
 
   if (privileges.upd) {
-    const touched = await withTenant(db, a, (tx) => tx.execute(sql`update ${t} set workspace_id = workspace_id returning 1`));
-    if (touched.length !== 2) say(`update without WHERE touched ${touched.length} rows, expected 2`);
-    const moved = await errorOf(() => withTenant(db, a, (tx) => tx.execute(sql`update ${t} set workspace_id = ${b}`)));
+    const touched = await withTenant(db, a, (tx) => tx.execute(sql`update ${t} set ${col} = ${col} returning 1`));
+    if (touched.length !== perA) say(`update without WHERE touched ${touched.length} rows, expected ${perA}`);
+    const moved = await errorOf(() => withTenant(db, a, (tx) => tx.execute(sql`update ${t} set ${col} = ${b}`)));
     if (moved !== "42501") say(`moving a row to another tenant was not refused by policy (got ${moved})`);
   } else {
-    const code = await errorOf(() => withTenant(db, a, (tx) => tx.execute(sql`update ${t} set workspace_id = workspace_id`)));
+    const code = await errorOf(() => withTenant(db, a, (tx) => tx.execute(sql`update ${t} set ${col} = ${col}`)));
     if (code !== "42501") say(`update without privilege was not refused (got ${code})`);
   }
 
   if (privileges.ins) {
     // A real insert naming tenant B: one of A's rows as the owner sees it, with B's id.
     const [template] = await owner<{ row: Record<string, unknown> }[]>`select to_jsonb(x) as row from ${owner(table)} x limit 1`;
-    const row: Record<string, unknown> = { ...template!.row, workspace_id: b };
-    if (typeof row.id === "string") row.id = crypto.randomUUID();
+    const row: Record<string, unknown> = { ...template!.row, [scope.column]: b };
+    if (typeof row.id === "string" && scope.column !== "id") row.id = crypto.randomUUID();
     const names = (
       await owner<{ column_name: string }[]>`
         select column_name from information_schema.columns where table_schema = 'public' and table_name = ${table}
@@ -159,12 +201,12 @@ export async function auditTenantIsolation(stack: TestStack, table: string, a: s
 
   if (privileges.del) {
     const deleted = await withTenant(db, a, (tx) => tx.execute(sql`delete from ${t} returning 1`));
-    if (deleted.length !== 2) say(`delete without WHERE removed ${deleted.length} rows, expected 2`);
+    if (deleted.length !== perA) say(`delete without WHERE removed ${deleted.length} rows, expected ${perA}`);
     if ((await count(b)) !== 1) say("delete without WHERE removed another tenant's row");
   } else {
     const code = await errorOf(() => withTenant(db, a, (tx) => tx.execute(sql`delete from ${t}`)));
     if (code !== "42501") say(`delete without privilege was not refused (got ${code})`);
-    if ((await count(b)) !== 1 || (await count(a)) !== 2) say("rows changed although delete is not granted");
+    if ((await count(b)) !== 1 || (await count(a)) !== perA) say("rows changed although delete is not granted");
   }
   return failures;
 }
