@@ -11,3 +11,4 @@ export * from "./vault.js";
 export * from "./broadcasts.js";
 export * from "./media.js";
 export * from "./people.js";
+export * from "./passkeys.js";

@@ -1,0 +1,2 @@
+// Generated from take-challenge.lua by `npm run gen:lua`; edit the .lua file.
+export default "-- Takes a ceremony's challenge: answers what was stored and removes it in one step, so a\n-- challenge serves one verification at most, however many arrive at once (GETDEL, which\n-- this spells out for every Redis and Upstash version).\n-- KEYS[1] the challenge's key\n-- Returns the stored value, or false when there is none (never issued, used, or expired)\nlocal v = redis.call('GET', KEYS[1])\nif v then redis.call('DEL', KEYS[1]) end\nreturn v\n";
