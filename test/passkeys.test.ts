@@ -32,6 +32,7 @@ async function person(): Promise<Person & { workspaceId: string }> {
 }
 
 async function register(p: Person, device: SoftAuthenticator, name?: string) {
+  now += 1000; // passkeys list in the order they were added
   const options = await addPasskeyOptions(stack.services, p);
   issued.push(options.challenge);
   return addPasskey(stack.services, p, await device.create(options), name, { ip: "198.51.100.4", userAgent: "test" });

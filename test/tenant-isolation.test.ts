@@ -33,6 +33,8 @@ describe("row-level security, proven from the catalog", () => {
     const tables = await personTables(stack.owner);
     // Later person tables (passkeys, second factors, identities) join automatically.
     expect(tables).toEqual(expect.arrayContaining(["users", "sessions"]));
+    // Passkeys (0020): audited by name, so the table cannot drop out of the audit unnoticed.
+    expect(tables).toEqual(expect.arrayContaining(["passkeys"]));
     const failures: string[] = [];
     for (const table of tables) {
       const a = await seedPerson(stack.owner);
@@ -152,6 +154,7 @@ describe("row-level security, proven from the catalog", () => {
       { proname: "sandesh_invitation_lookup", prosecdef: true },
       { proname: "sandesh_lapsed_messages", prosecdef: true },
       { proname: "sandesh_number_lookup", prosecdef: true },
+      { proname: "sandesh_passkey_lookup", prosecdef: true },
       { proname: "sandesh_record_unrouted", prosecdef: true },
       { proname: "sandesh_session_lookup", prosecdef: true },
       { proname: "sandesh_stranded_statuses", prosecdef: true },

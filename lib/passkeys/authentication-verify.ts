@@ -5,8 +5,8 @@ import { withUser } from "../../db/tenant.js";
 import type { Services } from "../context.js";
 import { takeChallenge } from "./challenges.js";
 import { recordPersonEvent } from "./person-audit.js";
-import { PasskeyRefusal, reasonOf, type RefusalReason } from "./refusal.js";
-import { relyingParty } from "./relying-party.js";
+import { PasskeyRefusal, refusing, type RefusalReason } from "./refusal.js";
+import { expectations } from "./relying-party.js";
 import { AuthenticationResponseSchema, readResponse } from "./responses.js";
 import { passkeyOwner } from "./store.js";
 
@@ -43,26 +43,19 @@ export async function verifyPasskeySignIn(s: Services, input: unknown, facts: Re
     if (!owner) throw new PasskeyRefusal("unknown_credential");
     ({ userId, passkeyId } = owner);
     if (owner.userDisabled) throw new PasskeyRefusal("user_disabled");
-    const rp = relyingParty(s.config);
     return await withUser(s.db, owner.userId, async (tx) => {
       const [row] = await tx.select().from(passkeys).where(eq(passkeys.id, owner.passkeyId)).for("update");
       if (!row) throw new PasskeyRefusal("unknown_credential");
       // A sign-in that named nobody beforehand must carry the handle, and it must be this credential's.
       if (response.response.userHandle !== row.userHandle) throw new PasskeyRefusal("user_handle_mismatch");
-      let result;
-      try {
-        result = await verifyAuthenticationResponse({
+      const result = await refusing(() =>
+        verifyAuthenticationResponse({
           response,
-          expectedChallenge: challenge,
-          expectedOrigin: rp.origin,
-          expectedRPID: rp.rpID,
-          expectedType: "webauthn.get",
+          ...expectations(s.config, challenge, "webauthn.get"),
           credential: { id: row.credentialId, publicKey: new Uint8Array(row.publicKey), counter: row.signCount, transports: row.transports },
           requireUserVerification: true,
-        });
-      } catch (err) {
-        throw new PasskeyRefusal(reasonOf(err));
-      }
+        }),
+      );
       if (!result.verified) throw new PasskeyRefusal("bad_signature");
       const info = result.authenticationInfo;
       if (!info.userVerified) throw new PasskeyRefusal("user_not_verified");

@@ -55,3 +55,12 @@ export function reasonOf(err: unknown): RefusalReason {
   if (/signature/i.test(m)) return "bad_signature";
   return "malformed_response";
 }
+
+/** Runs one of the library's verifications: whatever it throws becomes a reason, and only that. */
+export async function refusing<T>(verify: () => Promise<T>): Promise<T> {
+  try {
+    return await verify();
+  } catch (err) {
+    throw new PasskeyRefusal(reasonOf(err));
+  }
+}

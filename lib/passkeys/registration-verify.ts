@@ -2,8 +2,8 @@ import { verifyRegistrationResponse } from "@simplewebauthn/server";
 import type { Services } from "../context.js";
 import { SUPPORTED_ALGORITHMS } from "./algorithms.js";
 import { takeChallenge } from "./challenges.js";
-import { PasskeyRefusal, reasonOf } from "./refusal.js";
-import { relyingParty } from "./relying-party.js";
+import { PasskeyRefusal, refusing } from "./refusal.js";
+import { expectations } from "./relying-party.js";
 import { knownTransports, readResponse, RegistrationResponseSchema } from "./responses.js";
 
 /** A credential that passed every registration check, ready to be stored. */
@@ -35,22 +35,15 @@ export async function verifyRegistration(s: Services, input: unknown, expected: 
     ? "userId" in subject && subject.userId === expected.userId
     : "invitationHash" in subject && subject.invitationHash === expected.invitationHash;
   if (!same) throw new PasskeyRefusal("challenge_other_subject");
-  const rp = relyingParty(s.config);
-  let result;
-  try {
-    result = await verifyRegistrationResponse({
+  const result = await refusing(() =>
+    verifyRegistrationResponse({
       response,
-      expectedChallenge: challenge,
-      expectedOrigin: rp.origin,
-      expectedRPID: rp.rpID,
-      expectedType: "webauthn.create",
+      ...expectations(s.config, challenge, "webauthn.create"),
       requireUserPresence: true,
       requireUserVerification: true,
       supportedAlgorithmIDs: SUPPORTED_ALGORITHMS,
-    });
-  } catch (err) {
-    throw new PasskeyRefusal(reasonOf(err));
-  }
+    }),
+  );
   if (!result.verified) throw new PasskeyRefusal("unverified");
   const info = result.registrationInfo;
   if (!info.userVerified) throw new PasskeyRefusal("user_not_verified");

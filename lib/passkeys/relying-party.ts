@@ -16,3 +16,9 @@ export function relyingParty(config: Config): RelyingParty {
   const u = new URL(config.publicUrl);
   return { rpID: u.hostname, origin: u.origin, name: "Sandesh" };
 }
+
+/** What every response is checked against: the challenge it signed, PUBLIC_URL's origin and RP ID, the ceremony's type. */
+export function expectations(config: Config, challenge: string, type: "webauthn.create" | "webauthn.get") {
+  const rp = relyingParty(config);
+  return { expectedChallenge: challenge, expectedOrigin: rp.origin, expectedRPID: rp.rpID, expectedType: type };
+}

@@ -92,6 +92,9 @@ async function coseKey(pub: CryptoKey): Promise<Uint8Array> {
   return encodeCbor(new Map<number, number | Uint8Array>([[1, 2], [3, -7], [-1, 1], [-2, fromB64url(jwk.x!)], [-3, fromB64url(jwk.y!)]]));
 }
 
+/** What PublicKeyCredential.toJSON() has besides its response. */
+const credentialJson = (id: B64) => ({ id, rawId: id, type: "public-key" as const, authenticatorAttachment: "platform" as const, clientExtensionResults: {} });
+
 export class SoftAuthenticator {
   readonly credentials: SoftCredential[] = [];
 
@@ -131,11 +134,7 @@ export class SoftAuthenticator {
     const attestationObject = encodeCbor({ fmt: "none", attStmt: {}, authData });
     this.credentials.push(cred);
     return {
-      id: cred.id,
-      rawId: cred.id,
-      type: "public-key" as const,
-      authenticatorAttachment: "platform" as const,
-      clientExtensionResults: {},
+      ...credentialJson(cred.id),
       response: {
         clientDataJSON: b64url(new TextEncoder().encode(this.clientData("webauthn.create", options.challenge, t))),
         attestationObject: b64url(attestationObject),
@@ -160,11 +159,7 @@ export class SoftAuthenticator {
     const raw = new Uint8Array(await crypto.subtle.sign({ name: "ECDSA", hash: "SHA-256" }, cred.keys.privateKey, signed));
     const userHandle = t.userHandle === undefined ? cred.userHandle : t.userHandle;
     return {
-      id: cred.id,
-      rawId: cred.id,
-      type: "public-key" as const,
-      authenticatorAttachment: "platform" as const,
-      clientExtensionResults: {},
+      ...credentialJson(cred.id),
       response: {
         clientDataJSON: b64url(clientDataJSON),
         authenticatorData: b64url(authData),

@@ -43,6 +43,8 @@ const TEXT_VALUES: Record<string, () => string> = {
   role: () => "viewer",
   token_hash: () => hex(64),
   method: () => "passkey",
+  // Passkeys (0020): base64url of at least 16 characters.
+  user_handle: () => hex(32),
   // Part of a key: a distinct calling code per seeded row.
   country_code: () => String(1000 + (seeded++ % 9000)),
 };
