@@ -4,6 +4,7 @@ import { TtlCache } from "./cache.js";
 import type { Services } from "./context.js";
 import { SENDERS_TTL_MS, type SenderSet } from "./messages/sender.js";
 import type { NumberOwner } from "./ingest/owner.js";
+import { OidcCache } from "./oidc/cache.js";
 import { ENDPOINTS_TTL_MS, type EndpointRoute } from "./webhooks/emit.js";
 
 export function createCaches(): Services["caches"] {
@@ -15,5 +16,6 @@ export function createCaches(): Services["caches"] {
     unknownKeys: new TtlCache<"unknown" | "revoked">(UNKNOWN_KEY_TTL_MS, 50_000),
     keyLookups: new TtlCache<Promise<ApiKeyAuth>>(5_000),
     openWindows: new TtlCache<number>(60_000, 100_000),
+    oidc: new OidcCache(),
   };
 }

@@ -32,6 +32,9 @@ const EXAMPLES: Record<string, string> = {
   LOG_LEVEL: "info",
   TRUST_PROXY: "none | 1 | cloudflare",
   CORS_ORIGINS: "https://admin.example.com,https://ops.example.com",
+  GOOGLE_CLIENT_ID: "1234567890-abc.apps.googleusercontent.com",
+  GOOGLE_CLIENT_SECRET: "GOCSPX-… from the Google Cloud console",
+  OIDC_ISSUER: "https://accounts.google.com",
 };
 
 const secret = (min: number) =>
@@ -71,6 +74,10 @@ const EnvSchema = v.object({
   LOG_LEVEL: v.optional(v.picklist(["debug", "info", "warn", "error", "silent"], "must be debug, info, warn, error or silent"), "info"),
   TRUST_PROXY: v.optional(v.pipe(v.string(), v.check((x) => parseTrustProxy(x) !== undefined, "must be none, a number of proxies from 1 to 9, or cloudflare"))),
   CORS_ORIGINS: v.optional(v.pipe(v.string(), v.check((x) => parseOrigins(x) !== undefined, "must be comma-separated origins (scheme://host[:port], no path)"))),
+  GOOGLE_CLIENT_ID: v.optional(v.pipe(v.string(), v.regex(/^[\x21-\x7e]{1,256}$/, "must be the OAuth client id (no spaces)"))),
+  GOOGLE_CLIENT_SECRET: v.optional(secret(8)),
+  // No trailing slash: the issuer is compared with the ID token's `iss` character for character.
+  OIDC_ISSUER: v.optional(v.pipe(url, v.check((x) => !x.endsWith("/"), "must not end with /")), "https://accounts.google.com"),
 });
 
 /** `https://a.example, http://localhost:5173` → their origins; undefined if one is not an origin. */
@@ -113,6 +120,8 @@ export interface Config {
    * (with credentials): PUBLIC_URL's origin first, then CORS_ORIGINS.
    */
   allowedOrigins: string[];
+  /** Google sign-in (OpenID Connect); absent when GOOGLE_CLIENT_ID is not set. */
+  google?: { clientId: string; clientSecret: string; issuer: string };
   /** Node: how often the sweeps run (lease, stuck, stranded statuses, webhooks); 60 s unless set. */
   sweepIntervalS?: number;
 }
@@ -157,6 +166,14 @@ export function parseConfig(raw: Record<string, string | undefined>): ConfigResu
       qstash = { token: e.QSTASH_TOKEN, currentSigningKey: e.QSTASH_CURRENT_SIGNING_KEY, nextSigningKey: e.QSTASH_NEXT_SIGNING_KEY, ...(e.QSTASH_URL ? { url: e.QSTASH_URL } : {}) };
     }
   }
+  let google: Config["google"];
+  if (e.GOOGLE_CLIENT_ID || e.GOOGLE_CLIENT_SECRET) {
+    if (!e.GOOGLE_CLIENT_ID) problems.push(problem("GOOGLE_CLIENT_ID", "is required with GOOGLE_CLIENT_SECRET"));
+    else if (!e.GOOGLE_CLIENT_SECRET) problems.push(problem("GOOGLE_CLIENT_SECRET", "is required with GOOGLE_CLIENT_ID"));
+    else google = { clientId: e.GOOGLE_CLIENT_ID, clientSecret: e.GOOGLE_CLIENT_SECRET, issuer: e.OIDC_ISSUER };
+  }
+  // Codes and ID tokens travel to and from the issuer: in production only over TLS.
+  if (prod && google && !e.OIDC_ISSUER.startsWith("https://")) problems.push(problem("OIDC_ISSUER", "must be https in production"));
   if (prod && !e.PUBLIC_URL) problems.push(problem("PUBLIC_URL", "is required in production"));
   // QStash signs its callbacks for this URL, and cookies will be Secure: plain http is a dev thing.
   if (prod && e.PUBLIC_URL && !e.PUBLIC_URL.startsWith("https://")) problems.push(problem("PUBLIC_URL", "must be https in production"));
@@ -177,7 +194,7 @@ export function parseConfig(raw: Record<string, string | undefined>): ConfigResu
   if (prod) {
     const named = (name: string, bits: number) => ({ name, value: env[name], bits });
     const earlier = Object.keys(keks).filter((k) => Number(k) !== e.VAULT_KEY_VERSION).map((k) => named(`MASTER_KEK_V${k}`, MIN_BITS.kek));
-    const tokens = ["QSTASH_TOKEN", "UPSTASH_REDIS_REST_TOKEN"].map((n) => named(n, 0)); // issued by Upstash: only their distinctness is ours to check
+    const tokens = ["QSTASH_TOKEN", "UPSTASH_REDIS_REST_TOKEN", "GOOGLE_CLIENT_SECRET"].map((n) => named(n, 0)); // issued by Upstash and Google: only their distinctness is ours to check
     const signing = ["META_APP_SECRET", "META_VERIFY_TOKEN", "QSTASH_CURRENT_SIGNING_KEY", "QSTASH_NEXT_SIGNING_KEY"].map((n) => named(n, MIN_BITS.secret));
     for (const p of secretProblems([named("MASTER_KEK", MIN_BITS.kek), ...earlier, ...signing, ...tokens])) problems.push(problem(p.name, p.what));
   }
@@ -200,6 +217,7 @@ export function parseConfig(raw: Record<string, string | undefined>): ConfigResu
       logLevel: e.LOG_LEVEL,
       trustProxy: parseTrustProxy(e.TRUST_PROXY ?? "none")!,
       ...(e.SWEEP_INTERVAL_S ? { sweepIntervalS: e.SWEEP_INTERVAL_S } : {}),
+      ...(google ? { google } : {}),
     },
   };
 }

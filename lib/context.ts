@@ -13,6 +13,7 @@ import type { QueuePort } from "./queue/port.js";
 import type { MessageWriter } from "./messages/writer.js";
 import type { EndpointRoute } from "./webhooks/emit.js";
 import type { WebhookPost } from "./webhooks/transport.js";
+import type { OidcCache } from "./oidc/cache.js";
 
 /**
  * Everything a handler or a job needs, built by the entry point from validated
@@ -45,6 +46,8 @@ export interface Services {
     keyLookups: TtlCache<Promise<ApiKeyAuth>>;
     /** "number:contact" → until when its customer-service window is known to be open (ms). */
     openWindows: TtlCache<number>;
+    /** Google sign-in: discovery documents and the issuer's key sets (rotated keys picked up). */
+    oidc: OidcCache;
   };
   queue: QueuePort;
   /** How the send job POSTs to the Graph API; fetch unless the runtime has a leaner way. */

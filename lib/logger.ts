@@ -13,7 +13,7 @@ export interface Logger {
   error(msg: string, fields?: Record<string, unknown>): void;
 }
 
-const SECRET_KEYS = /^(authorization|cookie|set-cookie|token|access_token|api_key|key|secret|password|master_kek|plaintext|meta_token|csrf|csrf_token)$/i;
+const SECRET_KEYS = /^(authorization|cookie|set-cookie|token|access_token|api_key|key|secret|password|master_kek|plaintext|meta_token|csrf|csrf_token|id_token|refresh_token|client_secret|code_verifier)$/i;
 const SECRET_PATTERNS: RegExp[] = [
   /\bsk_[A-Za-z0-9]{8,}/g, // Sandesh API keys
   /\bwhsec_[A-Za-z0-9+/=]{8,}/g, // webhook signing secrets
@@ -22,6 +22,10 @@ const SECRET_PATTERNS: RegExp[] = [
   /\bEAA[A-Za-z0-9]{20,}/g, // Meta access tokens start with EAA
   // Graph SDKs may put the key in the query string: a URL quoted in an error keeps no token of any shape.
   /\baccess_token=[^&\s"'#]+/gi,
+  // OpenID Connect: ID tokens (any JWT), Google access tokens, authorization codes and secrets in a quoted URL or form.
+  /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g,
+  /\bya29\.[A-Za-z0-9._-]{8,}/g,
+  /\b(code|client_secret|code_verifier|id_token|state|nonce)=[^&\s"'#]+/gi,
 ];
 
 export function redactString(s: string): string {

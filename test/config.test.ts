@@ -76,6 +76,20 @@ describe("configuration", () => {
     expect(JSON.parse(await readFile(join(dir, "dev-secrets.json"), "utf8")).MASTER_KEK).toHaveLength(43);
   });
 
+  it("Google sign-in: client id and secret together, the issuer Google's unless set, https in production", () => {
+    const none = parseConfig(VALID);
+    expect(none.ok && none.config.google).toBeUndefined();
+    const google = parseConfig({ ...VALID, GOOGLE_CLIENT_ID: "123-abc.apps.googleusercontent.com", GOOGLE_CLIENT_SECRET: "GOCSPX-0123456789abcdef" });
+    expect(google.ok && google.config.google).toEqual({ clientId: "123-abc.apps.googleusercontent.com", clientSecret: "GOCSPX-0123456789abcdef", issuer: "https://accounts.google.com" });
+    const half = parseConfig({ ...VALID, GOOGLE_CLIENT_ID: "123-abc.apps.googleusercontent.com" });
+    expect(!half.ok && half.problems).toEqual([expect.stringMatching(/^GOOGLE_CLIENT_SECRET: is required with GOOGLE_CLIENT_ID/)]);
+    const slash = parseConfig({ ...VALID, OIDC_ISSUER: "https://accounts.google.com/" });
+    expect(!slash.ok && slash.problems).toEqual([expect.stringMatching(/^OIDC_ISSUER: must not end with \//)]);
+    const plain = parseConfig({ ...VALID, SANDESH_ENV: "production", PUBLIC_URL: "https://s.example.com", TRUST_PROXY: "none", GOOGLE_CLIENT_ID: "x", GOOGLE_CLIENT_SECRET: "GOCSPX-0123456789abcdef", OIDC_ISSUER: "http://127.0.0.1:8791" });
+    expect(!plain.ok && plain.problems.some((p) => p.startsWith("OIDC_ISSUER: must be https in production"))).toBe(true);
+    expect(JSON.stringify(plain)).not.toContain("GOCSPX-0123456789abcdef");
+  });
+
   it("earlier vault keys come from MASTER_KEK_V<n>", () => {
     const r = parseConfig({ ...VALID, VAULT_KEY_VERSION: "3", MASTER_KEK_V2: "o".repeat(40), MASTER_KEK_V1: "tiny" });
     expect(!r.ok && r.problems).toEqual([expect.stringMatching(/^MASTER_KEK_V1: must be at least 32/)]);

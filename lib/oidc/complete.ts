@@ -1,0 +1,26 @@
+import type { Services } from "../context.js";
+import { googleClient } from "./authorize.js";
+import { discover } from "./discovery.js";
+import { exchangeCode } from "./exchange.js";
+import { takeFlow, type FlowPurpose } from "./flow.js";
+import { OidcRefusal } from "./refusal.js";
+import { verifyIdToken, type VerifiedIdentity } from "./verify.js";
+
+/**
+ * The callback's protocol part: the attempt `state` names (single use, this browser's),
+ * then the issuer's error if it sent one, then the code for an ID token, verified.
+ * Answers who the person is at Google and what the attempt was for.
+ */
+export async function completeAuthorization(
+  s: Services,
+  p: { state?: string; code?: string; error?: string; binding?: string },
+): Promise<{ identity: VerifiedIdentity; purpose: FlowPurpose }> {
+  const client = googleClient(s);
+  const flow = await takeFlow(s, p.state, p.binding);
+  if (p.error) throw new OidcRefusal("provider_error", /^[a-z_]{1,64}$/.test(p.error) ? p.error : "unreadable");
+  if (!p.code || p.code.length > 2048) throw new OidcRefusal("token_refused", "no code");
+  const provider = await discover(s, client.issuer);
+  const idToken = await exchangeCode(provider, client, { code: p.code, verifier: flow.verifier, redirectUri: flow.redirectUri });
+  const identity = await verifyIdToken(s, provider, client.clientId, idToken, flow.nonce);
+  return { identity, purpose: flow.purpose };
+}
