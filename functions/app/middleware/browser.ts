@@ -48,6 +48,10 @@ export const browserGuard: MiddlewareHandler<AppEnv> = async (c, next) => {
   const n = nonce();
   c.set("cspNonce", n);
   c.header("Content-Security-Policy", dashboardCsp(n));
+  // no-referrer (the global choice) makes a browser send `Origin: null` with a page's own
+  // form posts, which the Origin check must refuse; same-origin keeps the real Origin on
+  // them and still sends no Referer (invitation links carry a token) to any other origin.
+  c.header("Referrer-Policy", "same-origin");
   c.header("Cache-Control", "no-store");
   c.header("Vary", "Origin", { append: true });
   if (known) {
