@@ -26,6 +26,8 @@ async function main(argv: string[]): Promise<number> {
         "token-stdin": { type: "boolean" },
         "display-number": { type: "string" },
         throughput: { type: "string" },
+        email: { type: "string" },
+        role: { type: "string" },
       },
     });
   } catch (err) {

@@ -8,6 +8,7 @@ import { connectNumber, MIN_TOKEN_LENGTH } from "../../lib/whatsapp/numbers.js";
 import { createWorkspace } from "../../lib/workspaces/workspaces.js";
 import type { NodeServices } from "../services.js";
 import { broadcastCommand } from "./broadcasts.js";
+import { userCommand } from "./users.js";
 import { UsageError, type CommandResult, type Flags } from "./usage.js";
 
 export { UsageError, type CommandResult, type Flags } from "./usage.js";
@@ -57,7 +58,9 @@ export const USAGE = `Usage: npm run admin -- <command> [--json]
                                                    connect a WhatsApp number, or replace its token; the token goes into the vault
   vault rotate                                     re-encrypt every sealed field to the current key version
   broadcast list|show|pause|resume|cancel --workspace W [--id B]
-                                                   a workspace's broadcasts: list them, show one with its counts, or act on one`;
+                                                   a workspace's broadcasts: list them, show one with its counts, or act on one
+  user invite --workspace W --email E [--role owner|admin|agent|viewer]
+                                                   a one-time link (72 h) for E to join W as the role (default owner), printed once`;
 
 export interface Commands {
   migrationUrl: string;
@@ -78,6 +81,7 @@ export async function runCommand(words: string[], flags: Flags, deps: Commands):
   await migrate(deps.migrationUrl);
   const s = await deps.services();
   if (words[0] === "broadcast") return broadcastCommand(words[1], await existingWorkspace(s, flags), flags, s);
+  if (words[0] === "user") return userCommand(words[1], await existingWorkspace(s, flags), flags, s);
   switch (cmd) {
     case "workspace create": {
       const w = await createWorkspace(s, nameFlag(flags));

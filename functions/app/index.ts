@@ -2,32 +2,45 @@ import { Hono } from "hono";
 import type { AppEnv } from "../env.js";
 import { getSessionRoute } from "./auth/session.js";
 import { signOutRoute } from "./auth/sign-out.js";
+import { inviteMemberRoute, revokeInvitationRoute } from "./members/invite.js";
+import { limitAttempts } from "./middleware/attempts.js";
 import { browserGuard } from "./middleware/browser.js";
 import { requireSession } from "./middleware/session.js";
 import { revokeOtherSessionsRoute, revokeSessionRoute } from "./sessions/revoke.js";
+import { switchWorkspaceRoute } from "./workspace/switch.js";
 
 /**
  * The dashboard and its sign-in, mounted at /app. Every route passes browserGuard first
  * (CORS allow-list, Origin check on state-changing requests, the dashboard CSP with a
- * nonce). Routes for signed-in people put `requireSession` in their own chain (it also
- * checks the CSRF token of state-changing requests): a sub-app's `use("*")` would reach
- * routes mounted beside it.
+ * nonce, no-store). Routes for signed-in people put `requireSession` in their own chain
+ * (it also checks the CSRF token of state-changing requests): a sub-app's `use("*")`
+ * would reach routes mounted beside it.
  *
- * Before sign-in (no session; the Origin check and rate limits guard them):
+ * Before sign-in (no session; the Origin check and the per-address limits below guard them):
  *   /app/sign-in, /app/invite/:token, /app/auth/passkey/…, /app/auth/google/…
  * Signed in:
- *   GET  /app/auth/session            who is signed in + the CSRF token for scripts
- *   POST /app/auth/sign-out           revokes this session server-side
- *   POST /app/sessions/:id/revoke     revokes one of the person's sessions
- *   POST /app/sessions/revoke-others  revokes all the person's other sessions
+ *   GET  /app/auth/session                      who is signed in + the CSRF token for scripts
+ *   POST /app/auth/sign-out                     revokes this session server-side
+ *   POST /app/sessions/:id/revoke               revokes one of the person's sessions
+ *   POST /app/sessions/revoke-others            revokes all the person's other sessions
+ *   POST /app/workspace                         works in another of the person's workspaces
+ *   POST /app/members/invitations               owners/admins: a one-time invitation link
+ *   POST /app/members/invitations/:id/revoke    owners/admins: withdraw one
  */
 export function dashboardApp() {
   const app = new Hono<AppEnv>();
   app.use("*", browserGuard);
+  // Sign-in and invitation endpoints: per address here, per account in their handlers.
+  app.use("/auth/passkey/*", limitAttempts("sign_in"));
+  app.use("/auth/google/*", limitAttempts("sign_in"));
+  app.use("/invite/*", limitAttempts("invitation"));
 
   app.get("/auth/session", requireSession, getSessionRoute);
   app.post("/auth/sign-out", requireSession, signOutRoute);
   app.post("/sessions/revoke-others", requireSession, revokeOtherSessionsRoute);
   app.post("/sessions/:id/revoke", requireSession, revokeSessionRoute);
+  app.post("/workspace", requireSession, switchWorkspaceRoute);
+  app.post("/members/invitations", requireSession, inviteMemberRoute);
+  app.post("/members/invitations/:id/revoke", requireSession, revokeInvitationRoute);
   return app;
 }
