@@ -73,7 +73,9 @@ describe("the dashboard's headers", () => {
     expect(csp).toMatch(/form-action 'self'/);
     expect(csp).not.toMatch(/unsafe-inline|unsafe-eval|\*/);
     expect(b.headers.get("content-security-policy")).not.toContain(nonce);
-    for (const [k, v] of Object.entries(SECURITY_HEADERS)) if (k !== "Content-Security-Policy") expect(a.headers.get(k), k).toBe(v);
+    for (const [k, v] of Object.entries(SECURITY_HEADERS)) if (k !== "Content-Security-Policy" && k !== "Referrer-Policy") expect(a.headers.get(k), k).toBe(v);
+    // Not no-referrer: with it a browser sends `Origin: null` on the page's own forms. Still no Referer to other origins.
+    expect(a.headers.get("referrer-policy")).toBe("same-origin");
     expect(a.headers.get("cache-control")).toBe("no-store");
     // Outside /app the global CSP still allows nothing.
     expect((await stack.request("/healthz")).headers.get("content-security-policy")).toBe(SECURITY_HEADERS["Content-Security-Policy"]);
