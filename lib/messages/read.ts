@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, getTableColumns, lt, or, sql, type SQL } from "drizzle-orm";
+import { and, asc, desc, eq, getTableColumns, gte, lt, or, sql, type SQL } from "drizzle-orm";
 import { messageEvents, messages, whatsappNumbers } from "../../db/schema/index.js";
 import { withTenant } from "../../db/tenant.js";
 import type { Services } from "../context.js";
@@ -57,8 +57,11 @@ export interface ListQuery {
 
 const STATUSES = new Set(["queued", "sending", "retrying", "sent", "delivered", "read", "failed", "received"]);
 
-/** GET /v1/messages: newest first, keyset-paginated by an opaque cursor. */
-export async function listMessages(s: Services, workspaceId: string, q: ListQuery) {
+/**
+ * GET /v1/messages: newest first, keyset-paginated by an opaque cursor. `created`
+ * narrows to messages created in [from, until) (the dashboard's day filter).
+ */
+export async function listMessages(s: Services, workspaceId: string, q: ListQuery, created?: { from: Date; until: Date }) {
   const limit = q.limit === undefined ? 50 : Number(q.limit);
   const errors = [];
   if (!Number.isInteger(limit) || limit < 1 || limit > 200) errors.push({ field: "limit", message: "must be a whole number from 1 to 200" });
@@ -73,6 +76,7 @@ export async function listMessages(s: Services, workspaceId: string, q: ListQuer
     const to = q.to.replace(/^\+/, "");
     where.push(or(and(eq(messages.direction, "outbound"), eq(messages.recipient, to)), and(eq(messages.direction, "inbound"), eq(whatsappNumbers.phoneNumberId, to)))!);
   }
+  if (created) where.push(gte(messages.createdAt, created.from), lt(messages.createdAt, created.until));
   if (q.cursor) {
     const c = decodeCursor(q.cursor);
     where.push(or(lt(messages.createdAt, c.at), and(eq(messages.createdAt, c.at), lt(messages.id, c.id)))!);

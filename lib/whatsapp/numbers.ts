@@ -32,7 +32,7 @@ export const MIN_TOKEN_LENGTH = 16;
 
 export const tokenField = (rowId: string, workspaceId: string): FieldRef => ({ table: "whatsapp_numbers", column: "token", rowId, workspaceId });
 
-const view = (r: typeof whatsappNumbers.$inferSelect): NumberView => ({
+export const numberView = (r: typeof whatsappNumbers.$inferSelect): NumberView => ({
   id: r.id,
   workspace_id: r.workspaceId,
   phone_number_id: r.phoneNumberId,
@@ -83,7 +83,7 @@ export async function connectNumber(s: Services, input: ConnectNumber, actor: Pi
       throw err;
     }
     await recordAudit(tx, { ...actor, workspaceId: input.workspaceId, action: existing ? "whatsapp.token_replaced" : "whatsapp.connected", objectType: "whatsapp_number", objectId: id, details: { phone_number_id: input.phoneNumberId, waba_id: input.wabaId } });
-    return { ...view(row!), token_replaced: existing !== undefined };
+    return { ...numberView(row!), token_replaced: existing !== undefined };
   });
   // After the commit, so a process that sees the new stamp also sees the new row.
   await sendersChanged(s, input.workspaceId);

@@ -28,3 +28,10 @@ export async function getWorkspace(s: Services, workspaceId: string): Promise<Wo
   if (!row) throw notFound("Workspace");
   return view(row);
 }
+
+/** The workspace's settings (limits, keywords, timezone…), as stored. */
+export async function getWorkspaceSettings(s: Services, workspaceId: string): Promise<Record<string, unknown>> {
+  const [row] = await withTenant(s.db, workspaceId, (tx) => tx.select({ settings: workspaces.settings }).from(workspaces).where(eq(workspaces.id, workspaceId)));
+  if (!row) throw notFound("Workspace");
+  return row.settings;
+}

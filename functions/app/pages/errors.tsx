@@ -1,0 +1,42 @@
+import type { Context } from "hono";
+import type { ContentfulStatusCode } from "hono/utils/http-status";
+import { AppError, isConnectionFailure } from "../../../lib/errors.js";
+import type { AppEnv } from "../../env.js";
+import { Bare } from "./layout.js";
+
+const TITLES: Record<number, string> = { 400: "Bad request", 403: "Not allowed", 404: "Not found", 409: "Not possible now", 413: "Too large", 422: "Not valid", 429: "Too many requests", 503: "Unavailable" };
+
+/**
+ * The dashboard's errors are pages, not JSON: the same status the API would answer, a
+ * sentence a person can act on, and the request id to quote. Internals stay in the log.
+ */
+export function renderPageError(err: Error, c: Context<AppEnv>) {
+  const requestId = c.get("requestId") ?? "";
+  let status = 500;
+  let message = "Something went wrong on our side; the request id identifies it.";
+  if (err instanceof AppError && err.status < 500) {
+    status = err.status;
+    message = err.message;
+    for (const [k, v] of Object.entries(err.headers ?? {})) c.header(k, v);
+  } else if (isConnectionFailure(err)) {
+    status = 503;
+    message = "The service is temporarily unavailable; try again in a moment.";
+    c.env.services.logger.warn("database unavailable", { request_id: requestId, error: err });
+  } else {
+    c.env.services.logger.error("dashboard page failed", { request_id: requestId, error: err });
+  }
+  const title = TITLES[status] ?? "Something went wrong";
+  return c.html(
+    <Bare title={title}>
+      <h1>{title}</h1>
+      <p>{message}</p>
+      <p class="muted">
+        Request id: <code>{requestId}</code>
+      </p>
+      <p>
+        <a href="/app">Back to the dashboard</a>
+      </p>
+    </Bare>,
+    status as ContentfulStatusCode,
+  );
+}

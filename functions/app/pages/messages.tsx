@@ -1,0 +1,127 @@
+import type { Context, Hono } from "hono";
+import { validationFailed } from "../../../lib/errors.js";
+import { getMessage, listMessages } from "../../../lib/messages/read.js";
+import { getWorkspaceSettings } from "../../../lib/workspaces/workspaces.js";
+import { nextDate, startOfLocalDay, workspaceTimezone } from "../../../lib/workspaces/timezone.js";
+import type { AppEnv } from "../../env.js";
+import { displayPhone } from "./display-phone.js";
+import { pageFacts, workspaceOf } from "./facts.js";
+import { attempt } from "./form.js";
+import { formatTime } from "./format.js";
+import { Layout } from "./layout.js";
+import { Field, Pager, Problems, Select, Table } from "./ui.js";
+
+const STATUSES = ["queued", "sending", "retrying", "sent", "delivered", "read", "failed", "received"];
+
+export const StatusBadge = ({ status }: { status: string }) => <span class={`badge${status === "failed" ? " bad" : status === "read" || status === "delivered" ? " good" : ""}`}>{status}</span>;
+
+async function trackerPage(c: Context<AppEnv>) {
+  const facts = await pageFacts(c);
+  const ws = workspaceOf(c);
+  const q = { status: c.req.query("status") || undefined, to: c.req.query("to")?.trim() || undefined, date: c.req.query("date") || undefined, cursor: c.req.query("cursor") || undefined };
+  const tz = workspaceTimezone(await getWorkspaceSettings(c.env.services, ws));
+  // A bad filter is said on the page, over an empty list, not as an error page.
+  const r = await attempt(async () => {
+    if (q.date !== undefined && (!/^\d{4}-\d\d-\d\d$/.test(q.date) || Number.isNaN(Date.parse(`${q.date}T00:00:00Z`)))) throw validationFailed([{ field: "date", message: "must be a date, YYYY-MM-DD" }], "The filter is not valid");
+    const created = q.date ? { from: startOfLocalDay(q.date, tz), until: startOfLocalDay(nextDate(q.date), tz) } : undefined;
+    return listMessages(c.env.services, ws, { status: q.status, to: q.to?.replace(/[\s\-().]/g, ""), cursor: q.cursor, limit: "50" }, created);
+  });
+  const page = r.ok ? r.value : { data: [], next_cursor: null };
+  const problem = r.ok ? undefined : r.problem;
+  return c.html(
+    <Layout facts={facts} title="Messages" active="messages">
+      <form method="get" action="/app/messages" class="filters" role="search" aria-label="Filter messages">
+        <Select form="filter" name="status" label="Status" value={q.status} options={[{ value: "", label: "any" }, ...STATUSES.map((s) => ({ value: s, label: s }))]} />
+        <Field form="filter" name="to" label="To" type="search" value={q.to} inputmode="tel" hint="a phone number" errors={problem?.errors} />
+        <Field form="filter" name="date" label="Day" type="date" value={q.date} hint={`in ${tz}`} errors={problem?.errors} />
+        <div class="field">
+          <button type="submit">Filter</button>
+        </div>
+      </form>
+      <Problems message={problem?.message} errors={problem?.errors} />
+      <Table caption="Newest first" head={["Created", "Direction", "To", "From", "Type", "Status", ""]} empty="No message matches." rows={page.data.length}>
+        {page.data.map((m) => (
+          <tr>
+            <td>{formatTime(m.created_at)}</td>
+            <td>{m.direction}</td>
+            <td>{displayPhone(facts.session, m.to)}</td>
+            <td>{displayPhone(facts.session, m.from)}</td>
+            <td>{m.type}</td>
+            <td>
+              <StatusBadge status={m.status} />
+            </td>
+            <td>
+              <a href={`/app/messages/${m.id}`} aria-label={`History of message ${m.id}`}>
+                History
+              </a>
+            </td>
+          </tr>
+        ))}
+      </Table>
+      <Pager path="/app/messages" query={{ status: q.status, to: q.to, date: q.date }} next={page.next_cursor} />
+    </Layout>,
+    problem?.status ?? 200,
+  );
+}
+
+async function messagePage(c: Context<AppEnv>) {
+  const facts = await pageFacts(c);
+  const m = await getMessage(c.env.services, workspaceOf(c), c.req.param("id")!);
+  return c.html(
+    <Layout facts={facts} title="Message" active="messages">
+      <dl class="facts">
+        <dt>Id</dt>
+        <dd>
+          <code>{m.id}</code>
+        </dd>
+        <dt>Direction</dt>
+        <dd>{m.direction}</dd>
+        <dt>To</dt>
+        <dd>{displayPhone(facts.session, m.to)}</dd>
+        <dt>From</dt>
+        <dd>{displayPhone(facts.session, m.from)}</dd>
+        <dt>Type</dt>
+        <dd>{m.type}</dd>
+        <dt>Status</dt>
+        <dd>
+          <StatusBadge status={m.status} />
+        </dd>
+        <dt>Meta's id</dt>
+        <dd>{m.wamid ? <code>{m.wamid}</code> : "—"}</dd>
+        <dt>Attempts</dt>
+        <dd>{m.attempts}</dd>
+        {m.error ? (
+          <>
+            <dt>Error</dt>
+            <dd>
+              {m.error.code ?? ""} {m.error.title ?? ""} {m.error.reason ? `(${m.error.reason})` : ""}
+              {m.error.details ? <div class="muted">{m.error.details}</div> : null}
+            </dd>
+          </>
+        ) : null}
+      </dl>
+      <Table caption="History" head={["When", "Status", "Details"]} empty="No event recorded." rows={m.history.length}>
+        {m.history.map((h) => (
+          <tr>
+            <td>{formatTime(h.at)}</td>
+            <td>
+              <StatusBadge status={h.status} />
+            </td>
+            <td>{"details" in h && h.details ? <code>{JSON.stringify(h.details)}</code> : ""}</td>
+          </tr>
+        ))}
+      </Table>
+      <h2>Content</h2>
+      <pre>{JSON.stringify(m.content, null, 2)}</pre>
+      <p>
+        <a href="/app/messages">All messages</a>
+      </p>
+    </Layout>,
+  );
+}
+
+/** /app/messages: the tracker (status, to, day; keyset pages) and one message's history. */
+export function registerMessagePages(app: Hono<AppEnv>) {
+  app.get("/messages", trackerPage);
+  app.get("/messages/:id", messagePage);
+}

@@ -1,0 +1,102 @@
+import type { Context, Hono } from "hono";
+import { getTemplate } from "../../../lib/templates/get.js";
+import { listTemplates } from "../../../lib/templates/list.js";
+import { CATEGORIES } from "../../../lib/templates/schema.js";
+import type { AppEnv } from "../../env.js";
+import { pageFacts, workspaceOf } from "./facts.js";
+import { attempt } from "./form.js";
+import { formatTime } from "./format.js";
+import { Layout } from "./layout.js";
+import { Problems, Select, Table } from "./ui.js";
+
+const STATUSES = ["APPROVED", "PENDING", "REJECTED", "PAUSED", "DISABLED"];
+
+const TemplateStatus = ({ status }: { status: string }) => <span class={`badge${status === "APPROVED" ? " good" : status === "REJECTED" || status === "DISABLED" ? " bad" : ""}`}>{status}</span>;
+
+async function templatesPage(c: Context<AppEnv>) {
+  const facts = await pageFacts(c);
+  const q = { status: c.req.query("status") || undefined, category: c.req.query("category") || undefined };
+  const r = await attempt(() => listTemplates(c.env.services, workspaceOf(c), q));
+  const rows = r.ok ? r.value.data : [];
+  const problem = r.ok ? undefined : r.problem;
+  return c.html(
+    <Layout facts={facts} title="Templates" active="templates">
+      <form method="get" action="/app/templates" class="filters" role="search" aria-label="Filter templates">
+        <Select form="filter" name="status" label="Status" value={q.status} options={[{ value: "", label: "any" }, ...STATUSES.map((s) => ({ value: s, label: s }))]} />
+        <Select form="filter" name="category" label="Category" value={q.category} options={[{ value: "", label: "any" }, ...CATEGORIES.map((s) => ({ value: s, label: s }))]} />
+        <div class="field">
+          <button type="submit">Filter</button>
+        </div>
+      </form>
+      <Problems message={problem?.message} errors={problem?.errors} />
+      <Table caption="Message templates, by name" head={["Name", "Language", "Category", "Status", "Quality", "WABA", "Updated"]} empty="No template. Sync them from Meta with POST /v1/templates/sync." rows={rows.length}>
+        {rows.map((t) => (
+          <tr>
+            <td>
+              <a href={`/app/templates/${t.id}`}>{t.name}</a>
+            </td>
+            <td>{t.language}</td>
+            <td>{t.category ?? "—"}</td>
+            <td>
+              <TemplateStatus status={t.status} />
+            </td>
+            <td>{t.quality ?? "—"}</td>
+            <td>
+              <code>{t.waba_id}</code>
+            </td>
+            <td>{formatTime(t.updated_at)}</td>
+          </tr>
+        ))}
+      </Table>
+    </Layout>,
+    problem?.status ?? 200,
+  );
+}
+
+async function templatePage(c: Context<AppEnv>) {
+  const facts = await pageFacts(c);
+  const t = await getTemplate(c.env.services, workspaceOf(c), c.req.param("id")!);
+  return c.html(
+    <Layout facts={facts} title={`Template ${t.name}`} active="templates">
+      <dl class="facts">
+        <dt>Name</dt>
+        <dd>{t.name}</dd>
+        <dt>Language</dt>
+        <dd>{t.language}</dd>
+        <dt>Category</dt>
+        <dd>{t.category ?? "—"}</dd>
+        <dt>Status</dt>
+        <dd>
+          <TemplateStatus status={t.status} />
+        </dd>
+        {t.rejected_reason ? (
+          <>
+            <dt>Rejected because</dt>
+            <dd>{t.rejected_reason}</dd>
+          </>
+        ) : null}
+        <dt>Quality</dt>
+        <dd>{t.quality ?? "—"}</dd>
+        <dt>WABA</dt>
+        <dd>
+          <code>{t.waba_id}</code>
+        </dd>
+        <dt>Meta's id</dt>
+        <dd>{t.meta_id ? <code>{t.meta_id}</code> : "—"}</dd>
+        <dt>Updated</dt>
+        <dd>{formatTime(t.updated_at)}</dd>
+      </dl>
+      <h2>Components</h2>
+      <pre>{JSON.stringify(t.components, null, 2)}</pre>
+      <p>
+        <a href="/app/templates">All templates</a>
+      </p>
+    </Layout>,
+  );
+}
+
+/** /app/templates: the catalogue as Meta reports it, and one template's components. */
+export function registerTemplatePages(app: Hono<AppEnv>) {
+  app.get("/templates", templatesPage);
+  app.get("/templates/:id", templatePage);
+}
