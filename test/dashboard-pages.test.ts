@@ -1,17 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEndpoint } from "../lib/webhooks/endpoints.js";
-import { dashboardRig, visibleText, type Browser } from "./support/dashboard-kit.js";
+import { pageClient, signedInBrowser, visibleText, type Browser } from "./support/dashboard-kit.js";
 import { seedContacts } from "./support/broadcast-kit.js";
+import { signIn } from "./support/people-kit.js";
 import { connectTestNumber } from "./support/senders.js";
 import { createTestStack, type TestStack } from "./support/stack.js";
 
 // 01:30 on 2 June in Kolkata, 20:00 on 1 June in UTC: the workspace's "today" is its own.
 const NOW = new Date("2030-06-01T20:00:00.000Z");
 let stack: TestStack;
-let rig: ReturnType<typeof dashboardRig>;
 beforeAll(async () => {
   stack = await createTestStack({}, { clock: { now: () => NOW } });
-  rig = dashboardRig(stack);
 });
 afterAll(async () => {
   await stack?.close();
@@ -24,7 +23,7 @@ async function tenant(opts: { timezone?: string } = {}): Promise<Tenant> {
   if (opts.timezone) await stack.owner`update workspaces set settings = ${stack.owner.json({ timezone: opts.timezone })} where id = ${t.workspaceId}`;
   const n = await connectTestNumber(stack, t.workspaceId, { tier: "TIER_10K", throughput: 120 });
   await stack.owner`update whatsapp_numbers set display_number = '919812345210' where id = ${n.id}`;
-  return { ...t, numberId: n.id, phoneNumberId: n.phone_number_id, browser: rig.signIn(t.workspaceId) };
+  return { ...t, numberId: n.id, phoneNumberId: n.phone_number_id, browser: await signedInBrowser(stack, { workspaceId: t.workspaceId }) };
 }
 
 async function message(t: Tenant, m: { status: string; to?: string; at: string; direction?: "outbound" | "inbound"; contactId?: string; broadcastId?: string }) {
@@ -100,7 +99,7 @@ describe("API keys", () => {
     // The flash is said once.
     expect(visibleText((await t.browser.get("/app/keys")).html)).not.toContain("The API key is revoked");
     const [audit] = await stack.owner<{ actor_type: string; actor_id: string }[]>`select actor_type, actor_id from audit_log where object_id = ${row!.id} and action = 'api_key.revoked'`;
-    expect(audit).toEqual({ actor_type: "user", actor_id: t.browser.session.userId });
+    expect(audit).toEqual({ actor_type: "user", actor_id: t.browser.who.userId });
   });
 
   it("a key without a name is refused on the form (422), and nothing is created", async () => {
@@ -311,16 +310,16 @@ describe("isolation", () => {
 
 describe("sign-in and assets", () => {
   it("the sign-in page needs no session: a passkey button and a Google link", async () => {
-    const page = await rig.signIn(null).get("/app/sign-in");
+    const page = await pageClient(stack).get("/app/sign-in");
     expect(page.status).toBe(200);
     expect(page.html).toContain('id="passkey-sign-in"');
     expect(page.html).toContain('href="/app/auth/google/start"');
-    const anon = await rig.app.fetch(new Request("http://localhost/app/sign-in?error=%3Cscript%3E"), { services: stack.services });
-    expect(await anon.text()).not.toContain("<script>");
+    const anon = await pageClient(stack).get("/app/sign-in?error=%3Cscript%3E");
+    expect(anon.html).not.toContain("<script>");
   });
 
   it("serves the stylesheet; no page carries an inline style or script", async () => {
-    const css = await rig.app.fetch(new Request("http://localhost/app/assets/dashboard.css"), { services: stack.services });
+    const css = await stack.request("/app/assets/dashboard.css");
     expect(css.status).toBe(200);
     expect(css.headers.get("content-type")).toBe("text/css; charset=utf-8");
     const t = await tenant();
@@ -331,7 +330,85 @@ describe("sign-in and assets", () => {
       // Every input has a label tied to it.
       for (const [, id] of page.html.matchAll(/<(?:input|select)(?![^>]*type="(?:hidden|checkbox|radio)")[^>]*\sid="([^"]+)"/g)) expect(page.html, `${path} ${id}`).toContain(`for="${id}"`);
       // Every form that changes something carries the session's CSRF token.
-      for (const form of page.html.match(/<form method="post"[\s\S]*?<\/form>/g) ?? []) expect(form).toContain(`name="csrf" value="${t.browser.session.csrfToken}"`);
+      for (const form of page.html.match(/<form method="post"[\s\S]*?<\/form>/g) ?? []) expect(form).toContain(`name="csrf" value="${t.browser.who.csrf}"`);
     }
+  });
+});
+
+describe("behind the session", () => {
+  it("a page without a session goes to sign-in; a form without the CSRF token or from a foreign origin changes nothing", async () => {
+    const t = await tenant();
+    const anon = await pageClient(stack).get("/app/keys");
+    expect(anon.status).toBe(303);
+    expect(anon.headers.get("location")).toBe("/app/sign-in?next=%2Fapp%2Fkeys");
+    const noCsrf = await t.browser.post("/app/keys", { name: "sneaky" }, { csrf: null });
+    expect(noCsrf.status).toBe(403);
+    expect(visibleText(noCsrf.html)).toContain("CSRF token");
+    const wrongCsrf = await t.browser.post(`/app/keys/${t.keyId}/revoke`, {}, { csrf: "x".repeat(43) });
+    expect(wrongCsrf.status).toBe(403);
+    const foreign = await t.browser.post("/app/keys", { name: "sneaky" }, { origin: "https://evil.example" });
+    expect(foreign.status).toBe(403);
+    const [{ n }] = (await stack.owner`select count(*)::int as n from api_keys where workspace_id = ${t.workspaceId} and (name = 'sneaky' or revoked_at is not null)`) as unknown as [{ n: number }];
+    expect(n).toBe(0);
+    // Every page is under the dashboard's CSP: scripts and styles only from here (or with the nonce).
+    const page = await t.browser.get("/app/keys");
+    expect(page.headers.get("content-security-policy")).toMatch(/style-src 'self'/);
+  });
+
+  it("the sessions page lists this browser and another; signing the other out ends it on its next request", async () => {
+    const t = await tenant();
+    const other = await signedInBrowser(stack, { workspaceId: t.workspaceId, email: t.browser.who.email });
+    const page = await t.browser.get("/app/sessions");
+    expect(page.status).toBe(200);
+    expect(page.html).toContain(`/app/sessions/${t.browser.who.sessionId}/revoke`);
+    expect(page.html).toContain(`/app/sessions/${other.who.sessionId}/revoke`);
+    expect(visibleText(page.html)).toContain("this browser");
+    const revoked = await t.browser.post(`/app/sessions/${other.who.sessionId}/revoke`);
+    expect(revoked.status).toBe(303);
+    expect(revoked.headers.get("location")).toBe("/app/sessions");
+    expect((await other.get("/app")).status).toBe(303);
+    expect((await t.browser.get("/app")).status).toBe(200);
+  });
+
+  it("owners invite from the members page (the link shown once); agents see the members but cannot invite", async () => {
+    const t = await tenant();
+    const invited = await t.browser.post("/app/members/invitations", { email: "New.Person@Example.com", role: "agent" });
+    expect(invited.status).toBe(201);
+    expect(invited.headers.get("cache-control")).toBe("no-store");
+    const link = /https?:\/\/[^<\s]+\/app\/invite\/inv_[A-Za-z0-9_-]+/.exec(invited.html)?.[0];
+    expect(link).toBeDefined();
+    const list = await t.browser.get("/app/members");
+    expect(list.html).not.toContain(link!);
+    expect(visibleText(list.html)).toContain("new.person@example.com agent");
+    expect(visibleText(list.html)).toContain(`${t.browser.who.email} (you) — owner`);
+
+    const agent = await signedInBrowser(stack, { workspaceId: t.workspaceId, role: "agent" });
+    const seen = await agent.get("/app/members");
+    expect(seen.status).toBe(200);
+    expect(seen.html).not.toContain('action="/app/members/invitations"');
+    expect((await agent.post("/app/members/invitations", { email: "x@example.com", role: "viewer" })).status).toBe(403);
+    // An admin may not make an owner (the role is not offered, and not accepted).
+    const admin = await signedInBrowser(stack, { workspaceId: t.workspaceId, role: "admin" });
+    expect((await admin.get("/app/members")).html).not.toContain('<option value="owner"');
+    expect((await admin.post("/app/members/invitations", { email: "boss@example.com", role: "owner" })).status).toBe(403);
+  });
+
+  it("a person in two workspaces switches between them; a workspace they are not in is refused", async () => {
+    const t = await tenant();
+    const second = await tenant();
+    const both = await signedInBrowser(stack, { workspaceId: t.workspaceId });
+    await signIn(stack, { workspaceId: second.workspaceId, email: both.who.email });
+    const [a, b] = (await stack.owner<{ id: string; name: string }[]>`select id, name from workspaces where id in (${t.workspaceId}, ${second.workspaceId})`).sort((x, y) => (x.id === t.workspaceId ? -1 : y.id === t.workspaceId ? 1 : 0));
+    const page = await both.get("/app");
+    expect(page.html).toContain('action="/app/workspace"');
+    expect(page.html).toContain(`<option value="${b!.id}">`);
+    expect(visibleText(page.html)).toContain(`Overview · ${a!.name}`);
+    const switched = await both.post("/app/workspace", { workspace_id: b!.id });
+    expect(switched.status).toBe(303);
+    const now = await both.get("/app");
+    expect(visibleText(now.html)).toContain(`Overview · ${b!.name}`);
+    const stranger = await tenant();
+    expect((await both.post("/app/workspace", { workspace_id: stranger.workspaceId })).status).toBe(403);
+    expect(visibleText((await both.get("/app")).html)).toContain(`Overview · ${b!.name}`);
   });
 });

@@ -10,6 +10,7 @@ import { createTestStack, TEST_SECRETS, type TestStack } from "./support/stack.j
 import { createDatabase } from "../db/client.js";
 import { recordVaultKeys } from "../lib/vault/key-check.js";
 import { REDIS_URL } from "./support/servers.js";
+import { signIn } from "./support/people-kit.js";
 
 /**
  * The Cloudflare Worker as Cloudflare would run it: bundled by wrangler, and served by
@@ -111,6 +112,25 @@ describe("the Worker in workerd (wrangler dev --local)", () => {
     const exported = await (await fetch(`${worker.url}/v1/contacts/export`, { headers: auth })).text();
     expect(exported.split("\r\n").slice(0, 1)).toEqual(["wa_id,name,tags,opt_in,opt_out,city"]);
     expect(exported).toContain("919800000001,Asha,vip;diwali,,,Pune\r\n");
+  });
+
+  it("renders the dashboard's pages (hono/jsx) for a signed-in person, under the dashboard's CSP", async () => {
+    const who = await signIn(stack, { workspaceId: tenant.workspaceId });
+    const signInPage = await fetch(`${worker.url}/app/sign-in`);
+    expect(signInPage.status).toBe(200);
+    expect(await signInPage.text()).toContain('href="/app/auth/google/start"');
+    for (const path of ["/app", "/app/keys", "/app/messages", "/app/members"]) {
+      const res = await fetch(`${worker.url}${path}`, { headers: { cookie: who.cookie, accept: "text/html" }, redirect: "manual" });
+      const html = await res.text();
+      expect(res.status, `${path} ${html.slice(0, 300)}`).toBe(200);
+      expect(html.startsWith("<!doctype html>")).toBe(true);
+      expect(html).toContain(`name="csrf" value="${who.csrf}"`);
+      expect(res.headers.get("content-security-policy")).toMatch(/script-src 'self' 'nonce-/);
+    }
+    const anon = await fetch(`${worker.url}/app/keys`, { headers: { accept: "text/html" }, redirect: "manual" });
+    expect(anon.status).toBe(303);
+    const css = await fetch(`${worker.url}/app/assets/dashboard.css`);
+    expect(css.headers.get("content-type")).toBe("text/css; charset=utf-8");
   });
 
   it("refuses a bad key with 401 in the one error shape", async () => {

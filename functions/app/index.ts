@@ -6,6 +6,7 @@ import { inviteMemberRoute, revokeInvitationRoute } from "./members/invite.js";
 import { limitAttempts } from "./middleware/attempts.js";
 import { browserGuard } from "./middleware/browser.js";
 import { requireSession } from "./middleware/session.js";
+import { dashboardPages } from "./pages/index.js";
 import { revokeOtherSessionsRoute, revokeSessionRoute } from "./sessions/revoke.js";
 import { switchWorkspaceRoute } from "./workspace/switch.js";
 
@@ -42,5 +43,8 @@ export function dashboardApp() {
   app.post("/workspace", requireSession, switchWorkspaceRoute);
   app.post("/members/invitations", requireSession, inviteMemberRoute);
   app.post("/members/invitations/:id/revoke", requireSession, revokeInvitationRoute);
+  // The pages (functions/app/pages/index.ts): /app/sign-in and /app/assets/dashboard.css
+  // open, every other page behind requireSession in its own chain.
+  app.route("/", dashboardPages());
   return app;
 }

@@ -1,19 +1,17 @@
-import { Hono } from "hono";
-import type { AppEnv } from "../../functions/env.js";
-import { memberPages, publicPages } from "../../functions/app/pages/index.js";
-import type { Role, SessionAuth } from "../../functions/app/pages/session.js";
-import { requestId } from "../../functions/middleware/request-id.js";
+import type { Role } from "../../lib/people/roles.js";
+import { signIn, type SignedIn } from "./people-kit.js";
 import type { TestStack } from "./stack.js";
 
 /**
- * A person signed in to a workspace, as a browser would be: cookies kept between
- * requests, forms posted as application/x-www-form-urlencoded with the session's CSRF
- * token unless told otherwise. Redirects are not followed, so a test sees the 303.
+ * A person signed in to a workspace (a real invitation, membership and session), using
+ * the dashboard as a browser would: cookies kept between requests, pages asked for as
+ * text/html from the dashboard's own origin, forms posted urlencoded with the session's
+ * CSRF token unless told otherwise. Redirects are not followed: a test sees the 303.
  */
 export interface Browser {
-  session: SessionAuth;
+  who: SignedIn;
   get(path: string): Promise<Page>;
-  post(path: string, fields?: Record<string, string | string[]>, opts?: { csrf?: string | null }): Promise<Page>;
+  post(path: string, fields?: Record<string, string | string[]>, opts?: { csrf?: string | null; origin?: string | null }): Promise<Page>;
 }
 export interface Page {
   status: number;
@@ -21,50 +19,36 @@ export interface Page {
   headers: Headers;
 }
 
-/**
- * The pages mounted behind a stand-in for the session middleware that sets `session`
- * from the `x-test-session` header: real workspaces and rows, no sign-in ceremony.
- */
-export function dashboardRig(stack: TestStack) {
-  const sessions = new Map<string, SessionAuth>();
-  const app = new Hono<AppEnv>();
-  app.use("*", requestId);
-  app.use("/app/*", async (c, next) => {
-    const s = sessions.get(c.req.header("x-test-session") ?? "");
-    if (s) c.set("session", s);
-    await next();
-  });
-  app.route("/app", publicPages());
-  app.route("/app", memberPages());
-  const fetchPage = async (path: string, init: RequestInit & { headers: Record<string, string> }, jar: Map<string, string>): Promise<Page> => {
+export async function signedInBrowser(stack: TestStack, opts: { workspaceId?: string; role?: Role; email?: string } = {}): Promise<Browser> {
+  const who = await signIn(stack, opts);
+  const jar = new Map<string, string>([[who.cookie.split("=")[0]!, who.cookie.slice(who.cookie.indexOf("=") + 1)]]);
+  return { who, ...pageClient(stack, jar, who.csrf) };
+}
+
+/** A browser's requests with the given cookie jar (empty: nobody signed in). */
+export function pageClient(stack: TestStack, jar = new Map<string, string>(), csrf: string | null = null) {
+  const origin = stack.config.allowedOrigins[0]!;
+  const send = async (path: string, init: RequestInit & { headers: Record<string, string> }): Promise<Page> => {
     if (jar.size) init.headers.cookie = [...jar].map(([k, v]) => `${k}=${v}`).join("; ");
-    const res = await app.fetch(new Request(`http://localhost${path}`, init), { services: stack.services, ip: "203.0.113.9" });
+    const res = await stack.request(path, init);
     for (const line of res.headers.getSetCookie()) {
       const [pair, ...attrs] = line.split(";");
-      const [k, v] = pair!.split("=") as [string, string];
-      if (attrs.some((a) => /max-age=0/i.test(a.trim())) || v === "") jar.delete(k);
+      const at = pair!.indexOf("=");
+      const [k, v] = [pair!.slice(0, at), pair!.slice(at + 1)];
+      if (attrs.some((a) => /^max-age=0$/i.test(a.trim())) || v === "") jar.delete(k);
       else jar.set(k, v);
     }
     return { status: res.status, html: await res.text(), headers: res.headers };
   };
   return {
-    app,
-    signIn(workspaceId: string | null, role: Role | null = "owner", email = `person-${crypto.randomUUID().slice(0, 8)}@example.com`): Browser {
-      const session: SessionAuth = { sessionId: crypto.randomUUID(), userId: crypto.randomUUID(), email, workspaceId, role, csrfToken: crypto.randomUUID(), method: "passkey", userVerified: true, secondFactorAt: null };
-      const handle = crypto.randomUUID();
-      sessions.set(handle, session);
-      const jar = new Map<string, string>();
-      return {
-        session,
-        get: (path) => fetchPage(path, { headers: { "x-test-session": handle } }, jar),
-        post: (path, fields = {}, opts = {}) => {
-          const body = new URLSearchParams();
-          const csrf = opts.csrf === undefined ? session.csrfToken : opts.csrf;
-          if (csrf !== null) body.set("csrf", csrf);
-          for (const [k, v] of Object.entries(fields)) for (const x of Array.isArray(v) ? v : [v]) body.append(k, x);
-          return fetchPage(path, { method: "POST", body, headers: { "x-test-session": handle, "content-type": "application/x-www-form-urlencoded", origin: "http://localhost" } }, jar);
-        },
-      };
+    get: (path: string) => send(path, { headers: { accept: "text/html" } }),
+    post: (path: string, fields: Record<string, string | string[]> = {}, opts: { csrf?: string | null; origin?: string | null } = {}) => {
+      const body = new URLSearchParams();
+      const token = opts.csrf === undefined ? csrf : opts.csrf;
+      if (token !== null) body.set("csrf", token);
+      for (const [k, v] of Object.entries(fields)) for (const x of Array.isArray(v) ? v : [v]) body.append(k, x);
+      const o = opts.origin === undefined ? origin : opts.origin;
+      return send(path, { method: "POST", body, headers: { accept: "text/html", "content-type": "application/x-www-form-urlencoded", ...(o ? { origin: o } : {}) } });
     },
   };
 }

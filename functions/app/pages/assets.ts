@@ -1,5 +1,5 @@
-import type { Hono } from "hono";
 import type { AppEnv } from "../../env.js";
+import type { PageRoutes } from "./routes.js";
 
 /**
  * The dashboard's one stylesheet, served as a file (GET /app/assets/dashboard.css) so
@@ -58,7 +58,7 @@ dl.facts dt { font-weight: 600; }
 dl.facts dd { margin: 0; }
 `;
 
-export const registerAssets = (app: Hono<AppEnv>) =>
+export const registerAssets = (app: PageRoutes) =>
   app.get("/assets/dashboard.css", (c) => {
     c.header("Content-Type", "text/css; charset=utf-8");
     c.header("Cache-Control", "public, max-age=3600");

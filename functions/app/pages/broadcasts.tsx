@@ -1,4 +1,4 @@
-import type { Context, Hono } from "hono";
+import type { Context } from "hono";
 import { cancelBroadcast } from "../../../lib/broadcasts/cancel.js";
 import { createBroadcast } from "../../../lib/broadcasts/create.js";
 import { getBroadcast, listBroadcasts } from "../../../lib/broadcasts/get.js";
@@ -12,8 +12,10 @@ import { listNumbers } from "../../../lib/whatsapp/list.js";
 import { getWorkspaceSettings } from "../../../lib/workspaces/workspaces.js";
 import { instantOfLocal, workspaceTimezone } from "../../../lib/workspaces/timezone.js";
 import type { AppEnv } from "../../env.js";
+import type { PageRoutes } from "./routes.js";
 import { displayPhone } from "./display-phone.js";
-import { pageFacts, sessionActor, workspaceOf } from "./facts.js";
+import { sessionActor } from "../middleware/session.js";
+import { idParam, pageFacts, workspaceOf } from "./facts.js";
 import { redirectWithFlash, type FlashCode } from "./flash.js";
 import { attempt, readForm, type FormFields, type FormProblem } from "./form.js";
 import { formatCount, formatTime } from "./format.js";
@@ -105,7 +107,7 @@ async function listPage(c: Context<AppEnv>, problem?: FormProblem, typed: Typed 
 
 async function detailPage(c: Context<AppEnv>) {
   const facts = await pageFacts(c);
-  const b = await getBroadcast(c.env.services, workspaceOf(c), c.req.param("id")!);
+  const b = await getBroadcast(c.env.services, workspaceOf(c), idParam(c));
   const csrf = facts.session.csrfToken;
   const n = b.counts;
   const tiles = [
@@ -183,7 +185,7 @@ const TRANSITIONS = [
 ] as const satisfies readonly (readonly [string, typeof pauseBroadcast | typeof resumeBroadcast | typeof cancelBroadcast, FlashCode])[];
 
 /** /app/broadcasts: list, create (template, audience, when), one broadcast with its live counts, pause/resume/cancel. */
-export function registerBroadcastPages(app: Hono<AppEnv>) {
+export function registerBroadcastPages(app: PageRoutes) {
   app.get("/broadcasts", (c) => listPage(c));
   app.post("/broadcasts", async (c) => {
     const typed = typedOf(await readForm(c));
@@ -197,7 +199,7 @@ export function registerBroadcastPages(app: Hono<AppEnv>) {
   app.get("/broadcasts/:id", detailPage);
   for (const [verb, fn, flash] of TRANSITIONS) {
     app.post(`/broadcasts/:id/${verb}`, async (c) => {
-      const id = c.req.param("id");
+      const id = idParam(c);
       await fn(c.env.services, workspaceOf(c), id, sessionActor(c));
       return redirectWithFlash(c, `/app/broadcasts/${id}`, flash);
     });

@@ -1,10 +1,11 @@
-import type { Context, Hono } from "hono";
+import type { Context } from "hono";
 import { getContact } from "../../../lib/contacts/get.js";
 import { listContacts } from "../../../lib/contacts/list.js";
 import { listMessages } from "../../../lib/messages/read.js";
 import type { AppEnv } from "../../env.js";
+import type { PageRoutes } from "./routes.js";
 import { displayPhone } from "./display-phone.js";
-import { pageFacts, workspaceOf } from "./facts.js";
+import { idParam, pageFacts, workspaceOf } from "./facts.js";
 import { attempt } from "./form.js";
 import { formatTime } from "./format.js";
 import { Layout } from "./layout.js";
@@ -51,7 +52,7 @@ async function contactsPage(c: Context<AppEnv>) {
 async function contactPage(c: Context<AppEnv>) {
   const facts = await pageFacts(c);
   const ws = workspaceOf(c);
-  const k = await getContact(c.env.services, ws, c.req.param("id")!);
+  const k = await getContact(c.env.services, ws, idParam(c));
   const recent = await listMessages(c.env.services, ws, { to: k.wa_id, limit: "20" });
   return c.html(
     <Layout facts={facts} title={k.name ?? k.profile_name ?? "Contact"} active="contacts">
@@ -109,7 +110,7 @@ async function contactPage(c: Context<AppEnv>) {
 }
 
 /** /app/contacts: search (name, number, tag, consent; keyset pages) and one contact. */
-export function registerContactPages(app: Hono<AppEnv>) {
+export function registerContactPages(app: PageRoutes) {
   app.get("/contacts", contactsPage);
   app.get("/contacts/:id", contactPage);
 }

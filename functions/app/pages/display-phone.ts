@@ -1,4 +1,4 @@
-import type { SessionAuth } from "./session.js";
+import type { SessionAuth } from "../../../lib/sessions/auth.js";
 
 /**
  * Every phone number a page shows goes through here, so what a viewer may see of a

@@ -4,7 +4,7 @@ import { AppError, isConnectionFailure } from "../../../lib/errors.js";
 import type { AppEnv } from "../../env.js";
 import { Bare } from "./layout.js";
 
-const TITLES: Record<number, string> = { 400: "Bad request", 403: "Not allowed", 404: "Not found", 409: "Not possible now", 413: "Too large", 422: "Not valid", 429: "Too many requests", 503: "Unavailable" };
+const TITLES: Record<number, string> = { 400: "Bad request", 401: "Sign in first", 403: "Not allowed", 404: "Not found", 409: "Not possible now", 413: "Too large", 422: "Not valid", 429: "Too many requests", 503: "Unavailable" };
 
 /**
  * The dashboard's errors are pages, not JSON: the same status the API would answer, a
@@ -33,9 +33,7 @@ export function renderPageError(err: Error, c: Context<AppEnv>) {
       <p class="muted">
         Request id: <code>{requestId}</code>
       </p>
-      <p>
-        <a href="/app">Back to the dashboard</a>
-      </p>
+      <p>{status === 401 ? <a href="/app/sign-in">Sign in</a> : <a href="/app">Back to the dashboard</a>}</p>
     </Bare>,
     status as ContentfulStatusCode,
   );

@@ -1,9 +1,10 @@
 import type { Context } from "hono";
 import { AppError } from "../../../lib/errors.js";
-import { getWorkspace } from "../../../lib/workspaces/workspaces.js";
+import { userWorkspaces } from "../../../lib/people/memberships.js";
+import type { SessionAuth } from "../../../lib/sessions/auth.js";
 import type { AppEnv } from "../../env.js";
+import { sessionOf } from "../middleware/session.js";
 import { takeFlash } from "./flash.js";
-import type { SessionAuth } from "./session.js";
 
 export interface WorkspaceChoice {
   id: string;
@@ -18,31 +19,19 @@ export interface PageFacts {
   flash: string | null;
 }
 
-/** The session the middleware in front set; a page is never reached without one. */
-export function sessionOf(c: Context<AppEnv>): SessionAuth {
-  const session = c.get("session");
-  if (!session) throw new AppError(401, "unauthorized", "Sign in first");
-  return session;
-}
-
-/** The workspace the session works in; a person without one gets the overview's explanation. */
+/** The workspace the session works in; a person without one is told so. */
 export function workspaceOf(c: Context<AppEnv>): string {
   const id = sessionOf(c).workspaceId;
-  if (!id) throw new AppError(409, "no_workspace", "Choose a workspace first");
+  if (!id) throw new AppError(409, "no_workspace", "You are not a member of any workspace yet; ask an owner to invite you");
   return id;
 }
 
 export async function pageFacts(c: Context<AppEnv>): Promise<PageFacts> {
   const session = sessionOf(c);
-  const workspace = session.workspaceId ? await getWorkspace(c.env.services, session.workspaceId) : null;
-  const current = workspace ? { id: workspace.id, name: workspace.name } : null;
-  return { session, workspace: current, workspaces: current ? [current] : [], flash: takeFlash(c) };
+  const workspaces = (await userWorkspaces(c.env.services, session.userId)).map((w) => ({ id: w.workspaceId, name: w.workspaceName }));
+  const workspace = workspaces.find((w) => w.id === session.workspaceId) ?? null;
+  return { session, workspace, workspaces, flash: takeFlash(c) };
 }
 
-/** Who did it, for the audit log: the signed-in person, from where. */
-export const sessionActor = (c: Context<AppEnv>) => ({
-  actorType: "user" as const,
-  actorId: sessionOf(c).userId,
-  ip: c.env.ip ?? null,
-  userAgent: c.req.header("user-agent") ?? null,
-});
+/** The page's `:id`; an unknown or malformed one is the object's 404, decided where it is looked up. */
+export const idParam = (c: Context<AppEnv>): string => c.req.param("id") ?? "";

@@ -17,15 +17,6 @@ export const FLASH = {
   broadcast_paused: "The broadcast is paused.",
   broadcast_resumed: "The broadcast is running again.",
   broadcast_canceled: "The broadcast is canceled; messages not yet sent will not be sent.",
-  workspace_switched: "You are now working in this workspace.",
-  session_revoked: "The session is signed out.",
-  other_sessions_revoked: "Every other session is signed out.",
-  invitation_sent: "The invitation is created.",
-  passkey_renamed: "The passkey is renamed.",
-  passkey_removed: "The passkey is removed.",
-  totp_enabled: "The authenticator app is set up.",
-  totp_disabled: "The authenticator app is removed.",
-  signed_out: "You are signed out.",
 } as const;
 export type FlashCode = keyof typeof FLASH;
 

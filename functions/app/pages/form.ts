@@ -43,7 +43,13 @@ export interface FormProblem {
 
 export function formProblem(err: unknown): FormProblem | null {
   if (!(err instanceof AppError) || err.status >= 500 || err.status === 401 || err.status === 403) return null;
-  const errors = Array.isArray(err.details) ? (err.details as FieldError[]).filter((d) => typeof d?.field === "string" && typeof d?.message === "string") : [];
+  const d = err.details as { field?: unknown } | FieldError[] | undefined;
+  // Field errors as a list, or one `{field}` naming where the message applies.
+  const errors = Array.isArray(d)
+    ? d.filter((x) => typeof x?.field === "string" && typeof x?.message === "string")
+    : typeof d?.field === "string"
+      ? [{ field: d.field, message: err.message }]
+      : [];
   return { status: err.status as FormProblem["status"], message: err.message, errors };
 }
 

@@ -5,37 +5,40 @@ import { registerBroadcastPages } from "./broadcasts.js";
 import { registerContactPages } from "./contacts.js";
 import { renderPageError } from "./errors.js";
 import { registerKeyPages } from "./keys.js";
+import { registerMemberPages } from "./members.js";
 import { registerMessagePages } from "./messages.js";
 import { registerNumberPages } from "./numbers.js";
 import { registerOverviewPage } from "./overview.js";
+import { memberRoutes, publicRoutes } from "./routes.js";
+import { registerSessionsPage } from "./sessions.js";
 import { registerSignInPage } from "./sign-in.js";
 import { registerTemplatePages } from "./templates.js";
 import { registerWebhookPages } from "./webhooks.js";
 
-/** The pages anyone may open, mounted at /app: sign-in and the stylesheet. */
-export function publicPages() {
-  const app = new Hono<AppEnv>();
-  registerAssets(app);
-  registerSignInPage(app);
-  app.onError(renderPageError);
-  return app;
-}
-
 /**
- * The signed-in dashboard, mounted at /app behind the session middleware (which sets
- * `session`, refuses a missing or revoked one, and checks CSRF and Origin on every POST).
- * Errors are pages here, not JSON.
+ * The dashboard's pages, mounted at /app (after browserGuard). The sign-in page and the
+ * stylesheet need no session; every other page has requireSession in its own chain
+ * (the session, and the CSRF token of each POST). Errors here are pages, not JSON. The
+ * forms of the people routes (sign-out, sessions, workspace, invitations) post to the
+ * routes in functions/app/index.ts.
  */
-export function memberPages() {
+export function dashboardPages() {
   const app = new Hono<AppEnv>();
-  registerOverviewPage(app);
-  registerMessagePages(app);
-  registerContactPages(app);
-  registerTemplatePages(app);
-  registerBroadcastPages(app);
-  registerNumberPages(app);
-  registerWebhookPages(app);
-  registerKeyPages(app);
+  const open = publicRoutes(app);
+  registerAssets(open);
+  registerSignInPage(open);
+
+  const member = memberRoutes(app);
+  registerOverviewPage(member);
+  registerMessagePages(member);
+  registerContactPages(member);
+  registerTemplatePages(member);
+  registerBroadcastPages(member);
+  registerNumberPages(member);
+  registerWebhookPages(member);
+  registerKeyPages(member);
+  registerMemberPages(member);
+  registerSessionsPage(member);
   app.onError(renderPageError);
   return app;
 }

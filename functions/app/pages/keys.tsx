@@ -1,10 +1,12 @@
-import type { Context, Hono } from "hono";
+import type { Context } from "hono";
 import { listApiKeys } from "../../../lib/apikeys/list.js";
 import { createApiKey, revokeApiKey, type CreatedKey } from "../../../lib/apikeys/manage.js";
 import { notFound, validationFailed } from "../../../lib/errors.js";
 import { UUID_PATTERN } from "../../../lib/ids.js";
 import type { AppEnv } from "../../env.js";
-import { pageFacts, sessionActor, workspaceOf } from "./facts.js";
+import type { PageRoutes } from "./routes.js";
+import { sessionActor } from "../middleware/session.js";
+import { idParam, pageFacts, workspaceOf } from "./facts.js";
 import { redirectWithFlash } from "./flash.js";
 import { attempt, readForm, type FormProblem } from "./form.js";
 import { formatTime } from "./format.js";
@@ -54,7 +56,7 @@ async function keysPage(c: Context<AppEnv>, shown?: { created?: CreatedKey; prob
 }
 
 /** /app/keys: list, create (the key is on the answer to the POST, once, never stored), revoke. */
-export function registerKeyPages(app: Hono<AppEnv>) {
+export function registerKeyPages(app: PageRoutes) {
   app.get("/keys", (c) => keysPage(c));
   app.post("/keys", async (c) => {
     const form = await readForm(c);
@@ -68,7 +70,7 @@ export function registerKeyPages(app: Hono<AppEnv>) {
     return r.ok ? keysPage(c, { created: r.value }) : keysPage(c, { problem: r.problem, name });
   });
   app.post("/keys/:id/revoke", async (c) => {
-    const id = c.req.param("id");
+    const id = idParam(c);
     if (!UUID_PATTERN.test(id)) throw notFound("API key");
     const { alreadyRevoked } = await revokeApiKey(c.env.services, workspaceOf(c), id, sessionActor(c));
     return redirectWithFlash(c, "/app/keys", alreadyRevoked ? "key_already_revoked" : "key_revoked");

@@ -18,8 +18,8 @@ export const NAV = [
 ] as const;
 export type NavKey = (typeof NAV)[number]["key"];
 
-/** The page around no session: sign-in, errors before anyone is known. */
-export function Bare({ title, children }: { title: string; children?: Child }) {
+/** The document around every page: one stylesheet from here, nothing inline. */
+function Document({ title, children }: { title: string; children?: Child }) {
   return (
     <>
       {raw("<!doctype html>")}
@@ -27,14 +27,21 @@ export function Bare({ title, children }: { title: string; children?: Child }) {
         <head>
           <meta charset="utf-8" />
           <meta name="viewport" content="width=device-width, initial-scale=1" />
-          <title>{`${title} · Sandesh`}</title>
+          <title>{title}</title>
           <link rel="stylesheet" href="/app/assets/dashboard.css" />
         </head>
-        <body>
-          <main class="narrow">{children}</main>
-        </body>
+        <body>{children}</body>
       </html>
     </>
+  );
+}
+
+/** The page around no session: sign-in, errors before anyone is known. */
+export function Bare({ title, children }: { title: string; children?: Child }) {
+  return (
+    <Document title={`${title} · Sandesh`}>
+      <main class="narrow">{children}</main>
+    </Document>
   );
 }
 
@@ -42,68 +49,57 @@ export function Bare({ title, children }: { title: string; children?: Child }) {
 export function Layout({ facts, title, active, children, scripts }: { facts: PageFacts; title: string; active: NavKey | null; children?: Child; scripts?: Child }) {
   const { session, workspace, workspaces } = facts;
   return (
-    <>
-      {raw("<!doctype html>")}
-      <html lang="en">
-        <head>
-          <meta charset="utf-8" />
-          <meta name="viewport" content="width=device-width, initial-scale=1" />
-          <title>{`${title}${workspace ? ` · ${workspace.name}` : ""} · Sandesh`}</title>
-          <link rel="stylesheet" href="/app/assets/dashboard.css" />
-        </head>
-        <body>
-          <a class="visually-hidden" href="#main">
-            Skip to the page
-          </a>
-          <header class="top">
-            <a class="brand" href="/app">
-              Sandesh
-            </a>
-            {workspaces.length > 1 ? (
-              <form method="post" action="/app/workspace" aria-label="Switch workspace">
-                <CsrfField token={session.csrfToken} />
-                <label for="switch-workspace">Workspace</label>
-                <select id="switch-workspace" name="workspace_id">
-                  {workspaces.map((w) => (
-                    <option value={w.id} selected={w.id === workspace?.id}>
-                      {w.name}
-                    </option>
-                  ))}
-                </select>
-                <button type="submit">Switch</button>
-              </form>
-            ) : workspace ? (
-              <span class="workspace">{workspace.name}</span>
-            ) : null}
-            <form method="post" action="/app/auth/sign-out">
-              <CsrfField token={session.csrfToken} />
-              <span class="muted">{session.email}</span>
-              <button type="submit" class="link">
-                Sign out
-              </button>
-            </form>
-          </header>
-          <div class="layout">
-            <nav class="side" aria-label="Dashboard">
-              <ul>
-                {NAV.map((n) => (
-                  <li>
-                    <a href={n.href} aria-current={n.key === active ? "page" : undefined}>
-                      {n.label}
-                    </a>
-                  </li>
-                ))}
-              </ul>
-            </nav>
-            <main id="main">
-              <h1>{title}</h1>
-              <Flash message={facts.flash} />
-              {children}
-            </main>
-          </div>
-          {scripts}
-        </body>
-      </html>
-    </>
+    <Document title={`${title}${workspace ? ` · ${workspace.name}` : ""} · Sandesh`}>
+      <a class="visually-hidden" href="#main">
+        Skip to the page
+      </a>
+      <header class="top">
+        <a class="brand" href="/app">
+          Sandesh
+        </a>
+        {workspaces.length > 1 ? (
+          <form method="post" action="/app/workspace" aria-label="Switch workspace">
+            <CsrfField token={session.csrfToken} />
+            <label for="switch-workspace">Workspace</label>
+            <select id="switch-workspace" name="workspace_id">
+              {workspaces.map((w) => (
+                <option value={w.id} selected={w.id === workspace?.id}>
+                  {w.name}
+                </option>
+              ))}
+            </select>
+            <button type="submit">Switch</button>
+          </form>
+        ) : workspace ? (
+          <span class="workspace">{workspace.name}</span>
+        ) : null}
+        <form method="post" action="/app/auth/sign-out">
+          <CsrfField token={session.csrfToken} />
+          <span class="muted">{session.email}</span>
+          <button type="submit" class="link">
+            Sign out
+          </button>
+        </form>
+      </header>
+      <div class="layout">
+        <nav class="side" aria-label="Dashboard">
+          <ul>
+            {NAV.map((n) => (
+              <li>
+                <a href={n.href} aria-current={n.key === active ? "page" : undefined}>
+                  {n.label}
+                </a>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <main id="main">
+          <h1>{title}</h1>
+          <Flash message={facts.flash} />
+          {children}
+        </main>
+      </div>
+      {scripts}
+    </Document>
   );
 }

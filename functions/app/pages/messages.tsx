@@ -1,11 +1,12 @@
-import type { Context, Hono } from "hono";
+import type { Context } from "hono";
 import { validationFailed } from "../../../lib/errors.js";
 import { getMessage, listMessages } from "../../../lib/messages/read.js";
 import { getWorkspaceSettings } from "../../../lib/workspaces/workspaces.js";
 import { nextDate, startOfLocalDay, workspaceTimezone } from "../../../lib/workspaces/timezone.js";
 import type { AppEnv } from "../../env.js";
+import type { PageRoutes } from "./routes.js";
 import { displayPhone } from "./display-phone.js";
-import { pageFacts, workspaceOf } from "./facts.js";
+import { idParam, pageFacts, workspaceOf } from "./facts.js";
 import { attempt } from "./form.js";
 import { formatTime } from "./format.js";
 import { Layout } from "./layout.js";
@@ -66,7 +67,7 @@ async function trackerPage(c: Context<AppEnv>) {
 
 async function messagePage(c: Context<AppEnv>) {
   const facts = await pageFacts(c);
-  const m = await getMessage(c.env.services, workspaceOf(c), c.req.param("id")!);
+  const m = await getMessage(c.env.services, workspaceOf(c), idParam(c));
   return c.html(
     <Layout facts={facts} title="Message" active="messages">
       <dl class="facts">
@@ -121,7 +122,7 @@ async function messagePage(c: Context<AppEnv>) {
 }
 
 /** /app/messages: the tracker (status, to, day; keyset pages) and one message's history. */
-export function registerMessagePages(app: Hono<AppEnv>) {
+export function registerMessagePages(app: PageRoutes) {
   app.get("/messages", trackerPage);
   app.get("/messages/:id", messagePage);
 }

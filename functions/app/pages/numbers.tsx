@@ -1,15 +1,17 @@
-import type { Context, Hono } from "hono";
+import type { Context } from "hono";
 import { validationFailed } from "../../../lib/errors.js";
 import type { FieldError } from "../../../lib/storable.js";
 import { listNumbers } from "../../../lib/whatsapp/list.js";
 import { connectNumber, type NumberView } from "../../../lib/whatsapp/numbers.js";
 import type { AppEnv } from "../../env.js";
+import type { PageRoutes } from "./routes.js";
 import { displayPhone } from "./display-phone.js";
-import { pageFacts, sessionActor, workspaceOf } from "./facts.js";
+import { sessionActor } from "../middleware/session.js";
+import { pageFacts, workspaceOf } from "./facts.js";
 import { redirectWithFlash } from "./flash.js";
 import { attempt, readForm, type FormProblem } from "./form.js";
 import { Layout } from "./layout.js";
-import type { SessionAuth } from "./session.js";
+import type { SessionAuth } from "../../../lib/sessions/auth.js";
 import { CsrfField, Field, Problems, Table } from "./ui.js";
 
 const TIERS: Record<string, string> = { TIER_50: "50 / day", TIER_250: "250 / day", TIER_1K: "1,000 / day", TIER_10K: "10,000 / day", TIER_100K: "100,000 / day", TIER_UNLIMITED: "unlimited" };
@@ -72,7 +74,7 @@ async function numbersPage(c: Context<AppEnv>, problem?: FormProblem, typed: Typ
 }
 
 /** /app/numbers: the connected numbers and the connect form (the token goes to the vault through connectNumber). */
-export function registerNumberPages(app: Hono<AppEnv>) {
+export function registerNumberPages(app: PageRoutes) {
   app.get("/numbers", (c) => numbersPage(c));
   app.post("/numbers", async (c) => {
     const form = await readForm(c);

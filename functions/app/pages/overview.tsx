@@ -1,9 +1,10 @@
-import type { Context, Hono } from "hono";
+import type { Context } from "hono";
 import { outboundCounts } from "../../../lib/messages/day-counts.js";
 import { listNumbers } from "../../../lib/whatsapp/list.js";
 import { getWorkspaceSettings } from "../../../lib/workspaces/workspaces.js";
 import { localDate, nextDate, startOfLocalDay, workspaceTimezone } from "../../../lib/workspaces/timezone.js";
 import type { AppEnv } from "../../env.js";
+import type { PageRoutes } from "./routes.js";
 import { pageFacts } from "./facts.js";
 import { formatCount } from "./format.js";
 import { Layout } from "./layout.js";
@@ -54,4 +55,4 @@ async function overviewPage(c: Context<AppEnv>) {
 }
 
 /** /app: today's messages in the workspace's day and its numbers' health. */
-export const registerOverviewPage = (app: Hono<AppEnv>) => app.get("/", overviewPage);
+export const registerOverviewPage = (app: PageRoutes) => app.get("/", overviewPage);

@@ -1,5 +1,6 @@
-import type { Context, Hono } from "hono";
+import type { Context } from "hono";
 import type { AppEnv } from "../../env.js";
+import type { PageRoutes } from "./routes.js";
 import { takeFlash } from "./flash.js";
 import { Bare } from "./layout.js";
 import { Flash } from "./ui.js";
@@ -45,10 +46,10 @@ function signInPage(c: Context<AppEnv>) {
         </p>
       </section>
       <p class="muted">No account? An owner of your workspace sends you an invitation link.</p>
-      <script type="module" src={PASSKEY_SIGN_IN_SCRIPT} nonce={c.get("cspNonce" as never)}></script>
+      <script type="module" src={PASSKEY_SIGN_IN_SCRIPT} nonce={c.get("cspNonce")}></script>
     </Bare>,
   );
 }
 
 /** /app/sign-in: passkey (the ceremony runs in the passkey script) or Google. Needs no session. */
-export const registerSignInPage = (app: Hono<AppEnv>) => app.get("/sign-in", signInPage);
+export const registerSignInPage = (app: PageRoutes) => app.get("/sign-in", signInPage);

@@ -1,9 +1,10 @@
-import type { Context, Hono } from "hono";
+import type { Context } from "hono";
 import { getTemplate } from "../../../lib/templates/get.js";
 import { listTemplates } from "../../../lib/templates/list.js";
 import { CATEGORIES } from "../../../lib/templates/schema.js";
 import type { AppEnv } from "../../env.js";
-import { pageFacts, workspaceOf } from "./facts.js";
+import type { PageRoutes } from "./routes.js";
+import { idParam, pageFacts, workspaceOf } from "./facts.js";
 import { attempt } from "./form.js";
 import { formatTime } from "./format.js";
 import { Layout } from "./layout.js";
@@ -55,7 +56,7 @@ async function templatesPage(c: Context<AppEnv>) {
 
 async function templatePage(c: Context<AppEnv>) {
   const facts = await pageFacts(c);
-  const t = await getTemplate(c.env.services, workspaceOf(c), c.req.param("id")!);
+  const t = await getTemplate(c.env.services, workspaceOf(c), idParam(c));
   return c.html(
     <Layout facts={facts} title={`Template ${t.name}`} active="templates">
       <dl class="facts">
@@ -96,7 +97,7 @@ async function templatePage(c: Context<AppEnv>) {
 }
 
 /** /app/templates: the catalogue as Meta reports it, and one template's components. */
-export function registerTemplatePages(app: Hono<AppEnv>) {
+export function registerTemplatePages(app: PageRoutes) {
   app.get("/templates", templatesPage);
   app.get("/templates/:id", templatePage);
 }

@@ -1,10 +1,12 @@
-import type { Context, Hono } from "hono";
+import type { Context } from "hono";
 import { listAttempts } from "../../../lib/webhooks/attempts.js";
 import { EVENT_TYPES } from "../../../lib/webhooks/emit.js";
 import { createEndpoint, deleteEndpoint, getEndpoint, listEndpoints, rotateSecret, updateEndpoint } from "../../../lib/webhooks/endpoints.js";
 import { parseCreate, parsePage, WEBHOOK_FORMATS } from "../../../lib/webhooks/schema.js";
 import type { AppEnv } from "../../env.js";
-import { pageFacts, sessionActor, workspaceOf } from "./facts.js";
+import type { PageRoutes } from "./routes.js";
+import { sessionActor } from "../middleware/session.js";
+import { idParam, pageFacts, workspaceOf } from "./facts.js";
 import { redirectWithFlash } from "./flash.js";
 import { attempt, readForm, type FormFields, type FormProblem } from "./form.js";
 import { formatTime } from "./format.js";
@@ -92,7 +94,7 @@ function SecretOnce({ title, secret, detail }: { title: string; secret: string; 
 async function detailPage(c: Context<AppEnv>, rotated?: { secret: string; previousExpiresAt: string }) {
   const facts = await pageFacts(c);
   const ws = workspaceOf(c);
-  const id = c.req.param("id")!;
+  const id = idParam(c);
   const endpoint = await getEndpoint(c.env.services, ws, id);
   const attempts = await listAttempts(c.env.services, ws, id, parsePage({ cursor: c.req.query("cursor"), limit: "25" }));
   const csrf = facts.session.csrfToken;
@@ -142,7 +144,7 @@ async function detailPage(c: Context<AppEnv>, rotated?: { secret: string; previo
 }
 
 /** /app/webhooks: endpoints (the secret shown on the creating answer only), one endpoint with its attempts. */
-export function registerWebhookPages(app: Hono<AppEnv>) {
+export function registerWebhookPages(app: PageRoutes) {
   app.get("/webhooks", (c) => listPage(c));
   app.post("/webhooks", async (c) => {
     const typed = endpointBody(await readForm(c));
@@ -152,17 +154,17 @@ export function registerWebhookPages(app: Hono<AppEnv>) {
   app.get("/webhooks/:id", (c) => detailPage(c));
   for (const [verb, enabled] of [["enable", true], ["disable", false]] as const) {
     app.post(`/webhooks/:id/${verb}`, async (c) => {
-      const id = c.req.param("id");
+      const id = idParam(c);
       await updateEndpoint(c.env.services, workspaceOf(c), id, { enabled }, sessionActor(c));
       return redirectWithFlash(c, `/app/webhooks/${id}`, "webhook_updated");
     });
   }
   app.post("/webhooks/:id/rotate-secret", async (c) => {
-    const r = await rotateSecret(c.env.services, workspaceOf(c), c.req.param("id"), sessionActor(c));
+    const r = await rotateSecret(c.env.services, workspaceOf(c), idParam(c), sessionActor(c));
     return detailPage(c, { secret: r.secret, previousExpiresAt: r.previous_secret_expires_at });
   });
   app.post("/webhooks/:id/delete", async (c) => {
-    await deleteEndpoint(c.env.services, workspaceOf(c), c.req.param("id"), sessionActor(c));
+    await deleteEndpoint(c.env.services, workspaceOf(c), idParam(c), sessionActor(c));
     return redirectWithFlash(c, "/app/webhooks", "webhook_deleted");
   });
 }
