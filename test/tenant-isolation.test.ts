@@ -35,6 +35,8 @@ describe("row-level security, proven from the catalog", () => {
     expect(tables).toEqual(expect.arrayContaining(["users", "sessions"]));
     // Passkeys (0020): audited by name, so the table cannot drop out of the audit unnoticed.
     expect(tables).toEqual(expect.arrayContaining(["passkeys"]));
+    // Google identities (0022), by name too.
+    expect(tables).toEqual(expect.arrayContaining(["user_identities"]));
     const failures: string[] = [];
     for (const table of tables) {
       const a = await seedPerson(stack.owner);
@@ -151,6 +153,7 @@ describe("row-level security, proven from the catalog", () => {
       { proname: "sandesh_api_key_lookup", prosecdef: true },
       { proname: "sandesh_due_broadcasts", prosecdef: true },
       { proname: "sandesh_expire_status_backlog", prosecdef: true },
+      { proname: "sandesh_identity_lookup", prosecdef: true },
       { proname: "sandesh_invitation_lookup", prosecdef: true },
       { proname: "sandesh_lapsed_messages", prosecdef: true },
       { proname: "sandesh_number_lookup", prosecdef: true },

@@ -12,3 +12,4 @@ export * from "./broadcasts.js";
 export * from "./media.js";
 export * from "./people.js";
 export * from "./passkeys.js";
+export * from "./identities.js";

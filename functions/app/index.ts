@@ -1,5 +1,8 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../env.js";
+import { googleCallbackRoute } from "./auth/google-callback.js";
+import { googleIdentitiesRoute, googleLinkRoute, googleUnlinkRoute } from "./auth/google-link.js";
+import { googleStartRoute } from "./auth/google-start.js";
 import { getSessionRoute } from "./auth/session.js";
 import { signOutRoute } from "./auth/sign-out.js";
 import { inviteMemberRoute, revokeInvitationRoute } from "./members/invite.js";
@@ -27,6 +30,13 @@ import { switchWorkspaceRoute } from "./workspace/switch.js";
  *   POST /app/workspace                         works in another of the person's workspaces
  *   POST /app/members/invitations               owners/admins: a one-time invitation link
  *   POST /app/members/invitations/:id/revoke    owners/admins: withdraw one
+ *
+ * Google (OpenID Connect, lib/oidc):
+ *   GET|POST /app/auth/google/start[?invitation=…]  to Google, a new attempt bound to this browser
+ *   GET  /app/auth/google/callback                   back from Google: sign in, accept, or link
+ *   POST /app/auth/google/link                       signed in: add a Google account
+ *   GET  /app/auth/google/identities                 signed in: the linked Google accounts
+ *   POST /app/auth/google/identities/:id/remove      signed in: unlink one (never the last method)
  */
 export function dashboardApp() {
   const app = new Hono<AppEnv>();
@@ -36,6 +46,12 @@ export function dashboardApp() {
   app.use("/auth/google/*", limitAttempts("sign_in"));
   app.use("/invite/*", limitAttempts("invitation"));
 
+  app.get("/auth/google/start", googleStartRoute);
+  app.post("/auth/google/start", googleStartRoute);
+  app.get("/auth/google/callback", googleCallbackRoute);
+  app.post("/auth/google/link", requireSession, googleLinkRoute);
+  app.get("/auth/google/identities", requireSession, googleIdentitiesRoute);
+  app.post("/auth/google/identities/:id/remove", requireSession, googleUnlinkRoute);
   app.get("/auth/session", requireSession, getSessionRoute);
   app.post("/auth/sign-out", requireSession, signOutRoute);
   app.post("/sessions/revoke-others", requireSession, revokeOtherSessionsRoute);

@@ -1,8 +1,8 @@
 import type { Services } from "../context.js";
-import { googleClient } from "./authorize.js";
+import { googleClient, type GoogleClient } from "./authorize.js";
 import { discover } from "./discovery.js";
 import { exchangeCode } from "./exchange.js";
-import { takeFlow, type FlowPurpose } from "./flow.js";
+import { takeFlow, type Flow, type FlowPurpose } from "./flow.js";
 import { OidcRefusal } from "./refusal.js";
 import { verifyIdToken, type VerifiedIdentity } from "./verify.js";
 
@@ -17,10 +17,21 @@ export async function completeAuthorization(
 ): Promise<{ identity: VerifiedIdentity; purpose: FlowPurpose }> {
   const client = googleClient(s);
   const flow = await takeFlow(s, p.state, p.binding);
+  try {
+    return { identity: await identify(s, client, flow, p), purpose: flow.purpose };
+  } catch (err) {
+    if (err instanceof OidcRefusal) {
+      err.purpose = flow.purpose.kind;
+      if (flow.purpose.kind === "link") err.userId = flow.purpose.userId;
+    }
+    throw err;
+  }
+}
+
+async function identify(s: Services, client: GoogleClient, flow: Flow, p: { code?: string; error?: string }): Promise<VerifiedIdentity> {
   if (p.error) throw new OidcRefusal("provider_error", /^[a-z_]{1,64}$/.test(p.error) ? p.error : "unreadable");
   if (!p.code || p.code.length > 2048) throw new OidcRefusal("token_refused", "no code");
   const provider = await discover(s, client.issuer);
   const idToken = await exchangeCode(provider, client, { code: p.code, verifier: flow.verifier, redirectUri: flow.redirectUri });
-  const identity = await verifyIdToken(s, provider, client.clientId, idToken, flow.nonce);
-  return { identity, purpose: flow.purpose };
+  return verifyIdToken(s, provider, client.clientId, idToken, flow.nonce);
 }

@@ -24,6 +24,10 @@ export type RefusalReason =
   | "identity_taken"; // the Google account is linked to another user
 
 export class OidcRefusal extends Error {
+  /** The person the attempt was for when known (a link started from their session): their workspaces audit the failure. */
+  userId?: string;
+  /** What the attempt was for: where the browser goes back to. */
+  purpose?: "sign-in" | "invitation" | "link";
   constructor(
     readonly reason: RefusalReason,
     /** Safe to log: never a code, token, secret, state or nonce. */
