@@ -20,7 +20,7 @@ let server: Awaited<ReturnType<typeof serveLater>>;
 let base: string;
 
 beforeAll(async () => {
-  server = await serveLater();
+  server = await serveLater((req) => req.headers.get("x-test-client-ip") ?? "127.0.0.1");
   base = server.url;
   issuer = await startDevIssuer({ clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUris: [`${base}/app/auth/google/callback`] }] });
   stack = await createTestStack({ PUBLIC_URL: base, GOOGLE_CLIENT_ID: CLIENT_ID, GOOGLE_CLIENT_SECRET: CLIENT_SECRET, OIDC_ISSUER: issuer.url });
@@ -156,6 +156,15 @@ describe("Google sign-in through the development issuer", () => {
     expect([elsewhere.headers.get("location"), elsewhere.headers.getSetCookie().length]).toEqual(["/app/sign-in?error=google", 0]);
     expect(stack.logs.some((l) => l.includes('"flow_binding"'))).toBe(true);
     expect(stack.logs.some((l) => l.includes('"flow_unknown"'))).toBe(true);
+  });
+
+  it("limits attempts per address: past 30 a minute the start answers 429 with Retry-After", async () => {
+    const b = new CookieBrowser();
+    const statuses: number[] = [];
+    for (let i = 0; i < 31; i++) statuses.push((await b.get(`${base}/app/auth/google/start`)).status);
+    expect(statuses.slice(0, 30).every((x) => x === 303)).toBe(true);
+    const last = await b.get(`${base}/app/auth/google/start`);
+    expect([last.status, Number(last.headers.get("retry-after")) > 0]).toEqual([429, true]);
   });
 
   it("an invalid invitation link goes to sign-in without visiting Google", async () => {

@@ -3,8 +3,12 @@
  * attributes aside), sends it back to the origin that set it, and lets the test follow
  * each redirect itself.
  */
+let browsers = 0;
+
 export class CookieBrowser {
   private readonly jars = new Map<string, Map<string, string>>();
+  /** This browser's own client address, sent as X-Test-Client-Ip for a test server that reads it (serveLater's clientIp). */
+  readonly address = `198.51.100.${(browsers++ % 250) + 1}`;
 
   cookie(origin: string, name: string): string | undefined {
     return this.jars.get(origin)?.get(name);
@@ -22,6 +26,7 @@ export class CookieBrowser {
     const jar = this.jars.get(origin) ?? new Map<string, string>();
     this.jars.set(origin, jar);
     const headers = new Headers(init.headers);
+    headers.set("x-test-client-ip", this.address);
     if (jar.size) headers.set("cookie", [...jar].map(([k, v]) => `${k}=${v}`).join("; "));
     const res = await fetch(url, { ...init, headers, redirect: "manual" });
     for (const line of res.headers.getSetCookie()) {

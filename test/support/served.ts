@@ -11,13 +11,17 @@ export async function serveStack(stack: TestStack): Promise<{ url: string; close
   });
 }
 
-/** A port first, the app later: for stacks whose config must name their own URL (PUBLIC_URL). */
-export async function serveLater(): Promise<{ url: string; attach(stack: TestStack): void; close(): Promise<void> }> {
+/**
+ * A port first, the app later: for stacks whose config must name their own URL (PUBLIC_URL).
+ * `clientIp` picks the client address per request (default 127.0.0.1): suites that make
+ * many sign-in attempts give each simulated browser its own, as real ones would have.
+ */
+export async function serveLater(clientIp: (req: Request) => string = () => "127.0.0.1"): Promise<{ url: string; attach(stack: TestStack): void; close(): Promise<void> }> {
   let target: TestStack | undefined;
   return new Promise((resolve) => {
     const server = serve(
       {
-        fetch: (req) => (target ? target.app.fetch(req, { services: target.services, ip: "127.0.0.1" }) : new Response("not ready", { status: 503 })),
+        fetch: (req) => (target ? target.app.fetch(req, { services: target.services, ip: clientIp(req) }) : new Response("not ready", { status: 503 })),
         port: 0,
         hostname: "127.0.0.1",
       },

@@ -4,6 +4,7 @@ import { recordGoogleFailure } from "../../../lib/oidc/failure.js";
 import type { FlowPurpose } from "../../../lib/oidc/flow.js";
 import { OidcRefusal } from "../../../lib/oidc/refusal.js";
 import { findInvitation } from "../../../lib/people/find-invitation.js";
+import { admitAttempt } from "../../../lib/sessions/attempts.js";
 import type { AppEnv } from "../../env.js";
 import { flowBinding, flowSetCookie, GOOGLE_FAILED, requestFacts } from "./google-cookie.js";
 
@@ -22,6 +23,8 @@ export async function googleStartRoute(c: Context<AppEnv>) {
     let purpose: FlowPurpose = { kind: "sign-in" };
     let loginHint: string | undefined;
     if (invitation) {
+      // Per invitation as well as per address (functions/app/index.ts): a link guessed at from many addresses is still limited.
+      await admitAttempt(s, "invitation", c.env.ip, invitation);
       const inv = await findInvitation(s, invitation).catch(() => null);
       if (!inv) throw Object.assign(new OidcRefusal("invitation_invalid"), { purpose: "invitation" as const });
       purpose = { kind: "invitation", token: invitation };
