@@ -323,7 +323,7 @@ describe("sign-in and assets", () => {
     expect(css.status).toBe(200);
     expect(css.headers.get("content-type")).toBe("text/css; charset=utf-8");
     const t = await tenant();
-    for (const path of ["/app", "/app/keys", "/app/numbers", "/app/webhooks", "/app/messages", "/app/contacts", "/app/templates", "/app/broadcasts"]) {
+    for (const path of ["/app", "/app/keys", "/app/numbers", "/app/webhooks", "/app/messages", "/app/contacts", "/app/templates", "/app/broadcasts", "/app/members", "/app/sessions", "/app/security"]) {
       const page = await t.browser.get(path);
       expect(page.status, path).toBe(200);
       expect(page.html, path).not.toMatch(/<style|style=|<script(?![^>]*\ssrc=)/);
@@ -412,3 +412,27 @@ describe("behind the session", () => {
     expect(visibleText((await both.get("/app")).html)).toContain(`Overview · ${b!.name}`);
   });
 });
+
+describe("security", () => {
+  it("lists the person's own passkeys (names escaped) with rename and remove forms, and the add-a-passkey button", async () => {
+    const t = await tenant();
+    const other = await signedInBrowser(stack);
+    const insert = (userId: string, name: string) =>
+      stack.owner`insert into passkeys (user_id, credential_id, public_key, user_handle, name, aaguid, backup_eligible, backed_up, created_at, last_used_at)
+        values (${userId}, ${crypto.randomUUID().replace(/-/g, "")}, ${Buffer.alloc(32, 1)}, ${"h".repeat(22)}, ${name}, ${crypto.randomUUID()}, true, true, '2030-05-01T10:00:00Z', '2030-06-01T19:00:00Z') returning id`;
+    const [mine] = await insert(t.browser.who.userId, `Laptop <img src=x onerror=alert(1)>`);
+    await insert(other.who.userId, "Someone else's key");
+    const page = await t.browser.get("/app/security");
+    expect(page.status).toBe(200);
+    expect(page.html).not.toContain("<img src=x");
+    const text = visibleText(page.html);
+    expect(text).toContain("Laptop <img src=x onerror=alert(1)> 2030-05-01 10:00:00 UTC 2030-06-01 19:00:00 UTC synced to your account");
+    expect(text).not.toContain("Someone else's key");
+    expect(page.html).toContain(`action="/app/passkeys/${mine!.id}/rename"`);
+    expect(page.html).toContain(`action="/app/passkeys/${mine!.id}/delete"`);
+    expect(page.html).toContain(`data-passkey="register" data-csrf="${t.browser.who.csrf}"`);
+    const nonce = /'nonce-([^']+)'/.exec(page.headers.get("content-security-policy") ?? "")![1];
+    expect(page.html).toContain(`<script type="module" src="/app/assets/passkey.js" nonce="${nonce}">`);
+  });
+});
+

@@ -10,6 +10,7 @@ import { registerMessagePages } from "./messages.js";
 import { registerNumberPages } from "./numbers.js";
 import { registerOverviewPage } from "./overview.js";
 import { memberRoutes, publicRoutes } from "./routes.js";
+import { registerSecurityPages } from "./security.js";
 import { registerSessionsPage } from "./sessions.js";
 import { registerSignInPage } from "./sign-in.js";
 import { registerTemplatePages } from "./templates.js";
@@ -39,6 +40,7 @@ export function dashboardPages() {
   registerKeyPages(member);
   registerMemberPages(member);
   registerSessionsPage(member);
+  registerSecurityPages(member);
   app.onError(renderPageError);
   return app;
 }
