@@ -104,20 +104,22 @@ describe("Google sign-in through the development issuer", () => {
     const known = await googleSignIn(new CookieBrowser(), { email: person.email });
     const unknown = await googleSignIn(new CookieBrowser(), { email: uniqueEmail("nobody") });
     for (const r of [known, unknown]) {
-      expect([r.res.status, r.location, r.res.headers.getSetCookie().some((c) => c.startsWith(SESSION_COOKIE))]).toEqual([303, "/app/sign-in?error=google", false]);
+      expect([r.res.status, r.location, r.res.headers.getSetCookie().some((c) => c.startsWith(SESSION_COOKIE))]).toEqual([303, "/app/sign-in?error=google_failed", false]);
     }
     expect(await known.res.text()).toBe(await unknown.res.text());
+    const page = await (await new CookieBrowser().get(`${base}${known.location}`)).text();
+    expect(page).toContain("Signing in with Google did not work");
     expect(await identitiesOf(person.userId)).toEqual([]);
-    expect(stack.logs.filter((l) => l.includes('"google.sign_in_failed"') && l.includes('"identity_unknown"')).length).toBeGreaterThanOrEqual(2);
+    expect(stack.logs.filter((l) => l.includes('"sign_in.failed"') && l.includes('"identity_unknown"')).length).toBeGreaterThanOrEqual(2);
   });
 
   it("refuses an invitation accepted with another Google address, or an unverified one: nothing is used up, the workspace's audit says so", async () => {
     const email = uniqueEmail("invitee");
     const { workspaceId, token } = await invite(email);
     const other = await googleSignIn(new CookieBrowser(), { email: uniqueEmail("intruder") }, `/app/auth/google/start?invitation=${token}`);
-    expect(other.location).toBe("/app/sign-in?error=google");
+    expect(other.location).toBe("/app/sign-in?error=google_failed");
     const unverified = await googleSignIn(new CookieBrowser(), { email, email_verified: false }, `/app/auth/google/start?invitation=${token}`);
-    expect(unverified.location).toBe("/app/sign-in?error=google");
+    expect(unverified.location).toBe("/app/sign-in?error=google_failed");
     const [inv] = await stack.owner`select accepted_at from invitations where workspace_id = ${workspaceId}`;
     expect(inv!.accepted_at).toBeNull();
     const rows = await audit(workspaceId);
@@ -134,7 +136,7 @@ describe("Google sign-in through the development issuer", () => {
     const b = uniqueEmail("second");
     const { workspaceId, token } = await invite(b);
     const taken = await googleSignIn(new CookieBrowser(), { email: b, sub }, `/app/auth/google/start?invitation=${token}`);
-    expect(taken.location).toBe("/app/sign-in?error=google");
+    expect(taken.location).toBe("/app/sign-in?error=google_failed");
     const [inv] = await stack.owner`select accepted_at from invitations where workspace_id = ${workspaceId}`;
     expect(inv!.accepted_at).toBeNull();
     expect(await stack.owner`select 1 from users where email = ${b}`).toHaveLength(0);
@@ -147,13 +149,13 @@ describe("Google sign-in through the development issuer", () => {
     const ok = await googleSignIn(b, { email });
     expect(ok.location).toBe("/app");
     const replay = await b.get(ok.callbackUrl);
-    expect([replay.status, replay.headers.get("location"), replay.headers.getSetCookie().length]).toEqual([303, "/app/sign-in?error=google", 0]);
+    expect([replay.status, replay.headers.get("location"), replay.headers.getSetCookie().length]).toEqual([303, "/app/sign-in?error=google_failed", 0]);
 
     const victim = new CookieBrowser();
     const started = await victim.get(`${base}/app/auth/google/start`);
     const stolen = await chooseAccount(started.headers.get("location")!, { email });
     const elsewhere = await new CookieBrowser().get(stolen);
-    expect([elsewhere.headers.get("location"), elsewhere.headers.getSetCookie().length]).toEqual(["/app/sign-in?error=google", 0]);
+    expect([elsewhere.headers.get("location"), elsewhere.headers.getSetCookie().length]).toEqual(["/app/sign-in?error=google_failed", 0]);
     expect(stack.logs.some((l) => l.includes('"flow_binding"'))).toBe(true);
     expect(stack.logs.some((l) => l.includes('"flow_unknown"'))).toBe(true);
   });
@@ -169,7 +171,7 @@ describe("Google sign-in through the development issuer", () => {
 
   it("an invalid invitation link goes to sign-in without visiting Google", async () => {
     const res = await new CookieBrowser().get(`${base}/app/auth/google/start?invitation=inv_${"A".repeat(43)}`);
-    expect([res.status, res.headers.get("location")]).toEqual([303, "/app/sign-in?error=google"]);
+    expect([res.status, res.headers.get("location")]).toEqual([303, "/app/sign-in?error=google_failed"]);
   });
 });
 
@@ -219,7 +221,7 @@ describe("linking Google from a signed-in session", () => {
     const callback = await chooseAccount(authorization_url, { email: uniqueEmail("late") });
     expect((await b.get(`${base}/app/auth/sign-out`, { method: "POST", headers: json })).status).toBe(200);
     const back = await b.get(callback);
-    expect(back.headers.get("location")).toBe("/app/security?error=google");
+    expect(back.headers.get("location")).toBe("/app/security?error=google_failed");
     expect(await identitiesOf(person.userId)).toEqual([]);
     expect((await audit(person.workspaceId)).find((r) => r.action === "google.link_failed")?.details).toMatchObject({ reason: "flow_binding" });
   });

@@ -14,5 +14,5 @@ export const flowBinding = (c: Context<AppEnv>) => getCookie(c, FLOW_COOKIE);
 export const requestFacts = (c: Context<AppEnv>) => ({ ip: c.env.ip ?? null, userAgent: c.req.header("user-agent") ?? null });
 
 /** Where a refused Google sign-in lands: one message for every reason (no answer says whether an account exists). */
-export const GOOGLE_FAILED = "/app/sign-in?error=google";
-export const GOOGLE_LINK_FAILED = "/app/security?error=google";
+export const GOOGLE_FAILED = "/app/sign-in?error=google_failed";
+export const GOOGLE_LINK_FAILED = "/app/security?error=google_failed";
