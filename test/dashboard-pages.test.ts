@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createEndpoint } from "../lib/webhooks/endpoints.js";
 import { pageClient, signedInBrowser, visibleText, type Browser } from "./support/dashboard-kit.js";
 import { seedContacts } from "./support/broadcast-kit.js";
+import { createInvitation } from "../lib/people/invite.js";
 import { signIn } from "./support/people-kit.js";
 import { connectTestNumber } from "./support/senders.js";
 import { createTestStack, type TestStack } from "./support/stack.js";
@@ -434,5 +435,42 @@ describe("security", () => {
     const nonce = /'nonce-([^']+)'/.exec(page.headers.get("content-security-policy") ?? "")![1];
     expect(page.html).toContain(`<script type="module" src="/app/assets/passkey.js" nonce="${nonce}">`);
   });
+
+  it("lists the person's linked Google accounts with unlink, and says how linking went", async () => {
+    const t = await tenant();
+    await stack.owner`insert into user_identities (user_id, issuer, subject, email, created_at) values (${t.browser.who.userId}, 'https://accounts.google.com', ${crypto.randomUUID()}, 'asha@gmail.example', '2030-05-02T08:00:00Z')`;
+    const page = await t.browser.get("/app/security?google=linked");
+    expect(visibleText(page.html)).toContain("The Google account is linked");
+    expect(visibleText(page.html)).toContain("asha@gmail.example 2030-05-02 08:00:00 UTC —");
+    expect(page.html).toMatch(/action="\/app\/auth\/google\/identities\/[0-9a-f-]{36}\/remove"/);
+    expect(page.html).toContain('action="/app/auth/google/link"');
+    expect(visibleText((await t.browser.get("/app/security?error=google_failed")).html)).toContain("Linking the Google account did not work");
+    expect(visibleText((await t.browser.get("/app/security?error=%3Cb%3E")).html)).not.toContain("did not work");
+  });
 });
 
+describe("invitation page", () => {
+  it("offers a new person a passkey or Google; an unknown link is one 410 page; a signed-in person gets the join form", async () => {
+    const t = await tenant();
+    await stack.owner`update workspaces set name = ${"Acme <b>& Co</b>"} where id = ${t.workspaceId}`;
+    const inv = await createInvitation(stack.services, { workspaceId: t.workspaceId, email: "invitee@example.com", role: "agent" }, { actorType: "operator", actorId: "test" });
+    const token = inv.link.split("/").pop()!;
+    const page = await pageClient(stack).get(`/app/invite/${token}`);
+    expect(page.status).toBe(200);
+    expect(page.html).not.toContain("<b>& Co</b>");
+    const text = visibleText(page.html);
+    expect(text).toContain("Join Acme <b>& Co</b>");
+    expect(text).toContain("You are invited as agent . The invitation is for invitee@example.com and works once, until 2030-06-04 20:00:00 UTC.");
+    expect(page.html).toContain(`data-passkey="register" data-invitation="${token}"`);
+    expect(page.html).toContain(`href="/app/auth/google/start?invitation=${token}"`);
+    for (const bad of [`inv_${"A".repeat(43)}`, "nonsense"]) {
+      const gone = await pageClient(stack).get(`/app/invite/${bad}`);
+      expect(gone.status).toBe(410);
+      expect(visibleText(gone.html)).toContain("This invitation link is not valid");
+    }
+    const signedIn = await t.browser.get(`/app/invite/${token}`);
+    expect(signedIn.html).toContain(`action="/app/invite/${token}/accept"`);
+    expect(signedIn.html).toContain(`name="csrf" value="${t.browser.who.csrf}"`);
+    expect(visibleText(signedIn.html)).toContain("sign in with that account to accept it");
+  });
+});

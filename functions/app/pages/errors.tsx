@@ -4,7 +4,7 @@ import { AppError, isConnectionFailure } from "../../../lib/errors.js";
 import type { AppEnv } from "../../env.js";
 import { Bare } from "./layout.js";
 
-const TITLES: Record<number, string> = { 400: "Bad request", 401: "Sign in first", 403: "Not allowed", 404: "Not found", 409: "Not possible now", 413: "Too large", 422: "Not valid", 429: "Too many requests", 503: "Unavailable" };
+const TITLES: Record<number, string> = { 400: "Bad request", 401: "Sign in first", 403: "Not allowed", 404: "Not found", 409: "Not possible now", 413: "Too large", 422: "Not valid", 410: "Link not valid", 429: "Too many requests", 503: "Unavailable" };
 
 /**
  * The dashboard's errors are pages, not JSON: the same status the API would answer, a

@@ -4,6 +4,7 @@ import { registerAssets } from "./assets.js";
 import { registerBroadcastPages } from "./broadcasts.js";
 import { registerContactPages } from "./contacts.js";
 import { renderPageError } from "./errors.js";
+import { registerInvitationPage } from "./invitation.js";
 import { registerKeyPages } from "./keys.js";
 import { registerMemberPages } from "./members.js";
 import { registerMessagePages } from "./messages.js";
@@ -17,9 +18,10 @@ import { registerTemplatePages } from "./templates.js";
 import { registerWebhookPages } from "./webhooks.js";
 
 /**
- * The dashboard's pages, mounted at /app (after browserGuard). The sign-in page and the
- * stylesheet need no session; every other page has requireSession in its own chain
- * (the session, and the CSRF token of each POST). Errors here are pages, not JSON. The
+ * The dashboard's pages, mounted at /app (after browserGuard). The sign-in page, an
+ * invitation's page and the stylesheet need no session; every other page has
+ * requireSession in its own chain (the session, and the CSRF token of each POST).
+ * Errors here are pages, not JSON. The
  * forms of the people routes (sign-out, sessions, workspace, invitations) post to the
  * routes in functions/app/index.ts.
  */
@@ -28,6 +30,7 @@ export function dashboardPages() {
   const open = publicRoutes(app);
   registerAssets(open);
   registerSignInPage(open);
+  registerInvitationPage(open);
 
   const member = memberRoutes(app);
   registerOverviewPage(member);

@@ -1,5 +1,6 @@
 import type { Context } from "hono";
 import type { Child } from "hono/jsx";
+import { listIdentities, type IdentityView } from "../../../lib/oidc/identities.js";
 import { listPasskeys } from "../../../lib/passkeys/manage.js";
 import type { PasskeySummary } from "../../../lib/passkeys/store.js";
 import type { AppEnv } from "../../env.js";
@@ -63,17 +64,53 @@ export function PasskeysSection({ facts, passkeys, nonce }: { facts: PageFacts; 
   );
 }
 
+/** Google accounts linked as a way to sign in: link one (POST /app/auth/google/link sends the browser to Google), unlink one. */
+export function GoogleSection({ facts, identities }: { facts: PageFacts; identities: IdentityView[] }) {
+  const csrf = facts.session.csrfToken;
+  return (
+    <section aria-labelledby="google">
+      <h2 id="google">Google</h2>
+      <Table caption="Google accounts you sign in with" head={["Account", "Linked", "Last used", ""]} empty="No Google account linked." rows={identities.length}>
+        {identities.map((i) => (
+          <tr>
+            <td>{i.email}</td>
+            <td>{formatTime(i.createdAt)}</td>
+            <td>{formatTime(i.lastUsedAt)}</td>
+            <td>
+              <PostButton action={`/app/auth/google/identities/${i.id}/remove`} csrf={csrf} label="Unlink" danger accessibleLabel={`Unlink Google account ${i.email}`} />
+            </td>
+          </tr>
+        ))}
+      </Table>
+      <PostButton action="/app/auth/google/link" csrf={csrf} label="Link a Google account" />
+    </section>
+  );
+}
+
+/** Words for what the Google link flow sends back here (?google=linked, ?error=google_failed); anything else says nothing. */
+const GOOGLE_OUTCOMES: Record<string, { text: string; alert: boolean }> = {
+  "google=linked": { text: "The Google account is linked: you can sign in with it.", alert: false },
+  "error=google_failed": { text: "Linking the Google account did not work. Try again.", alert: true },
+};
+
 export async function securityPage(c: Context<AppEnv>, extra?: { before?: Child; status?: 200 | 201 | 400 | 403 | 409 | 422 | 429 }) {
   const facts = await pageFacts(c);
-  const passkeys = await listPasskeys(c.env.services, facts.session.userId);
+  const [passkeys, identities] = await Promise.all([listPasskeys(c.env.services, facts.session.userId), listIdentities(c.env.services, facts.session.userId)]);
+  const outcome = GOOGLE_OUTCOMES[c.req.query("google") ? `google=${c.req.query("google")}` : `error=${c.req.query("error") ?? ""}`];
   return c.html(
     <Layout facts={facts} title="Security" active="security">
+      {outcome ? (
+        <p class={outcome.alert ? "problems" : "flash"} role={outcome.alert ? "alert" : "status"}>
+          {outcome.text}
+        </p>
+      ) : null}
       {extra?.before}
       <PasskeysSection facts={facts} passkeys={passkeys} nonce={c.get("cspNonce")} />
+      <GoogleSection facts={facts} identities={identities} />
     </Layout>,
     extra?.status ?? 200,
   );
 }
 
-/** /app/security: the person's passkeys (and, with them, their second factor). */
+/** /app/security: the person's ways to sign in (passkeys, Google) and their second factor. */
 export const registerSecurityPages = (app: PageRoutes) => app.get("/security", (c) => securityPage(c));

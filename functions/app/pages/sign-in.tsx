@@ -12,9 +12,6 @@ export const PASSKEY_SCRIPT = "/app/assets/passkey.js";
 const SIGN_IN_ERRORS: Record<string, string> = {
   google_failed: "Signing in with Google did not work. Try again, or use a passkey.",
   google_unavailable: "Sign-in with Google is not set up here. Use a passkey.",
-  not_member: "That account is not a member of any workspace here. Ask an owner to invite you.",
-  expired: "Your session ended. Sign in again.",
-  passkey_failed: "The passkey was not accepted. Try again, or sign in with Google.",
 };
 
 function signInPage(c: Context<AppEnv>) {
