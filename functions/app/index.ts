@@ -3,6 +3,7 @@ import type { AppEnv } from "../env.js";
 import { googleCallbackRoute } from "./auth/google-callback.js";
 import { googleIdentitiesRoute, googleLinkRoute, googleUnlinkRoute } from "./auth/google-link.js";
 import { googleStartRoute } from "./auth/google-start.js";
+import { registerPasskeyRoutes } from "./auth/passkey/index.js";
 import { getSessionRoute } from "./auth/session.js";
 import { signOutRoute } from "./auth/sign-out.js";
 import { inviteMemberRoute, revokeInvitationRoute } from "./members/invite.js";
@@ -59,6 +60,7 @@ export function dashboardApp() {
   app.post("/workspace", requireSession, switchWorkspaceRoute);
   app.post("/members/invitations", requireSession, inviteMemberRoute);
   app.post("/members/invitations/:id/revoke", requireSession, revokeInvitationRoute);
+  registerPasskeyRoutes(app);
   // The pages (functions/app/pages/index.ts): /app/sign-in and /app/assets/dashboard.css
   // open, every other page behind requireSession in its own chain.
   app.route("/", dashboardPages());

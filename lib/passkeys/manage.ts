@@ -4,14 +4,13 @@ import { passkeys } from "../../db/schema/index.js";
 import { withUser } from "../../db/tenant.js";
 import type { Services } from "../context.js";
 import { AppError, notFound, validationFailed } from "../errors.js";
+import { UUID_PATTERN } from "../ids.js";
 import { fieldErrors } from "../parse.js";
 import type { RequestFacts } from "./authentication-verify.js";
 import { PasskeyName } from "./names.js";
 import { recordPersonEvent } from "./person-audit.js";
 import { countSignInMethods } from "./sign-in-methods.js";
 import { passkeysOf, summary, type PasskeySummary } from "./store.js";
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A person's passkeys with their last use, oldest first. */
 export function listPasskeys(s: Services, userId: string): Promise<PasskeySummary[]> {
@@ -26,7 +25,7 @@ export function parseName(name: unknown): string {
 
 export async function renamePasskey(s: Services, userId: string, passkeyId: string, name: unknown, facts: RequestFacts = {}): Promise<PasskeySummary> {
   const newName = parseName(name);
-  if (!UUID.test(passkeyId)) throw notFound("Passkey");
+  if (!UUID_PATTERN.test(passkeyId)) throw notFound("Passkey");
   return withUser(s.db, userId, async (tx) => {
     // Another person's passkey is invisible here (RLS): the same 404 as one that never was.
     const [before] = await tx.select({ name: passkeys.name }).from(passkeys).where(eq(passkeys.id, passkeyId)).for("update");
@@ -39,7 +38,7 @@ export async function renamePasskey(s: Services, userId: string, passkeyId: stri
 
 /** Removes a passkey, unless it is the person's last way to sign in (a Google identity counts). */
 export async function removePasskey(s: Services, userId: string, passkeyId: string, facts: RequestFacts = {}): Promise<void> {
-  if (!UUID.test(passkeyId)) throw notFound("Passkey");
+  if (!UUID_PATTERN.test(passkeyId)) throw notFound("Passkey");
   await withUser(s.db, userId, async (tx) => {
     const methods = await countSignInMethods(tx, userId);
     const [row] = await tx.select({ id: passkeys.id, name: passkeys.name }).from(passkeys).where(eq(passkeys.id, passkeyId));

@@ -15,11 +15,13 @@ export async function recordPersonEvent(s: Services, tx: Tx | null, userId: stri
   const log = e.action.endsWith("_failed") ? s.logger.warn : s.logger.info;
   log(e.action, { user_id: userId, object_id: e.objectId ?? null, ip: e.ip ?? null, ...e.details });
   if (!tx || !userId) return;
-  const rows = await tx.execute<{ workspace_id: string }>(sql`select workspace_id from sandesh_user_workspaces(${userId})`);
+  const rows = await tx.execute<{ workspace_id: string; current: string | null }>(
+    sql`select workspace_id, current_setting('app.workspace_id', true) as current from sandesh_user_workspaces(${userId})`,
+  );
   for (const { workspace_id } of rows) {
     await tx.execute(sql`select set_config('app.workspace_id', ${workspace_id}, true)`);
     await recordAudit(tx, { ...e, actorType: "user", actorId: e.actorId ?? userId, workspaceId: workspace_id });
   }
-  // The transaction stays the person's, not the last workspace's.
-  if (rows.length) await tx.execute(sql`select set_config('app.workspace_id', '', true)`);
+  // The transaction goes on in the workspace it was in (an invitation's acceptance), not the last one here.
+  if (rows.length) await tx.execute(sql`select set_config('app.workspace_id', ${rows[0]!.current ?? ""}, true)`);
 }
