@@ -1,5 +1,5 @@
 import { Script } from "node:vm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { createInvitation } from "../lib/people/invite.js";
 import { browser, signIn, uniqueEmail, type SignedIn } from "./support/people-kit.js";
 import { SoftAuthenticator } from "./support/soft-authenticator.js";
@@ -17,9 +17,15 @@ beforeAll(async () => {
   origin = stack.config.publicUrl;
 });
 afterAll(() => stack.close());
+/** Each test is its own client address: sign-in endpoints are limited per address (30 a minute). */
+let ip = "";
+beforeEach(() => {
+  ip = `198.18.${Math.floor(Math.random() * 256)}.${Math.floor(Math.random() * 256)}`;
+});
+const request = (path: string, init?: RequestInit) => Promise.resolve(stack.app.fetch(new Request(`http://sandesh.test${path}`, init), { services: stack.services, ip }));
 
 const post = async (path: string, body: unknown, headers: Record<string, string> = {}) => {
-  const res = await stack.request(path, { method: "POST", headers: { "content-type": "application/json", origin, ...headers }, body: JSON.stringify(body) });
+  const res = await request(path, { method: "POST", headers: { "content-type": "application/json", origin, ...headers }, body: JSON.stringify(body) });
   const text = await res.text();
   const json = text ? JSON.parse(text) : null;
   if (json?.challenge) challenges.push(json.challenge);
@@ -61,7 +67,7 @@ describe("passkey routes", () => {
     expect(done.json).toMatchObject({ signed_in: true, workspace_id: inv.workspaceId, next: "/app", passkey: { name: "Laptop", backed_up: true } });
     expect(done.res.headers.get("set-cookie")).toMatch(/^__Host-sandesh_session=ses_[A-Za-z0-9_-]{43}; .*HttpOnly; Secure; SameSite=Lax/);
     const cookie = cookieOf(done.res)!;
-    const me = await (await stack.request("/app/auth/session", { headers: { cookie } })).json();
+    const me = await (await request("/app/auth/session", { headers: { cookie } })).json();
     expect(me).toMatchObject({ user: { email: inv.email }, workspace: { id: inv.workspaceId, role: "admin" }, session: { method: "passkey", user_verified: true } });
 
     const out = await post("/app/auth/sign-out", {}, { cookie, "x-csrf-token": me.csrf_token });
@@ -71,8 +77,8 @@ describe("passkey routes", () => {
     expect(back.json).toMatchObject({ signed_in: true, next: "/app", workspace_id: inv.workspaceId });
     const again = cookieOf(back.res)!;
     expect(again).not.toBe(cookie);
-    expect((await stack.request("/app/auth/session", { headers: { cookie: again } })).status).toBe(200);
-    expect((await stack.request("/app/auth/session", { headers: { cookie } })).status).toBe(401);
+    expect((await request("/app/auth/session", { headers: { cookie: again } })).status).toBe(200);
+    expect((await request("/app/auth/session", { headers: { cookie } })).status).toBe(401);
 
     const actions = (await audit(inv.workspaceId)).map((r) => r.action);
     expect(actions).toEqual(expect.arrayContaining(["invitation.accepted", "passkey.added", "session.created", "passkey.sign_in"]));
@@ -137,7 +143,7 @@ describe("passkey routes", () => {
   it("a sign-in answer whose response is not a credential is refused, and a body that is not JSON is a 400", async () => {
     const bad = await post("/app/auth/passkey/login/verify", { response: { id: "x" } });
     expect(bad.res.status).toBe(401);
-    const res = await stack.request("/app/auth/passkey/login/verify", { method: "POST", headers: { "content-type": "application/json", origin }, body: "{" });
+    const res = await request("/app/auth/passkey/login/verify", { method: "POST", headers: { "content-type": "application/json", origin }, body: "{" });
     expect(res.status).toBe(400);
   });
 
@@ -149,6 +155,25 @@ describe("passkey routes", () => {
     for (const next of ["https://evil.example/app", "//evil.example/app", "/app//evil.example", "/v1/messages"]) {
       expect((await login(device, {}, next)).json.next).toBe("/app");
     }
+  });
+
+  it("ten refused sign-ins for one person, from any addresses, hold off even a good passkey for that person only", async () => {
+    const inv = await invite();
+    const device = new SoftAuthenticator(origin);
+    await acceptWithPasskey(device, inv.token);
+    for (let i = 0; i < 10; i++) {
+      ip = `198.19.${i}.${Math.floor(Math.random() * 256)}`;
+      expect((await login(device, { uv: false })).res.status).toBe(401);
+    }
+    const held = await login(device);
+    expect(held.res.status).toBe(429);
+    expect(held.json.error.code).toBe("rate_limited");
+    expect(Number(held.res.headers.get("retry-after"))).toBeGreaterThan(0);
+    expect(held.res.headers.get("set-cookie")).toBeNull();
+    const other = await invite();
+    const theirs = new SoftAuthenticator(origin);
+    await acceptWithPasskey(theirs, other.token);
+    expect((await login(theirs)).res.status).toBe(200);
   });
 
   it("a ceremony request from a foreign Origin is refused before it runs", async () => {
@@ -165,7 +190,7 @@ describe("a signed-in person's passkeys", () => {
     const inv = await invite();
     const first = new SoftAuthenticator(origin);
     const cookie = cookieOf((await acceptWithPasskey(first, inv.token, "Laptop")).res)!;
-    const me = await (await stack.request("/app/auth/session", { headers: { cookie } })).json();
+    const me = await (await request("/app/auth/session", { headers: { cookie } })).json();
     const who = { cookie, "x-csrf-token": me.csrf_token as string };
 
     expect((await post("/app/auth/passkey/register/options", {})).res.status).toBe(401);
@@ -182,12 +207,12 @@ describe("a signed-in person's passkeys", () => {
     expect(added.json.passkey).toMatchObject({ name: "Phone" });
     expect(added.res.headers.get("set-cookie")).toBeNull();
 
-    const list = await (await stack.request("/app/passkeys", { headers: { cookie } })).json();
+    const list = await (await request("/app/passkeys", { headers: { cookie } })).json();
     expect(list.passkeys.map((k: { name: string }) => k.name)).toEqual(["Laptop", "Phone"]);
     expect(JSON.stringify(list)).not.toContain(first.credentials[0]!.id);
 
     // The security page's plain form: 303 back to it.
-    const form = await stack.request(`/app/passkeys/${added.json.passkey.id}/rename`, {
+    const form = await request(`/app/passkeys/${added.json.passkey.id}/rename`, {
       method: "POST",
       headers: { origin, cookie, "content-type": "application/x-www-form-urlencoded" },
       body: new URLSearchParams({ csrf: me.csrf_token, name: "Work phone" }).toString(),
@@ -217,13 +242,13 @@ describe("a signed-in person's passkeys", () => {
     const other = await signIn(stack);
     expect((await post(`/app/passkeys/${row!.id}/delete`, {}, signedIn(other))).res.status).toBe(404);
     expect((await post(`/app/passkeys/${row!.id}/rename`, { name: "mine" }, signedIn(other))).res.status).toBe(404);
-    expect((await stack.request("/app/passkeys", { headers: { cookie } })).status).toBe(200);
+    expect((await request("/app/passkeys", { headers: { cookie } })).status).toBe(200);
   });
 });
 
 describe("the passkey script", () => {
   it("is served from our origin as JavaScript that parses, under the dashboard CSP", async () => {
-    const res = await stack.request("/app/assets/passkey.js");
+    const res = await request("/app/assets/passkey.js");
     expect(res.status).toBe(200);
     expect(res.headers.get("content-type")).toBe("text/javascript; charset=utf-8");
     expect(res.headers.get("content-security-policy")).toMatch(/script-src 'self' 'nonce-/);

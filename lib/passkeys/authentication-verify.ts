@@ -3,6 +3,7 @@ import { eq } from "drizzle-orm";
 import { passkeys } from "../../db/schema/index.js";
 import { withUser } from "../../db/tenant.js";
 import type { Services } from "../context.js";
+import { admitAccount, recordFailedAttempt } from "../sessions/attempts.js";
 import { takeChallenge } from "./challenges.js";
 import { recordPersonEvent } from "./person-audit.js";
 import { PasskeyRefusal, refusing, type RefusalReason } from "./refusal.js";
@@ -42,6 +43,8 @@ export async function verifyPasskeySignIn(s: Services, input: unknown, facts: Re
     const owner = await passkeyOwner(s.db, response.id);
     if (!owner) throw new PasskeyRefusal("unknown_credential");
     ({ userId, passkeyId } = owner);
+    // The person's failed sign-ins are limited from any address (429 once used up).
+    await admitAccount(s, "sign_in", owner.userId);
     if (owner.userDisabled) throw new PasskeyRefusal("user_disabled");
     return await withUser(s.db, owner.userId, async (tx) => {
       const [row] = await tx.select().from(passkeys).where(eq(passkeys.id, owner.passkeyId)).for("update");
@@ -74,6 +77,7 @@ export async function verifyPasskeySignIn(s: Services, input: unknown, facts: Re
     });
   } catch (err) {
     if (!(err instanceof PasskeyRefusal)) throw err;
+    if (userId) await recordFailedAttempt(s, "sign_in", userId);
     await recordFailure(s, userId, passkeyId, err.reason, facts);
     throw err;
   }

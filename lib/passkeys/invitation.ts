@@ -7,6 +7,7 @@ import { acceptInvitation, type AcceptedInvitation } from "../people/accept.js";
 import { findInvitation, type PendingInvitation } from "../people/find-invitation.js";
 import { hashToken } from "../people/tokens.js";
 import { findUserIdByEmail } from "../people/users.js";
+import { admitAccount, recordFailedAttempt } from "../sessions/attempts.js";
 import { createSession, type CreatedSession } from "../sessions/create.js";
 import type { RequestFacts } from "./authentication-verify.js";
 import { recordPersonEvent } from "./person-audit.js";
@@ -49,11 +50,14 @@ export interface AcceptedWithPasskey {
  */
 export async function acceptInvitationWithPasskey(s: Services, token: string, response: unknown, name: string | undefined, facts: RequestFacts = {}): Promise<AcceptedWithPasskey> {
   const inv = await forNewPerson(s, token);
+  // Failed answers to one invitation are limited from any address, as sign-ins are.
+  await admitAccount(s, "invitation", token);
   let verified;
   try {
     verified = await verifyRegistration(s, response, { invitationHash: await hashToken(token) });
   } catch (err) {
     if (err instanceof PasskeyRefusal) {
+      await recordFailedAttempt(s, "invitation", token);
       s.logger.warn("passkey.add_failed", { reason: err.reason, invitation_id: inv.invitationId, ip: facts.ip ?? null });
       await withTenant(s.db, inv.workspaceId, (tx) =>
         recordAudit(tx, { workspaceId: inv.workspaceId, actorType: "user", action: "passkey.add_failed", objectType: "invitation", objectId: inv.invitationId, ip: facts.ip ?? null, userAgent: facts.userAgent ?? null, details: { reason: err.reason } }),

@@ -45,6 +45,17 @@ export async function admitAttempt(s: Services, scope: AttemptScope, ip: string 
   if (r[0] === "limited") throw tooManyAttempts(Number(r[1]));
 }
 
+/**
+ * The per-account half alone, for a step whose address was already counted on this
+ * request (a passkey answer names its person only once it is read): refused while the
+ * account has used its failures. Counting stays recordFailedAttempt's.
+ */
+export async function admitAccount(s: Services, scope: AttemptScope, account: string): Promise<void> {
+  const l = ATTEMPT_LIMITS[scope];
+  const failures = Number((await s.redis.get(await accountKey(scope, account))) ?? 0);
+  if (failures >= l.account) throw tooManyAttempts(l.accountWindowMs);
+}
+
 /** A failed attempt on an account (a wrong assertion, a refused token): counts toward its limit. */
 export async function recordFailedAttempt(s: Services, scope: AttemptScope, account: string): Promise<void> {
   const l = ATTEMPT_LIMITS[scope];
