@@ -323,6 +323,14 @@ describe("removing passkeys", () => {
     expect((await audit(p.workspaceId, "passkey.removed")).map((r) => [r.object_id, r.details.name, r.ip])).toEqual([[first.id, "Passkey", "198.51.100.4"]]);
   });
 
+  it("a linked Google identity counts as a way in: the only passkey may then go, and the identity alone remains", async () => {
+    const p = await person();
+    const only = await register(p, new SoftAuthenticator(ORIGIN));
+    await stack.owner`insert into user_identities (user_id, issuer, subject, email) values (${p.userId}, 'https://accounts.google.com', ${`sub-${rand()}`}, ${p.email})`;
+    await removePasskey(stack.services, p.userId, only.id);
+    expect(await listPasskeys(stack.services, p.userId)).toEqual([]);
+  });
+
   it("two removals at once never leave a person without a passkey", async () => {
     const p = await person();
     const a = await register(p, new SoftAuthenticator(ORIGIN));
