@@ -5,16 +5,20 @@ import { seedContacts } from "./support/broadcast-kit.js";
 import { createInvitation } from "../lib/people/invite.js";
 import { signIn } from "./support/people-kit.js";
 import { connectTestNumber } from "./support/senders.js";
-import { createTestStack, type TestStack } from "./support/stack.js";
+import { createTestStack, TEST_SECRETS, type TestStack } from "./support/stack.js";
+import { startMetaSandbox, type MetaSandbox } from "../dev/meta-sandbox/index.js";
 
 // 01:30 on 2 June in Kolkata, 20:00 on 1 June in UTC: the workspace's "today" is its own.
 const NOW = new Date("2030-06-01T20:00:00.000Z");
 let stack: TestStack;
+let meta: MetaSandbox;
 beforeAll(async () => {
-  stack = await createTestStack({}, { clock: { now: () => NOW } });
+  meta = await startMetaSandbox({ appSecret: TEST_SECRETS.META_APP_SECRET, statusDelayMs: 5 });
+  stack = await createTestStack({ META_GRAPH_URL: meta.url }, { clock: { now: () => NOW } });
 });
 afterAll(async () => {
   await stack?.close();
+  await meta?.close();
 });
 
 type Tenant = Awaited<ReturnType<TestStack["tenant"]>> & { numberId: string; phoneNumberId: string; browser: Browser };
@@ -240,6 +244,22 @@ describe("contacts, templates, broadcasts", () => {
     expect(searched.html).toContain(`/app/contacts/${k!.id}`);
     const none = await t.browser.get("/app/contacts?tag=nobody");
     expect(none.html).not.toContain(`/app/contacts/${k!.id}`);
+  });
+
+  it("syncs the templates from Meta with one button", async () => {
+    const t = await stack.tenant("Sync");
+    const wabaId = String(Date.now()).slice(-10);
+    const token = `EAADashSync${crypto.randomUUID().replace(/-/g, "")}`;
+    const n = await connectTestNumber(stack, t.workspaceId, { token, wabaId });
+    meta.registerNumber(n.phone_number_id, token, { wabaId });
+    meta.templates.seed(wabaId, { name: "welcome_note", category: "UTILITY", components: [{ type: "BODY", text: "Welcome" }], quality_score: { score: "GREEN" } });
+    const browser = await signedInBrowser(stack, { workspaceId: t.workspaceId });
+    expect((await browser.get("/app/templates")).html).toContain('action="/app/templates/sync"');
+    const synced = await browser.post("/app/templates/sync");
+    expect(synced.status).toBe(303);
+    const list = visibleText((await browser.get("/app/templates")).html);
+    expect(list).toContain("The templates are synced from Meta.");
+    expect(list).toContain(`welcome_note en_US UTILITY APPROVED GREEN ${wabaId}`);
   });
 
   it("lists templates and shows one's components", async () => {

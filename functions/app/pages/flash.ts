@@ -14,6 +14,7 @@ export const FLASH = {
   number_token_replaced: "The number's token is replaced. The new token is in the vault and is not shown again.",
   webhook_updated: "The webhook endpoint is updated.",
   webhook_deleted: "The webhook endpoint is deleted.",
+  templates_synced: "The templates are synced from Meta.",
   broadcast_paused: "The broadcast is paused.",
   broadcast_resumed: "The broadcast is running again.",
   broadcast_canceled: "The broadcast is canceled; messages not yet sent will not be sent.",

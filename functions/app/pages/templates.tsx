@@ -1,14 +1,17 @@
 import type { Context } from "hono";
 import { getTemplate } from "../../../lib/templates/get.js";
 import { listTemplates } from "../../../lib/templates/list.js";
+import { syncTemplates } from "../../../lib/templates/sync.js";
 import { CATEGORIES } from "../../../lib/templates/schema.js";
 import type { AppEnv } from "../../env.js";
 import type { PageRoutes } from "./routes.js";
+import { sessionActor } from "../middleware/session.js";
 import { idParam, pageFacts, workspaceOf } from "./facts.js";
+import { redirectWithFlash } from "./flash.js";
 import { attempt } from "./form.js";
 import { formatTime } from "./format.js";
 import { Layout } from "./layout.js";
-import { Problems, Select, Table } from "./ui.js";
+import { PostButton, Problems, Select, Table } from "./ui.js";
 
 const STATUSES = ["APPROVED", "PENDING", "REJECTED", "PAUSED", "DISABLED"];
 
@@ -30,6 +33,9 @@ async function templatesPage(c: Context<AppEnv>) {
         </div>
       </form>
       <Problems message={problem?.message} errors={problem?.errors} />
+      <p>
+        <PostButton action="/app/templates/sync" csrf={facts.session.csrfToken} label="Sync from Meta" /> <span class="muted">Reads every template of the workspace's WhatsApp Business Accounts from Meta.</span>
+      </p>
       <Table caption="Message templates, by name" head={["Name", "Language", "Category", "Status", "Quality", "WABA", "Updated"]} empty="No template. Sync them from Meta with POST /v1/templates/sync." rows={rows.length}>
         {rows.map((t) => (
           <tr>
@@ -96,8 +102,12 @@ async function templatePage(c: Context<AppEnv>) {
   );
 }
 
-/** /app/templates: the catalogue as Meta reports it, and one template's components. */
+/** /app/templates: the catalogue as Meta reports it (synced from Meta on demand), and one template's components. */
 export function registerTemplatePages(app: PageRoutes) {
   app.get("/templates", templatesPage);
   app.get("/templates/:id", templatePage);
+  app.post("/templates/sync", async (c) => {
+    await syncTemplates(c.env.services, workspaceOf(c), undefined, sessionActor(c));
+    return redirectWithFlash(c, "/app/templates", "templates_synced");
+  });
 }
