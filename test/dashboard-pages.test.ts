@@ -456,6 +456,24 @@ describe("security", () => {
     expect(page.html).toContain(`<script type="module" src="/app/assets/passkey.js" nonce="${nonce}">`);
   });
 
+  it("renames and removes a passkey with the page's forms (303 back to the page), never the last way in", async () => {
+    const t = await tenant();
+    const add = (name: string) =>
+      stack.owner<{ id: string }[]>`insert into passkeys (user_id, credential_id, public_key, user_handle, name, aaguid, backup_eligible, backed_up)
+        values (${t.browser.who.userId}, ${crypto.randomUUID().replace(/-/g, "")}, ${Buffer.alloc(32, 1)}, ${"h".repeat(22)}, ${name}, ${crypto.randomUUID()}, false, false) returning id`;
+    const [[a], [b]] = await Promise.all([add("Phone"), add("Old laptop")]);
+    const renamed = await t.browser.post(`/app/passkeys/${a!.id}/rename`, { name: "Pixel phone" });
+    expect(renamed.status).toBe(303);
+    expect(renamed.headers.get("location")).toBe("/app/security");
+    expect((await t.browser.post(`/app/passkeys/${b!.id}/delete`)).status).toBe(303);
+    const page = visibleText((await t.browser.get("/app/security")).html);
+    expect(page).toContain("Pixel phone");
+    expect(page).not.toContain("Old laptop");
+    expect(page).toContain("this device only");
+    expect((await t.browser.post(`/app/passkeys/${a!.id}/delete`)).status).toBe(409);
+    expect((await t.browser.post(`/app/passkeys/${a!.id}/rename`, { name: "x" }, { csrf: null })).status).toBe(403);
+  });
+
   it("lists the person's linked Google accounts with unlink, and says how linking went", async () => {
     const t = await tenant();
     await stack.owner`insert into user_identities (user_id, issuer, subject, email, created_at) values (${t.browser.who.userId}, 'https://accounts.google.com', ${crypto.randomUUID()}, 'asha@gmail.example', '2030-05-02T08:00:00Z')`;

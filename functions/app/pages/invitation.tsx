@@ -5,10 +5,10 @@ import type { SessionAuth } from "../../../lib/sessions/auth.js";
 import { readSessionCookie } from "../../../lib/sessions/cookie.js";
 import { lookupSession } from "../../../lib/sessions/lookup.js";
 import type { AppEnv } from "../../env.js";
+import { PASSKEY_SCRIPT_PATH } from "../assets/passkey-script.js";
 import { formatTime } from "./format.js";
 import { Bare } from "./layout.js";
 import type { PageRoutes } from "./routes.js";
-import { PASSKEY_SCRIPT } from "./sign-in.js";
 import { CsrfField } from "./ui.js";
 
 /** The browser's session if it has a live one; the invitation page works without. */
@@ -74,7 +74,7 @@ async function invitationPage(c: Context<AppEnv>) {
           <p class="muted">
             Already have an account? <a href={`/app/sign-in?next=${encodeURIComponent(here)}`}>Sign in</a>, then open this link again.
           </p>
-          <script type="module" src={PASSKEY_SCRIPT} nonce={c.get("cspNonce")}></script>
+          <script type="module" src={PASSKEY_SCRIPT_PATH} nonce={c.get("cspNonce")}></script>
         </>
       )}
     </Bare>,

@@ -4,11 +4,11 @@ import { listIdentities, type IdentityView } from "../../../lib/oidc/identities.
 import { listPasskeys } from "../../../lib/passkeys/manage.js";
 import type { PasskeySummary } from "../../../lib/passkeys/store.js";
 import type { AppEnv } from "../../env.js";
+import { PASSKEY_SCRIPT_PATH } from "../assets/passkey-script.js";
 import { pageFacts, type PageFacts } from "./facts.js";
 import { formatTime } from "./format.js";
 import { Layout } from "./layout.js";
 import type { PageRoutes } from "./routes.js";
-import { PASSKEY_SCRIPT } from "./sign-in.js";
 import { CsrfField, PostButton, Table } from "./ui.js";
 
 /**
@@ -59,7 +59,7 @@ export function PasskeysSection({ facts, passkeys, nonce }: { facts: PageFacts; 
           <p>Adding a passkey needs JavaScript in this browser.</p>
         </noscript>
       </div>
-      <script type="module" src={PASSKEY_SCRIPT} nonce={nonce}></script>
+      <script type="module" src={PASSKEY_SCRIPT_PATH} nonce={nonce}></script>
     </section>
   );
 }

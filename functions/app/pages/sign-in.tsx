@@ -1,12 +1,10 @@
 import type { Context } from "hono";
 import type { AppEnv } from "../../env.js";
+import { PASSKEY_SCRIPT_PATH } from "../assets/passkey-script.js";
 import type { PageRoutes } from "./routes.js";
 import { takeFlash } from "./flash.js";
 import { Bare } from "./layout.js";
 import { Flash } from "./ui.js";
-
-/** The passkey ceremony's script (served by the passkey routes) and where it talks to. */
-export const PASSKEY_SCRIPT = "/app/assets/passkey.js";
 
 /** Words for the `?error=` codes the sign-in routes send people back with; anything else says nothing. */
 const SIGN_IN_ERRORS: Record<string, string> = {
@@ -44,7 +42,7 @@ function signInPage(c: Context<AppEnv>) {
         </p>
       </section>
       <p class="muted">No account? An owner of your workspace sends you an invitation link.</p>
-      <script type="module" src={PASSKEY_SCRIPT} nonce={c.get("cspNonce")}></script>
+      <script type="module" src={PASSKEY_SCRIPT_PATH} nonce={c.get("cspNonce")}></script>
     </Bare>,
   );
 }
