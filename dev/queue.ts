@@ -11,6 +11,8 @@ import { runWebhookBatch } from "../lib/webhooks/deliver.js";
 import { redispatchWebhooks } from "../lib/webhooks/emit.js";
 import { runBroadcast } from "../lib/broadcasts/run.js";
 import { sweepBroadcasts } from "../lib/broadcasts/sweep.js";
+import { runImport } from "../lib/contacts/import-run.js";
+import { sweepImports } from "../lib/contacts/import-sweep.js";
 
 /** QStash when QSTASH_TOKEN is set; otherwise the durable local queue in PostgreSQL. */
 export async function createNodeQueue(config: Config, logger: Logger): Promise<QueuePort> {
@@ -39,8 +41,17 @@ export async function startWorkers(s: Services, opts: { concurrency?: number; sw
       return items.map(() => "done" as const);
     });
   }
-  const broadcasts = () => sweepBroadcasts(s).catch((err: unknown) => s.logger.error("broadcast sweep failed", { error: err }));
-  // At start too: a broadcast whose process died is picked up without waiting for the first tick.
+  if (q.workImports) {
+    await q.workImports(async (items) => {
+      for (const { job } of items) await runImport(s, job);
+      return items.map(() => "done" as const);
+    });
+  }
+  const broadcasts = () => {
+    sweepBroadcasts(s).catch((err: unknown) => s.logger.error("broadcast sweep failed", { error: err }));
+    sweepImports(s).catch((err: unknown) => s.logger.error("import sweep failed", { error: err }));
+  };
+  // At start too: a broadcast or import whose process died is picked up without waiting for the first tick.
   void broadcasts();
   const timer = setInterval(() => {
     void broadcasts();

@@ -11,6 +11,7 @@ import { applyStrandedStatuses, expireStatusBacklog, requeueStuckMessages } from
 import { applyUnsettledTags, settleLapsedMessages } from "../lib/jobs/lease.js";
 import { redispatchWebhooks } from "../lib/webhooks/emit.js";
 import { sweepBroadcasts } from "../lib/broadcasts/sweep.js";
+import { sweepImports } from "../lib/contacts/import-sweep.js";
 import { noQueue, type QueuePort } from "../lib/queue/port.js";
 import { createQStashQueue } from "../lib/queue/qstash.js";
 import { createDatabase, createSingleConnectionClient } from "../db/client.js";
@@ -129,7 +130,7 @@ export default {
    * Cron (wrangler.toml [triggers]): re-queue messages and webhook deliveries a lost
    * enqueue left behind, settle messages past their lease (lib/jobs/lease.ts), and apply
    * Meta statuses that missed their message's wamid or tag (expiring those no message
-   * claimed in 7 days), and start broadcasts whose trigger was lost.
+   * claimed in 7 days), and start broadcasts and contacts imports whose job was lost.
    * A failure is logged and rethrown, so Cloudflare records the run as failed.
    */
   async scheduled(_controller: unknown, env: WorkerEnv, _ctx: ExecutionContext): Promise<void> {
@@ -142,6 +143,7 @@ export default {
       await applyUnsettledTags(services);
       await redispatchWebhooks(services);
       await sweepBroadcasts(services);
+      await sweepImports(services);
     } catch (err) {
       services.logger.error("sweep failed", { error: err });
       throw err;

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_WORKSPACE_ATTRIBUTES } from "../lib/contacts/attribute-names.js";
 import { MAX_EXPORT_ATTRIBUTES } from "../lib/contacts/export.js";
+import { runImport } from "../lib/contacts/import-run.js";
 import { createTestStack, type TestStack } from "./support/stack.js";
 
 // One export column per attribute name in use: the names a workspace uses are bounded, and so is an export's width.
@@ -66,7 +67,10 @@ describe("writes that would bring attribute name 201", () => {
     const t = await seeded();
     const csv = "wa_id,k3,plan\n919871000011,x,\n919871000012,,gold\n919871000013,y,\n";
     const res = await stack.request("/v1/contacts/imports", { method: "POST", headers: { authorization: `Bearer ${t.key}`, "content-type": "text/csv" }, body: csv });
-    const body = await res.json();
+    const { id } = await res.json();
+    // No queue consumes here: the import's job runs as the queue would run it.
+    await runImport(stack.services, { workspaceId: t.workspaceId, importId: id });
+    const body = await (await stack.request(`/v1/contacts/imports/${id}`, { headers: { authorization: `Bearer ${t.key}` } })).json();
     expect(body).toMatchObject({ status: "completed", created: 2, failed: 1, errors: [{ line: 3, message: expect.stringMatching(/^attributes\.plan: .*already use 200/) }] });
   });
 });

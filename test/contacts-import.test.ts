@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestStack, type TestStack } from "./support/stack.js";
+import { importAndWait, importStack } from "./support/import-kit.js";
+import type { TestStack } from "./support/stack.js";
 
 let stack: TestStack;
 beforeAll(async () => {
-  stack = await createTestStack();
+  stack = await importStack();
 });
 afterAll(() => stack.close());
 
@@ -22,10 +23,8 @@ function chunked(text: string, size = 7): ReadableStream<Uint8Array> {
     },
   });
 }
-const importCsv = async (t: Tenant, csv: string) => {
-  const res = await stack.request("/v1/contacts/imports", { method: "POST", headers: { ...auth(t), "content-type": "text/csv" }, body: chunked(csv), duplex: "half" } as RequestInit);
-  return { status: res.status, body: await res.json() };
-};
+/** The import's view once its job has ended it. */
+const importCsv = (t: Tenant, csv: string) => importAndWait(stack, t, chunked(csv));
 const contactsOf = (workspaceId: string) =>
   stack.owner<{ wa_id: string; name: string | null; tags: string[]; attributes: Record<string, unknown>; marketing_opt_in_at: Date | null; opted_out_at: Date | null }[]>`
     select wa_id, name, tags, attributes, marketing_opt_in_at, opted_out_at from contacts where workspace_id = ${workspaceId} order by wa_id`;
@@ -143,13 +142,18 @@ describe("POST /v1/contacts/imports", () => {
     expect(body.errors[999].line).toBe(1002);
   });
 
-  it("a CSV without a wa_id column is 422 csv_invalid, and the import says why", async () => {
+  it("a CSV without a wa_id column is 422 csv_invalid at once, and nothing is kept", async () => {
     const t = await stack.tenant();
     const { status, body } = await importCsv(t, "phone,name\n919840000001,A\n");
     expect(status).toBe(422);
-    expect(body.error).toMatchObject({ code: "csv_invalid", details: { id: expect.any(String) } });
-    const got = await (await stack.request(`/v1/contacts/imports/${body.error.details.id}`, { headers: auth(t) })).json();
-    expect(got).toMatchObject({ status: "failed", error: expect.stringMatching(/wa_id column/) });
+    expect(body.error).toMatchObject({ code: "csv_invalid", message: expect.stringMatching(/wa_id column/) });
+    expect(await stack.owner`select id from contact_imports where workspace_id = ${t.workspaceId}`).toEqual([]);
+  });
+
+  it("a header that cannot be an export column, or appears twice, is 422 naming the column", async () => {
+    const t = await stack.tenant();
+    expect((await importCsv(t, "wa_id,name,city,city\n919840000001,A,x,y\n")).body.error.message).toMatch(/column "city" appears twice/);
+    expect((await importCsv(t, "")).body.error).toMatchObject({ code: "csv_invalid", message: expect.stringMatching(/wa_id column/) });
   });
 
   it("a workspace cannot see another's import (404)", async () => {

@@ -99,6 +99,33 @@ describe("npm run dev:worker", () => {
     }
   }, 300_000);
 
+  it("a contacts import through workerd: 202 queued, its job comes back through QStash to the Worker's /jobs/import, and the export holds it", async () => {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const edge = startTs("dev/worker.ts", { ...env, PORT: String(port), PUBLIC_URL: base });
+    try {
+      await edge.waitFor(/listening on/, 120_000);
+      const tenant = await stack.tenant("Edge import");
+      const auth = { authorization: `Bearer ${tenant.key}` };
+      const csv = ["wa_id,name,tags,city", "+91 98000 00001,Asha,vip;diwali,Pune", "not-a-number,Bad,,", "919800000002,Ravi,,Mumbai"].join("\n");
+      const res = await fetch(`${base}/v1/contacts/imports`, { method: "POST", headers: { ...auth, "content-type": "text/csv" }, body: csv });
+      const accepted = (await res.json()) as { id: string; status: string };
+      expect(res.status, JSON.stringify(accepted)).toBe(202);
+      expect(accepted.status).toBe("queued");
+      const done = await eventually(
+        async () => (await (await fetch(`${base}/v1/contacts/imports/${accepted.id}`, { headers: auth })).json()) as Record<string, unknown>,
+        (v) => v.status === "completed" || v.status === "failed",
+        60_000,
+      );
+      expect(done).toMatchObject({ status: "completed", rows_read: 3, created: 2, failed: 1, errors: [{ line: 3, message: expect.stringMatching(/^wa_id/) }] });
+      const exported = await (await fetch(`${base}/v1/contacts/export`, { headers: auth })).text();
+      expect(exported.split("\r\n")[0]).toBe("wa_id,name,tags,opt_in,opt_out,city");
+      expect(exported).toContain("919800000001,Asha,vip;diwali,,,Pune\r\n");
+    } finally {
+      await edge.stop();
+    }
+  }, 300_000);
+
   it("does not claim to listen when its port is held by another server, even one that answers /healthz", async () => {
     const other: Server = createServer((_req, res) => res.writeHead(200, { "content-type": "application/json" }).end('{"status":"ok"}'));
     const port = await new Promise<number>((r) => other.listen(0, "127.0.0.1", () => r((other.address() as { port: number }).port)));

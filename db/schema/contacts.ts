@@ -1,4 +1,5 @@
-import { integer, jsonb, pgTable, primaryKey, text, timestamp, unique, uuid } from "drizzle-orm/pg-core";
+import { bigint, integer, jsonb, pgTable, primaryKey, text, timestamp, unique, uuid } from "drizzle-orm/pg-core";
+import { bytea } from "./types.js";
 import { tenantForeignKey, tenantParentKey } from "./tenant-keys.js";
 import { workspaces } from "./workspaces.js";
 
@@ -47,7 +48,7 @@ export const contactConsentEvents = pgTable(
   (t) => [tenantForeignKey(t.workspaceId, t.contactId, contacts).onDelete("cascade")],
 );
 
-export type ImportStatus = "queued" | "running" | "completed" | "failed";
+export type ImportStatus = "receiving" | "queued" | "running" | "completed" | "failed";
 
 export const contactImports = pgTable(
   "contact_imports",
@@ -65,8 +66,29 @@ export const contactImports = pgTable(
     actorId: text("actor_id"),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     finishedAt: timestamp("finished_at", { withTimezone: true }),
+    /** The header's column names, lower-cased: the run parses the rest with them. */
+    header: text("header").array(),
+    receivedAt: timestamp("received_at", { withTimezone: true }),
+    bytesTotal: bigint("bytes_total", { mode: "number" }),
+    /** The checkpoint: bytes and lines of the body done (a record boundary), moved with the rows they cover. */
+    bytesDone: bigint("bytes_done", { mode: "number" }).notNull().default(0),
+    linesDone: integer("lines_done").notNull().default(0),
+    updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [tenantParentKey(t)],
+);
+
+/** An import's body as it arrived, in order; deleted when the import ends. */
+export const contactImportChunks = pgTable(
+  "contact_import_chunks",
+  {
+    workspaceId: uuid("workspace_id").notNull().references(() => workspaces.id),
+    importId: uuid("import_id").notNull(),
+    seq: integer("seq").notNull(),
+    startByte: bigint("start_byte", { mode: "number" }).notNull(),
+    data: bytea("data").notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.importId, t.seq] }), tenantForeignKey(t.workspaceId, t.importId, contactImports).onDelete("cascade")],
 );
 
 /** The first errors of an import, by CSV line; contactImports.failed counts them all. */

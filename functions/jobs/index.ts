@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { registerBroadcastJob } from "./broadcast.js";
 import { registerDeliverWebhookJob } from "./deliver-webhook.js";
+import { registerImportJob } from "./import.js";
 import { registerSendJob } from "./send.js";
 import type { JobsEnv } from "./verify.js";
 
@@ -10,5 +11,6 @@ export function jobsApp() {
   registerSendJob(app);
   registerDeliverWebhookJob(app);
   registerBroadcastJob(app);
+  registerImportJob(app);
   return app;
 }

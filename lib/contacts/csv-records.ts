@@ -1,26 +1,40 @@
 import { parse, type Options } from "csv-parse";
 
-export interface CsvItem {
-  info: { lines: number };
-  record: Record<string, string>;
+/** Where a record ends: lines and bytes of the body up to and including it. */
+export interface CsvPlace {
+  lines: number;
+  bytes: number;
 }
 
+/** A record, or one the parser skipped (a row it cannot read: the import counts it as failed). */
+export type CsvItem = { record: Record<string, string>; info: CsvPlace; skipped?: undefined } | { skipped: { code?: string; message: string }; info: CsvPlace; record?: undefined };
+
 /**
- * The records of a CSV body, a chunk's worth at a time, as the body streams in. csv-parse's
- * own parser (node:stream, which the Worker has through nodejs_compat) is fed from the
- * Web stream's reader: its Web TransformStream hands records over one promise each, which
- * cost four times the parsing itself. Memory holds one body chunk's records; the body is
- * read no faster than the caller consumes what it yields.
+ * The records of a CSV body, in order with the ones the parser skipped, a chunk's worth
+ * at a time, as the body streams in. Both arrive through csv-parse's synchronous hooks
+ * (on_record, on_skip) while a chunk is parsed, so they stay in the body's order, which
+ * the import's checkpoint relies on; its node:stream side (the Worker has it through
+ * nodejs_compat) carries nothing. Memory holds one body chunk's records; the body is read
+ * no faster than the caller consumes what it yields.
  */
-export async function* csvRecords(body: ReadableStream<Uint8Array>, options: Options): AsyncGenerator<CsvItem[]> {
-  const parser = parse({ ...options, info: true });
+export async function* csvRecords(body: ReadableStream<Uint8Array>, options: Omit<Options, "on_record" | "on_skip" | "info">): AsyncGenerator<CsvItem[]> {
   let pending: CsvItem[] = [];
   let failure: unknown = null;
-  parser.on("readable", () => {
-    let r: CsvItem | null;
-    while ((r = parser.read() as CsvItem | null) !== null) pending.push(r);
-  });
+  const place = (c: { lines?: number; bytes?: number }): CsvPlace => ({ lines: c.lines ?? 0, bytes: c.bytes ?? 0 });
+  const parser = parse({
+    ...options,
+    skip_records_with_error: true,
+    on_record: (record: Record<string, string>, context: { lines: number; bytes: number }) => {
+      pending.push({ record, info: place(context) });
+      return null; // handed over here, not through the stream
+    },
+    on_skip: (err: { code?: string; message: string; lines?: number; bytes?: number } | undefined) => {
+      if (err) pending.push({ skipped: { code: err.code, message: err.message }, info: place(err) });
+      return undefined;
+    },
+  } as unknown as Options);
   parser.on("error", (err) => (failure ??= err));
+  parser.resume(); // nothing flows through the stream, but it must not stop on back-pressure
   const ended = new Promise<void>((resolve) => {
     parser.once("end", resolve);
     parser.once("error", () => resolve());
@@ -35,8 +49,7 @@ export async function* csvRecords(body: ReadableStream<Uint8Array>, options: Opt
         parser.end();
         await ended;
       } else parser.write(chunk.value);
-      // Every chunk yields (empty too), so the caller sees progress made of skipped rows only;
-      // the records read before a failure are handed over before it.
+      // Every chunk yields (empty too); the records read before a failure are handed over before it.
       const out = pending;
       pending = [];
       yield out;

@@ -5,7 +5,10 @@ import type { Services } from "../context.js";
 import { notFound } from "../errors.js";
 import { UUID_PATTERN } from "../ids.js";
 
-/** GET /v1/contacts/imports/{id}: progress, and the first errors by line. Another workspace's import is a 404. */
+/**
+ * GET /v1/contacts/imports/{id}: status (receiving → queued → running → completed | failed),
+ * progress, and the first errors by line. Another workspace's import is a 404.
+ */
 export async function getImport(s: Services, workspaceId: string, id: string) {
   if (!UUID_PATTERN.test(id)) throw notFound("Import");
   return withTenant(s.db, workspaceId, async (tx) => {
@@ -15,6 +18,9 @@ export async function getImport(s: Services, workspaceId: string, id: string) {
     return {
       id: r.id,
       status: r.status,
+      // Of the body kept: how far the run has parsed it (bytes), for a progress bar.
+      bytes_total: r.bytesTotal,
+      bytes_done: r.bytesTotal === null ? null : Math.min(r.bytesDone, r.bytesTotal),
       rows_read: r.rowsRead,
       created: r.created,
       updated: r.updated,

@@ -3,7 +3,7 @@ import { GroupCommit } from "../batch.js";
 import type { Logger } from "../logger.js";
 import { APP_ROLE } from "../../db/tenant.js";
 import { sha256Hex } from "../crypto/encoding.js";
-import { SEND_RETRIES, WEBHOOK_RETRIES, type Attempt, type BroadcastJob, type QueuePort, type SendJob, type SqlExec, type WebhookJob } from "./port.js";
+import { SEND_RETRIES, WEBHOOK_RETRIES, type Attempt, type BroadcastJob, type ImportJob, type QueuePort, type SendJob, type SqlExec, type WebhookJob } from "./port.js";
 
 /**
  * The local queue (Node only): pg-boss in the same PostgreSQL, its own schema,
@@ -16,6 +16,8 @@ export const SEND_QUEUE = "send";
 export const WEBHOOK_QUEUE = "webhook";
 /** Broadcast runs: few, long, and each one resumable from its row (lib/broadcasts/run.ts). */
 export const BROADCAST_QUEUE = "broadcast";
+/** Contacts imports: each job a bounded stretch of one import, resumable from its checkpoint. */
+export const IMPORT_QUEUE = "import";
 
 /** Handles one fetched batch; answers per job, in order. */
 export type JobHandler<J = SendJob> = (items: { job: J; attempt: Attempt }[]) => Promise<("done" | "retry")[]>;
@@ -28,6 +30,8 @@ export interface LocalQueue extends QueuePort {
   workWebhooks(handler: JobHandler<WebhookJob>, opts?: WorkOptions): Promise<void>;
   /** Starts consuming broadcast runs in this process. */
   workBroadcasts(handler: JobHandler<BroadcastJob>, opts?: WorkOptions): Promise<void>;
+  /** Starts consuming contacts imports in this process. */
+  workImports(handler: JobHandler<ImportJob>, opts?: WorkOptions): Promise<void>;
   boss: PgBoss;
 }
 
@@ -45,6 +49,7 @@ export async function createLocalQueue(opts: { connectionString: string; logger:
   // A queue made under the earlier policy (its own backoff) takes this one.
   await ensureQueue(boss, WEBHOOK_QUEUE, { retryLimit: WEBHOOK_JOB_RETRIES, retryDelay: opts.retryDelaySeconds ?? 5, retryBackoff: true, retryDelayMax: 300, expireInSeconds: 120, heartbeatSeconds: HEARTBEAT_S });
   await ensureQueue(boss, BROADCAST_QUEUE, { retryLimit: 10, retryDelay: 2, retryBackoff: true, retryDelayMax: 60, expireInSeconds: 900, heartbeatSeconds: HEARTBEAT_S });
+  await ensureQueue(boss, IMPORT_QUEUE, { retryLimit: 10, retryDelay: 2, retryBackoff: true, retryDelayMax: 60, expireInSeconds: 900, heartbeatSeconds: HEARTBEAT_S });
   // The message writer inserts send jobs in its own transaction, which runs as the
   // application role: it may add jobs (and read the queue's settings to do so), nothing more.
   const inTransaction = await grantJobInserts(boss, opts.logger);
@@ -98,6 +103,9 @@ export async function createLocalQueue(opts: { connectionString: string; logger:
     async enqueueBroadcast(job, o) {
       await boss.insert(BROADCAST_QUEUE, [{ data: job, ...(o?.notBefore ? { startAfter: o.notBefore } : {}) }]);
     },
+    async enqueueImport(job) {
+      await boss.insert(IMPORT_QUEUE, [{ id: await importJobId(job), data: job }]);
+    },
     async work(handler, w = {}) {
       await consume(SEND_QUEUE, retries, handler, w, { batchSize: 50, concurrency: 2 }, (j) => j.retryCount);
     },
@@ -111,6 +119,9 @@ export async function createLocalQueue(opts: { connectionString: string; logger:
     },
     async workBroadcasts(handler, w = {}) {
       await consume(BROADCAST_QUEUE, 10, handler, w, { batchSize: 1, concurrency: 2 }, (j) => j.retryCount);
+    },
+    async workImports(handler, w = {}) {
+      await consume(IMPORT_QUEUE, 10, handler, w, { batchSize: 1, concurrency: 2 }, (j) => j.retryCount);
     },
     close: () => boss.stop({ graceful: true, timeout: 5000 }),
   };
@@ -130,7 +141,15 @@ const WEBHOOK_JOB_RETRIES = 3;
  */
 export async function webhookJobId(job: WebhookJob): Promise<string> {
   if (!job.retried && !job.postponed) return job.deliveryId;
-  const h = await sha256Hex(job.postponed ? `${job.deliveryId}:${job.retried ?? 0}:p${job.postponed}` : `${job.deliveryId}:${job.retried}`);
+  return uuidOf(job.postponed ? `${job.deliveryId}:${job.retried ?? 0}:p${job.postponed}` : `${job.deliveryId}:${job.retried}`);
+}
+
+/** One job per import and checkpoint: a second enqueue from the same point (the sweep, a retry) is dropped. */
+export const importJobId = (job: ImportJob): Promise<string> => uuidOf(`import:${job.importId}:${job.from ?? 0}${job.revival ? `:r${job.revival}` : ""}`);
+
+/** A job id derived from a name (pg-boss ids are uuids). */
+async function uuidOf(name: string): Promise<string> {
+  const h = await sha256Hex(name);
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-8${h.slice(13, 16)}-${((parseInt(h[16]!, 16) & 3) | 8).toString(16)}${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 

@@ -30,6 +30,16 @@ export interface BroadcastJob {
   watch?: string;
 }
 
+/** Parses (or continues) one contacts import from its checkpoint: lib/contacts/import-run.ts. */
+export interface ImportJob {
+  importId: string;
+  workspaceId: string;
+  /** The checkpoint it continues from: a continuation is a new job to deduplication, a repeat is not. */
+  from?: number;
+  /** Set by the sweep: a new job even where one from the same checkpoint ran (and failed) before. */
+  revival?: number;
+}
+
 /**
  * Outgoing webhooks follow the schedule receivers know from Svix: the first attempt at
  * once, then retries 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h after the attempt
@@ -84,6 +94,8 @@ export interface QueuePort {
   enqueueWebhook(job: WebhookJob, opts?: { delaySeconds?: number }): Promise<void>;
   /** A broadcast's run, not before `notBefore` (QStash's Upstash-Not-Before, pg-boss's startAfter). */
   enqueueBroadcast(job: BroadcastJob, opts?: { notBefore?: Date }): Promise<void>;
+  /** A contacts import's run (a second enqueue from the same checkpoint is dropped). */
+  enqueueImport(job: ImportJob): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -104,6 +116,9 @@ export const noQueue: QueuePort = {
     throw new Error(NO_QUEUE);
   },
   enqueueBroadcast: async () => {
+    throw new Error(NO_QUEUE);
+  },
+  enqueueImport: async () => {
     throw new Error(NO_QUEUE);
   },
   close: async () => {},

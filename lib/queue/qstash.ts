@@ -1,6 +1,6 @@
 import { Client } from "@upstash/qstash";
 import { GroupCommit } from "../batch.js";
-import type { BroadcastJob, QueuePort, SendFlow, SendJob, WebhookJob } from "./port.js";
+import type { BroadcastJob, ImportJob, QueuePort, SendFlow, SendJob, WebhookJob } from "./port.js";
 import { SEND_RETRIES, WEBHOOK_RETRIES } from "./port.js";
 
 /** QStash's own retries of a webhook job only re-run an attempt whose callback failed (503, crash). */
@@ -11,6 +11,7 @@ export const WEBHOOK_JOB_PATH = "/jobs/deliver-webhook";
 /** Webhook callbacks of one workspace QStash runs at once. */
 export const WEBHOOK_WORKSPACE_PARALLELISM = 10;
 export const BROADCAST_JOB_PATH = "/jobs/broadcast";
+export const IMPORT_JOB_PATH = "/jobs/import";
 
 /** QStash adapter: publishes to ${PUBLIC_URL}/jobs/send; QStash calls back signed. */
 export function createQStashQueue(opts: { token: string; baseUrl?: string; publicUrl: string; retries?: number }): QueuePort {
@@ -61,6 +62,15 @@ export function createQStashQueue(opts: { token: string; baseUrl?: string; publi
         retries: 10,
         ...(o?.notBefore ? { notBefore: Math.ceil(o.notBefore.getTime() / 1000) } : {}),
         timeout: 60,
+      });
+    },
+    async enqueueImport(job: ImportJob) {
+      await client.publishJSON({
+        url: `${opts.publicUrl}${IMPORT_JOB_PATH}`,
+        body: job,
+        retries: 10,
+        deduplicationId: `import-${job.importId}-${job.from ?? 0}${job.revival ? `-r${job.revival}` : ""}`,
+        timeout: 120,
       });
     },
     close: async () => {},

@@ -1,0 +1,167 @@
+import { and, count, eq, sql } from "drizzle-orm";
+import { contactImportChunks, contactImportErrors, contactImports } from "../../db/schema/index.js";
+import { withTenant } from "../../db/tenant.js";
+import type { Services } from "../context.js";
+import type { ImportJob } from "../queue/port.js";
+import { attributeNamesInUse, namesProblem } from "./attribute-names.js";
+import { csvRecords } from "./csv-records.js";
+import { CsvHeaderError, readHeader, readRow, type ImportRow } from "./csv.js";
+import { applyBatch } from "./import-batch.js";
+import { IMPORT_BATCH_ROWS, IMPORT_SLICE_MS, MAX_IMPORT_ROWS, MAX_RECORD_BYTES, MAX_STORED_ERRORS } from "./import-limits.js";
+import { stagedBody } from "./import-staged.js";
+
+/** Another run of the same import moved its checkpoint first: this one stops, writing nothing. */
+class Superseded extends Error {}
+
+export type ImportOutcome = "completed" | "failed" | "continued" | "superseded" | "nothing";
+
+/**
+ * One stretch of an import's run (the job of /jobs/import and of the local queue): the
+ * kept body is parsed from the checkpoint and written 1,000 rows per transaction, each
+ * transaction moving the checkpoint (bytes and lines done, counts, its rows' errors) only
+ * if no other run moved it first. After `sliceMs` the next stretch is queued from the
+ * checkpoint, so a Worker invocation's bounded time never cuts a file short, and a run
+ * killed anywhere resumes exactly where its last commit left it.
+ */
+export async function runImport(s: Services, job: ImportJob, sliceMs = IMPORT_SLICE_MS): Promise<ImportOutcome> {
+  const { workspaceId, importId: id } = job;
+  const started = Date.now();
+  const row = await withTenant(s.db, workspaceId, async (tx) => {
+    const [r] = await tx.update(contactImports).set({ status: "running", updatedAt: s.clock.now() }).where(and(eq(contactImports.id, id), sql`${contactImports.status} in ('queued', 'running')`)).returning();
+    if (!r) return undefined;
+    const [e] = await tx.select({ n: count() }).from(contactImportErrors).where(eq(contactImportErrors.importId, id));
+    return { ...r, storedErrors: e?.n ?? 0 };
+  });
+  if (!row || !row.header) return "nothing";
+  const actorId = row.actorId ?? null;
+  const p = { rowsRead: row.rowsRead, created: row.created, updated: row.updated, unchanged: row.unchanged, failed: row.failed };
+  // The checkpoint as committed, and the end of the last record counted since (absolute).
+  let done = { bytes: row.bytesDone, lines: row.linesDone };
+  let seen = { ...done };
+  const at = (bytes: number, lines: number) => (seen = { bytes: row.bytesDone + bytes, lines: row.linesDone + lines });
+
+  let batch: ImportRow[] = [];
+  let inBatch = new Set<string>();
+  let errors: { line: number; message: string }[] = [];
+  let failedPending = 0;
+  // Counted as errors are taken, not as they commit: a batch in flight holds some too.
+  let kept = row.storedErrors;
+  const fail = (line: number, message: string) => {
+    failedPending++;
+    if (kept >= MAX_STORED_ERRORS) return;
+    errors.push({ line, message });
+    kept++;
+  };
+  const tooMany = `the CSV has more than ${MAX_IMPORT_ROWS.toLocaleString("en")} rows: the first ${MAX_IMPORT_ROWS.toLocaleString("en")} were imported`;
+
+  // One batch is written while the next is parsed; batches commit in order.
+  let inflight: Promise<void> = Promise.resolve();
+  const flush = async () => {
+    await inflight;
+    if (!batch.length && !failedPending && seen.bytes === done.bytes) return;
+    const rows = batch;
+    const errs = errors;
+    const failedNow = failedPending;
+    const readNow = p.rowsRead;
+    const to = seen;
+    const from = done.bytes;
+    batch = [];
+    inBatch = new Set();
+    errors = [];
+    failedPending = 0;
+    const now = s.clock.now();
+    inflight = withTenant(s.db, workspaceId, async (tx) => {
+      // The checkpoint first: a second run of this stretch finds it moved and writes nothing.
+      const moved = await tx.update(contactImports).set({ bytesDone: to.bytes, linesDone: to.lines, updatedAt: now }).where(and(eq(contactImports.id, id), eq(contactImports.bytesDone, from))).returning({ id: contactImports.id });
+      if (!moved.length) throw new Superseded();
+      const r = rows.length ? await applyBatch(tx, { workspaceId, importId: id, now, actorType: row.actorType, actorId }, rows) : { created: 0, updated: 0, unchanged: 0 };
+      if (errs.length) {
+        await tx.execute(sql`insert into contact_import_errors (workspace_id, import_id, line, message)
+          select ${workspaceId}, ${id}, e.line, e.message from jsonb_to_recordset(${JSON.stringify(errs)}::jsonb) as e(line int, message text)
+          on conflict do nothing`);
+      }
+      const totals = { created: p.created + r.created, updated: p.updated + r.updated, unchanged: p.unchanged + r.unchanged, failed: p.failed + failedNow };
+      await tx.update(contactImports).set({ rowsRead: readNow, ...totals }).where(eq(contactImports.id, id));
+      Object.assign(p, totals);
+      done = to;
+    });
+    inflight.catch(() => {});
+  };
+
+  /** A full batch is written; true when this stretch has had its time and should hand over. */
+  const flushWhenFull = async () => {
+    if (batch.length < IMPORT_BATCH_ROWS && failedPending < IMPORT_BATCH_ROWS) return false;
+    await flush();
+    return Date.now() - started > sliceMs;
+  };
+
+  const attributeColumns = readHeader(row.header);
+  let names: Set<string> | null = null;
+  let fatal: string | null = null;
+  let sliced = false;
+  const options = { columns: row.header, skip_empty_lines: true, max_record_size: MAX_RECORD_BYTES };
+  try {
+    const body = stagedBody(s, workspaceId, id, row.bytesDone);
+    rows: for await (const items of csvRecords(body, options)) {
+      for (const item of items) {
+        const line = row.linesDone + item.info.lines;
+        if (item.skipped?.code === "CSV_MAX_RECORD_SIZE") {
+          fatal = `line ${line}: a row is longer than ${MAX_RECORD_BYTES / 1024} KiB (an unterminated quoted field?)`;
+          break rows;
+        }
+        if (p.rowsRead >= MAX_IMPORT_ROWS) {
+          fatal = tooMany;
+          break rows;
+        }
+        p.rowsRead++;
+        if (item.skipped) fail(line, item.skipped.message.replace(/ on line \d+/, ` on line ${line}`));
+        else {
+          const r = readRow(item.record, line, attributeColumns, s.clock.now());
+          if (typeof r === "string") fail(line, r);
+          else {
+            // Every attribute name is an export column: past the workspace's limit, the row is refused.
+            names ??= await withTenant(s.db, workspaceId, attributeNamesInUse);
+            const overNames = namesProblem(names, Object.keys(r.attributes));
+            if (overNames) fail(line, `${overNames.field}: ${overNames.message}`);
+            else {
+              for (const k of Object.keys(r.attributes)) names.add(k);
+              if (inBatch.has(r.wa_id)) await flush(); // one statement may touch a contact once
+              batch.push(r);
+              inBatch.add(r.wa_id);
+            }
+          }
+        }
+        at(item.info.bytes, item.info.lines);
+        if ((sliced = await flushWhenFull())) break rows;
+      }
+    }
+    await flush();
+    await inflight;
+  } catch (err) {
+    if (err instanceof Superseded) return "superseded";
+    const csvProblem = err instanceof CsvHeaderError || String((err as { code?: unknown })?.code ?? "").startsWith("CSV_");
+    // The database went away: the queue runs this stretch again, from the last commit.
+    if (!csvProblem) throw err;
+    // The parser counts lines from where this stretch began.
+    fatal = (err as Error).message.replace(/line (\d+)/, (_, n: string) => `line ${Number(n) + row.linesDone}`);
+    s.logger.warn("contact import stopped", { import_id: id, workspace_id: workspaceId, reason: fatal });
+    try {
+      await flush();
+      await inflight;
+    } catch (e) {
+      if (e instanceof Superseded) return "superseded";
+      throw e;
+    }
+  }
+  if (sliced) {
+    await s.queue.enqueueImport({ importId: id, workspaceId, from: done.bytes });
+    return "continued";
+  }
+  const ended = await withTenant(s.db, workspaceId, async (tx) => {
+    const [r] = await tx.update(contactImports).set({ status: fatal ? "failed" : "completed", error: fatal, finishedAt: s.clock.now(), updatedAt: s.clock.now() }).where(and(eq(contactImports.id, id), eq(contactImports.bytesDone, done.bytes), eq(contactImports.status, "running"))).returning({ id: contactImports.id });
+    if (r) await tx.delete(contactImportChunks).where(eq(contactImportChunks.importId, id));
+    return !!r;
+  });
+  if (!ended) return "superseded";
+  return fatal ? "failed" : "completed";
+}
