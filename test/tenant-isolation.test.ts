@@ -20,6 +20,8 @@ describe("row-level security, proven from the catalog", () => {
     expect(tables).toEqual(expect.arrayContaining(["contact_consent_events", "contact_import_errors", "contact_imports", "message_templates", "template_catalogues"]));
     // Broadcasts and the rate card (0016).
     expect(tables).toEqual(expect.arrayContaining(["broadcasts", "rate_card_entries"]));
+    // An import's kept body (0025).
+    expect(tables).toEqual(expect.arrayContaining(["contact_import_chunks"]));
     // People (0019): a person's memberships and a workspace's invitations are tenant rows.
     expect(tables).toEqual(expect.arrayContaining(["invitations", "memberships"]));
     const a = await seedWorkspace(stack.owner, "A");
@@ -160,6 +162,7 @@ describe("row-level security, proven from the catalog", () => {
       { proname: "sandesh_passkey_lookup", prosecdef: true },
       { proname: "sandesh_record_unrouted", prosecdef: true },
       { proname: "sandesh_session_lookup", prosecdef: true },
+      { proname: "sandesh_stalled_imports", prosecdef: true },
       { proname: "sandesh_stranded_statuses", prosecdef: true },
       { proname: "sandesh_stuck_messages", prosecdef: true },
       { proname: "sandesh_undispatched_webhooks", prosecdef: true },
