@@ -42,7 +42,8 @@ export async function discover(s: Services, issuer: string): Promise<OidcProvide
 async function fetchProvider(s: Services, issuer: string): Promise<OidcProvider> {
   let res: Response;
   try {
-    res = await fetch(`${issuer}/.well-known/openid-configuration`, { headers: { accept: "application/json" }, redirect: "error", signal: AbortSignal.timeout(5000) });
+    // Redirects are not followed (a 3xx is refused below); workerd has no redirect: "error".
+    res = await fetch(`${issuer}/.well-known/openid-configuration`, { headers: { accept: "application/json" }, redirect: "manual", signal: AbortSignal.timeout(5000) });
   } catch (err) {
     throw new OidcRefusal("provider_unreachable", `discovery: ${(err as Error).name}`);
   }
