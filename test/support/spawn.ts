@@ -12,7 +12,7 @@ const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 /** tsx's loader and entry points by absolute path, so a child may run in any folder (its own .data/). */
 const TSX = pathToFileURL(createRequire(import.meta.url).resolve("tsx")).href;
 const at = (entry: string) => (entry.startsWith("/") ? entry : `${ROOT}${entry}`);
-const baseEnv = () => ({ PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp" });
+const baseEnv = () => ({ PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "/tmp", TSX_TSCONFIG_PATH: fileURLToPath(new URL("../../tsconfig.json", import.meta.url)) });
 
 /** Runs a TypeScript entry point with tsx, as `npm run …` would, and collects its output. */
 export function runTs(entry: string, args: string[], env: Record<string, string>, stdin?: string, opts: { cwd?: string } = {}): Promise<Ran> {
