@@ -41,7 +41,7 @@ beforeEach(() => {
 async function signIn(account: { email: string; email_verified?: boolean; sub?: string }, purpose: FlowPurpose = { kind: "sign-in" }) {
   const started = await startAuthorization(stack.services, { purpose });
   const back = new URL(await chooseAccount(started.url, account));
-  return { binding: started.binding, state: back.searchParams.get("state") ?? undefined, code: back.searchParams.get("code") ?? undefined, error: back.searchParams.get("error") ?? undefined, authorizeUrl: new URL(started.url) };
+  return { binding: started.binding, state: back.searchParams.get("state") ?? undefined, code: back.searchParams.get("code") ?? undefined, error: back.searchParams.get("error") ?? undefined, iss: back.searchParams.get("iss") ?? undefined, authorizeUrl: new URL(started.url) };
 }
 
 async function refusal(p: Promise<unknown>): Promise<RefusalReason> {
@@ -107,6 +107,13 @@ describe("lib/oidc: the code flow", () => {
     const cb = { binding: started.binding, state: back.searchParams.get("state")!, error: back.searchParams.get("error")! };
     expect(await refusal(completeAuthorization(stack.services, cb))).toBe("provider_error");
     expect(await refusal(completeAuthorization(stack.services, cb))).toBe("flow_unknown");
+  });
+
+  it("refuses an authorization response that names another issuer (RFC 9207), before the code is spent", async () => {
+    const cb = await signIn({ email: "mixup@example.com" });
+    const before = issuer.tokenRequests.length;
+    expect(await refusal(completeAuthorization(stack.services, { ...cb, iss: other.url }))).toBe("issuer_mismatch");
+    expect(issuer.tokenRequests.length).toBe(before);
   });
 
   it("refuses an account whose email Google has not verified", async () => {

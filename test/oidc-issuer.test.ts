@@ -53,7 +53,7 @@ describe("development OIDC issuer: Google's wire", () => {
     expect(res.status).toBe(200);
     const doc = (await res.json()) as Record<string, unknown>;
     expect(Object.keys(doc).sort()).toEqual(
-      ["issuer", "authorization_endpoint", "device_authorization_endpoint", "token_endpoint", "userinfo_endpoint", "revocation_endpoint", "jwks_uri", "response_types_supported", "response_modes_supported", "subject_types_supported", "id_token_signing_alg_values_supported", "scopes_supported", "token_endpoint_auth_methods_supported", "claims_supported", "code_challenge_methods_supported", "grant_types_supported"].sort(),
+      ["issuer", "authorization_endpoint", "authorization_response_iss_parameter_supported", "device_authorization_endpoint", "token_endpoint", "userinfo_endpoint", "revocation_endpoint", "jwks_uri", "response_types_supported", "response_modes_supported", "subject_types_supported", "id_token_signing_alg_values_supported", "scopes_supported", "token_endpoint_auth_methods_supported", "claims_supported", "code_challenge_methods_supported", "grant_types_supported"].sort(),
     );
     expect(doc.issuer).toBe(issuer.url);
     expect(doc.authorization_endpoint).toBe(`${issuer.url}/o/oauth2/v2/auth`);
@@ -67,6 +67,7 @@ describe("development OIDC issuer: Google's wire", () => {
     const a = await authorize({ email: "Asha@Example.com" });
     expect(a.callback.origin + a.callback.pathname).toBe(REDIRECT);
     expect(a.callback.searchParams.get("state")).toBe(a.state);
+    expect(a.callback.searchParams.get("iss")).toBe(issuer.url);
     const tokens = await oidc.authorizationCodeGrant(config, a.callback, { pkceCodeVerifier: a.verifier, expectedState: a.state, expectedNonce: a.nonce, idTokenExpected: true });
     const claims = tokens.claims()!;
     expect(claims).toMatchObject({ iss: issuer.url, aud: CLIENT.clientId, azp: CLIENT.clientId, email: "Asha@Example.com", email_verified: true, nonce: a.nonce, sub: subjectFor("asha@example.com") });

@@ -16,6 +16,8 @@ export function discoveryDocument(issuer: string) {
     jwks_uri: `${issuer}/oauth2/v3/certs`,
     response_types_supported: ["code", "token", "id_token", "code token", "code id_token", "token id_token", "code token id_token", "none"],
     response_modes_supported: ["query", "fragment", "form_post"],
+    // RFC 9207: the authorization response names its issuer (`iss`), against mix-up attacks.
+    authorization_response_iss_parameter_supported: true,
     subject_types_supported: ["public"],
     id_token_signing_alg_values_supported: ["RS256"],
     scopes_supported: ["openid", "email", "profile"],

@@ -146,7 +146,7 @@ export async function startDevIssuer(opts: DevIssuerOptions = {}): Promise<DevIs
 
   /** Back to the client with code or error: query string, or an auto-submitting form (response_mode=form_post). */
   const answerClient = (c: Context, p: PendingAuthorization, params: Record<string, string>) => {
-    const all = { ...(p.state !== undefined ? { state: p.state } : {}), ...params };
+    const all = { ...(p.state !== undefined ? { state: p.state } : {}), ...params, iss: url };
     if (p.responseMode === "form_post") {
       const esc = (s: string) => s.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
       const inputs = Object.entries(all).map(([k, v]) => `<input type="hidden" name="${esc(k)}" value="${esc(v)}">`).join("");

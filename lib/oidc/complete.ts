@@ -13,7 +13,7 @@ import { verifyIdToken, type VerifiedIdentity } from "./verify.js";
  */
 export async function completeAuthorization(
   s: Services,
-  p: { state?: string; code?: string; error?: string; binding?: string },
+  p: { state?: string; code?: string; error?: string; iss?: string; binding?: string },
 ): Promise<{ identity: VerifiedIdentity; purpose: FlowPurpose }> {
   const client = googleClient(s);
   const flow = await takeFlow(s, p.state, p.binding);
@@ -28,7 +28,9 @@ export async function completeAuthorization(
   }
 }
 
-async function identify(s: Services, client: GoogleClient, flow: Flow, p: { code?: string; error?: string }): Promise<VerifiedIdentity> {
+async function identify(s: Services, client: GoogleClient, flow: Flow, p: { code?: string; error?: string; iss?: string }): Promise<VerifiedIdentity> {
+  // RFC 9207: an issuer that names itself in the response must be ours (a code from another issuer never reaches our token endpoint).
+  if (p.iss !== undefined && p.iss !== client.issuer) throw new OidcRefusal("issuer_mismatch", "authorization response from another issuer");
   if (p.error) throw new OidcRefusal("provider_error", /^[a-z_]{1,64}$/.test(p.error) ? p.error : "unreadable");
   if (!p.code || p.code.length > 2048) throw new OidcRefusal("token_refused", "no code");
   const provider = await discover(s, client.issuer);

@@ -20,7 +20,7 @@ export async function googleCallbackRoute(c: Context<AppEnv>) {
   const facts = requestFacts(c);
   const q = c.req.query();
   try {
-    const { identity, purpose } = await completeAuthorization(s, { state: q.state, code: q.code, error: q.error, binding: flowBinding(c) });
+    const { identity, purpose } = await completeAuthorization(s, { state: q.state, code: q.code, error: q.error, iss: q.iss, binding: flowBinding(c) });
     const current = purpose.kind === "link" ? await currentUserId(c) : null;
     const outcome = await completeGoogle(s, identity, purpose, facts, current);
     if (outcome.kind === "linked") return c.redirect("/app/security?google=linked", 303);
