@@ -194,7 +194,13 @@ describe("several workspaces", () => {
     const other = await stack.tenant("Second");
     const { createInvitation } = await import("../lib/people/invite.js");
     const inv = await createInvitation(stack.services, { workspaceId: other.workspaceId, email: who.email, role: "viewer" }, { actorType: "operator" });
-    await acceptInvitation(stack.services, inv.token);
+    // Signed in, the person accepts and works in the new workspace from the next request.
+    const accepted = await post(`/app/invite/${inv.token}/accept`, who);
+    expect(accepted.status).toBe(200);
+    expect(await accepted.json()).toEqual({ workspace_id: other.workspaceId, role: "viewer" });
+    expect((await (await stack.request("/app/auth/session", { headers: { cookie: who.cookie } })).json()).workspace.id).toBe(other.workspaceId);
+    expect((await post(`/app/invite/${inv.token}/accept`, who)).status).toBe(410);
+    expect((await post("/app/workspace", who, { workspace_id: who.workspaceId })).status).toBe(200);
     expect((await post("/app/workspace", who, { workspace_id: other.workspaceId })).status).toBe(200);
     const me = await (await stack.request("/app/auth/session", { headers: { cookie: who.cookie } })).json();
     expect(me.workspace).toEqual({ id: other.workspaceId, role: "viewer" });

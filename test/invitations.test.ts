@@ -77,13 +77,28 @@ describe("invitations", () => {
     expect(a.email).toBe(inv.email);
   });
 
-  it("a person already known joins a second workspace as the same user", async () => {
+  it("the link alone cannot take over an existing account: 409 invitation_needs_sign_in, nothing written, the link still usable", async () => {
     const email = uniqueEmail();
     const first = await acceptInvitation(stack.services, (await invite(email, "owner")).token);
-    const second = await acceptInvitation(stack.services, (await invite(email, "viewer")).token);
+    const inv = await invite(email, "viewer");
+    await expect(acceptInvitation(stack.services, inv.token)).rejects.toMatchObject({ status: 409, code: "invitation_needs_sign_in" });
+    await expect(acceptInvitation(stack.services, inv.token, { newUserId: crypto.randomUUID() })).rejects.toMatchObject({ code: "invitation_needs_sign_in" });
+    expect(await stack.owner`select 1 from memberships where workspace_id = ${inv.workspaceId}`).toHaveLength(0);
+    // Signed in as someone else: refused too.
+    const other = await acceptInvitation(stack.services, (await invite()).token);
+    await expect(acceptInvitation(stack.services, inv.token, { userId: other.userId })).rejects.toMatchObject({ status: 403, code: "invitation_email_mismatch" });
+    expect((await acceptInvitation(stack.services, inv.token, { userId: first.userId })).userId).toBe(first.userId);
+  });
+
+  it("a person already known joins a second workspace as the same user, signed in or through a verified identity", async () => {
+    const email = uniqueEmail();
+    const first = await acceptInvitation(stack.services, (await invite(email, "owner")).token);
+    const second = await acceptInvitation(stack.services, (await invite(email, "viewer")).token, { userId: first.userId });
+    const third = await acceptInvitation(stack.services, (await invite(email, "agent")).token, { email, emailVerified: true });
+    expect(third.userId).toBe(first.userId);
     expect(second.userId).toBe(first.userId);
     expect(second.userCreated).toBe(false);
-    expect((await userWorkspaces(stack.services, first.userId)).map((w) => w.role)).toEqual(["owner", "viewer"]);
+    expect((await userWorkspaces(stack.services, first.userId)).map((w) => w.role)).toEqual(["owner", "viewer", "agent"]);
     expect((await listMembers(stack.services, second.workspaceId)).map((m) => m.email)).toEqual([email]);
   });
 

@@ -4,7 +4,9 @@ import { createNodeServices } from "../dev/services.js";
 import type { Clock } from "../lib/clock.js";
 import { ABSOLUTE_MS, IDLE_MS } from "../lib/sessions/auth.js";
 import { createSession } from "../lib/sessions/create.js";
+import { listSessions } from "../lib/sessions/list.js";
 import { revokeSession } from "../lib/sessions/revoke.js";
+import { recordSignInFailure } from "../lib/sessions/sign-in-failure.js";
 import { browser, sessionFor, signIn } from "./support/people-kit.js";
 import { createTestStack, type TestStack } from "./support/stack.js";
 
@@ -146,6 +148,38 @@ describe("sessions", () => {
     expect((await me(a)).status).toBe(200);
     const audit = await stack.owner`select action, details from audit_log where workspace_id = ${a.workspaceId} and object_type = 'session' order by id`;
     expect(audit.map((r) => r.action)).toEqual(["session.created", "session.created", "session.created", "session.created", "session.revoked", "session.revoked"]);
+  });
+
+  it("the sessions list: device from the user agent, address, created, last seen; live sessions only, the current one marked", async () => {
+    const a = await signIn(stack);
+    const phone = await sessionFor(stack, a.userId, a.email, a.workspaceId, { userAgent: "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) AppleWebKit/605.1.15 Version/17.0 Mobile/15E148 Safari/604.1" });
+    const gone = await sessionFor(stack, a.userId, a.email, a.workspaceId);
+    await revokeSession(stack.services, a.userId, gone.sessionId);
+    await signIn(stack); // someone else's
+    const list = await listSessions(stack.services, a.userId, a.sessionId);
+    expect(list.map((x) => [x.id, x.device, x.current])).toEqual([
+      [phone.sessionId, "Safari on iOS", false],
+      [a.sessionId, "Firefox on Linux", true],
+    ]);
+    expect(list[0]).toMatchObject({ ip: "203.0.113.7", method: "passkey", createdAt: expect.any(Date), lastSeenAt: expect.any(Date) });
+  });
+
+  it("a member removed from the workspace keeps the session but no workspace or role in it", async () => {
+    const who = await signIn(stack, { role: "admin" });
+    await stack.owner`delete from memberships where user_id = ${who.userId}`;
+    const body = await (await me(who)).json();
+    expect(body.workspace).toBeNull();
+    const res = await stack.request("/app/members/invitations", { method: "POST", headers: browser(stack, who, { "x-csrf-token": who.csrf, "content-type": "application/json" }), body: JSON.stringify({ email: "a@example.com", role: "agent" }) });
+    expect(res.status).toBe(403);
+  });
+
+  it("a failed sign-in is in the audit log of each of the person's workspaces, and in the log for an unknown one", async () => {
+    const who = await signIn(stack);
+    await recordSignInFailure(stack.services, { method: "passkey", reason: "assertion_invalid", userId: who.userId, ip: "198.51.100.9" });
+    await recordSignInFailure(stack.services, { method: "google", reason: "no_account" });
+    const [row] = await stack.owner`select action, ip, details from audit_log where workspace_id = ${who.workspaceId} and action = 'sign_in.failed'`;
+    expect(row).toMatchObject({ ip: "198.51.100.9", details: { method: "passkey", reason: "assertion_invalid" } });
+    expect(stack.logs.some((l) => l.includes('"sign_in.failed"') && l.includes('"no_account"'))).toBe(true);
   });
 
   it("another person's session cannot be revoked: 404, and it lives on", async () => {

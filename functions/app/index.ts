@@ -6,6 +6,7 @@ import { googleStartRoute } from "./auth/google-start.js";
 import { registerPasskeyRoutes } from "./auth/passkey/index.js";
 import { getSessionRoute } from "./auth/session.js";
 import { signOutRoute } from "./auth/sign-out.js";
+import { acceptInvitationRoute } from "./invite/accept.js";
 import { inviteMemberRoute, revokeInvitationRoute } from "./members/invite.js";
 import { limitAttempts } from "./middleware/attempts.js";
 import { browserGuard } from "./middleware/browser.js";
@@ -31,6 +32,7 @@ import { switchWorkspaceRoute } from "./workspace/switch.js";
  *   POST /app/workspace                         works in another of the person's workspaces
  *   POST /app/members/invitations               owners/admins: a one-time invitation link
  *   POST /app/members/invitations/:id/revoke    owners/admins: withdraw one
+ *   POST /app/invite/:token/accept              a person with an account joins the invitation's workspace
  *
  * Google (OpenID Connect, lib/oidc):
  *   GET|POST /app/auth/google/start[?invitation=…]  to Google, a new attempt bound to this browser
@@ -61,6 +63,7 @@ export function dashboardApp() {
   app.post("/members/invitations", requireSession, inviteMemberRoute);
   app.post("/members/invitations/:id/revoke", requireSession, revokeInvitationRoute);
   registerPasskeyRoutes(app);
+  app.post("/invite/:token/accept", requireSession, acceptInvitationRoute);
   // The pages (functions/app/pages/index.ts): /app/sign-in and /app/assets/dashboard.css
   // open, every other page behind requireSession in its own chain.
   app.route("/", dashboardPages());

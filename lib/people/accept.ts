@@ -10,6 +10,9 @@ import { findInvitation, invitationInvalid } from "./find-invitation.js";
 import type { Role } from "./roles.js";
 import { findUserIdByEmail } from "./users.js";
 
+const needsSignIn = () =>
+  new AppError(409, "invitation_needs_sign_in", "This email address already has an account: sign in with it, then accept the invitation");
+
 /** What the invitee proved while accepting. */
 export interface InviteeFacts {
   /**
@@ -19,6 +22,11 @@ export interface InviteeFacts {
    */
   email?: string;
   emailVerified?: boolean;
+  /**
+   * The person is already signed in (a session, or a passkey sign-in verified just now)
+   * as this user: their email must be the invitation's.
+   */
+  userId?: string;
   displayName?: string;
   /** The id to give the person if they have no account yet (a passkey's user handle chosen before). */
   newUserId?: string;
@@ -43,6 +51,13 @@ export interface AcceptedInvitation {
  * transaction is scoped to both the person (app.user_id) and the workspace.
  * Single use: the conditional update lets exactly one of two racing accepts through.
  * The caller then signs the person in with createSession (lib/sessions).
+ *
+ * The link alone (no `email`, no `userId`) proves nothing about an existing account: it
+ * is accepted only while no account has the invitation's email. Otherwise whoever holds
+ * a link made out to someone's address (the inviting admin included) could take over
+ * that person's account in every workspace; they must sign in first (409
+ * invitation_needs_sign_in). This tells the link's holder that the address has an
+ * account, and nobody else; creating an invitation never does.
  */
 export async function acceptInvitation(
   s: Services,
@@ -56,6 +71,10 @@ export async function acceptInvitation(
   }
   const existing = await findUserIdByEmail(s, inv.email);
   if (existing?.disabled) throw invitationInvalid();
+  if (facts.userId !== undefined && facts.userId !== existing?.userId) {
+    throw new AppError(403, "invitation_email_mismatch", "This invitation is for another email address than the one you are signed in with");
+  }
+  if (existing && facts.userId === undefined && facts.email === undefined) throw needsSignIn();
   const now = s.clock.now();
 
   return asApp(s.db, async (tx) => {
@@ -71,9 +90,15 @@ export async function acceptInvitation(
         .returning({ id: users.id });
       if (made[0]) userCreated = true;
       else {
-        // Created meanwhile by another acceptance of an invitation for the same email.
+        // Created meanwhile (another invitation for the same email accepted): the link
+        // alone does not prove this account, an identity provider's verified email does.
         const again = await findUserIdByEmail(s, inv.email, tx);
         if (!again || again.disabled) throw invitationInvalid();
+        if (facts.email === undefined) {
+          // Most often the winner of a race for this very link: say the link is used.
+          await findInvitation(s, token);
+          throw needsSignIn();
+        }
         userId = again.userId;
         await switchUser(tx, userId);
       }
