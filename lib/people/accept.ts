@@ -74,7 +74,13 @@ export async function acceptInvitation(
   if (facts.userId !== undefined && facts.userId !== existing?.userId) {
     throw new AppError(403, "invitation_email_mismatch", "This invitation is for another email address than the one you are signed in with");
   }
-  if (existing && facts.userId === undefined && facts.email === undefined) throw needsSignIn();
+  // The link alone for an address with an account. Most often, when racing, the account
+  // was just made by the winning acceptance of this very link: then say the link is used.
+  const unproven = async (): Promise<never> => {
+    await findInvitation(s, token);
+    throw needsSignIn();
+  };
+  if (existing && facts.userId === undefined && facts.email === undefined) await unproven();
   const now = s.clock.now();
 
   return asApp(s.db, async (tx) => {
@@ -94,11 +100,7 @@ export async function acceptInvitation(
         // alone does not prove this account, an identity provider's verified email does.
         const again = await findUserIdByEmail(s, inv.email, tx);
         if (!again || again.disabled) throw invitationInvalid();
-        if (facts.email === undefined) {
-          // Most often the winner of a race for this very link: say the link is used.
-          await findInvitation(s, token);
-          throw needsSignIn();
-        }
+        if (facts.email === undefined) await unproven();
         userId = again.userId;
         await switchUser(tx, userId);
       }

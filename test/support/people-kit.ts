@@ -1,5 +1,6 @@
 import { acceptInvitation } from "../../lib/people/accept.js";
 import { createInvitation } from "../../lib/people/invite.js";
+import { findUserIdByEmail } from "../../lib/people/users.js";
 import type { Role } from "../../lib/people/roles.js";
 import { createSession } from "../../lib/sessions/create.js";
 import { SESSION_COOKIE } from "../../lib/sessions/auth.js";
@@ -20,12 +21,14 @@ export interface SignedIn {
 const rand = () => Math.random().toString(36).slice(2, 10);
 export const uniqueEmail = (what = "person") => `${what}-${rand()}${rand()}@example.com`;
 
-/** A person invited by the operator into a workspace (new unless given), accepted, and signed in. */
+/** A person (new unless `email` names one) invited by the operator into a workspace (new unless given), accepted, and signed in. */
 export async function signIn(stack: TestStack, opts: { role?: Role; workspaceId?: string; email?: string; services?: Services; userAgent?: string } = {}): Promise<SignedIn> {
   const s = opts.services ?? stack.services;
   const workspaceId = opts.workspaceId ?? (await stack.tenant("People")).workspaceId;
   const inv = await createInvitation(s, { workspaceId, email: opts.email ?? uniqueEmail(), role: opts.role ?? "owner" }, { actorType: "operator", actorId: "test" });
-  const accepted = await acceptInvitation(s, inv.token);
+  // A person who already has an account accepts signed in (the link alone is refused for them).
+  const known = await findUserIdByEmail(s, inv.email);
+  const accepted = await acceptInvitation(s, inv.token, known ? { userId: known.userId } : {});
   return sessionFor(stack, accepted.userId, accepted.email, workspaceId, { ...opts, services: s });
 }
 
