@@ -1,6 +1,7 @@
 import type { ApiKeyAuth } from "../lib/apikeys/auth.js";
 import type { Services } from "../lib/context.js";
 import type { SessionAuth } from "../lib/sessions/auth.js";
+import type { Principal } from "../lib/permissions/principal.js";
 
 /** The Hono environment every app shares: services arrive as a binding, per request. */
 export type AppEnv = {
@@ -11,6 +12,8 @@ export type AppEnv = {
     clientRequestId?: string;
     auth?: ApiKeyAuth;
     workspaceId?: string;
+    /** Who is asking, for permissions (functions/middleware/permission.ts): the key, or the member. */
+    principal?: Principal;
     /** /app: the signed-in person, set by requireSession (functions/app/middleware/session.ts). */
     session?: SessionAuth;
     /** /app: this response's CSP nonce; every inline <script>/<style> the page emits carries it. */

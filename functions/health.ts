@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { vaultKeyProblems } from "../lib/vault/key-check.js";
 import type { AppEnv } from "./env.js";
+import { open } from "./middleware/permission.js";
 
 const TIMEOUT_MS = 2000;
 
@@ -24,7 +25,7 @@ async function probe(check: () => Promise<unknown>): Promise<"ok" | "down"> {
  * message writer is sound (its own connection answers, no flush past its deadline),
  * else 503 naming what is not.
  */
-export const health = new Hono<AppEnv>().get("/healthz", async (c) => {
+export const health = new Hono<AppEnv>().get("/healthz", open("the load balancer's probe: says only what is up"), async (c) => {
   const s = c.env.services;
   let keyProblems: string[] = [];
   const [database, redis, writer] = await Promise.all([

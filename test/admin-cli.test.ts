@@ -40,6 +40,28 @@ describe("npm run admin", () => {
     expect((await stack.request("/v1/workspace", { headers: { authorization: `Bearer ${key.key}` } })).status).toBe(401);
   });
 
+  it("makes a key with --scopes that can do only that (403 forbidden naming the scope otherwise), and lists keys with their scopes", async () => {
+    const ws = json(await admin(["workspace", "create", "--name", "Scoped", "--json"]));
+    const key = json(await admin(["apikey", "create", "--workspace", ws.id, "--name", "reader", "--scopes", "messages:read,contacts:read", "--json"]));
+    expect(key.scopes).toEqual(["contacts:read", "messages:read"]);
+    const auth = { headers: { authorization: `Bearer ${key.key}` } };
+    expect((await stack.request("/v1/messages", auth)).status).toBe(200);
+    const refused = await stack.request("/v1/messages", { ...auth, method: "POST", body: "{}" });
+    expect(refused.status).toBe(403);
+    expect((await refused.json()).error).toMatchObject({ code: "forbidden", message: expect.stringContaining("messages:send"), details: { missing: ["messages:send"] } });
+    const full = json(await admin(["apikey", "create", "--workspace", ws.id, "--json"]));
+    expect(full.scopes).toBeNull();
+    const listed = json(await admin(["apikey", "list", "--workspace", ws.id, "--json"]));
+    expect(listed.map((k: { id: string; scopes: unknown }) => [k.id, k.scopes])).toEqual([[full.id, null], [key.id, ["contacts:read", "messages:read"]]]);
+    expect(JSON.stringify(listed)).not.toContain(key.key);
+    const text = await admin(["apikey", "list", "--workspace", ws.id]);
+    expect(text.stdout).toContain("scopes: contacts:read,messages:read");
+    expect(text.stdout).toContain("full access");
+    const bad = await admin(["apikey", "create", "--workspace", ws.id, "--scopes", "messages:fly"]);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/Unknown scope messages:fly/);
+  });
+
   it("prints the key once in text mode with a warning to store it", async () => {
     const ws = json(await admin(["workspace", "create", "--name", "T", "--json"]));
     const r = await admin(["apikey", "create", "--workspace", ws.id]);

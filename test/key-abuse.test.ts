@@ -13,11 +13,11 @@ beforeAll(async () => {
     grant insert on lookup_calls to sandesh_app;
     grant usage on sequence lookup_calls_n_seq to sandesh_app;
     create or replace function sandesh_api_key_lookup(p_key_hash text)
-    returns table (key_id uuid, workspace_id uuid, revoked boolean, settings jsonb)
+    returns table (key_id uuid, workspace_id uuid, revoked boolean, settings jsonb, scopes jsonb)
     language plpgsql volatile security definer set search_path = public, pg_temp as $$
     begin
       insert into lookup_calls default values;
-      return query select k.id, k.workspace_id, k.revoked_at is not null, w.settings
+      return query select k.id, k.workspace_id, k.revoked_at is not null, w.settings, to_jsonb(k.scopes)
         from api_keys k join workspaces w on w.id = k.workspace_id where k.key_hash = p_key_hash;
     end $$;`);
 });

@@ -12,4 +12,6 @@ export const apiKeys = pgTable("api_keys", {
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   lastUsedAt: timestamp("last_used_at", { withTimezone: true }),
   revokedAt: timestamp("revoked_at", { withTimezone: true }),
+  /** null: full access (keys made before scopes, or without a list); else lib/permissions' vocabulary. */
+  scopes: text("scopes").array(),
 });

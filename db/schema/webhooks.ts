@@ -18,6 +18,10 @@ export const webhookEndpoints = pgTable(
     enabled: boolean("enabled").notNull().default(true),
     disabledReason: text("disabled_reason"),
     failingSince: timestamp("failing_since", { withTimezone: true }),
+    /** Who made it, and whether its payloads mask phone numbers as its creator's answers do. */
+    createdByType: text("created_by_type").$type<"api_key" | "user" | "operator">(),
+    createdById: text("created_by_id"),
+    masksPhones: boolean("masks_phones").notNull().default(false),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },

@@ -20,6 +20,7 @@ async function main(argv: string[]): Promise<number> {
         name: { type: "string" },
         workspace: { type: "string" },
         id: { type: "string" },
+        scopes: { type: "string" },
         "phone-number-id": { type: "string" },
         "waba-id": { type: "string" },
         token: { type: "string" },

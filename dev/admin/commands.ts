@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import { migrate } from "../../db/migrate.js";
-import { createApiKey, revokeApiKey } from "../../lib/apikeys/manage.js";
+import { createApiKey, listApiKeys, revokeApiKey } from "../../lib/apikeys/manage.js";
 import { AppError } from "../../lib/errors.js";
 import { requireVaultKeys } from "../../lib/vault/key-check.js";
 import { rotateVault } from "../../lib/vault/rotate.js";
@@ -46,12 +46,16 @@ async function existingWorkspace(s: NodeServices, flags: Flags): Promise<string>
   return id;
 }
 
+const scopeText = (scopes: readonly string[] | null) => (scopes ? `scopes: ${scopes.join(",")}` : "full access");
+
 export const USAGE = `Usage: npm run admin -- <command> [--json]
 
   help                                             this text
   migrate                                          apply database migrations (idempotent)
   workspace create --name N                        create a workspace
-  apikey create --workspace W [--name N]           create an API key (printed once, only here)
+  apikey create --workspace W [--name N] [--scopes a,b]
+                                                   create an API key (printed once, only here); without --scopes: full access
+  apikey list --workspace W                        a workspace's keys: prefix, scopes, created, revoked
   apikey revoke --id K                             revoke an API key (effective on the next request; again: "already revoked", exit 0)
   whatsapp connect --workspace W --phone-number-id P --waba-id B
                    (--token T | --token-stdin) [--display-number D] [--throughput N]
@@ -89,10 +93,19 @@ export async function runCommand(words: string[], flags: Flags, deps: Commands):
     }
     case "apikey create": {
       const name = nameFlag(flags, "default");
-      const k = await createApiKey(s, await existingWorkspace(s, flags), name, OPERATOR);
+      if (flags.scopes !== undefined && (typeof flags.scopes !== "string" || !flags.scopes.trim())) throw new UsageError("--scopes must list scopes, e.g. --scopes messages:send,messages:read");
+      const scopes = typeof flags.scopes === "string" ? { scopes: flags.scopes.split(",") } : {};
+      const k = await createApiKey(s, await existingWorkspace(s, flags), name, OPERATOR, scopes);
       return {
-        json: { id: k.id, workspace_id: k.workspaceId, name: k.name, prefix: k.prefix, key: k.key, created_at: k.createdAt.toISOString() },
-        text: `api key ${k.id} (${k.name})\n\n  ${k.key}\n\nThis is the only time the key is shown. Store it now.`,
+        json: { id: k.id, workspace_id: k.workspaceId, name: k.name, prefix: k.prefix, scopes: k.scopes, key: k.key, created_at: k.createdAt.toISOString() },
+        text: `api key ${k.id} (${k.name}, ${scopeText(k.scopes)})\n\n  ${k.key}\n\nThis is the only time the key is shown. Store it now.`,
+      };
+    }
+    case "apikey list": {
+      const keys = await listApiKeys(s, await existingWorkspace(s, flags));
+      return {
+        json: keys,
+        text: keys.length ? keys.map((k) => `${k.id}  ${k.prefix}…  ${k.name}  ${scopeText(k.scopes)}  created ${k.created_at}${k.revoked_at ? `  revoked ${k.revoked_at}` : ""}`).join("\n") : "no API keys",
       };
     }
     case "apikey revoke": {

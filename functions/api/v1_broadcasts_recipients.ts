@@ -1,13 +1,14 @@
 import type { Hono } from "hono";
 import { listRecipients, recipientsCsv } from "../../lib/broadcasts/recipients.js";
 import type { AppEnv } from "../env.js";
+import { needs } from "../middleware/permission.js";
 
 /**
  * GET /v1/broadcasts/{id}/recipients?status=&cursor=&limit=: JSON pages, or with
  * `Accept: text/csv` every matching recipient as CSV (the failed-messages report).
  */
 export const registerBroadcastRecipients = (app: Hono<AppEnv>) =>
-  app.get("/broadcasts/:id/recipients", async (c) => {
+  app.get("/broadcasts/:id/recipients", needs("broadcasts:read", { csv: ["exports:create"] }), async (c) => {
     const s = c.env.services;
     const workspaceId = c.get("auth")!.workspaceId;
     const id = c.req.param("id");

@@ -1,10 +1,11 @@
 import type { Hono } from "hono";
 import { mediaInfo } from "../../lib/media/retrieve.js";
 import type { AppEnv } from "../env.js";
+import { needs } from "../middleware/permission.js";
 
 /** GET /v1/media/{id}: the media's metadata and a short-lived download link. Another workspace's id is 404. */
 export const registerMediaGet = (app: Hono<AppEnv>) =>
-  app.get("/media/:id", async (c) => {
+  app.get("/media/:id", needs("messages:read"), async (c) => {
     const m = await mediaInfo(c.env.services, c.get("auth")!.workspaceId, c.req.param("id"));
     return c.json({
       id: m.id,

@@ -3,13 +3,14 @@ import { AppError } from "../../lib/errors.js";
 import { acceptMessage } from "../../lib/messages/accept.js";
 import { classifyMetaError } from "../../lib/meta/errors.js";
 import type { AppEnv } from "../env.js";
+import { needs } from "../middleware/permission.js";
 
 /**
  * POST /v1/messages: 202 {id, status:"queued"}; replays carry Idempotent-Replayed: true.
  * A read receipt (`status: "read"`) is not a message: Meta's answer, 200 {success: true}.
  */
 export const registerMessagesPost = (app: Hono<AppEnv>) =>
-  app.post("/messages", async (c) => {
+  app.post("/messages", needs("messages:send"), async (c) => {
     const r = await acceptMessage(c.env.services, {
       auth: c.get("auth")!,
       ip: c.env.ip ?? "unknown",

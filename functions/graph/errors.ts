@@ -34,6 +34,8 @@ export const objectMissing = (id: string): GraphRefusal => ({ status: 400, code:
 /** Sandesh's codes → Graph's (code, HTTP status, title). */
 const TABLE: Record<string, [number, number, string]> = {
   unauthorized: [190, 401, "Invalid OAuth access token - Cannot parse access token"],
+  // A key without the route's scope: Graph's permission error; details name the scope.
+  forbidden: [10, 403, "Application does not have permission for this action"],
   sender_token_invalid: [190, 401, "Error validating access token: the number's Meta token was refused; connect it again"],
   validation_failed: [100, 400, "Invalid parameter"],
   invalid_json: [100, 400, "Invalid parameter"],

@@ -1,7 +1,8 @@
 import type { Hono } from "hono";
 import { mediaInfo } from "../../lib/media/retrieve.js";
 import type { AppEnv } from "../env.js";
-import { graphKey } from "./media_auth.js";
+import { needs } from "../middleware/permission.js";
+import { graphKey } from "./key.js";
 import { graphMediaError } from "./media_errors.js";
 
 /**
@@ -9,8 +10,8 @@ import { graphMediaError } from "./media_errors.js";
  * minutes, no token needed), as an SDK's download step expects a URL it can fetch.
  */
 export const registerGraphMediaGet = (app: Hono<AppEnv>) =>
-  app.get("/:version{v[0-9]+\\.[0-9]+}/:mediaId", async (c) => {
-    const { auth } = await graphKey(c);
+  app.get("/:version{v[0-9]+\\.[0-9]+}/:mediaId", graphKey(), needs("messages:read"), async (c) => {
+    const auth = c.get("auth")!;
     const mediaId = c.req.param("mediaId");
     const m = await mediaInfo(c.env.services, auth.workspaceId, mediaId).catch((err: unknown) => {
       throw graphMediaError(err, mediaId, "get");

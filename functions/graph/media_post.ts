@@ -4,7 +4,8 @@ import { uploadMedia } from "../../lib/media/upload.js";
 import { resolveSender } from "../../lib/messages/sender.js";
 import { uploadFrom } from "../api/v1_media.js";
 import type { AppEnv } from "../env.js";
-import { graphKey } from "./media_auth.js";
+import { needs } from "../middleware/permission.js";
+import { graphActor, graphKey } from "./key.js";
 import { graphMediaError } from "./media_errors.js";
 
 /**
@@ -13,10 +14,11 @@ import { graphMediaError } from "./media_errors.js";
  * one of the key's workspace's.
  */
 export const registerGraphMediaPost = (app: Hono<AppEnv>) =>
-  app.post("/:version{v[0-9]+\\.[0-9]+}/:phoneNumberId/media", async (c) => {
+  app.post("/:version{v[0-9]+\\.[0-9]+}/:phoneNumberId/media", graphKey(), needs("messages:send"), async (c) => {
     const s = c.env.services;
     const phoneNumberId = c.req.param("phoneNumberId");
-    const { auth, actor } = await graphKey(c);
+    const auth = c.get("auth")!;
+    const actor = graphActor(c);
     try {
       if (!/^\d{1,32}$/.test(phoneNumberId)) throw mediaNotFound(phoneNumberId);
       await resolveSender(s, auth.workspaceId, phoneNumberId);

@@ -1,10 +1,11 @@
 import type { Hono } from "hono";
-import { authenticate } from "../../lib/apikeys/authenticate.js";
 import { acceptMessage } from "../../lib/messages/accept.js";
 import { awaitMessageOutcome } from "../../lib/messages/outcome.js";
 import { recipientOf } from "../../lib/messages/recipient.js";
 import { resolveSender } from "../../lib/messages/sender.js";
 import type { AppEnv } from "../env.js";
+import { needs } from "../middleware/permission.js";
+import { graphKey } from "./key.js";
 import { GraphAnswer, objectMissing, statusOfMetaCode } from "./errors.js";
 
 /**
@@ -17,13 +18,11 @@ import { GraphAnswer, objectMissing, statusOfMetaCode } from "./errors.js";
  * happens, once, and its statuses arrive as events. Read receipts are Meta's answer.
  */
 export const registerGraphMessagesPost = (app: Hono<AppEnv>) =>
-  app.post("/:version{v[0-9]+\\.[0-9]+}/:phoneNumberId/messages", async (c) => {
+  app.post("/:version{v[0-9]+\\.[0-9]+}/:phoneNumberId/messages", graphKey("send"), needs("messages:send"), async (c) => {
     const s = c.env.services;
     const ip = c.env.ip ?? "unknown";
     const phoneNumberId = c.req.param("phoneNumberId");
-    const token = c.req.query("access_token");
-    // Counted in the key's send bucket, like POST /v1/messages.
-    const auth = await authenticate(s, c.req.header("authorization") ?? (token ? `Bearer ${token}` : undefined), ip, "send");
+    const auth = c.get("auth")!;
     // The path first, as at Graph: another workspace's number does not exist for this key.
     if (!/^\d{1,32}$/.test(phoneNumberId)) throw new GraphAnswer(objectMissing(phoneNumberId));
     await resolveSender(s, auth.workspaceId, phoneNumberId);

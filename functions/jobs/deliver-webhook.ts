@@ -4,6 +4,7 @@ import { WEBHOOK_RETRIES } from "../../lib/queue/port.js";
 import { runWebhookAttempt } from "../../lib/webhooks/deliver.js";
 import { readJob } from "./read-job.js";
 import { type JobsEnv, verifyQStash } from "./verify.js";
+import { open } from "../middleware/permission.js";
 
 const WebhookJobSchema = v.object({
   deliveryId: v.pipe(v.string(), v.uuid()),
@@ -20,7 +21,7 @@ const WebhookJobSchema = v.object({
  * message of its own. The receiver's own answer is recorded, never passed through.
  */
 export const registerDeliverWebhookJob = (app: Hono<JobsEnv>) =>
-  app.post("/deliver-webhook", verifyQStash, async (c) => {
+  app.post("/deliver-webhook", open("a queue callback: QStash's signature is verified first"), verifyQStash, async (c) => {
     const { job: { retried, ...job }, attempt } = readJob(c, WebhookJobSchema, "a webhook delivery", WEBHOOK_RETRIES);
     const outcome = await runWebhookAttempt(c.env.services, job, { ...attempt, retried: retried ?? 0 });
     return c.json(outcome, outcome.kind === "retry" ? 503 : 200);

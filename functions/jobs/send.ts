@@ -4,6 +4,7 @@ import { runSendJob } from "../../lib/jobs/send.js";
 import { SEND_RETRIES } from "../../lib/queue/port.js";
 import { readJob } from "./read-job.js";
 import { type JobsEnv, verifyQStash } from "./verify.js";
+import { open } from "../middleware/permission.js";
 
 const SendJobSchema = v.object({
   messageId: v.pipe(v.string(), v.uuid()),
@@ -16,7 +17,7 @@ const SendJobSchema = v.object({
  * backoff. On the last delivery the job itself records the failure and answers 200.
  */
 export const registerSendJob = (app: Hono<JobsEnv>) =>
-  app.post("/send", verifyQStash, async (c) => {
+  app.post("/send", open("a queue callback: QStash's signature is verified first"), verifyQStash, async (c) => {
     const { job, attempt } = readJob(c, SendJobSchema, "a send job", SEND_RETRIES);
     const outcome = await runSendJob(c.env.services, job, attempt);
     return c.json(outcome, outcome.kind === "retry" ? 503 : 200);

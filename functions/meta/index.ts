@@ -6,6 +6,7 @@ import { parseSignatureHeader, verifyMetaSignature } from "../../lib/ingest/sign
 import { answerVerification } from "../../lib/ingest/verification.js";
 import type { AppEnv } from "../env.js";
 import { META_WEBHOOK_MAX_BYTES, readAtMost } from "../middleware/security.js";
+import { open } from "../middleware/permission.js";
 
 /**
  * Bytes of not-yet-verified Meta bodies one process holds at once: four of the largest,
@@ -20,9 +21,9 @@ export function metaApp(opts: { unverifiedBodyBudget?: number } = {}) {
   const app = new Hono<AppEnv>();
   const budget = new ByteBudget(opts.unverifiedBodyBudget ?? UNVERIFIED_BODY_BUDGET);
 
-  app.get("/", async (c) => c.text(await answerVerification(c.env.services, c.env.ip ?? "unknown", c.req.query())));
+  app.get("/", open("Meta's subscription check: answers only with the verify token"), async (c) => c.text(await answerVerification(c.env.services, c.env.ip ?? "unknown", c.req.query())));
 
-  app.post("/", async (c) => {
+  app.post("/", open("Meta's callbacks: the signature is checked before the body is used"), async (c) => {
     // Anyone can post here: without a well-formed signature the body is never read.
     if (!parseSignatureHeader(c.req.header("x-hub-signature-256"))) throw invalidSignature();
     const declared = Number(c.req.header("content-length"));

@@ -1,4 +1,5 @@
 import type { Context, MiddlewareHandler } from "hono";
+import type { ApiKeyAuth } from "../../lib/apikeys/auth.js";
 import { authenticate } from "../../lib/apikeys/authenticate.js";
 import type { AppEnv } from "../env.js";
 
@@ -9,10 +10,16 @@ import type { AppEnv } from "../env.js";
 export const requireApiKey: MiddlewareHandler<AppEnv> = async (c, next) => {
   const send = c.req.method === "POST" && c.req.path === "/v1/messages";
   const auth = await authenticate(c.env.services, c.req.header("authorization"), c.env.ip ?? "unknown", send ? "send" : "other");
-  c.set("auth", auth);
-  c.set("workspaceId", auth.workspaceId);
+  setKeyPrincipal(c, auth);
   await next();
 };
+
+/** The key as the request's principal: what its scopes allow (functions/middleware/permission.ts). */
+export function setKeyPrincipal(c: Context<AppEnv>, auth: ApiKeyAuth): void {
+  c.set("auth", auth);
+  c.set("workspaceId", auth.workspaceId);
+  c.set("principal", { kind: "api_key", workspaceId: auth.workspaceId, keyId: auth.keyId, scopes: auth.scopes });
+}
 
 /** Who did it, for the audit log: the API key, from where. */
 export const apiKeyActor = (c: Context<AppEnv>) => ({

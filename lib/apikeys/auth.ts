@@ -9,11 +9,14 @@ import { defineScript } from "../redis/port.js";
 import admitSource from "./admit.lua.js";
 import knownSource from "./known.lua.js";
 import { hashApiKey, KEY_PATTERN } from "./format.js";
+import { isPermission, type Permission } from "../permissions/vocabulary.js";
 
 export interface ApiKeyAuth {
   keyId: string;
   workspaceId: string;
   limits: Limits;
+  /** null: full access (lib/permissions/principal.ts). Fixed at creation, so cacheable. */
+  scopes: readonly Permission[] | null;
 }
 
 /** Who is calling, and whether the database vouched for it during this request. */
@@ -96,7 +99,7 @@ export async function reverifyApiKey(s: Services, hash: string): Promise<Identif
 async function lookUp(s: Services, hash: string): Promise<ApiKeyAuth> {
   const rows = await withDeadline(
     asApp(s.requestDb ?? s.db, (tx) =>
-      tx.execute<{ key_id: string; workspace_id: string; revoked: boolean; settings: Record<string, unknown> }>(
+      tx.execute<{ key_id: string; workspace_id: string; revoked: boolean; settings: Record<string, unknown>; scopes: unknown }>(
         sql`select * from sandesh_api_key_lookup(${hash})`,
       ),
     ),
@@ -113,7 +116,10 @@ async function lookUp(s: Services, hash: string): Promise<ApiKeyAuth> {
     await s.redis.del(knownKey(hash));
     throw unauthorized("The API key has been revoked");
   }
-  const auth = { keyId: row.key_id, workspaceId: row.workspace_id, limits: limitsFromSettings(row.settings) };
+  const auth = { keyId: row.key_id, workspaceId: row.workspace_id, limits: limitsFromSettings(row.settings), scopes: scopesOf(row.scopes) };
   s.caches.apiKeys.set(hash, auth);
   return auth;
 }
+
+/** null stays full access; anything else is read strictly: what is not a known scope grants nothing. */
+const scopesOf = (v: unknown): Permission[] | null => (v === null || v === undefined ? null : Array.isArray(v) ? v.filter((x): x is Permission => typeof x === "string" && isPermission(x)) : []);

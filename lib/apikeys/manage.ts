@@ -1,4 +1,4 @@
-import { and, eq, isNull } from "drizzle-orm";
+import { and, desc, eq, isNull } from "drizzle-orm";
 import { apiKeys } from "../../db/schema/index.js";
 import { withTenant } from "../../db/tenant.js";
 import { recordAudit, type AuditEntry } from "../audit/record.js";
@@ -6,6 +6,8 @@ import type { Services } from "../context.js";
 import { notFound } from "../errors.js";
 import { liveKey, revocationKey, TOMBSTONE_TTL_S } from "./auth.js";
 import { generateApiKey } from "./format.js";
+import { parseScopes } from "../permissions/scopes.js";
+import type { Permission } from "../permissions/vocabulary.js";
 
 type Actor = Pick<AuditEntry, "actorType" | "actorId" | "ip" | "userAgent">;
 
@@ -16,16 +18,48 @@ export interface CreatedKey {
   prefix: string;
   /** The only time the key exists outside its owner's hands. */
   key: string;
+  /** null: full access. */
+  scopes: Permission[] | null;
   createdAt: Date;
 }
 
-export async function createApiKey(s: Services, workspaceId: string, name: string, actor: Actor): Promise<CreatedKey> {
+/**
+ * A new key. `scopes` omitted: full access (every scope a key can hold, as keys always
+ * had); given: exactly those, checked against the vocabulary (422 otherwise).
+ */
+export async function createApiKey(s: Services, workspaceId: string, name: string, actor: Actor, opts: { scopes?: readonly string[] } = {}): Promise<CreatedKey> {
+  const scopes = opts.scopes === undefined ? null : parseScopes(opts.scopes);
   const k = await generateApiKey();
   return withTenant(s.db, workspaceId, async (tx) => {
-    const [row] = await tx.insert(apiKeys).values({ workspaceId, name, prefix: k.prefix, keyHash: k.hash }).returning();
-    await recordAudit(tx, { ...actor, workspaceId, action: "api_key.created", objectType: "api_key", objectId: row!.id, details: { name, prefix: k.prefix } });
-    return { id: row!.id, workspaceId, name, prefix: k.prefix, key: k.key, createdAt: row!.createdAt };
+    const [row] = await tx.insert(apiKeys).values({ workspaceId, name, prefix: k.prefix, keyHash: k.hash, scopes }).returning();
+    await recordAudit(tx, { ...actor, workspaceId, action: "api_key.created", objectType: "api_key", objectId: row!.id, details: { name, prefix: k.prefix, scopes } });
+    return { id: row!.id, workspaceId, name, prefix: k.prefix, key: k.key, scopes, createdAt: row!.createdAt };
   });
+}
+
+export interface KeyListing {
+  id: string;
+  name: string;
+  prefix: string;
+  /** null: full access. */
+  scopes: Permission[] | null;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+/** A workspace's keys, newest first: prefix and scopes, never the key or its hash. */
+export async function listApiKeys(s: Services, workspaceId: string): Promise<KeyListing[]> {
+  const rows = await withTenant(s.db, workspaceId, (tx) => tx.select().from(apiKeys).orderBy(desc(apiKeys.createdAt), desc(apiKeys.id)));
+  return rows.map((r) => ({
+    id: r.id,
+    name: r.name,
+    prefix: r.prefix,
+    scopes: r.scopes as Permission[] | null,
+    created_at: r.createdAt.toISOString(),
+    last_used_at: r.lastUsedAt?.toISOString() ?? null,
+    revoked_at: r.revokedAt?.toISOString() ?? null,
+  }));
 }
 
 /**

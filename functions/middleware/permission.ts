@@ -1,0 +1,76 @@
+import type { Context, MiddlewareHandler } from "hono";
+import { forbidden } from "../../lib/permissions/forbidden.js";
+import { missingPermissions, type Principal } from "../../lib/permissions/principal.js";
+import type { Permission } from "../../lib/permissions/vocabulary.js";
+import type { AppEnv } from "../env.js";
+import { presentPhonesFor } from "./phones.js";
+
+/**
+ * Every route of the app declares, where it is registered, what it needs:
+ *
+ *   app.get("/messages/:id", needs("messages:read"), handler)
+ *   app.get("/contacts/export", needs("contacts:read", "exports:create"), handler)
+ *   app.get("/healthz", open("the load balancer's probe"), handler)
+ *
+ * `needs` runs after whoever established the principal (the API key on /v1, the Graph
+ * access token, the dashboard's session) and before the handler parses anything:
+ * lacking a permission is 403 `forbidden` with `details.missing`. It also decides, once
+ * for the request, how phone numbers are shown (./phones.ts). `open` says a route
+ * needs no principal and why (Meta's signature, QStash's, a link that is its own
+ * credential). test/permissions-matrix.test.ts walks `app.routes`: a route with neither
+ * fails it, and every declared route is asked of every role and scope.
+ *
+ * The dashboard (functions/app) sets `principal` from the session, the role coming
+ * from the membership (lib/permissions/member.ts), and uses `needs` the same way.
+ */
+export type Declaration =
+  | { kind: "needs"; permissions: readonly Permission[]; csv: readonly Permission[] }
+  | { kind: "open"; why: string };
+
+const declarations = new WeakMap<object, Declaration>();
+
+/** The declaration a route handler carries, if it is one of ours (for the matrix test). */
+export const declarationOf = (handler: unknown): Declaration | undefined => (typeof handler === "function" ? declarations.get(handler) : undefined);
+
+export interface NeedsOptions {
+  /** More, when the answer is asked for as CSV (`Accept: text/csv`): a download is an export. */
+  csv?: readonly Permission[];
+}
+
+export const wantsCsv = (c: Context) => /\btext\/csv\b/i.test(c.req.header("accept") ?? "");
+
+/** The permissions this request needs under its declaration. */
+export const requiredFor = (d: Needs, csv: boolean): Permission[] => [...d.permissions, ...(csv ? d.csv : [])];
+
+type Needs = Extract<Declaration, { kind: "needs" }>;
+
+export function needs(...args: (Permission | NeedsOptions)[]): MiddlewareHandler<AppEnv> {
+  const opts = args.find((a): a is NeedsOptions => typeof a === "object") ?? {};
+  const permissions = args.filter((a): a is Permission => typeof a === "string");
+  const d: Needs = { kind: "needs", permissions, csv: opts.csv ?? [] };
+  const mw: MiddlewareHandler<AppEnv> = async (c, next) => {
+    const p = principalOf(c);
+    const missing = missingPermissions(p, requiredFor(d, d.csv.length > 0 && wantsCsv(c)));
+    if (missing.length) throw forbidden(p, missing);
+    presentPhonesFor(c, p);
+    await next();
+  };
+  declarations.set(mw, d);
+  return mw;
+}
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function open(why: string): MiddlewareHandler<any> {
+  const mw: MiddlewareHandler = async (_c, next) => {
+    await next();
+  };
+  declarations.set(mw, { kind: "open", why });
+  return mw;
+}
+
+/** The principal the authentication middleware established; none is a wiring mistake, refused. */
+export function principalOf(c: Context<AppEnv>): Principal {
+  const p = c.get("principal");
+  if (!p) throw new Error("a route declared needs() but nothing before it established who is calling");
+  return p;
+}
