@@ -5,6 +5,7 @@ import { createApiKey } from "../lib/apikeys/manage.js";
 import { can, missingPermissions, type Principal } from "../lib/permissions/principal.js";
 import { ROLE_PERMISSIONS } from "../lib/permissions/table.js";
 import { ALWAYS_GRANTED, KEY_SCOPES, PERMISSIONS, ROLES, type Permission } from "../lib/permissions/vocabulary.js";
+import { signedInBrowser, visibleText } from "./support/dashboard-kit.js";
 import { createTestStack, type TestStack } from "./support/stack.js";
 
 /**
@@ -66,6 +67,9 @@ const SAMPLE: Record<string, string> = { version: "v21.0", phoneNumberId: "12345
 const urlOf = (path: string) => path.replace(/:(\w+)(\{[^}]*\})?/g, (_, name: string) => SAMPLE[name] ?? randomUUID());
 
 const isGraph = (path: string) => path.startsWith("/:version");
+const isDashboard = (path: string) => path === "/app" || path.startsWith("/app/");
+/** Routes an API key calls: /v1 and the Graph-compatible surface. */
+const isKeyRoute = (path: string) => path.startsWith("/v1/") || isGraph(path);
 
 async function ask(route: Route, key: string | undefined, accept?: string) {
   const headers: Record<string, string> = {};
@@ -101,9 +105,11 @@ describe("every registered route declares its permission", () => {
     const undeclared = routes.filter((r) => r.declarations.length !== 1).map((r) => `${r.method} ${r.path} (${r.declarations.length})`);
     // A route listed here needs needs(...) or open("why") where it is registered.
     expect(undeclared).toEqual([]);
-    // /v1 and the Graph-compatible surface are never open.
-    const openApi = routes.filter((r) => (r.path.startsWith("/v1/") || isGraph(r.path)) && r.declarations[0]!.kind === "open");
-    expect(openApi.map((r) => `${r.method} ${r.path}`)).toEqual([]);
+    // /v1 and the Graph-compatible surface are never open, nor a person's only.
+    const notKeyed = routes.filter((r) => isKeyRoute(r.path) && r.declarations[0]!.kind !== "needs");
+    expect(notKeyed.map((r) => `${r.method} ${r.path}`)).toEqual([]);
+    // The dashboard is in the walk.
+    expect(routes.filter((r) => isDashboard(r.path)).length).toBeGreaterThan(25);
   });
 
   it("a route registered without a declaration is caught by the same walk", async () => {
@@ -116,7 +122,7 @@ describe("every registered route declares its permission", () => {
 
 describe("the route × scope matrix, over HTTP", () => {
   it("every declared route answers each single-scope key, the exact key, a full-access key and no key as its declaration says", async () => {
-    const routes = routesOf(stack.app).filter((r) => r.declarations[0]?.kind === "needs");
+    const routes = routesOf(stack.app).filter((r) => r.declarations[0]?.kind === "needs" && isKeyRoute(r.path));
     const singles = await Promise.all(KEY_SCOPES.map(async (s) => [s, await keyWith([s])] as const));
     let asked = 0;
     for (const route of routes) {
@@ -147,7 +153,7 @@ describe("the route × scope matrix, over HTTP", () => {
   it("open routes answer without a key and never with a permission refusal", async () => {
     const routes = routesOf(stack.app).filter((r) => r.declarations[0]?.kind === "open");
     expect(routes.map((r) => `${r.method} ${r.path}`)).toEqual(
-      expect.arrayContaining(["GET /healthz", "GET /openapi.json", "GET /docs", "GET /webhooks/meta", "POST /webhooks/meta", "POST /jobs/send", "GET /media/download/:token"]),
+      expect.arrayContaining(["GET /app/sign-in", "GET /healthz", "GET /openapi.json", "GET /docs", "GET /webhooks/meta", "POST /webhooks/meta", "POST /jobs/send", "GET /media/download/:token"]),
     );
     for (const route of routes) {
       const answer = await ask(route, undefined);
@@ -167,6 +173,33 @@ describe("the route × scope matrix, over HTTP", () => {
     const rows = await stack.owner`select scopes from api_keys where workspace_id = ${workspaceId} and name = 'full'`;
     expect(rows[0]!.scopes).toBeNull();
   });
+});
+
+describe("the dashboard's route × role matrix, over HTTP", () => {
+  it("every declared /app route answers each role's signed-in member as the role table says", async () => {
+    const routes = routesOf(stack.app).filter((r) => isDashboard(r.path) && r.declarations[0]?.kind !== "open");
+    const browsers = new Map(await Promise.all(ROLES.map(async (role) => [role, await signedInBrowser(stack, { workspaceId, role })] as const)));
+    let asked = 0;
+    for (const route of routes) {
+      const d = route.declarations[0]!;
+      const url = urlOf(route.path);
+      for (const role of ROLES) {
+        const label = `${route.method} ${route.path} as ${role}`;
+        // A person's own routes may end the session they are asked with: a fresh one each.
+        const b = d.kind === "person" ? await signedInBrowser(stack, { workspaceId, role }) : browsers.get(role)!;
+        const page = route.method === "GET" ? await b.get(url) : await b.post(url, {});
+        const missing = d.kind === "needs" ? requiredFor(d, false).filter((p) => !ROLE_PERMISSIONS[role].has(p)) : [];
+        if (missing.length) {
+          expect(page.status, label).toBe(403);
+          for (const m of missing) expect(visibleText(page.html), label).toContain(m);
+        } else {
+          expect(page.status, `${label}: ${visibleText(page.html).slice(0, 200)}`).not.toBe(403);
+        }
+        asked++;
+      }
+    }
+    expect(asked).toBe(routes.length * ROLES.length);
+  }, 180_000);
 });
 
 describe("the route × role matrix", () => {

@@ -28,3 +28,7 @@ ALTER TABLE webhook_endpoints
   ADD COLUMN created_by_type text CHECK (created_by_type IN ('api_key', 'user', 'operator')),
   ADD COLUMN created_by_id text CHECK (length(created_by_id) <= 64),
   ADD COLUMN masks_phones boolean NOT NULL DEFAULT false;
+
+-- An agent or viewer granted whole phone numbers by an owner or admin (owners and admins
+-- see them anyway). Granting is audited (member.phones_unmasked).
+ALTER TABLE memberships ADD COLUMN phones_unmasked boolean NOT NULL DEFAULT false;

@@ -20,6 +20,8 @@ export const memberships = pgTable(
     workspaceId: uuid("workspace_id").notNull().references(() => workspaces.id),
     userId: uuid("user_id").notNull().references(() => users.id),
     role: text("role").$type<Role>().notNull(),
+    /** An agent or viewer granted whole phone numbers (lib/permissions; owners and admins see them anyway). */
+    phonesUnmasked: boolean("phones_unmasked").notNull().default(false),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },

@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { migrate } from "../../db/migrate.js";
-import { createApiKey, listApiKeys, revokeApiKey } from "../../lib/apikeys/manage.js";
+import { listApiKeys } from "../../lib/apikeys/list.js";
+import { createApiKey, revokeApiKey } from "../../lib/apikeys/manage.js";
 import { AppError } from "../../lib/errors.js";
 import { requireVaultKeys } from "../../lib/vault/key-check.js";
 import { rotateVault } from "../../lib/vault/rotate.js";

@@ -1,5 +1,7 @@
 import type { Context, MiddlewareHandler } from "hono";
+import { AppError } from "../../lib/errors.js";
 import { forbidden } from "../../lib/permissions/forbidden.js";
+import { memberPrincipal } from "../../lib/permissions/member.js";
 import { missingPermissions, type Principal } from "../../lib/permissions/principal.js";
 import type { Permission } from "../../lib/permissions/vocabulary.js";
 import type { AppEnv } from "../env.js";
@@ -25,12 +27,24 @@ import { presentPhonesFor } from "./phones.js";
  */
 export type Declaration =
   | { kind: "needs"; permissions: readonly Permission[]; csv: readonly Permission[] }
+  /** A person's own things (their sessions, which workspace they work in): any signed-in person. */
+  | { kind: "person"; why: string }
   | { kind: "open"; why: string };
 
 const declarations = new WeakMap<object, Declaration>();
 
-/** The declaration a route handler carries, if it is one of ours (for the matrix test). */
-export const declarationOf = (handler: unknown): Declaration | undefined => (typeof handler === "function" ? declarations.get(handler) : undefined);
+/**
+ * The declaration a route handler carries, if it is one of ours (for the matrix test).
+ * A sub-app with its own onError has its handlers wrapped when mounted; Hono keeps the
+ * original under "__COMPOSED_HANDLER".
+ */
+export function declarationOf(handler: unknown): Declaration | undefined {
+  for (let h = handler, depth = 0; typeof h === "function" && depth < 5; h = (h as { __COMPOSED_HANDLER?: unknown }).__COMPOSED_HANDLER, depth++) {
+    const d = declarations.get(h);
+    if (d) return d;
+  }
+  return undefined;
+}
 
 export interface NeedsOptions {
   /** More, when the answer is asked for as CSV (`Accept: text/csv`): a download is an export. */
@@ -49,7 +63,7 @@ export function needs(...args: (Permission | NeedsOptions)[]): MiddlewareHandler
   const permissions = args.filter((a): a is Permission => typeof a === "string");
   const d: Needs = { kind: "needs", permissions, csv: opts.csv ?? [] };
   const mw: MiddlewareHandler<AppEnv> = async (c, next) => {
-    const p = principalOf(c);
+    const p = await principalOf(c);
     const missing = missingPermissions(p, requiredFor(d, d.csv.length > 0 && wantsCsv(c)));
     if (missing.length) throw forbidden(p, missing);
     presentPhonesFor(c, p);
@@ -68,9 +82,28 @@ export function open(why: string): MiddlewareHandler<any> {
   return mw;
 }
 
-/** The principal the authentication middleware established; none is a wiring mistake, refused. */
-export function principalOf(c: Context<AppEnv>): Principal {
+/** Any signed-in person (requireSession ran before), whatever their role or workspace. */
+export function person(why: string): MiddlewareHandler<AppEnv> {
+  const mw: MiddlewareHandler<AppEnv> = async (c, next) => {
+    if (!c.get("session")) throw new Error("a route declared person() but requireSession did not run before it");
+    await next();
+  };
+  declarations.set(mw, { kind: "person", why });
+  return mw;
+}
+
+/**
+ * The principal: the key the API's middleware established, or the member behind the
+ * dashboard's session (set here, once per request). A session without a workspace has
+ * no role and may do nothing a workspace permission guards. Neither is a wiring mistake.
+ */
+export async function principalOf(c: Context<AppEnv>): Promise<Principal> {
   const p = c.get("principal");
-  if (!p) throw new Error("a route declared needs() but nothing before it established who is calling");
-  return p;
+  if (p) return p;
+  const session = c.get("session");
+  if (!session) throw new Error("a route declared needs() but nothing before it established who is calling");
+  if (!session.workspaceId || !session.role) throw new AppError(403, "forbidden", "You are not a member of this workspace", { missing: [] });
+  const member = await memberPrincipal(c.env.services, { workspaceId: session.workspaceId, userId: session.userId, role: session.role });
+  c.set("principal", member);
+  return member;
 }

@@ -1,4 +1,4 @@
-import { and, desc, eq, isNull } from "drizzle-orm";
+import { and, eq, isNull } from "drizzle-orm";
 import { apiKeys } from "../../db/schema/index.js";
 import { withTenant } from "../../db/tenant.js";
 import { recordAudit, type AuditEntry } from "../audit/record.js";
@@ -35,31 +35,6 @@ export async function createApiKey(s: Services, workspaceId: string, name: strin
     await recordAudit(tx, { ...actor, workspaceId, action: "api_key.created", objectType: "api_key", objectId: row!.id, details: { name, prefix: k.prefix, scopes } });
     return { id: row!.id, workspaceId, name, prefix: k.prefix, key: k.key, scopes, createdAt: row!.createdAt };
   });
-}
-
-export interface KeyListing {
-  id: string;
-  name: string;
-  prefix: string;
-  /** null: full access. */
-  scopes: Permission[] | null;
-  created_at: string;
-  last_used_at: string | null;
-  revoked_at: string | null;
-}
-
-/** A workspace's keys, newest first: prefix and scopes, never the key or its hash. */
-export async function listApiKeys(s: Services, workspaceId: string): Promise<KeyListing[]> {
-  const rows = await withTenant(s.db, workspaceId, (tx) => tx.select().from(apiKeys).orderBy(desc(apiKeys.createdAt), desc(apiKeys.id)));
-  return rows.map((r) => ({
-    id: r.id,
-    name: r.name,
-    prefix: r.prefix,
-    scopes: r.scopes as Permission[] | null,
-    created_at: r.createdAt.toISOString(),
-    last_used_at: r.lastUsedAt?.toISOString() ?? null,
-    revoked_at: r.revokedAt?.toISOString() ?? null,
-  }));
 }
 
 /**

@@ -1,5 +1,6 @@
 import { ROLE_PERMISSIONS } from "./table.js";
-import { ALWAYS_GRANTED, KEY_SCOPES, type Permission, type Role } from "./vocabulary.js";
+import type { Role } from "../people/roles.js";
+import { ALWAYS_GRANTED, KEY_SCOPES, type Permission } from "./vocabulary.js";
 
 /**
  * Who is asking, as far as permissions go. An API key's `scopes` is null for a key made

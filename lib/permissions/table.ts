@@ -1,4 +1,5 @@
-import { PERMISSIONS, type Permission, type Role } from "./vocabulary.js";
+import type { Role } from "../people/roles.js";
+import { PERMISSIONS, type Permission } from "./vocabulary.js";
 
 /**
  * THE table: what each role may do. Every route (API, Graph-compatible, dashboard)

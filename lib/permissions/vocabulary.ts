@@ -30,8 +30,7 @@ export const PERMISSIONS = [
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
-export const ROLES = ["owner", "admin", "agent", "viewer"] as const;
-export type Role = (typeof ROLES)[number];
+export { ROLES, type Role } from "../people/roles.js";
 
 /**
  * What a person alone may do: managing people and approving (exports, support access)
@@ -47,4 +46,3 @@ export const KEY_SCOPES: readonly Permission[] = PERMISSIONS.filter((p) => !PERS
 export const ALWAYS_GRANTED: readonly Permission[] = ["workspace:read"];
 
 export const isPermission = (s: string): s is Permission => (PERMISSIONS as readonly string[]).includes(s);
-export const isRole = (s: string): s is Role => (ROLES as readonly string[]).includes(s);

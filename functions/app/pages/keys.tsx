@@ -36,13 +36,14 @@ async function keysPage(c: Context<AppEnv>, shown?: { created?: CreatedKey; prob
         <Field form="key" name="name" label="Name" value={shown?.problem ? shown.name : ""} required maxlength={100} hint="What the key is for, e.g. crm-sync" errors={shown?.problem?.errors} />
         <button type="submit">Create key</button>
       </form>
-      <Table caption="Keys" head={["Name", "Prefix", "Created", "Last used", "State", ""]} empty="No keys yet." rows={keys.length}>
+      <Table caption="Keys" head={["Name", "Prefix", "Scopes", "Created", "Last used", "State", ""]} empty="No keys yet." rows={keys.length}>
         {keys.map((k) => (
           <tr>
             <td>{k.name}</td>
             <td>
               <code>{k.prefix}…</code>
             </td>
+            <td>{k.scopes ? k.scopes.join(", ") : "full access"}</td>
             <td>{formatTime(k.created_at)}</td>
             <td>{formatTime(k.last_used_at)}</td>
             <td>{k.revoked_at ? <span class="badge bad">revoked {formatTime(k.revoked_at)}</span> : <span class="badge good">active</span>}</td>

@@ -1,0 +1,40 @@
+import type { MiddlewareHandler } from "hono";
+import type { Permission } from "../../lib/permissions/vocabulary.js";
+import type { AppEnv } from "../env.js";
+import { needs, person } from "../middleware/permission.js";
+
+/**
+ * What each dashboard page and form needs: the route table `memberRoutes`
+ * (./pages/routes.ts) reads when a page registers, so a page declares its permission by
+ * being listed here, next to all the others. A page registered without an entry gets
+ * no declaration, refuses every request (fail closed) and fails
+ * test/permissions-matrix.test.ts. Paths are the pages' own (under /app), methods GET
+ * or POST; `:verb` stands for the actions a page registers in a loop.
+ */
+const PAGES: [method: "GET" | "POST", path: RegExp, needs: Permission | "person"][] = [
+  ["GET", /^\/$/, "workspace:read"],
+  ["GET", /^\/messages(\/:id)?$/, "messages:read"],
+  ["GET", /^\/contacts(\/:id)?$/, "contacts:read"],
+  ["GET", /^\/templates(\/:id)?$/, "templates:read"],
+  ["GET", /^\/broadcasts(\/:id)?$/, "broadcasts:read"],
+  ["POST", /^\/broadcasts(\/:id\/(pause|resume|cancel))?$/, "broadcasts:write"],
+  ["GET", /^\/numbers$/, "numbers:read"],
+  ["POST", /^\/numbers$/, "numbers:write"],
+  ["GET", /^\/webhooks(\/:id)?$/, "webhooks:read"],
+  ["POST", /^\/webhooks(\/:id\/(enable|disable|rotate-secret|delete))?$/, "webhooks:write"],
+  ["GET", /^\/keys$/, "keys:read"],
+  ["POST", /^\/keys(\/:id\/revoke)?$/, "keys:write"],
+  ["GET", /^\/members$/, "members:read"],
+  ["GET", /^\/sessions$/, "person"],
+];
+
+const refuseUndeclared: MiddlewareHandler<AppEnv> = async () => {
+  throw new Error("this dashboard route has no entry in functions/app/permissions.ts");
+};
+
+/** The declaration for a page route, from the table. */
+export function pagePermission(method: "GET" | "POST", path: string): MiddlewareHandler<AppEnv> {
+  const hit = PAGES.find(([m, re]) => m === method && re.test(path));
+  if (!hit) return refuseUndeclared;
+  return hit[2] === "person" ? person("the person's own sessions") : needs(hit[2]);
+}
