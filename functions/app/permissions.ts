@@ -26,6 +26,7 @@ const PAGES: [method: "GET" | "POST", path: RegExp, needs: Permission | "person"
   ["POST", /^\/keys(\/:id\/revoke)?$/, "keys:write"],
   ["GET", /^\/members$/, "members:read"],
   ["GET", /^\/sessions$/, "person"],
+  ["GET", /^\/security$/, "person"],
 ];
 
 const refuseUndeclared: MiddlewareHandler<AppEnv> = async () => {
@@ -36,5 +37,5 @@ const refuseUndeclared: MiddlewareHandler<AppEnv> = async () => {
 export function pagePermission(method: "GET" | "POST", path: string): MiddlewareHandler<AppEnv> {
   const hit = PAGES.find(([m, re]) => m === method && re.test(path));
   if (!hit) return refuseUndeclared;
-  return hit[2] === "person" ? person("the person's own sessions") : needs(hit[2]);
+  return hit[2] === "person" ? person("the person's own sessions, passkeys and sign-in methods") : needs(hit[2]);
 }
