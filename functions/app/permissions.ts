@@ -16,6 +16,7 @@ const PAGES: [method: "GET" | "POST", path: RegExp, needs: Permission | "person"
   ["GET", /^\/messages(\/:id)?$/, "messages:read"],
   ["GET", /^\/contacts(\/:id)?$/, "contacts:read"],
   ["GET", /^\/templates(\/:id)?$/, "templates:read"],
+  ["POST", /^\/templates\/sync$/, "templates:write"],
   ["GET", /^\/broadcasts(\/:id)?$/, "broadcasts:read"],
   ["POST", /^\/broadcasts(\/:id\/(pause|resume|cancel))?$/, "broadcasts:write"],
   ["GET", /^\/numbers$/, "numbers:read"],

@@ -3,6 +3,7 @@ import * as v from "valibot";
 import { runImport } from "../../lib/contacts/import-run.js";
 import { readJob } from "./read-job.js";
 import { type JobsEnv, verifyQStash } from "./verify.js";
+import { open } from "../middleware/permission.js";
 
 const ImportJobSchema = v.object({
   importId: v.pipe(v.string(), v.uuid()),
@@ -17,7 +18,7 @@ const ImportJobSchema = v.object({
  * QStash retries; the run resumes from the checkpoint on the import's row.
  */
 export const registerImportJob = (app: Hono<JobsEnv>) =>
-  app.post("/import", verifyQStash, async (c) => {
+  app.post("/import", open("a queue callback: QStash's signature is verified first"), verifyQStash, async (c) => {
     const { job } = readJob(c, ImportJobSchema, "an import job", 10);
     return c.json({ ok: true, outcome: await runImport(c.env.services, job) });
   });

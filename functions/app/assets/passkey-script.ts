@@ -1,5 +1,6 @@
 import type { Hono } from "hono";
 import type { AppEnv } from "../../env.js";
+import { open } from "../../middleware/permission.js";
 
 export const PASSKEY_SCRIPT_PATH = "/app/assets/passkey.js";
 
@@ -146,7 +147,7 @@ document.querySelectorAll('[data-passkey], #passkey-sign-in').forEach(wire);
 
 /** GET /app/assets/passkey.js */
 export const registerPasskeyScript = (app: Hono<AppEnv>) =>
-  app.get("/assets/passkey.js", (c) => {
+  app.get("/assets/passkey.js", open("before sign-in: the ceremonies' script, the same for everyone"), (c) => {
     c.header("Content-Type", "text/javascript; charset=utf-8");
     c.header("Cache-Control", "public, max-age=300");
     return c.body(PASSKEY_SCRIPT);

@@ -1,6 +1,7 @@
 import type { Hono } from "hono";
 import { registerPasskeyScript } from "../../assets/passkey-script.js";
 import type { AppEnv } from "../../../env.js";
+import { open, person } from "../../../middleware/permission.js";
 import { requireSession } from "../../middleware/session.js";
 import { listPasskeysRoute, removePasskeyRoute, renamePasskeyRoute } from "../../passkeys/manage.js";
 import { loginOptionsRoute, loginVerifyRoute } from "./login.js";
@@ -18,12 +19,12 @@ import { registerOptionsRoute, registerVerifyRoute, sessionUnlessInvitation } fr
  *   GET  /app/assets/passkey.js               the ceremonies' script
  */
 export function registerPasskeyRoutes(app: Hono<AppEnv>) {
-  app.post("/auth/passkey/login/options", loginOptionsRoute);
-  app.post("/auth/passkey/login/verify", loginVerifyRoute);
-  app.post("/auth/passkey/register/options", sessionUnlessInvitation, registerOptionsRoute);
-  app.post("/auth/passkey/register/verify", sessionUnlessInvitation, registerVerifyRoute);
-  app.get("/passkeys", requireSession, listPasskeysRoute);
-  app.post("/passkeys/:id/rename", requireSession, renamePasskeyRoute);
-  app.post("/passkeys/:id/delete", requireSession, removePasskeyRoute);
+  app.post("/auth/passkey/login/options", open("before sign-in: a challenge, rate-limited per address"), loginOptionsRoute);
+  app.post("/auth/passkey/login/verify", open("before sign-in: the passkey is the credential"), loginVerifyRoute);
+  app.post("/auth/passkey/register/options", open("an invitation's token, or the person's own session (sessionUnlessInvitation)"), sessionUnlessInvitation, registerOptionsRoute);
+  app.post("/auth/passkey/register/verify", open("an invitation's token, or the person's own session (sessionUnlessInvitation)"), sessionUnlessInvitation, registerVerifyRoute);
+  app.get("/passkeys", requireSession, person("the person's own passkeys"), listPasskeysRoute);
+  app.post("/passkeys/:id/rename", requireSession, person("the person's own passkeys"), renamePasskeyRoute);
+  app.post("/passkeys/:id/delete", requireSession, person("the person's own passkeys"), removePasskeyRoute);
   registerPasskeyScript(app);
 }
