@@ -64,7 +64,7 @@ export function dashboardApp() {
   app.post("/members/invitations", requireSession, needs("members:write"), inviteMemberRoute);
   app.post("/members/invitations/:id/revoke", requireSession, needs("members:write"), revokeInvitationRoute);
   registerPasskeyRoutes(app);
-  app.post("/invite/:token/accept", requireSession, acceptInvitationRoute);
+  app.post("/invite/:token/accept", requireSession, person("joins with the person's own account; the invitation's token is the grant"), acceptInvitationRoute);
   // The pages (functions/app/pages/index.ts): /app/sign-in and /app/assets/dashboard.css
   // open, every other page behind requireSession in its own chain.
   app.route("/", dashboardPages());
