@@ -3,7 +3,7 @@ import { acceptInvitation } from "../lib/people/accept.js";
 import { admitAttempt, ATTEMPT_LIMITS, recordFailedAttempt } from "../lib/sessions/attempts.js";
 import { SECURITY_HEADERS } from "../functions/middleware/security.js";
 import { browser, signIn, uniqueEmail, type SignedIn } from "./support/people-kit.js";
-import { createTestStack, type TestStack } from "./support/stack.js";
+import { createTestStack, TEST_SECRETS, type TestStack } from "./support/stack.js";
 
 let stack: TestStack;
 const PUBLIC = "https://dash.example.com";
@@ -22,6 +22,15 @@ const post = (path: string, who: SignedIn, body?: unknown, extra: Record<string,
   stack.request(path, { method: "POST", headers: browser(stack, who, { "x-csrf-token": who.csrf, "content-type": "application/json", ...extra }), ...(body ? { body: JSON.stringify(body) } : {}) });
 
 describe("CORS and Origin", () => {
+  it("CORS_ORIGINS must be origins: one line naming the variable otherwise", async () => {
+    const { parseConfig } = await import("../lib/config.js");
+    for (const bad of ["https://a.example/path", "ftp://a.example", "not a url"]) {
+      const r = parseConfig({ ...TEST_SECRETS, DATABASE_URL: "postgres://x@h/d", REDIS_URL: "redis://h", CORS_ORIGINS: bad });
+      expect(r.ok).toBe(false);
+      if (!r.ok) expect(r.problems).toEqual([expect.stringMatching(/^CORS_ORIGINS: must be comma-separated origins/)]);
+    }
+  });
+
   it("the allow-list is PUBLIC_URL's origin and CORS_ORIGINS", () => {
     expect(stack.config.allowedOrigins).toEqual([PUBLIC, OTHER, "http://localhost:5173"]);
   });

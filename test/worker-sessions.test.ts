@@ -37,6 +37,11 @@ describe("sessions in the Worker", () => {
     expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("session_required");
   }, 60_000);
 
+  it("the attempt limits run in the Worker too (their Lua script through Upstash's protocol): an unknown invitation link gets its 410, not an error", async () => {
+    const res = await fetch(`${base}/app/invite/inv_${"Q".repeat(43)}`, { headers: { accept: "text/html" } });
+    expect(res.status, worker!.output().slice(-2000)).toBe(410);
+  }, 60_000);
+
   it("a form post needs the allowed Origin and the csrf field; with both, sign-out revokes the session", async () => {
     const who = await signIn(stack);
     const form = (csrf: string, origin?: string) =>
