@@ -224,8 +224,12 @@ describe("secrets", () => {
     const owner = await signIn(stack);
     const created = await (await post("/app/members/invitations", owner, { email: uniqueEmail(), role: "agent" })).json();
     const invToken = created.link.split("/").pop();
+    // The invitation page, before and after its use: the access log names the route, not the path.
+    const page = await stack.request(`/app/invite/${invToken}`, { headers: { accept: "text/html" } });
+    expect(page.status).toBe(200);
     await acceptInvitation(stack.services, invToken);
     const later = [
+      await (await stack.request(`/app/invite/${invToken}`, { headers: { accept: "text/html" } })).text(),
       await (await stack.request("/app/auth/session", { headers: { cookie: owner.cookie } })).text(),
       await (await post("/app/sessions/revoke-others", owner)).text(),
       await (await post("/app/auth/sign-out", owner)).text(),
@@ -238,6 +242,7 @@ describe("secrets", () => {
     expect(logs).not.toContain(owner.token);
     expect(logs).not.toContain(owner.csrf);
     expect(logs).not.toContain(invToken);
+    expect(logs).toContain('"route":"/app/invite/:token"');
     const audit = JSON.stringify(await stack.owner`select * from audit_log`);
     expect(audit).not.toContain(owner.token);
     expect(audit).not.toContain(invToken);
