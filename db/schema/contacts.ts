@@ -30,13 +30,16 @@ export const contacts = pgTable(
   (t) => [unique().on(t.workspaceId, t.waId), tenantParentKey(t)],
 );
 
-/** Every change of marketing consent, as evidence: who, when, how. Never updated. */
+/** Every change of marketing consent, as evidence: who, when, how, about which number. Never updated; outlives its contact. */
 export const contactConsentEvents = pgTable(
   "contact_consent_events",
   {
     id: uuid("id").primaryKey().defaultRandom(),
     workspaceId: uuid("workspace_id").notNull().references(() => workspaces.id),
-    contactId: uuid("contact_id").notNull(),
+    /** Null once the contact is deleted: the row, and its number, stay as evidence. */
+    contactId: uuid("contact_id"),
+    /** Filled from the contact by the database (a trigger) when the row is written. */
+    waId: text("wa_id").notNull(),
     consent: text("consent").$type<"opt_in" | "opt_out">().notNull(),
     source: text("source").notNull(),
     actorType: text("actor_type").notNull(),
@@ -45,7 +48,8 @@ export const contactConsentEvents = pgTable(
     details: jsonb("details").$type<Record<string, unknown>>().notNull().default({}),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [tenantForeignKey(t.workspaceId, t.contactId, contacts).onDelete("cascade")],
+  // ON DELETE SET NULL (contact_id) in SQL (db/migrations/0028): drizzle has no column list.
+  (t) => [tenantForeignKey(t.workspaceId, t.contactId, contacts).onDelete("set null")],
 );
 
 export type ImportStatus = "receiving" | "queued" | "running" | "completed" | "failed";

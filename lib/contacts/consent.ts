@@ -2,6 +2,7 @@ import { sql } from "drizzle-orm";
 import type { Tx } from "../../db/client.js";
 import type { ConsentInput } from "./schema.js";
 import { validationFailed } from "../errors.js";
+import type { OutgoingEvent } from "../webhooks/emit.js";
 
 /**
  * Marketing consent as evidence. The contact row holds the current state (opted in, with
@@ -37,6 +38,33 @@ export async function changeConsent(tx: Tx, contactId: string, c: ConsentChange)
     select workspace_id, id, ${c.kind}, ${c.source}, ${c.actorType}, ${c.actorId}, ${at}, ${JSON.stringify(c.details ?? {})}::jsonb from changed
     returning contact_id`);
   return rows.length > 0;
+}
+
+/** The outgoing webhook event of a change that changed something (contact.opted_in | contact.opted_out). */
+export const consentEvent = (kind: ConsentKind, contact: { id: string; waId: string }, source: string, at: Date, details: Record<string, unknown> = {}): OutgoingEvent => ({
+  type: kind === "opt_out" ? "contact.opted_out" : "contact.opted_in",
+  timestamp: at,
+  data: { wa_id: contact.waId, contact_id: contact.id, source, ...details },
+});
+
+/**
+ * A create's or update's consent fields, applied in the caller's transaction: the events of
+ * the changes that changed something, for the caller to record with them.
+ */
+export async function applyConsentInput(
+  tx: Tx,
+  contact: { id: string; waId: string },
+  input: { marketing_opt_in?: ConsentInput | undefined; marketing_opt_out?: ConsentInput | undefined },
+  now: Date,
+  who: { actorType: ConsentActorType; actorId: string | null },
+): Promise<OutgoingEvent[]> {
+  const events: OutgoingEvent[] = [];
+  for (const [kind, value] of [["opt_in", input.marketing_opt_in], ["opt_out", input.marketing_opt_out]] as const) {
+    if (value === undefined) continue;
+    const change = consentFromInput(kind, value, now, who);
+    if (await changeConsent(tx, contact.id, change)) events.push(consentEvent(kind, contact, change.source, change.at));
+  }
+  return events;
 }
 
 /** An API request's consent field as a change: `true` is now, by the API; an object says when and how. */

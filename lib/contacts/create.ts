@@ -6,7 +6,8 @@ import type { Services } from "../context.js";
 import { AppError } from "../errors.js";
 import { uuidv7 } from "../ids.js";
 import { checkAttributeNames } from "./attribute-names.js";
-import { changeConsent, consentFromInput } from "./consent.js";
+import { applyConsentInput } from "./consent.js";
+import { dispatchRecorded, recordEvents } from "../webhooks/emit.js";
 import { contactView, type CreateContactInput } from "./schema.js";
 
 export type Actor = Pick<AuditEntry, "actorType" | "actorId" | "ip" | "userAgent">;
@@ -19,7 +20,7 @@ export type Actor = Pick<AuditEntry, "actorType" | "actorId" | "ip" | "userAgent
 export async function createContact(s: Services, workspaceId: string, input: CreateContactInput, actor: Actor) {
   const now = s.clock.now();
   const id = uuidv7(now.getTime());
-  return withTenant(s.db, workspaceId, async (tx) => {
+  const { view, deliveries } = await withTenant(s.db, workspaceId, async (tx) => {
     await checkAttributeNames(tx, Object.keys(input.attributes ?? {}));
     const [row] = await tx
       .insert(contacts)
@@ -31,10 +32,13 @@ export async function createContact(s: Services, workspaceId: string, input: Cre
       throw new AppError(409, "contact_exists", `A contact with wa_id ${input.wa_id} already exists`, { id: existing?.id ?? null });
     }
     const who = { actorType: actor.actorType, actorId: actor.actorId ?? null };
-    if (input.marketing_opt_in !== undefined) await changeConsent(tx, id, consentFromInput("opt_in", input.marketing_opt_in, now, who));
-    if (input.marketing_opt_out !== undefined) await changeConsent(tx, id, consentFromInput("opt_out", input.marketing_opt_out, now, who));
+    const events = await applyConsentInput(tx, { id, waId: input.wa_id }, input, now, who);
+    const deliveries = await recordEvents(s, tx, workspaceId, events);
     await recordAudit(tx, { ...actor, workspaceId, action: "contact.created", objectType: "contact", objectId: id, details: { wa_id: input.wa_id } });
     const [created] = await tx.select().from(contacts).where(eq(contacts.id, id));
-    return contactView(created!);
+    return { view: contactView(created!), deliveries };
   });
+  // After commit, as for Meta's events; a lost dispatch is the webhook sweep's.
+  if (deliveries) await dispatchRecorded(s, [workspaceId]).catch((err: unknown) => s.logger.error("webhook dispatch failed; the sweep retries", { error: err }));
+  return view;
 }

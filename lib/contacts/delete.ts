@@ -8,9 +8,10 @@ import { UUID_PATTERN } from "../ids.js";
 import type { Actor } from "./create.js";
 
 /**
- * DELETE /v1/contacts/{id}: the contact, its attributes, tags and consent history go.
- * Its messages stay (they are the business's record of what was sent and received) but
- * no longer point at it. An inbound message from the number later creates a new contact.
+ * DELETE /v1/contacts/{id}: the contact, its attributes and tags go. Its messages stay
+ * (the business's record of what was sent and received) and its consent history stays
+ * (evidence of what the person agreed to or refused, with their number), neither pointing
+ * at it any more. An inbound message from the number later creates a new contact.
  */
 export async function deleteContact(s: Services, workspaceId: string, id: string, actor: Actor): Promise<void> {
   if (!UUID_PATTERN.test(id)) throw notFound("Contact");

@@ -7,6 +7,8 @@ export interface BatchResult {
   created: number;
   updated: number;
   unchanged: number;
+  /** The consent changes that changed something, for their contact.opted_* events. */
+  consent: { contactId: string; waId: string; kind: "opt_in" | "opt_out"; at: Date }[];
 }
 
 export interface BatchContext {
@@ -48,11 +50,12 @@ export async function applyBatch(tx: Tx, ctx: BatchContext, rows: ImportRow[]): 
     if (u.inserted) created++;
     touched.add(u.wa_id);
   }
+  const changes: BatchResult["consent"] = [];
   const withConsent = rows.filter((r) => r.consent);
   if (withConsent.length) {
     const consent = JSON.stringify(withConsent.map((r) => ({ line: r.line, wa_id: r.wa_id, kind: r.consent!.kind, at: r.consent!.at })));
     const details = { import_id: ctx.importId };
-    const changed = await tx.execute<{ wa_id: string }>(sql`
+    const changed = await tx.execute<{ wa_id: string; contact_id: string; kind: "opt_in" | "opt_out"; occurred_at: string }>(sql`
       with input as (
         select r.*, c.id as contact_id from jsonb_to_recordset(${consent}::jsonb) as r(line int, wa_id text, kind text, at timestamptz)
         join contacts c on c.wa_id = r.wa_id
@@ -67,8 +70,11 @@ export async function applyBatch(tx: Tx, ctx: BatchContext, rows: ImportRow[]): 
       ), changed as (select * from opted_in union all select * from opted_out)
       insert into contact_consent_events (workspace_id, contact_id, consent, source, actor_type, actor_id, occurred_at, details)
       select ${ctx.workspaceId}, id, kind, 'import', ${ctx.actorType}, ${ctx.actorId}, at, ${JSON.stringify(details)}::jsonb || jsonb_build_object('line', line) from changed
-      returning (select wa_id from changed x where x.id = contact_id) as wa_id`);
-    for (const c of changed) touched.add(c.wa_id);
+      returning contact_id, consent as kind, occurred_at, (select wa_id from changed x where x.id = contact_id) as wa_id`);
+    for (const c of changed) {
+      touched.add(c.wa_id);
+      changes.push({ contactId: c.contact_id, waId: c.wa_id, kind: c.kind, at: new Date(c.occurred_at) });
+    }
   }
-  return { created, updated: touched.size - created, unchanged: rows.length - touched.size };
+  return { created, updated: touched.size - created, unchanged: rows.length - touched.size, consent: changes };
 }

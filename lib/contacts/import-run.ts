@@ -7,6 +7,8 @@ import { attributeNamesInUse, namesProblem } from "./attribute-names.js";
 import { csvRecords } from "./csv-records.js";
 import { CsvHeaderError, readHeader, readRow, type ImportRow } from "./csv.js";
 import { applyBatch } from "./import-batch.js";
+import { consentEvent } from "./consent.js";
+import { dispatchRecorded, recordEvents } from "../webhooks/emit.js";
 import { IMPORT_BATCH_ROWS, IMPORT_SLICE_MS, MAX_IMPORT_ROWS, MAX_RECORD_BYTES, MAX_STORED_ERRORS } from "./import-limits.js";
 import { stagedBody } from "./import-staged.js";
 
@@ -56,6 +58,7 @@ export async function runImport(s: Services, job: ImportJob, sliceMs = IMPORT_SL
 
   // One batch is written while the next is parsed; batches commit in order.
   let inflight: Promise<void> = Promise.resolve();
+  let dispatch = false;
   const flush = async () => {
     await inflight;
     if (!batch.length && !failedPending && seen.bytes === done.bytes) return;
@@ -74,7 +77,9 @@ export async function runImport(s: Services, job: ImportJob, sliceMs = IMPORT_SL
       // The checkpoint first: a second run of this stretch finds it moved and writes nothing.
       const moved = await tx.update(contactImports).set({ bytesDone: to.bytes, linesDone: to.lines, updatedAt: now }).where(and(eq(contactImports.id, id), eq(contactImports.bytesDone, from))).returning({ id: contactImports.id });
       if (!moved.length) throw new Superseded();
-      const r = rows.length ? await applyBatch(tx, { workspaceId, importId: id, now, actorType: row.actorType, actorId }, rows) : { created: 0, updated: 0, unchanged: 0 };
+      const r = rows.length ? await applyBatch(tx, { workspaceId, importId: id, now, actorType: row.actorType, actorId }, rows) : { created: 0, updated: 0, unchanged: 0, consent: [] };
+      // Consent changed by the file is announced as the API's and keywords' changes are, durable with them.
+      if (await recordEvents(s, tx, workspaceId, r.consent.map((c) => consentEvent(c.kind, { id: c.contactId, waId: c.waId }, "import", c.at, { import_id: id })))) dispatch = true;
       if (errs.length) {
         await tx.execute(sql`insert into contact_import_errors (workspace_id, import_id, line, message)
           select ${workspaceId}, ${id}, e.line, e.message from jsonb_to_recordset(${JSON.stringify(errs)}::jsonb) as e(line int, message text)
@@ -84,6 +89,10 @@ export async function runImport(s: Services, job: ImportJob, sliceMs = IMPORT_SL
       await tx.update(contactImports).set({ rowsRead: readNow, ...totals }).where(eq(contactImports.id, id));
       Object.assign(p, totals);
       done = to;
+    }).then(async () => {
+      if (!dispatch) return;
+      dispatch = false;
+      await dispatchRecorded(s, [workspaceId]).catch((err: unknown) => s.logger.error("webhook dispatch failed; the sweep retries", { error: err }));
     });
     inflight.catch(() => {});
   };

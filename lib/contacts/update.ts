@@ -6,7 +6,8 @@ import type { Services } from "../context.js";
 import { notFound, validationFailed } from "../errors.js";
 import { UUID_PATTERN } from "../ids.js";
 import { checkAttributeNames } from "./attribute-names.js";
-import { changeConsent, consentFromInput } from "./consent.js";
+import { applyConsentInput } from "./consent.js";
+import { dispatchRecorded, recordEvents } from "../webhooks/emit.js";
 import type { Actor } from "./create.js";
 import { contactView, MAX_ATTRIBUTES, type UpdateContactInput } from "./schema.js";
 
@@ -18,7 +19,7 @@ import { contactView, MAX_ATTRIBUTES, type UpdateContactInput } from "./schema.j
 export async function updateContact(s: Services, workspaceId: string, id: string, input: UpdateContactInput, actor: Actor) {
   if (!UUID_PATTERN.test(id)) throw notFound("Contact");
   const now = s.clock.now();
-  return withTenant(s.db, workspaceId, async (tx) => {
+  const { view, deliveries } = await withTenant(s.db, workspaceId, async (tx) => {
     const [row] = await tx.select().from(contacts).where(eq(contacts.id, id)).for("update");
     if (!row) throw notFound("Contact");
     const set: Partial<typeof contacts.$inferInsert> = { updatedAt: now };
@@ -36,10 +37,13 @@ export async function updateContact(s: Services, workspaceId: string, id: string
     }
     await tx.update(contacts).set(set).where(eq(contacts.id, id));
     const who = { actorType: actor.actorType, actorId: actor.actorId ?? null };
-    if (input.marketing_opt_in !== undefined) await changeConsent(tx, id, consentFromInput("opt_in", input.marketing_opt_in, now, who));
-    if (input.marketing_opt_out !== undefined) await changeConsent(tx, id, consentFromInput("opt_out", input.marketing_opt_out, now, who));
+    const events = await applyConsentInput(tx, { id, waId: row.waId }, input, now, who);
+    const deliveries = await recordEvents(s, tx, workspaceId, events);
     await recordAudit(tx, { ...actor, workspaceId, action: "contact.updated", objectType: "contact", objectId: id, details: { fields: Object.keys(input) } });
     const [updated] = await tx.select().from(contacts).where(eq(contacts.id, id));
-    return contactView(updated!);
+    return { view: contactView(updated!), deliveries };
   });
+  // After commit, as for Meta's events; a lost dispatch is the webhook sweep's.
+  if (deliveries) await dispatchRecorded(s, [workspaceId]).catch((err: unknown) => s.logger.error("webhook dispatch failed; the sweep retries", { error: err }));
+  return view;
 }

@@ -1,6 +1,6 @@
 import { sql } from "drizzle-orm";
 import type { Tx } from "../../db/client.js";
-import { changeConsent } from "../contacts/consent.js";
+import { changeConsent, consentEvent } from "../contacts/consent.js";
 import { uuidv7 } from "../ids.js";
 import { recordInboundMedia, type MediaLinker } from "../media/inbound.js";
 import type { OutgoingEvent } from "../webhooks/emit.js";
@@ -74,7 +74,7 @@ export async function applyInbound(
   if (keyword) {
     const change = { kind: keyword, source: "keyword", at, actorType: "contact", actorId: m.from, details: { keyword: words, wamid: m.id } } as const;
     if (await changeConsent(tx, contact!.id, change)) {
-      events.push({ type: keyword === "opt_out" ? "contact.opted_out" : "contact.opted_in", timestamp: at, data: { wa_id: m.from, keyword: words } });
+      events.push(consentEvent(keyword, { id: contact!.id, waId: m.from }, "keyword", at, { keyword: words }));
     }
   }
   return events;
