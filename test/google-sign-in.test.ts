@@ -4,7 +4,7 @@ import { createInvitation } from "../lib/people/invite.js";
 import { SESSION_COOKIE } from "../lib/sessions/auth.js";
 import { FLOW_COOKIE } from "../lib/oidc/flow.js";
 import { CookieBrowser } from "./support/cookie-browser.js";
-import { signIn as passkeyPerson, uniqueEmail, type SignedIn } from "./support/people-kit.js";
+import { signIn as passkeyPerson, sessionFor, uniqueEmail, type SignedIn } from "./support/people-kit.js";
 import { serveLater } from "./support/served.js";
 import { createTestStack, type TestStack } from "./support/stack.js";
 
@@ -129,6 +129,15 @@ describe("Google sign-in through the development issuer", () => {
     expect((await googleSignIn(new CookieBrowser(), { email }, `/app/auth/google/start?invitation=${token}`)).location).toBe("/app");
   });
 
+  it("counts refused acceptances against the invitation: after 10, its Google start answers 429 from any address", async () => {
+    const { token } = await invite(uniqueEmail("target"));
+    for (let i = 0; i < 10; i++) {
+      expect((await googleSignIn(new CookieBrowser(), { email: uniqueEmail("guess") }, `/app/auth/google/start?invitation=${token}`)).location).toBe("/app/sign-in?error=google_failed");
+    }
+    const limited = await new CookieBrowser().get(`${base}/app/auth/google/start?invitation=${token}`);
+    expect(limited.status).toBe(429);
+  });
+
   it("refuses a Google account already linked to someone else for another person's invitation, and keeps that invitation", async () => {
     const a = uniqueEmail("first");
     const sub = `1${String(Date.now() + 1).padStart(20, "3")}`;
@@ -224,6 +233,17 @@ describe("linking Google from a signed-in session", () => {
     expect(back.headers.get("location")).toBe("/app/security?error=google_failed");
     expect(await identitiesOf(person.userId)).toEqual([]);
     expect((await audit(person.workspaceId)).find((r) => r.action === "google.link_failed")?.details).toMatchObject({ reason: "flow_binding" });
+  });
+
+  it("does not link into another session of the same person either (signed in again meanwhile)", async () => {
+    const person = await passkeyPerson(stack);
+    const { b, json } = signedInBrowser(person);
+    const { authorization_url } = (await (await b.get(`${base}/app/auth/google/link`, { method: "POST", headers: json })).json()) as { authorization_url: string };
+    const callback = await chooseAccount(authorization_url, { email: uniqueEmail("swapped") });
+    const other = await sessionFor(stack, person.userId, person.email, person.workspaceId);
+    b.set(base, SESSION_COOKIE, other.token);
+    expect((await b.get(callback)).headers.get("location")).toBe("/app/security?error=google_failed");
+    expect(await identitiesOf(person.userId)).toEqual([]);
   });
 });
 

@@ -63,7 +63,13 @@ export async function takeFlow(s: Services, state: string | undefined, binding: 
   if (!state || state.length > 128) throw new OidcRefusal("flow_unknown", "no state");
   const raw = await s.redis.run<string | null>(TAKE, [await flowKey(state)], []);
   if (!raw) throw new OidcRefusal("flow_unknown", "state unknown, expired or used");
-  const parsed = v.safeParse(Flow, JSON.parse(raw));
+  let stored: unknown;
+  try {
+    stored = JSON.parse(raw);
+  } catch {
+    stored = null;
+  }
+  const parsed = v.safeParse(Flow, stored);
   if (!parsed.success) throw new OidcRefusal("flow_unknown", "unreadable flow");
   const { binding: bound, ...flow } = parsed.output;
   if (!binding || !BINDING.test(binding) || (await sha256Hex(binding)) !== bound) throw new OidcRefusal("flow_binding", "state started in another browser");

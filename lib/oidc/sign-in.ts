@@ -7,6 +7,7 @@ import { AppError } from "../errors.js";
 import { recordPersonEvent } from "../passkeys/person-audit.js";
 import { acceptInvitation } from "../people/accept.js";
 import { findInvitation } from "../people/find-invitation.js";
+import { recordFailedAttempt } from "../sessions/attempts.js";
 import { createSession, type CreatedSession } from "../sessions/create.js";
 import type { FlowPurpose } from "./flow.js";
 import { findIdentity, linkIdentity } from "./identities.js";
@@ -34,11 +35,11 @@ export type GoogleOutcome =
  * - link: a signed-in person adds the account from their own session.
  * Sign-in and acceptance end in createSession (a new session, method google).
  */
-export async function completeGoogle(s: Services, identity: VerifiedIdentity, purpose: FlowPurpose, facts: RequestFacts, currentSessionUserId?: string | null): Promise<GoogleOutcome> {
+export async function completeGoogle(s: Services, identity: VerifiedIdentity, purpose: FlowPurpose, facts: RequestFacts, currentSessionId?: string | null): Promise<GoogleOutcome> {
   try {
     if (purpose.kind === "sign-in") return await signIn(s, identity, facts);
     if (purpose.kind === "invitation") return await acceptWithGoogle(s, identity, purpose.token, facts);
-    return await link(s, identity, purpose, facts, currentSessionUserId);
+    return await link(s, identity, purpose, facts, currentSessionId);
   } catch (err) {
     if (err instanceof OidcRefusal) {
       err.purpose = purpose.kind;
@@ -48,9 +49,9 @@ export async function completeGoogle(s: Services, identity: VerifiedIdentity, pu
   }
 }
 
-async function link(s: Services, identity: VerifiedIdentity, purpose: { userId: string }, facts: RequestFacts, currentSessionUserId: string | null | undefined): Promise<GoogleOutcome> {
-  // The session that started the link must still be the one the browser holds.
-  if (currentSessionUserId !== purpose.userId) throw new OidcRefusal("flow_binding", "the session that started the link is gone");
+async function link(s: Services, identity: VerifiedIdentity, purpose: { userId: string; sessionId: string }, facts: RequestFacts, currentSessionId: string | null | undefined): Promise<GoogleOutcome> {
+  // The session that started the link must still be the one the browser holds (not revoked, not another sign-in since).
+  if (currentSessionId !== purpose.sessionId) throw new OidcRefusal("flow_binding", "the session that started the link is gone");
   await withUser(s.db, purpose.userId, async (tx) => {
     const linked = await linkIdentity(tx, s, purpose.userId, identity);
     await recordPersonEvent(s, tx, purpose.userId, { action: "google.linked", objectType: "identity", objectId: linked.identityId, ip: facts.ip ?? null, userAgent: facts.userAgent ?? null, details: { email: identity.email, issuer: identity.issuer } });
@@ -82,6 +83,8 @@ async function acceptWithGoogle(s: Services, identity: VerifiedIdentity, token: 
     });
   } catch (err) {
     if (err instanceof AppError && err.code === "invitation_email_mismatch") {
+      // Counts toward the invitation's own limit, as a wrong passkey does toward an account's.
+      await recordFailedAttempt(s, "invitation", token);
       await auditInvitationRefusal(s, token, identity, facts);
       throw new OidcRefusal("invitation_email_mismatch");
     }

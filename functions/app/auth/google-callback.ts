@@ -21,7 +21,7 @@ export async function googleCallbackRoute(c: Context<AppEnv>) {
   const q = c.req.query();
   try {
     const { identity, purpose } = await completeAuthorization(s, { state: q.state, code: q.code, error: q.error, iss: q.iss, binding: flowBinding(c) });
-    const current = purpose.kind === "link" ? await currentUserId(c) : null;
+    const current = purpose.kind === "link" ? await currentSessionId(c) : null;
     const outcome = await completeGoogle(s, identity, purpose, facts, current);
     if (outcome.kind === "linked") return c.redirect("/app/security?google=linked", 303);
     c.header("Set-Cookie", outcome.created.setCookie);
@@ -33,9 +33,9 @@ export async function googleCallbackRoute(c: Context<AppEnv>) {
   }
 }
 
-async function currentUserId(c: Context<AppEnv>): Promise<string | null> {
+async function currentSessionId(c: Context<AppEnv>): Promise<string | null> {
   const token = readSessionCookie(c.req.header("cookie"));
   if (!token) return null;
   const session = await lookupSession(c.env.services, token, requestFacts(c)).catch(() => null);
-  return session?.userId ?? null;
+  return session?.sessionId ?? null;
 }
