@@ -147,6 +147,27 @@ describe("development OIDC issuer: Google's wire", () => {
     expect([denied.searchParams.get("error"), denied.searchParams.get("code")]).toEqual(["access_denied", null]);
   });
 
+  it("approves at once as a chosen account when told to, and answers with an auto-submitting form for response_mode=form_post", async () => {
+    issuer.autoApprove({ email: "auto@example.com", sub: "100000000000000000042" });
+    try {
+      const q = new URLSearchParams({ response_type: "code", client_id: CLIENT.clientId, redirect_uri: REDIRECT, scope: "openid email", state: "auto-state", nonce: "auto-nonce" });
+      const direct = await fetch(`${issuer.url}/o/oauth2/v2/auth?${q}`, { redirect: "manual" });
+      expect(direct.status).toBe(302);
+      const code = new URL(direct.headers.get("location")!).searchParams.get("code")!;
+      const tokens = (await (await tokenPost({ grant_type: "authorization_code", code, redirect_uri: REDIRECT, client_id: CLIENT.clientId, client_secret: CLIENT.clientSecret })).json()) as { id_token: string };
+      expect(decodeJwt(tokens.id_token)).toMatchObject({ sub: "100000000000000000042", email: "auto@example.com", nonce: "auto-nonce" });
+      q.set("response_mode", "form_post");
+      const posted = await fetch(`${issuer.url}/o/oauth2/v2/auth?${q}`, { redirect: "manual" });
+      const html = await posted.text();
+      expect(posted.status).toBe(200);
+      expect(html).toContain(`action="${REDIRECT}"`);
+      expect(html).toMatch(/name="code" value="4\/0[^"]+"/);
+      expect(html).toContain('name="state" value="auto-state"');
+    } finally {
+      issuer.autoApprove();
+    }
+  });
+
   it("rotates keys: the new key signs, the previous stays in the JWKS until its time is up or it is retired", async () => {
     const jwks = async () => ((await (await fetch(`${issuer.url}/oauth2/v3/certs`)).json()) as { keys: { kid: string; kty: string; alg: string; use: string; n: string; e: string }[] }).keys;
     const before = await jwks();
