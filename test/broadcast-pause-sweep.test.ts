@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SEND_ATTEMPTS } from "../lib/jobs/endings.js";
 import { settleLapsedMessages } from "../lib/jobs/lease.js";
+import { runSendBatch } from "../lib/jobs/send.js";
+import { setHalt } from "../lib/broadcasts/halt.js";
 import { broadcastTenant, seedContacts, sendsPer, TEMPLATE } from "./support/broadcast-kit.js";
 import { eventually } from "./support/eventually.js";
 import { localRig, type QueueRig } from "./support/queue-harness.js";
@@ -40,4 +42,21 @@ describe("the lease sweep and a paused broadcast", () => {
     expect([...per.keys()].sort()).toEqual([...to].sort());
     expect([...per.values()]).toEqual([1, 1, 1]);
   }, 90_000);
+
+  it("a send claimed before the pause and withheld at its slot goes back queued with its attempt given back", async () => {
+    const t = await broadcastTenant(rig.stack, rig.sandbox);
+    await seedContacts(rig.stack.owner, t.workspaceId, 2, { tag: "withheld" });
+    const created = await t.call("POST", "/v1/broadcasts", { name: "withheld", template: TEMPLATE, audience: { tag: "withheld" }, send_at: new Date(Date.now() + 1000).toISOString() });
+    const id = created.json.id as string;
+    expect((await t.call("POST", `/v1/broadcasts/${id}/pause`)).json.status).toBe("paused");
+    await eventually(async () => (await rig.stack.owner<{ done: boolean }[]>`select audience_done as done from broadcasts where id = ${id}`)[0]!.done, (d) => d, 30_000);
+    // As in the race: the claim saw the broadcast running, the pause's flag is up by the time the send has its slot.
+    await rig.stack.owner`update broadcasts set status = 'running' where id = ${id}`;
+    await setHalt(rig.stack.services.redis, t.workspaceId, id, "paused");
+    const ids = (await rig.stack.owner<{ id: string }[]>`select id from messages where broadcast_id = ${id} order by id`).map((r) => r.id);
+    const outcomes = await runSendBatch(rig.stack.services, ids.map((messageId) => ({ job: { messageId, workspaceId: t.workspaceId }, attempt: { retried: 0, maxRetries: 3 } })));
+    expect(outcomes.map((o) => o.kind)).toEqual(["skipped", "skipped"]);
+    expect(await rig.stack.owner`select status, attempts from messages where broadcast_id = ${id} order by id`).toEqual([0, 1].map(() => ({ status: "queued", attempts: 0 })));
+    expect(rig.sandbox.sent.filter((s) => s.phoneNumberId === t.number.phone_number_id)).toHaveLength(0);
+  }, 60_000);
 });

@@ -32,6 +32,8 @@ export interface Finish {
   id: string;
   /** The claim's attempt: a result is recorded only while the claim is still this one. */
   attempts: number;
+  /** Attempts given back: 1 for a send withheld before it was posted (the claim spent one it never used). */
+  refund: number;
   status: "sent" | "retrying" | "failed" | "queued" | "canceled";
   wamid: string | null;
   error_code: number | null;
@@ -46,7 +48,7 @@ export interface Finish {
 
 /** One claimed message's ending (or hand-back), its answer to the queue, and the event it forwards. */
 export function finishFor(m: Claimed, step: Exclude<Step, { kind: "lost" }>, last: boolean, at: Date, retryBy: Date): { finish: Finish; outcome: SendOutcome; event?: OutgoingEvent } {
-  const base = { id: m.id, attempts: m.attempts, wamid: null, error_code: null, error_title: null, error_details: null, error_reason: null, claimed_until: null, event_details: {} };
+  const base = { id: m.id, attempts: m.attempts, refund: 0, wamid: null, error_code: null, error_title: null, error_details: null, error_reason: null, claimed_until: null, event_details: {} };
   const retrying = (why: string, f: Partial<Finish>, details: Record<string, unknown>) => ({
     finish: { ...base, ...f, status: "retrying" as const, claimed_until: retryBy.toISOString(), event_key: `local:${m.id}:retrying:${m.attempts}`, event_details: details },
     outcome: { kind: "retry" as const, reason: why },
@@ -58,7 +60,8 @@ export function finishFor(m: Claimed, step: Exclude<Step, { kind: "lost" }>, las
   });
   if (step.kind === "withheld") {
     const status = step.halt === "paused" ? ("queued" as const) : ("canceled" as const);
-    return { finish: { ...base, status, event_key: `local:${m.id}:${status}:${m.attempts}`, event_details: { reason: `broadcast ${step.halt}` } }, outcome: { kind: "skipped", reason: `broadcast ${step.halt}` } };
+    // Never posted (the halt is read before the posting mark): the attempt the claim counted is given back.
+    return { finish: { ...base, refund: 1, status, event_key: `local:${m.id}:${status}:${m.attempts}`, event_details: { reason: `broadcast ${step.halt}` } }, outcome: { kind: "skipped", reason: `broadcast ${step.halt}` } };
   }
   if (step.kind === "held") {
     // Nothing was posted: the claim goes back with the reason, or, on the last attempt, ends with it.
@@ -98,10 +101,10 @@ export async function recordFinish(s: Services, workspaceId: string, finish: Fin
   const forwarded = await withTenant(s.db, workspaceId, async (tx) => {
     await tx.execute(sql`
       with u as (
-        select * from jsonb_to_recordset(${JSON.stringify(finish)}::jsonb) as u(id uuid, attempts int, status text, wamid text, error_code int,
+        select * from jsonb_to_recordset(${JSON.stringify(finish)}::jsonb) as u(id uuid, attempts int, refund int, status text, wamid text, error_code int,
           error_title text, error_details text, error_reason text, claimed_until timestamptz, event_key text, event_details jsonb)
       ), upd as (
-        update messages t set status = u.status, wamid = coalesce(u.wamid, t.wamid), error_code = u.error_code,
+        update messages t set status = u.status, attempts = t.attempts - u.refund, wamid = coalesce(u.wamid, t.wamid), error_code = u.error_code,
           error_title = u.error_title, error_details = u.error_details, error_reason = u.error_reason,
           claimed_until = u.claimed_until, updated_at = ${at.toISOString()}
         from u where t.id = u.id and t.status = 'sending' and t.attempts = u.attempts
