@@ -108,6 +108,11 @@ describe("passkey routes", () => {
     expect(res.json.error.code).toBe("passkey_refused");
     const [u] = await stack.owner`select count(*)::int as n from users where email in (${a.email}, ${b.email})`;
     expect(u!.n).toBe(0);
+    // Recorded in the workspace whose invitation was answered, with the reason.
+    const [failed] = await stack.owner<{ details: Record<string, unknown>; object_type: string }[]>`
+      select details, object_type from audit_log where workspace_id = ${b.workspaceId} and action = 'passkey.add_failed'`;
+    expect(failed).toMatchObject({ object_type: "invitation", details: { reason: "challenge_other_subject" } });
+    expect((await post("/app/auth/passkey/register/options", { invitation: b.token })).res.status).toBe(200);
   });
 
   it("an invitation whose email already has an account cannot be accepted by registering a passkey from the link alone", async () => {

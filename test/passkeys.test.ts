@@ -256,6 +256,15 @@ describe("refusals", () => {
     expect(await refusal(verifyPasskeySignIn(stack.services, await device.get(await loginOptions(), { userHandle: "b3RoZXItcGVyc29uLWhhbmRsZQ" })))).toBe("user_handle_mismatch");
   });
 
+  it("a disabled person's passkey is refused", async () => {
+    const p = await person();
+    const device = new SoftAuthenticator(ORIGIN);
+    await register(p, device);
+    await stack.owner`update users set disabled_at = now() where id = ${p.userId}`;
+    expect(await refusal(verifyPasskeySignIn(stack.services, await device.get(await loginOptions())))).toBe("user_disabled");
+    expect((await audit(p.workspaceId, "passkey.sign_in_failed")).map((r) => r.details.reason)).toEqual(["user_disabled"]);
+  });
+
   it("a backup-eligible flag that changes after registration is refused", async () => {
     const p = await person();
     const device = new SoftAuthenticator(ORIGIN, { up: true, uv: true, be: false, bs: false });
