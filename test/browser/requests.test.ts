@@ -92,6 +92,8 @@ describe("a state-changing request from the dashboard's own origin", () => {
     const out = await submitForm(page, `${sandesh.url}/app/auth/sign-out`, { csrf: who.csrf });
     expect(out.status()).toBe(303);
     expect(out.headers().location).toBe("/app/sign-in");
+    // The cleared cookie is stored by the time the browser has followed the redirect.
+    await page.waitForURL((u) => u.pathname === "/app/sign-in");
     expect(await sessionCookie(context, sandesh.url)).toBeUndefined();
     expect(await signedIn(page)).toBe(false);
     const row = await sandesh.stack.owner`select revoked_at from sessions where id = ${who.sessionId}`;

@@ -9,10 +9,16 @@ export interface VirtualCredential {
   signCount: number;
 }
 
+/** What WebAuthn.getCredentials answers and WebAuthn.addCredential takes (the private key included). */
+export type ExportedCredential = VirtualCredential & { privateKey: string };
+
 export interface VirtualAuthenticator {
   id: string;
   cdp: CDPSession;
   credentials(): Promise<VirtualCredential[]>;
+  /** Every credential with its private key, as a synced passkey provider would carry it to another device. */
+  exportCredentials(): Promise<ExportedCredential[]>;
+  importCredential(c: ExportedCredential): Promise<void>;
   /** Whether the next ceremony's user verification succeeds (a wrong fingerprint when false). */
   setUserVerified(verified: boolean): Promise<void>;
   remove(): Promise<void>;
@@ -43,6 +49,13 @@ export async function addVirtualAuthenticator(context: BrowserContext, page: Pag
     async credentials() {
       const { credentials } = await cdp.send("WebAuthn.getCredentials", { authenticatorId });
       return credentials as VirtualCredential[];
+    },
+    async exportCredentials() {
+      const { credentials } = await cdp.send("WebAuthn.getCredentials", { authenticatorId });
+      return credentials as ExportedCredential[];
+    },
+    async importCredential(credential) {
+      await cdp.send("WebAuthn.addCredential", { authenticatorId, credential });
     },
     async setUserVerified(isUserVerified) {
       await cdp.send("WebAuthn.setUserVerified", { authenticatorId, isUserVerified });

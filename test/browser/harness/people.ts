@@ -1,4 +1,4 @@
-import type { BrowserContext } from "playwright-core";
+import type { BrowserContext, Page } from "playwright-core";
 import { SESSION_COOKIE } from "../../../lib/sessions/auth.js";
 import { sessionSetCookie } from "../../../lib/sessions/cookie.js";
 
@@ -27,3 +27,13 @@ export async function addSessionCookie(context: BrowserContext, url: string, tok
 export async function sessionCookie(context: BrowserContext, url: string) {
   return (await context.cookies(url)).find((c) => c.name === SESSION_COOKIE);
 }
+
+export interface WhoAmI {
+  user: { id: string; email: string };
+  session: { id: string; method: string; user_verified: boolean };
+  workspace: { id: string; role: string } | null;
+}
+
+/** The current session as the page's own scripts see it (GET /app/auth/session, from a dashboard page). */
+export const whoAmI = (page: Page): Promise<WhoAmI> =>
+  page.evaluate(async () => (await (await fetch("/app/auth/session", { headers: { accept: "application/json" } })).json()) as WhoAmI);

@@ -1,6 +1,8 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { afterAll, beforeAll } from "vitest";
 import { freePort, runTs, startTs, type Ran, type Running } from "../../support/spawn.js";
 import { childEnv, createTestStack, type TestStack } from "../../support/stack.js";
 
@@ -22,12 +24,14 @@ export interface BrowserSandesh {
 }
 
 export async function startBrowserSandesh(extraEnv: Record<string, string> = {}): Promise<BrowserSandesh> {
-  const stack = await createTestStack();
   // Its own folder: .data/ (the sandbox's webhook spool) belongs to this server alone.
   const dir = await mkdtemp(join(tmpdir(), "sandesh-browser-"));
   const port = await freePort();
   const url = `http://localhost:${port}`;
-  const env = { ...childEnv(stack), HOST: "127.0.0.1", PORT: String(port), PUBLIC_URL: url, ...extraEnv };
+  // The stack's own services (seeding, invitations made in the test) speak of the same public URL.
+  const stack = await createTestStack({ PUBLIC_URL: url });
+  // tsx reads the tsconfig of its working folder; the pages' JSX settings are the repository's.
+  const env = { ...childEnv(stack), TSX_TSCONFIG_PATH: fileURLToPath(new URL("../../../tsconfig.json", import.meta.url)), HOST: "127.0.0.1", PORT: String(port), PUBLIC_URL: url, ...extraEnv };
   const server = startTs("dev/server.ts", env, { cwd: dir });
   try {
     await server.waitFor(/listening on/, 120_000);
@@ -48,5 +52,20 @@ export async function startBrowserSandesh(extraEnv: Record<string, string> = {})
       await stack.close();
       await rm(dir, { recursive: true, force: true });
     },
+  };
+}
+
+/** One Sandesh for the file: started before its tests, stopped after them. */
+export function useSandesh(extraEnv: Record<string, string> = {}): () => BrowserSandesh {
+  let sandesh: BrowserSandesh | undefined;
+  beforeAll(async () => {
+    sandesh = await startBrowserSandesh(extraEnv);
+  });
+  afterAll(async () => {
+    await sandesh?.stop();
+  });
+  return () => {
+    if (!sandesh) throw new Error("Sandesh starts in beforeAll");
+    return sandesh;
   };
 }
