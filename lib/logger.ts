@@ -13,7 +13,7 @@ export interface Logger {
   error(msg: string, fields?: Record<string, unknown>): void;
 }
 
-const SECRET_KEYS = /^(authorization|cookie|set-cookie|token|access_token|api_key|key|secret|password|master_kek|plaintext|meta_token|csrf|csrf_token|id_token|refresh_token|client_secret|code_verifier)$/i;
+const SECRET_KEYS = /^(authorization|cookie|set-cookie|token|access_token|api_key|key|secret|password|master_kek|plaintext|meta_token|csrf|csrf_token|id_token|refresh_token|client_secret|code_verifier|otpauth_uri|totp_secret|recovery_code|recovery_codes)$/i;
 const SECRET_PATTERNS: RegExp[] = [
   /\bsk_[A-Za-z0-9]{8,}/g, // Sandesh API keys
   /\bwhsec_[A-Za-z0-9+/=]{8,}/g, // webhook signing secrets
@@ -26,6 +26,9 @@ const SECRET_PATTERNS: RegExp[] = [
   /\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]*/g,
   /\bya29\.[A-Za-z0-9._-]{8,}/g,
   /\b(code|client_secret|code_verifier|id_token|state|nonce)=[^&\s"'#]+/gi,
+  // A TOTP enrolment URI carries the secret; recovery codes have their own shape (lib/factors/recovery-code.ts).
+  /\botpauth:\/\/[^\s"'<>]+/gi,
+  /\b[0-9a-hjkmnp-tv-z]{4}(?:-[0-9a-hjkmnp-tv-z]{4}){3}\b/g,
 ];
 
 export function redactString(s: string): string {

@@ -13,3 +13,4 @@ export * from "./media.js";
 export * from "./people.js";
 export * from "./passkeys.js";
 export * from "./identities.js";
+export * from "./factors.js";

@@ -15,12 +15,11 @@ export interface Sealed {
   keyVersion: number;
 }
 
-export interface FieldRef {
-  table: string;
-  column: string;
-  rowId: string;
-  workspaceId: string;
-}
+/**
+ * Which field of which row, and whose: a tenant's (workspaceId) or, for person-scoped
+ * tables that have no workspace (a user's TOTP secret), the person's (userId).
+ */
+export type FieldRef = { table: string; column: string; rowId: string } & ({ workspaceId: string } | { userId: string });
 
 export interface VaultKeys {
   currentVersion: number;
@@ -59,7 +58,9 @@ async function derive(kek: string, version: number): Promise<Derived> {
   return d;
 }
 
-const aadFor = (f: FieldRef) => utf8(`sandesh/v1|${f.table}|${f.column}|${f.rowId}|${f.workspaceId}`);
+// A person's owner reads `user:<id>`: a uuid has no colon, so it can never equal a tenant's.
+const ownerOf = (f: FieldRef) => ("workspaceId" in f ? f.workspaceId : `user:${f.userId}`);
+const aadFor = (f: FieldRef) => utf8(`sandesh/v1|${f.table}|${f.column}|${f.rowId}|${ownerOf(f)}`);
 
 export class Vault {
   constructor(private readonly keys: VaultKeys) {}

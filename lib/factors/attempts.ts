@@ -1,0 +1,32 @@
+import type { Services } from "../context.js";
+import { AppError } from "../errors.js";
+import { defineScript } from "../redis/port.js";
+import attemptsSource from "./attempts.lua.js";
+
+const ATTEMPTS = defineScript("factor_attempts", attemptsSource);
+
+/**
+ * Five wrong codes per person per 15 minutes. With ±1 step three codes in a million are
+ * right at any moment, so someone holding only the first factor would need decades of
+ * windows; a person who mistypes twice is not locked out, as right codes are refunded.
+ */
+export const FACTOR_ATTEMPTS = 5;
+export const FACTOR_WINDOW_MS = 15 * 60_000;
+
+const keyFor = (userId: string) => `factors:attempts:${userId}`;
+
+export const tooManyAttempts = (retryAfterS: number) =>
+  new AppError(429, "rate_limited_second_factor", `Too many second-factor attempts; try again in ${retryAfterS} s`, { retry_after_s: retryAfterS }, {
+    "Retry-After": String(retryAfterS),
+  });
+
+/** Counts one attempt before the code is looked at; throws the 429 past the limit. */
+export async function takeFactorAttempt(s: Services, userId: string): Promise<void> {
+  const [n, ttl] = await s.redis.run<[number, number]>(ATTEMPTS, [keyFor(userId)], [FACTOR_WINDOW_MS, "take"]);
+  if (Number(n) > FACTOR_ATTEMPTS) throw tooManyAttempts(Math.max(1, Math.ceil(Number(ttl) / 1000)));
+}
+
+/** A right code: its attempt does not count against the person. */
+export async function refundFactorAttempt(s: Services, userId: string): Promise<void> {
+  await s.redis.run(ATTEMPTS, [keyFor(userId)], [FACTOR_WINDOW_MS, "refund"]);
+}
