@@ -10,7 +10,10 @@ import { factorStatus } from "../lib/factors/status.js";
 import { totpCodeAt } from "../lib/factors/totp.js";
 import { verifySecondFactor } from "../lib/factors/verify.js";
 import { createWorkspace } from "../lib/workspaces/workspaces.js";
-import { createTestStack, type TestStack } from "./support/stack.js";
+import { rotatePersonFields } from "../lib/vault/rotate.js";
+import { recordVaultKeys } from "../lib/vault/key-check.js";
+import { createNodeServices } from "../dev/services.js";
+import { createTestStack, testConfig, TEST_SECRETS, type TestStack } from "./support/stack.js";
 
 // Time is the test's: a step boundary plus 10 s, moved by whole steps, never slept on.
 let now = new Date(1_800_000_000_000 + 10_000);
@@ -215,6 +218,40 @@ describe("require_mfa", () => {
     expect(await secondFactorNeed(s(), session)).toEqual({ next: "verify", required_by_workspace: false });
     await stack.owner`update workspaces set require_mfa = true where id = ${who.workspaceId}`;
     expect(await secondFactorNeed(s(), session)).toEqual({ next: "verify", required_by_workspace: true });
+  });
+});
+
+describe("vault rotation", () => {
+  it("re-seals TOTP secrets under the new key version; codes keep working, the old key alone no longer opens them", async () => {
+    const { who, secret } = await enrolled();
+    const env = {
+      DATABASE_URL: stack.config.databaseUrl,
+      DATABASE_MIGRATION_URL: stack.config.migrationDatabaseUrl,
+      REDIS_URL: stack.config.redis.kind === "tcp" ? stack.config.redis.url : "",
+      REDIS_PREFIX: stack.config.redis.prefix,
+    };
+    const v2 = testConfig({ ...env, MASTER_KEK: "rotated-master-kek-abcdefghijklmnopqrstuvwxyz012345", VAULT_KEY_VERSION: "2", MASTER_KEK_V1: TEST_SECRETS.MASTER_KEK });
+    const next = createNodeServices(v2, { clock, databaseUrl: stack.config.migrationDatabaseUrl });
+    try {
+      expect(await rotatePersonFields(next, [who.userId])).toEqual({ rotated: 1 });
+      expect(await rotatePersonFields(next, [who.userId])).toEqual({ rotated: 0 });
+      const [row] = await stack.owner`select secret_key_version as v from user_totp where user_id = ${who.userId}`;
+      expect(row!.v).toBe(2);
+      now = new Date(now.getTime() + STEP);
+      expect(await verifySecondFactor(next, who, { code: codeAt(secret, 0) })).toMatchObject({ method: "totp" });
+      now = new Date(now.getTime() + STEP);
+      await expect(verifySecondFactor(s(), who, { code: codeAt(secret, 0) })).rejects.toMatchObject({ code: "vault_key_missing" });
+      // The start-up key check opens a person's sealed secret too: a wrong key for version 2 is named.
+      const wrong = createNodeServices(testConfig({ ...env, MASTER_KEK: "another-master-kek-abcdefghijklmnopqrstuvwxyz0123456", VAULT_KEY_VERSION: "2", MASTER_KEK_V1: TEST_SECRETS.MASTER_KEK }), { databaseUrl: stack.config.migrationDatabaseUrl });
+      try {
+        await stack.owner`delete from vault_key_checks where key_version = 2`;
+        expect(await recordVaultKeys(wrong.db, wrong.vault)).toEqual([expect.stringMatching(/MASTER_KEK does not match vault key version 2/)]);
+      } finally {
+        await wrong.close();
+      }
+    } finally {
+      await next.close();
+    }
   });
 });
 

@@ -4,7 +4,7 @@ import { listApiKeys } from "../../lib/apikeys/list.js";
 import { createApiKey, revokeApiKey } from "../../lib/apikeys/manage.js";
 import { AppError } from "../../lib/errors.js";
 import { requireVaultKeys } from "../../lib/vault/key-check.js";
-import { rotateVault } from "../../lib/vault/rotate.js";
+import { rotatePersonFields, rotateVault, type RotateProgress } from "../../lib/vault/rotate.js";
 import { connectNumber, MIN_TOKEN_LENGTH } from "../../lib/whatsapp/numbers.js";
 import { createWorkspace } from "../../lib/workspaces/workspaces.js";
 import type { NodeServices } from "../services.js";
@@ -146,8 +146,13 @@ export async function runCommand(words: string[], flags: Flags, deps: Commands):
       await requireVaultKeys(s.db, s.vault);
       const ids = (await s.db.execute<{ id: string }>(sql`select id from workspaces order by created_at`)).map((r) => r.id);
       const lines: string[] = [];
-      const r = await rotateVault(s, ids, (p) => lines.push(`  ${p.table}: ${p.rotated} re-sealed in workspace ${p.workspaceId}`));
-      return { json: { rotated: r.rotated, key_version: s.vault.currentVersion }, text: [...lines, `${r.rotated} fields now at key version ${s.vault.currentVersion}`].join("\n") };
+      const progress = (p: RotateProgress) => lines.push(`  ${p.table}: ${p.rotated} re-sealed ${p.userId ? `for user ${p.userId}` : `in workspace ${p.workspaceId}`}`);
+      const r = await rotateVault(s, ids, progress);
+      // Person-scoped fields (TOTP secrets): only the people who have one.
+      const people = (await s.db.execute<{ user_id: string }>(sql`select user_id from user_totp order by user_id`)).map((p) => p.user_id);
+      const rp = await rotatePersonFields(s, people, progress);
+      const rotated = r.rotated + rp.rotated;
+      return { json: { rotated, key_version: s.vault.currentVersion }, text: [...lines, `${rotated} fields now at key version ${s.vault.currentVersion}`].join("\n") };
     }
     default:
       throw new UsageError(cmd ? `unknown command: ${cmd}` : "no command given");

@@ -1,8 +1,8 @@
 import { sql } from "drizzle-orm";
 import type { Db } from "../../db/client.js";
 import { AppError } from "../errors.js";
-import { SEALED_FIELDS } from "./rotate.js";
-import type { Sealed, Vault } from "./vault.js";
+import { PERSON_SEALED_FIELDS, SEALED_FIELDS } from "./rotate.js";
+import type { FieldRef, Sealed, Vault } from "./vault.js";
 
 /**
  * A wrong MASTER_KEK is caught before anything is sealed or opened with it. Each key
@@ -61,13 +61,24 @@ async function opensSample(ownerDb: Db, vault: Vault, version: number): Promise<
       sql`select id, workspace_id, ${c("ciphertext")} as ct, ${c("iv")} as iv, ${c("tag")} as tag from ${sql.identifier(f.table)} where ${c("key_version")} = ${version} limit 1`,
     );
     if (!r) continue;
-    const sealed: Sealed = { ciphertext: r.ct, iv: r.iv, tag: r.tag, keyVersion: version };
-    try {
-      await vault.open(sealed, { table: f.table, column: f.column, rowId: r.id, workspaceId: r.workspace_id });
-      return true;
-    } catch {
-      return false;
-    }
+    return opens(vault, { ciphertext: r.ct, iv: r.iv, tag: r.tag, keyVersion: version }, { table: f.table, column: f.column, rowId: r.id, workspaceId: r.workspace_id });
+  }
+  for (const f of PERSON_SEALED_FIELDS) {
+    const c = (name: string) => sql.identifier(f.prefix + name);
+    const [r] = await ownerDb.execute<{ user_id: string; ct: Uint8Array; iv: Uint8Array; tag: Uint8Array }>(
+      sql`select user_id, ${c("ciphertext")} as ct, ${c("iv")} as iv, ${c("tag")} as tag from ${sql.identifier(f.table)} where ${c("key_version")} = ${version} limit 1`,
+    );
+    if (!r) continue;
+    return opens(vault, { ciphertext: r.ct, iv: r.iv, tag: r.tag, keyVersion: version }, { table: f.table, column: f.column, rowId: r.user_id, userId: r.user_id });
   }
   return true;
+}
+
+async function opens(vault: Vault, sealed: Sealed, field: FieldRef): Promise<boolean> {
+  try {
+    await vault.open(sealed, field);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -1,5 +1,5 @@
 import { sql } from "drizzle-orm";
-import { withTenant } from "../../db/tenant.js";
+import { withTenant, withUser } from "../../db/tenant.js";
 import type { Services } from "../context.js";
 import type { Sealed } from "./vault.js";
 
@@ -12,9 +12,14 @@ export const SEALED_FIELDS = [
   { table: "webhook_endpoint_secrets", column: "secret", prefix: "secret_" },
 ] as const;
 
+/** Sealed columns of person-scoped tables: the row is keyed by user_id and sealed with the person as owner. */
+export const PERSON_SEALED_FIELDS = [{ table: "user_totp", column: "secret", prefix: "secret_" }] as const;
+
 export interface RotateProgress {
   table: string;
-  workspaceId: string;
+  /** The tenant whose rows were re-sealed, or, for a person-scoped table, the person. */
+  workspaceId?: string;
+  userId?: string;
   rotated: number;
 }
 
@@ -52,6 +57,35 @@ export async function rotateVault(s: Services, workspaceIds: string[], onProgres
       }
       rotated += n;
       if (n) onProgress?.({ table: field.table, workspaceId, rotated: n });
+    }
+  }
+  return { rotated };
+}
+
+/** As rotateVault, for the person-scoped sealed fields: one person per transaction. */
+export async function rotatePersonFields(s: Services, userIds: string[], onProgress?: (p: RotateProgress) => void): Promise<{ rotated: number }> {
+  const current = s.vault.currentVersion;
+  let rotated = 0;
+  for (const field of PERSON_SEALED_FIELDS) {
+    const t = sql.identifier(field.table);
+    const c = (name: string) => sql.identifier(field.prefix + name);
+    for (const userId of userIds) {
+      const n = await withUser(s.db, userId, async (tx) => {
+        const rows = await tx.execute<{ ct: Uint8Array; iv: Uint8Array; tag: Uint8Array; kv: number }>(
+          sql`select ${c("ciphertext")} as ct, ${c("iv")} as iv, ${c("tag")} as tag, ${c("key_version")} as kv
+              from ${t} where user_id = ${userId} and ${c("key_version")} <> ${current} for update`,
+        );
+        for (const r of rows) {
+          const ref = { table: field.table, column: field.column, rowId: userId, userId };
+          const next = await s.vault.seal(await s.vault.open({ ciphertext: r.ct, iv: r.iv, tag: r.tag, keyVersion: r.kv }, ref), ref);
+          await tx.execute(sql`update ${t} set ${c("ciphertext")} = ${next.ciphertext}, ${c("iv")} = ${next.iv},
+              ${c("tag")} = ${next.tag}, ${c("key_version")} = ${next.keyVersion}
+              where user_id = ${userId} and ${c("key_version")} = ${r.kv}`);
+        }
+        return rows.length;
+      });
+      rotated += n;
+      if (n) onProgress?.({ table: field.table, userId, rotated: n });
     }
   }
   return { rotated };
