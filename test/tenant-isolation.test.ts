@@ -39,6 +39,8 @@ describe("row-level security, proven from the catalog", () => {
     expect(tables).toEqual(expect.arrayContaining(["passkeys"]));
     // Google identities (0022), by name too.
     expect(tables).toEqual(expect.arrayContaining(["user_identities"]));
+    // Second factor (0021).
+    expect(tables).toEqual(expect.arrayContaining(["user_totp", "recovery_codes"]));
     const failures: string[] = [];
     for (const table of tables) {
       const a = await seedPerson(stack.owner);

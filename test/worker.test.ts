@@ -10,6 +10,10 @@ import { createTestStack, TEST_SECRETS, type TestStack } from "./support/stack.j
 import { createDatabase } from "../db/client.js";
 import { recordVaultKeys } from "../lib/vault/key-check.js";
 import { REDIS_URL } from "./support/servers.js";
+import { totpCodeAt } from "../lib/factors/totp.js";
+import { factorStatus } from "../lib/factors/status.js";
+import { createSession } from "../lib/sessions/create.js";
+import { SESSION_COOKIE } from "../lib/sessions/auth.js";
 import { signIn } from "./support/people-kit.js";
 
 /**
@@ -153,6 +157,35 @@ describe("the Worker in workerd (wrangler dev --local)", () => {
   it("runs the cron sweep through its scheduled handler", async () => {
     const res = await fetch(`${worker.url}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent("*/5 * * * *")}`);
     expect(res.status, output.slice(-20).join("\n")).toBe(200);
+  });
+
+  it("sets up TOTP in workerd: otpauth's HMAC, the vault's seal and open, recovery codes and a Google session's step-up", async () => {
+    const who = await signIn(stack, { workspaceId: tenant.workspaceId });
+    const post = (cookie: string, csrf: string, path: string, body?: object) =>
+      fetch(`${worker.url}${path}`, {
+        method: "POST",
+        headers: { cookie, "x-csrf-token": csrf, origin: stack.config.allowedOrigins[0]!, "content-type": "application/json" },
+        ...(body ? { body: JSON.stringify(body) } : {}),
+      });
+    const start = await post(who.cookie, who.csrf, "/app/auth/totp/enrol");
+    const enrolment = (await start.json()) as { secret: string; otpauth_uri: string };
+    expect(start.status, JSON.stringify(enrolment)).toBe(201);
+    expect(enrolment.otpauth_uri).toMatch(/^otpauth:\/\/totp\/Sandesh:/);
+    // The code comes from Node's clock and Node's otpauth: the Worker's check must agree.
+    const confirm = await post(who.cookie, who.csrf, "/app/auth/totp/confirm", { code: totpCodeAt(enrolment.secret, new Date()) });
+    const confirmed = (await confirm.json()) as { recovery_codes: string[] };
+    expect(confirm.status, JSON.stringify(confirmed)).toBe(200);
+    expect(confirmed.recovery_codes).toHaveLength(10);
+    // Sealed in the Worker, opened by Node: one vault, one AAD.
+    expect(await factorStatus(stack.services, who.userId)).toMatchObject({ totp: "enabled", recovery_codes_left: 10 });
+    const google = await createSession(stack.services, { userId: who.userId, method: "google", userVerified: false, workspaceId: tenant.workspaceId });
+    const cookie = `${SESSION_COOKIE}=${google.token}`;
+    const held = await post(cookie, google.session.csrfToken, "/app/sessions/revoke-others");
+    expect(held.status).toBe(403);
+    const verified = await post(cookie, google.session.csrfToken, "/app/auth/totp/verify", { recovery_code: confirmed.recovery_codes[0] });
+    expect(verified.status, await verified.clone().text()).toBe(200);
+    expect(verified.headers.get("set-cookie")).toMatch(/^__Host-sandesh_session=ses_/);
+    expect(await verified.json()).toMatchObject({ verified: true, method: "recovery_code", recovery_codes_left: 9 });
   });
 
   it("with a wrong MASTER_KEK it never becomes healthy: /healthz answers 503 naming the vault and the key version", async () => {

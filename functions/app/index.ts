@@ -11,7 +11,9 @@ import { inviteMemberRoute, revokeInvitationRoute } from "./members/invite.js";
 import { limitAttempts } from "./middleware/attempts.js";
 import { browserGuard } from "./middleware/browser.js";
 import { needs, open, person } from "../middleware/permission.js";
+import { requireSecondFactor } from "./middleware/second-factor.js";
 import { requireSession } from "./middleware/session.js";
+import { registerFactorRoutes } from "./auth/totp/index.js";
 import { dashboardPages } from "./pages/index.js";
 import { revokeOtherSessionsRoute, revokeSessionRoute } from "./sessions/revoke.js";
 import { switchWorkspaceRoute } from "./workspace/switch.js";
@@ -34,6 +36,13 @@ import { switchWorkspaceRoute } from "./workspace/switch.js";
  *   POST /app/members/invitations               owners/admins: a one-time invitation link
  *   POST /app/members/invitations/:id/revoke    owners/admins: withdraw one
  *   POST /app/invite/:token/accept              a person with an account joins the invitation's workspace
+ *   GET  /app/auth/totp, POST /app/auth/totp/{enrol,confirm,verify,recovery-codes,disable},
+ *   POST /app/workspace/require-mfa             second factor (functions/app/auth/totp/index.ts)
+ *
+ * A session that lacks a second factor its person needs (require_mfa, or their own TOTP
+ * after a Google sign-in) reaches only the set-up routes (TOTP status/enrol/confirm/verify,
+ * passkeys, sign-out, the set-up page): every other signed-in route has requireSecondFactor
+ * after requireSession (functions/app/middleware/second-factor.ts).
  *
  * Google (OpenID Connect, lib/oidc):
  *   GET|POST /app/auth/google/start[?invitation=…]  to Google, a new attempt bound to this browser
@@ -53,18 +62,19 @@ export function dashboardApp() {
   app.get("/auth/google/start", open("before sign-in: starts Google's sign-in (rate-limited per address)"), googleStartRoute);
   app.post("/auth/google/start", open("before sign-in: starts Google's sign-in (rate-limited per address)"), googleStartRoute);
   app.get("/auth/google/callback", open("before sign-in: Google's answer, bound to the browser's attempt"), googleCallbackRoute);
-  app.post("/auth/google/link", requireSession, person("links a Google account to the person"), googleLinkRoute);
-  app.get("/auth/google/identities", requireSession, person("the person's own Google accounts"), googleIdentitiesRoute);
-  app.post("/auth/google/identities/:id/remove", requireSession, person("the person's own Google accounts"), googleUnlinkRoute);
+  app.post("/auth/google/link", requireSession, requireSecondFactor, person("links a Google account to the person"), googleLinkRoute);
+  app.get("/auth/google/identities", requireSession, requireSecondFactor, person("the person's own Google accounts"), googleIdentitiesRoute);
+  app.post("/auth/google/identities/:id/remove", requireSession, requireSecondFactor, person("the person's own Google accounts"), googleUnlinkRoute);
   app.get("/auth/session", requireSession, person("who is signed in"), getSessionRoute);
   app.post("/auth/sign-out", requireSession, person("ends the person's own session"), signOutRoute);
-  app.post("/sessions/revoke-others", requireSession, person("the person's own sessions"), revokeOtherSessionsRoute);
-  app.post("/sessions/:id/revoke", requireSession, person("the person's own sessions"), revokeSessionRoute);
-  app.post("/workspace", requireSession, person("which of the person's workspaces (membership checked)"), switchWorkspaceRoute);
-  app.post("/members/invitations", requireSession, needs("members:write"), inviteMemberRoute);
-  app.post("/members/invitations/:id/revoke", requireSession, needs("members:write"), revokeInvitationRoute);
+  app.post("/sessions/revoke-others", requireSession, requireSecondFactor, person("the person's own sessions"), revokeOtherSessionsRoute);
+  app.post("/sessions/:id/revoke", requireSession, requireSecondFactor, person("the person's own sessions"), revokeSessionRoute);
+  app.post("/workspace", requireSession, requireSecondFactor, person("which of the person's workspaces (membership checked)"), switchWorkspaceRoute);
+  app.post("/members/invitations", requireSession, requireSecondFactor, needs("members:write"), inviteMemberRoute);
+  app.post("/members/invitations/:id/revoke", requireSession, requireSecondFactor, needs("members:write"), revokeInvitationRoute);
   registerPasskeyRoutes(app);
-  app.post("/invite/:token/accept", requireSession, person("joins with the person's own account; the invitation's token is the grant"), acceptInvitationRoute);
+  app.post("/invite/:token/accept", requireSession, requireSecondFactor, person("joins with the person's own account; the invitation's token is the grant"), acceptInvitationRoute);
+  registerFactorRoutes(app);
   // The pages (functions/app/pages/index.ts): /app/sign-in and /app/assets/dashboard.css
   // open, every other page behind requireSession in its own chain.
   app.route("/", dashboardPages());

@@ -1,9 +1,10 @@
 import type { Services } from "../context.js";
 import { AppError } from "../errors.js";
+import { countAttempt } from "../redis/attempts.js";
 import { defineScript } from "../redis/port.js";
-import attemptsSource from "./attempts.lua.js";
+import refundSource from "./refund.lua.js";
 
-const ATTEMPTS = defineScript("factor_attempts", attemptsSource);
+const REFUND = defineScript("factor_attempt_refund", refundSource);
 
 /**
  * Five wrong codes per person per 15 minutes. With ±1 step three codes in a million are
@@ -20,13 +21,16 @@ export const tooManyAttempts = (retryAfterS: number) =>
     "Retry-After": String(retryAfterS),
   });
 
-/** Counts one attempt before the code is looked at; throws the 429 past the limit. */
+/**
+ * Counts one attempt before the code is looked at (one Lua script, lib/redis/attempts.lua,
+ * so parallel guesses cannot all slip under the limit); throws the 429 past the limit.
+ */
 export async function takeFactorAttempt(s: Services, userId: string): Promise<void> {
-  const [n, ttl] = await s.redis.run<[number, number]>(ATTEMPTS, [keyFor(userId)], [FACTOR_WINDOW_MS, "take"]);
-  if (Number(n) > FACTOR_ATTEMPTS) throw tooManyAttempts(Math.max(1, Math.ceil(Number(ttl) / 1000)));
+  const a = await countAttempt(s.redis, keyFor(userId), FACTOR_ATTEMPTS, FACTOR_WINDOW_MS);
+  if (!a.ok) throw tooManyAttempts(a.retryAfterS);
 }
 
 /** A right code: its attempt does not count against the person. */
 export async function refundFactorAttempt(s: Services, userId: string): Promise<void> {
-  await s.redis.run(ATTEMPTS, [keyFor(userId)], [FACTOR_WINDOW_MS, "refund"]);
+  await s.redis.run(REFUND, [keyFor(userId)], []);
 }

@@ -22,7 +22,7 @@ export function factorProofFrom(body: Record<string, unknown>): FactorProof {
   const recoveryCode = str("recovery_code");
   if (code && !recoveryCode) return { code };
   if (recoveryCode && !code) return { recoveryCode };
-  throw validationFailed([{ path: "code", message: "give either `code` (6 digits from the app) or `recovery_code`" }], "A second-factor code is required");
+  throw validationFailed([{ field: "code", message: "give either `code` (6 digits from the app) or `recovery_code`" }], "A second-factor code is required");
 }
 
 /**

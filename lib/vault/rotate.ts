@@ -1,7 +1,8 @@
 import { sql } from "drizzle-orm";
 import { withTenant, withUser } from "../../db/tenant.js";
 import type { Services } from "../context.js";
-import type { Sealed } from "./vault.js";
+import type { Tx } from "../../db/client.js";
+import type { FieldRef, Sealed } from "./vault.js";
 
 /**
  * Every sealed column in the schema. A column is stored as <prefix>ciphertext,
@@ -14,6 +15,18 @@ export const SEALED_FIELDS = [
 
 /** Sealed columns of person-scoped tables: the row is keyed by user_id and sealed with the person as owner. */
 export const PERSON_SEALED_FIELDS = [{ table: "user_totp", column: "secret", prefix: "secret_" }] as const;
+
+type SealedRow = { ct: Uint8Array; iv: Uint8Array; tag: Uint8Array; kv: number };
+
+/** One field of one row, opened under its version and sealed under the current one, unless someone re-sealed it meanwhile. */
+async function reseal(s: Services, tx: Tx, field: { table: string; prefix: string }, r: SealedRow, ref: FieldRef, [keyColumn, key]: [string, string]): Promise<void> {
+  const c = (name: string) => sql.identifier(field.prefix + name);
+  const old: Sealed = { ciphertext: r.ct, iv: r.iv, tag: r.tag, keyVersion: r.kv };
+  const next = await s.vault.seal(await s.vault.open(old, ref), ref);
+  await tx.execute(sql`update ${sql.identifier(field.table)} set ${c("ciphertext")} = ${next.ciphertext}, ${c("iv")} = ${next.iv},
+      ${c("tag")} = ${next.tag}, ${c("key_version")} = ${next.keyVersion}
+      where ${sql.identifier(keyColumn)} = ${key} and ${c("key_version")} = ${r.kv}`);
+}
 
 export interface RotateProgress {
   table: string;
@@ -38,18 +51,11 @@ export async function rotateVault(s: Services, workspaceIds: string[], onProgres
       let n = 0;
       for (;;) {
         const done = await withTenant(s.db, workspaceId, async (tx) => {
-          const rows = await tx.execute<{ id: string; ct: Uint8Array; iv: Uint8Array; tag: Uint8Array; kv: number }>(
+          const rows = await tx.execute<SealedRow & { id: string }>(
             sql`select id, ${c("ciphertext")} as ct, ${c("iv")} as iv, ${c("tag")} as tag, ${c("key_version")} as kv
                 from ${t} where ${c("key_version")} <> ${current} limit 100 for update`,
           );
-          for (const r of rows) {
-            const ref = { table: field.table, column: field.column, rowId: r.id, workspaceId };
-            const old: Sealed = { ciphertext: r.ct, iv: r.iv, tag: r.tag, keyVersion: r.kv };
-            const next = await s.vault.seal(await s.vault.open(old, ref), ref);
-            await tx.execute(sql`update ${t} set ${c("ciphertext")} = ${next.ciphertext}, ${c("iv")} = ${next.iv},
-                ${c("tag")} = ${next.tag}, ${c("key_version")} = ${next.keyVersion}
-                where id = ${r.id} and ${c("key_version")} = ${r.kv}`);
-          }
+          for (const r of rows) await reseal(s, tx, field, r, { table: field.table, column: field.column, rowId: r.id, workspaceId }, ["id", r.id]);
           return rows.length;
         });
         n += done;
@@ -71,17 +77,11 @@ export async function rotatePersonFields(s: Services, userIds: string[], onProgr
     const c = (name: string) => sql.identifier(field.prefix + name);
     for (const userId of userIds) {
       const n = await withUser(s.db, userId, async (tx) => {
-        const rows = await tx.execute<{ ct: Uint8Array; iv: Uint8Array; tag: Uint8Array; kv: number }>(
+        const rows = await tx.execute<SealedRow>(
           sql`select ${c("ciphertext")} as ct, ${c("iv")} as iv, ${c("tag")} as tag, ${c("key_version")} as kv
               from ${t} where user_id = ${userId} and ${c("key_version")} <> ${current} for update`,
         );
-        for (const r of rows) {
-          const ref = { table: field.table, column: field.column, rowId: userId, userId };
-          const next = await s.vault.seal(await s.vault.open({ ciphertext: r.ct, iv: r.iv, tag: r.tag, keyVersion: r.kv }, ref), ref);
-          await tx.execute(sql`update ${t} set ${c("ciphertext")} = ${next.ciphertext}, ${c("iv")} = ${next.iv},
-              ${c("tag")} = ${next.tag}, ${c("key_version")} = ${next.keyVersion}
-              where user_id = ${userId} and ${c("key_version")} = ${r.kv}`);
-        }
+        for (const r of rows) await reseal(s, tx, field, r, { table: field.table, column: field.column, rowId: userId, userId }, ["user_id", userId]);
         return rows.length;
       });
       rotated += n;

@@ -1,6 +1,7 @@
 import type { Context, Hono } from "hono";
 import type { AppEnv } from "../../env.js";
-import { open } from "../../middleware/permission.js";
+import { open, person } from "../../middleware/permission.js";
+import { requireSecondFactor } from "../middleware/second-factor.js";
 import { requireSession } from "../middleware/session.js";
 import { pagePermission } from "../permissions.js";
 
@@ -17,9 +18,17 @@ export interface PageRoutes {
   post(path: string, handler: Handler): void;
 }
 
+// A session still lacking a second factor its person needs is sent to the set-up page from
+// every member page (functions/app/middleware/second-factor.ts).
 export const memberRoutes = (app: Hono<AppEnv>): PageRoutes => ({
-  get: (path, handler) => void app.get(path, requireSession, pagePermission("GET", path), handler),
-  post: (path, handler) => void app.post(path, requireSession, pagePermission("POST", path), handler),
+  get: (path, handler) => void app.get(path, requireSession, requireSecondFactor, pagePermission("GET", path), handler),
+  post: (path, handler) => void app.post(path, requireSession, requireSecondFactor, pagePermission("POST", path), handler),
+});
+
+/** The set-up page (/app/security/setup): a session that still lacks its second factor is enough. */
+export const setupRoutes = (app: Hono<AppEnv>): PageRoutes => ({
+  get: (path, handler) => void app.get(path, requireSession, person("setting up the person's own second factor"), handler),
+  post: (path, handler) => void app.post(path, requireSession, person("setting up the person's own second factor"), handler),
 });
 
 export const publicRoutes = (app: Hono<AppEnv>): PageRoutes => ({

@@ -2,6 +2,7 @@ import type { Hono } from "hono";
 import { registerPasskeyScript } from "../../assets/passkey-script.js";
 import type { AppEnv } from "../../../env.js";
 import { open, person } from "../../../middleware/permission.js";
+import { requireSecondFactor } from "../../middleware/second-factor.js";
 import { requireSession } from "../../middleware/session.js";
 import { listPasskeysRoute, removePasskeyRoute, renamePasskeyRoute } from "../../passkeys/manage.js";
 import { loginOptionsRoute, loginVerifyRoute } from "./login.js";
@@ -23,8 +24,10 @@ export function registerPasskeyRoutes(app: Hono<AppEnv>) {
   app.post("/auth/passkey/login/verify", open("before sign-in: the passkey is the credential"), loginVerifyRoute);
   app.post("/auth/passkey/register/options", open("an invitation's token, or the person's own session (sessionUnlessInvitation)"), sessionUnlessInvitation, registerOptionsRoute);
   app.post("/auth/passkey/register/verify", open("an invitation's token, or the person's own session (sessionUnlessInvitation)"), sessionUnlessInvitation, registerVerifyRoute);
-  app.get("/passkeys", requireSession, person("the person's own passkeys"), listPasskeysRoute);
-  app.post("/passkeys/:id/rename", requireSession, person("the person's own passkeys"), renamePasskeyRoute);
-  app.post("/passkeys/:id/delete", requireSession, person("the person's own passkeys"), removePasskeyRoute);
+  // Registering stays open to a session still lacking a required second factor (a passkey
+  // with user verification is one); managing the others needs the factor.
+  app.get("/passkeys", requireSession, requireSecondFactor, person("the person's own passkeys"), listPasskeysRoute);
+  app.post("/passkeys/:id/rename", requireSession, requireSecondFactor, person("the person's own passkeys"), renamePasskeyRoute);
+  app.post("/passkeys/:id/delete", requireSession, requireSecondFactor, person("the person's own passkeys"), removePasskeyRoute);
   registerPasskeyScript(app);
 }

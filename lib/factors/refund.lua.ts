@@ -1,0 +1,2 @@
+// Generated from refund.lua by `npm run gen:lua`; edit the .lua file.
+export default "-- Gives back one second-factor attempt (lib/factors/attempts.ts) when the code was right,\n-- so only failures add up. The window is left as it is; a counter at zero stays at zero.\n-- KEYS[1] the counter (the one lib/redis/attempts.lua counts)\nlocal n = tonumber(redis.call('GET', KEYS[1]) or '0')\nif n > 0 then n = redis.call('DECR', KEYS[1]) end\nreturn n\n";
