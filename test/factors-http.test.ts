@@ -165,11 +165,12 @@ describe("TOTP over HTTP", () => {
 });
 
 describe("require_mfa", () => {
-  it("the owner switches it on by form; a Google member without a factor reaches only set-up, then enrols and is in", async () => {
+  it("the owner switches it on by form (an agent may not); a Google member without a factor reaches only set-up, then enrols and is in", async () => {
     const owner = await signIn(stack);
     const member = await signIn(stack, { workspaceId: owner.workspaceId, role: "agent" });
-    // Not the owner: refused.
-    expect((await call(member, "POST", "/app/workspace/require-mfa", { enabled: true })).json().error.code).toBe("forbidden");
+    // An agent lacks settings:write: refused.
+    const refused = await call(member, "POST", "/app/workspace/require-mfa", { enabled: true });
+    expect(refused.json().error).toMatchObject({ code: "forbidden", details: { missing: ["settings:write"] } });
     const on = await call(owner, "POST", "/app/workspace/require-mfa", { enabled: "on" }, { form: true });
     expect(on.status).toBe(303);
     expect(on.headers.get("location")).toBe("/app/security");

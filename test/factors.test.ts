@@ -142,7 +142,7 @@ describe("recovery codes", () => {
     await expect(verifySecondFactor(s(), who, { recoveryCode: other.recoveryCodes[0]! })).rejects.toMatchObject({ code: "invalid_second_factor" });
 
     // Regenerating needs a code now or a recent step-up.
-    await expect(regenerateRecoveryCodes(s(), who, null, null)).rejects.toMatchObject({ status: 403, code: "step_up_required" });
+    await expect(regenerateRecoveryCodes(s(), who, null, null)).rejects.toMatchObject({ status: 401, code: "step_up_required" });
     await expect(regenerateRecoveryCodes(s(), who, null, new Date(now.getTime() - 11 * 60_000))).rejects.toMatchObject({ code: "step_up_required" });
     const { recovery_codes: fresh } = await regenerateRecoveryCodes(s(), who, { code: codeAt(secret, 0) }, null);
     expect(fresh).toHaveLength(10);
@@ -189,11 +189,12 @@ describe("disabling", () => {
 });
 
 describe("require_mfa", () => {
-  it("only the owner switches it, and only from a session that has a second factor itself", async () => {
+  it("owners and admins switch it (settings:write), and only from a session that has a second factor itself", async () => {
     const owner = await person({ workspace: true });
     const facts = { ...owner, role: "owner", userVerified: false, secondFactorAt: null };
     await expect(setRequireMfa(s(), facts, true)).rejects.toMatchObject({ status: 403, code: "second_factor_required" });
-    await expect(setRequireMfa(s(), { ...facts, role: "admin", userVerified: true }, true)).rejects.toMatchObject({ status: 403, code: "forbidden" });
+    await expect(setRequireMfa(s(), { ...facts, role: "agent", userVerified: true }, true)).rejects.toMatchObject({ status: 403, code: "forbidden" });
+    await expect(setRequireMfa(s(), { ...facts, role: "viewer", userVerified: true }, true)).rejects.toMatchObject({ status: 403, code: "forbidden" });
     expect(await setRequireMfa(s(), { ...facts, userVerified: true }, true)).toEqual({ require_mfa: true });
     const [w] = await stack.owner`select require_mfa from workspaces where id = ${owner.workspaceId}`;
     expect(w!.require_mfa).toBe(true);

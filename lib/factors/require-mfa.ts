@@ -4,6 +4,8 @@ import { switchTenant, withTenant, withUser } from "../../db/tenant.js";
 import { recordAudit } from "../audit/record.js";
 import type { Services } from "../context.js";
 import { AppError } from "../errors.js";
+import type { Role } from "../people/roles.js";
+import { ROLE_PERMISSIONS } from "../permissions/table.js";
 import { readTotp } from "./totp-check.js";
 
 /** What a session says about how its person signed in (lib/sessions SessionAuth has these). */
@@ -61,15 +63,18 @@ export const secondFactorRequired = (need: SecondFactorNeed) =>
   );
 
 /**
- * The owner's switch. Turning it on needs the owner's own session to have a second
- * factor already, so the switch can never lock out the person who flips it.
+ * The workspace's switch (owners and admins: settings:write). Turning it on needs the
+ * session that flips it to have a second factor already, so it never locks that person out.
  */
 export async function setRequireMfa(
   s: Services,
   session: SessionFactors & { ip?: string | null; userAgent?: string | null },
   enabled: boolean,
 ): Promise<{ require_mfa: boolean }> {
-  if (!session.workspaceId || session.role !== "owner") throw new AppError(403, "forbidden", "Only the workspace's owner can change whether a second factor is required");
+  // The route declares settings:write; the role table is the one truth here too.
+  if (!session.workspaceId || !session.role || !ROLE_PERMISSIONS[session.role as Role]?.has("settings:write")) {
+    throw new AppError(403, "forbidden", "Changing whether a second factor is required needs settings:write (owners and admins)", { missing: ["settings:write"] });
+  }
   if (enabled && !hasSecondFactor(session)) {
     throw secondFactorRequired({ next: (await withUser(s.db, session.userId, (tx) => readTotp(tx, session.userId)))?.confirmedAt ? "verify" : "enrol", required_by_workspace: false });
   }
