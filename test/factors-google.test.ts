@@ -1,0 +1,87 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { chooseAccount, startDevIssuer, type DevIssuer } from "../dev/oidc-issuer/index.js";
+import { totpCodeAt } from "../lib/factors/totp.js";
+import { createInvitation } from "../lib/people/invite.js";
+import { SESSION_COOKIE } from "../lib/sessions/auth.js";
+import { CookieBrowser } from "./support/cookie-browser.js";
+import { uniqueEmail } from "./support/people-kit.js";
+import { serveLater } from "./support/served.js";
+import { createTestStack, type TestStack } from "./support/stack.js";
+
+/**
+ * A Google sign-in (no user verification) into a workspace that requires a second
+ * factor, end to end over real HTTP with the development issuer: held at set-up, then
+ * enrolled, then on the next sign-in asked for a code and stepped up to a new session.
+ */
+const CLIENT_ID = "sandesh-factors.apps.googleusercontent.com";
+const CLIENT_SECRET = "GOCSPX-factors-test-secret-8910";
+let issuer: DevIssuer;
+let stack: TestStack;
+let server: Awaited<ReturnType<typeof serveLater>>;
+let base: string;
+
+beforeAll(async () => {
+  server = await serveLater((req) => req.headers.get("x-test-client-ip") ?? "127.0.0.1");
+  base = server.url;
+  issuer = await startDevIssuer({ clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUris: [`${base}/app/auth/google/callback`] }] });
+  stack = await createTestStack({ PUBLIC_URL: base, GOOGLE_CLIENT_ID: CLIENT_ID, GOOGLE_CLIENT_SECRET: CLIENT_SECRET, OIDC_ISSUER: issuer.url });
+  server.attach(stack);
+});
+afterAll(async () => {
+  await server?.close();
+  await stack?.close();
+  await issuer?.close();
+});
+
+async function googleSignIn(b: CookieBrowser, email: string, start = "/app/auth/google/start") {
+  const started = await b.get(`${base}${start}`);
+  const res = await b.get(await chooseAccount(started.headers.get("location")!, { email }));
+  expect(res.status).toBe(303);
+  const me = await b.get(`${base}/app/auth/session`);
+  expect(me.status).toBe(200);
+  return ((await me.json()) as { csrf_token: string }).csrf_token;
+}
+
+const post = (b: CookieBrowser, csrf: string, path: string, body: object = {}) =>
+  b.get(`${base}${path}`, { method: "POST", headers: { origin: base, "x-csrf-token": csrf, "content-type": "application/json" }, body: JSON.stringify(body) });
+
+describe("Google sign-in into a workspace that requires a second factor", () => {
+  it("is held at set-up, enrols TOTP and is in; the next Google sign-in must enter a code and gets a new session", async () => {
+    const email = uniqueEmail("mfa");
+    const { workspaceId } = await stack.tenant("MFA");
+    await stack.owner`update workspaces set require_mfa = true where id = ${workspaceId}`;
+    const inv = await createInvitation(stack.services, { workspaceId, email, role: "agent" }, { actorType: "operator", actorId: "test" });
+
+    const b = new CookieBrowser();
+    const csrf = await googleSignIn(b, email, `/app/auth/google/start?invitation=${inv.token}`);
+    // A page: to set-up, with the way back. Anything else: 403 naming what to do.
+    const page = await b.get(`${base}/app`, { headers: { accept: "text/html" } });
+    expect([page.status, page.headers.get("location")]).toEqual([303, "/app/security/setup?next=%2Fapp"]);
+    const held = await post(b, csrf, "/app/sessions/revoke-others");
+    expect(held.status).toBe(403);
+    expect(((await held.json()) as { error: unknown }).error).toMatchObject({ code: "second_factor_required", details: { next: "enrol", required_by_workspace: true } });
+
+    const start = await post(b, csrf, "/app/auth/totp/enrol");
+    expect(start.status).toBe(201);
+    const { secret } = (await start.json()) as { secret: string };
+    const enrolledAt = new Date();
+    const confirm = await post(b, csrf, "/app/auth/totp/confirm", { code: totpCodeAt(secret, enrolledAt) });
+    expect(confirm.status).toBe(200);
+    const { csrf_token } = (await confirm.json()) as { csrf_token: string };
+    expect((await post(b, csrf_token, "/app/sessions/revoke-others")).status).toBe(200);
+
+    // Another browser, Google again: now a code is asked for.
+    const other = new CookieBrowser();
+    const pending = await googleSignIn(other, email);
+    const pendingCookie = other.cookie(base, SESSION_COOKIE);
+    const ask = await post(other, pending, "/app/sessions/revoke-others");
+    expect(((await ask.json()) as { error: { details: { next: string } } }).error.details.next).toBe("verify");
+    const verified = await post(other, pending, "/app/auth/totp/verify", { code: totpCodeAt(secret, new Date(enrolledAt.getTime() + 30_000)) });
+    expect(verified.status).toBe(200);
+    expect(other.cookie(base, SESSION_COOKIE)).not.toBe(pendingCookie);
+    const { csrf_token: after } = (await verified.json()) as { csrf_token: string };
+    expect((await post(other, after, "/app/sessions/revoke-others")).status).toBe(200);
+    const actions = await stack.owner<{ action: string }[]>`select action from audit_log where workspace_id = ${workspaceId} order by id`;
+    expect(actions.map((a) => a.action)).toEqual(expect.arrayContaining(["google.sign_in", "totp.enabled", "second_factor.verified", "session.replaced"]));
+  });
+});
