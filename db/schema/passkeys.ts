@@ -1,10 +1,11 @@
 import { bigint, boolean, jsonb, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
+import { users } from "./people.js";
 import { bytea } from "./types.js";
 
 /** A person's WebAuthn credentials (migration 0020); person-scoped: RLS on app.user_id. */
 export const passkeys = pgTable("passkeys", {
   id: uuid("id").primaryKey().defaultRandom(),
-  userId: uuid("user_id").notNull(),
+  userId: uuid("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
   /** base64url, as the authenticator made it. */
   credentialId: text("credential_id").notNull().unique(),
   /** COSE key: what every sign-in's signature is checked against. */
