@@ -8,6 +8,7 @@ import { createTcpRedis } from "../lib/redis/tcp.js";
 import { Vault } from "../lib/vault/vault.js";
 import { createCaches } from "../lib/caches.js";
 import { createMessageWriter } from "../lib/messages/writer.js";
+import { createStatusWriter } from "../lib/ingest/status-writer.js";
 import { noQueue, type QueuePort } from "../lib/queue/port.js";
 import { createNodePost } from "../lib/meta/node-post.js";
 import { createNodeWebhookPost } from "../lib/webhooks/node-post.js";
@@ -49,8 +50,9 @@ export function createNodeServices(
     webhookPost: createNodeWebhookPost({ production: config.env === "production" }),
     // Read at each flush: whichever queue the services hold then takes the jobs.
     messageWriter: createMessageWriter(createSingleConnectionClient(databaseUrl), () => services.queue),
+    statusWriter: createStatusWriter(createSingleConnectionClient(databaseUrl), () => services),
     async close() {
-      await Promise.allSettled([services.messageWriter.close(), database.close(), requests.close(), redis.close(), opts.queue?.close()]);
+      await Promise.allSettled([services.messageWriter.close(), services.statusWriter?.close(), database.close(), requests.close(), redis.close(), opts.queue?.close()]);
     },
   };
   return services;

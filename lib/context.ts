@@ -11,6 +11,7 @@ import type { SenderSet } from "./messages/sender.js";
 import type { NumberOwner } from "./ingest/owner.js";
 import type { QueuePort } from "./queue/port.js";
 import type { MessageWriter } from "./messages/writer.js";
+import type { StatusWriter } from "./ingest/status-writer.js";
 import type { EndpointRoute } from "./webhooks/emit.js";
 import type { WebhookPost } from "./webhooks/transport.js";
 import type { OidcCache } from "./oidc/cache.js";
@@ -56,4 +57,9 @@ export interface Services {
   webhookPost?: WebhookPost;
   /** Group commit of accepted messages (lib/messages/writer.ts). */
   messageWriter: MessageWriter;
+  /**
+   * Group commit of Meta's status webhooks (lib/ingest/status-writer.ts), in a long-lived
+   * process. Absent (a Worker's request, one call per invocation): each call is its own transaction.
+   */
+  statusWriter?: StatusWriter;
 }

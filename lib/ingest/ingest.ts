@@ -4,9 +4,10 @@ import { AppError } from "../errors.js";
 import { applyTemplateWebhook } from "../templates/webhook.js";
 import { dispatchRecorded } from "../webhooks/emit.js";
 import { recordUnrouted, type DeadLetter } from "./dead-letter.js";
-import { applyNumberBatch, type NumberBatch } from "./number-batch.js";
+import { applyNumberBatch, type BatchResult, type NumberBatch } from "./number-batch.js";
 import { ownerOf, type NumberOwner } from "./owner.js";
 import { readDelivery, type Delivery } from "./validate.js";
+import { GROUPED_MAX_STATUSES, type StatusWriter, type StatusWork } from "./status-writer.js";
 
 export interface IngestSummary {
   statuses: number;
@@ -44,8 +45,10 @@ export async function ingestMetaWebhook(s: Services, rawBody: string): Promise<I
     const owners = await ownersOf(s, delivery);
     const { batches, unrouted } = route(delivery, owners);
     summary.unknownNumbers = [...owners].filter(([, o]) => !o).map(([id]) => id);
+    // Meta's usual call (a status or two) joins the next group commit (Node); the rest as always.
+    const grouped = s.statusWriter && batches.reduce((n, b) => n + b.statuses.length, 0) <= GROUPED_MAX_STATUSES ? s.statusWriter : null;
     for (const batch of batches) {
-      const r = await applyNumberBatch(s, batch);
+      const r = grouped ? await applyGrouped(s, grouped, batch) : await applyNumberBatch(s, batch);
       summary.statuses += r.statuses;
       summary.inbound += r.inbound;
       summary.events += r.events;
@@ -64,6 +67,19 @@ export async function ingestMetaWebhook(s: Services, rawBody: string): Promise<I
   if (summary.unknownNumbers.length) s.logger.warn("meta webhook for unknown numbers", { phone_number_ids: summary.unknownNumbers });
   if (summary.deadLettered) s.logger.warn("meta webhook items dead-lettered", { count: summary.deadLettered });
   return summary;
+}
+
+/**
+ * A number's statuses through the status writer, committed before this returns; what the
+ * writer hands back (statuses that wait for their wamid, a value the database refused)
+ * and any inbound messages or dead letters go the single-call way.
+ */
+async function applyGrouped(s: Services, writer: StatusWriter, b: NumberBatch): Promise<BatchResult> {
+  const work: StatusWork = { workspaceId: b.owner.workspaceId, displayPhoneNumber: b.displayPhoneNumber, statuses: b.statuses };
+  if (b.statuses.length) await writer.add(work);
+  const rest = work.rest ?? [];
+  const r = rest.length || b.messages.length || b.dead.length ? await applyNumberBatch(s, { ...b, statuses: rest }) : { statuses: 0, inbound: 0, events: 0, recorded: false, deadLettered: 0 };
+  return { ...r, statuses: r.statuses + b.statuses.length - rest.length, events: r.events + (work.events ?? 0), recorded: r.recorded || !!work.recorded };
 }
 
 async function ownersOf(s: Services, d: Delivery): Promise<Map<string, NumberOwner | null>> {

@@ -67,15 +67,19 @@ type Applied = { events: OutgoingEvent[]; unknown: string[] };
  */
 const WAMID_LOCK = 0x77616d64; // "wamd": the lock class, apart from every other advisory lock
 export async function lockWamids(tx: Tx, wamids: string[]): Promise<void> {
-  // Sorted, so two transactions locking overlapping sets never wait on each other in a cycle.
-  await tx.execute(sql`
-    select count(pg_advisory_xact_lock(${WAMID_LOCK}, k)) from (
-      select distinct hashtext(value) as k from jsonb_array_elements_text(${JSON.stringify(wamids)}::jsonb) order by k) w`);
+  await tx.execute(lockWamidsStatement(wamids));
 }
+
+/** The statement lockWamids runs, for callers that pipeline it (lib/ingest/status-writer.ts). */
+export const lockWamidsStatement = (wamids: string[]) =>
+  // Sorted, so two transactions locking overlapping sets never wait on each other in a cycle.
+  sql`
+    select count(pg_advisory_xact_lock(${WAMID_LOCK}, k)) from (
+      select distinct hashtext(value) as k from jsonb_array_elements_text(${JSON.stringify(wamids)}::jsonb) order by k) w`;
 
 /** The caller holds the statuses' wamid locks (lockWamids): see above. */
 export async function applyStatuses(tx: Tx, workspaceId: string, statuses: MetaStatus[]): Promise<OutgoingEvent[]> {
-  const known = statuses.filter((s) => KNOWN.has(s.status));
+  const known = knownStatuses(statuses);
   if (!known.length) return [];
   const applied = await apply(tx, workspaceId, known);
   if (applied.unknown.length) {
@@ -100,8 +104,27 @@ export async function applyStatuses(tx: Tx, workspaceId: string, statuses: MetaS
 }
 
 async function apply(tx: Tx, workspaceId: string, statuses: MetaStatus[]): Promise<Applied> {
+  const result = await tx.execute<AppliedRow>(applyStatement(workspaceId, statuses));
+  return appliedFrom(statuses, result[0]!);
+}
+
+/** What the apply statement answers: the events it recorded, and the wamids no message carries. */
+export type AppliedRow = {
+  events: { message_id: string; wamid: string; status: string; occurred_at: string; recipient: string; broadcast_id: string | null; error: unknown }[] | null;
+  unknown: string[] | null;
+};
+
+/** Statuses this module acts on (others are acknowledged and ignored). */
+export const knownStatuses = (statuses: MetaStatus[]) => statuses.filter((s) => KNOWN.has(s.status));
+
+/**
+ * One statement for a whole batch of known statuses: the event rows (each (wamid,
+ * status) once) and every message moved forward. The same text for any batch size, so
+ * a pipelining caller prepares it once per connection. The caller holds the wamids' locks.
+ */
+export function applyStatement(workspaceId: string, statuses: MetaStatus[]) {
   const rows = statuses.map(toRow);
-  const result = await tx.execute<{ events: { message_id: string; wamid: string; status: string; occurred_at: string; recipient: string; broadcast_id: string | null; error: unknown }[] | null; unknown: string[] | null }>(sql`
+  return sql`
     with s as (
       select * from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as s(
         wamid text, status text, occurred_at timestamptz, details jsonb, error_code int, error_title text,
@@ -115,13 +138,17 @@ async function apply(tx: Tx, workspaceId: string, statuses: MetaStatus[]): Promi
       select ${workspaceId}, m.id, m.status, m.occurred_at, 'meta:' || m.wamid || ':' || m.status, m.details from m
       on conflict (workspace_id, dedupe_key) do nothing
       returning message_id, status
+    ), carried as (
+      -- Any pricing or conversation the batch carries per message, kept whether or not the
+      -- status moves: one pass over the batch (a subquery per row was quadratic in its size).
+      select id, (array_agg(pricing) filter (where pricing is not null))[1] as any_pricing,
+        (array_agg(conversation_id) filter (where conversation_id is not null))[1] as any_conversation
+      from m group by id
     ), best as (
-      -- Per message: the furthest status in this batch (failed first), and any pricing or
-      -- conversation the batch carries, which are kept whether or not the status moves.
-      select distinct on (id) *, array_position(array['sent','delivered','read'], status) + 3 as rank,
-        (select m2.pricing from m m2 where m2.id = m.id and m2.pricing is not null limit 1) as any_pricing,
-        (select m2.conversation_id from m m2 where m2.id = m.id and m2.conversation_id is not null limit 1) as any_conversation
-      from m order by id, (status = 'failed') desc, array_position(array['sent','delivered','read'], status) desc
+      -- Per message: the furthest status in this batch (failed first).
+      select distinct on (m.id) m.*, array_position(array['sent','delivered','read'], m.status) + 3 as rank, c.any_pricing, c.any_conversation
+      from m join carried c on c.id = m.id
+      order by m.id, (m.status = 'failed') desc, array_position(array['sent','delivered','read'], m.status) desc
     ), upd as (
       update messages t set
         status = case when ${ADVANCES} then b.status else t.status end,
@@ -140,10 +167,13 @@ async function apply(tx: Tx, workspaceId: string, statuses: MetaStatus[]): Promi
       (select json_agg(json_build_object('message_id', m.id, 'wamid', m.wamid, 'status', m.status, 'occurred_at', m.occurred_at,
               'recipient', m.recipient, 'broadcast_id', m.broadcast_id, 'error', case when m.status = 'failed' then json_build_object('code', m.error_code, 'title', m.error_title, 'details', m.error_details, 'reason', 'meta_error') end))
          from ev join m on m.id = ev.message_id and m.status = ev.status) as events,
-      (select json_agg(distinct s.wamid) from s where not exists (select 1 from m where m.wamid = s.wamid)) as unknown,
+      (select json_agg(distinct s.wamid) from s where s.wamid not in (select wamid from m)) as unknown,
       (select count(*) from upd) as updated
-  `);
-  const r = result[0]!;
+  `;
+}
+
+/** The outgoing events of an applied batch (statuses: what was applied, for Meta's own shape and the client's tag). */
+export function appliedFrom(statuses: MetaStatus[], r: AppliedRow): Applied {
   // The client's own biz_opaque_callback_data, as Meta echoed it, without Sandesh's mark.
   const own = new Map(statuses.map((st) => [st.id, readTag(st.biz_opaque_callback_data).clientValue]));
   // Meta's own status behind each event, for endpoints that receive Meta's shape.

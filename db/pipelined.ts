@@ -1,0 +1,65 @@
+import postgres from "postgres";
+import { ConnectionLost, type DedicatedConnection, type Session } from "./dedicated.js";
+
+/**
+ * Pipelined statements on a dedicated connection (db/dedicated.ts), for the group
+ * commits that write many callers' rows in one round trip (lib/messages/writer.ts,
+ * lib/ingest/status-writer.ts).
+ */
+
+/**
+ * The session's sql, refusing to send anything once its connection is gone (see
+ * db/dedicated.ts), and sending each statement at once: statements are pipelined.
+ */
+export function guard(s: Session): postgres.ReservedSql {
+  const check = () => {
+    if (!s.alive()) throw new ConnectionLost();
+  };
+  return new Proxy(s.sql, {
+    apply(target, self, args) {
+      check();
+      return go(Reflect.apply(target, self, args) as postgres.PendingQuery<postgres.Row[]>);
+    },
+    get(target, prop, receiver) {
+      const v: unknown = Reflect.get(target, prop, receiver);
+      if (prop !== "unsafe") return v;
+      return (...a: unknown[]) => {
+        check();
+        return (v as (...x: unknown[]) => unknown).apply(target, a);
+      };
+    },
+  });
+}
+
+/** Sends a query now: postgres.js otherwise waits until it is first awaited. */
+export function go<Q extends { execute(): unknown }>(q: Q): Q {
+  q.execute();
+  return q;
+}
+
+/**
+ * A transaction whose statements are pipelined: BEGIN goes out with the first of them
+ * and COMMIT may go with the last, so a batch of unkeyed rows costs one round trip.
+ * PostgreSQL runs them in order and, after an error, refuses the rest and turns COMMIT
+ * into ROLLBACK: nothing after a failure takes effect. On any error we also roll back.
+ */
+export async function pipelinedTransaction(
+  conn: DedicatedConnection,
+  fn: (t: postgres.ReservedSql, commit: () => Promise<unknown>, begun: Promise<unknown>) => Promise<void>,
+): Promise<void> {
+  const s = await conn.session();
+  const t = guard(s);
+  try {
+    // Awaited with the first round trip: a failed BEGIN must fail the batch, or what follows
+    // would run statement by statement, each with its own transaction-local scope.
+    const begun = t`begin`;
+    begun.catch(() => {});
+    await fn(t, () => t`commit`, begun);
+  } catch (err) {
+    // A statement PostgreSQL refused: roll back and keep the connection. Anything else
+    // (a lost or silent connection): nothing more goes out on it.
+    const kept = err instanceof postgres.PostgresError && s.alive() && (await t`rollback`.then(() => true, () => false));
+    if (!kept) conn.discard();
+    throw err;
+  }
+}
