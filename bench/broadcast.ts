@@ -1,7 +1,7 @@
 import postgres from "postgres";
 import { createBroadcast } from "../lib/broadcasts/create.js";
 import { parseConfig } from "../lib/config.js";
-import { createLogger } from "../lib/logger.js";
+import { createLogger, type Level } from "../lib/logger.js";
 import { createLocalQueue } from "../lib/queue/pgboss.js";
 import { connectNumber } from "../lib/whatsapp/numbers.js";
 import { createWorkspace } from "../lib/workspaces/workspaces.js";
@@ -30,7 +30,8 @@ export async function benchBroadcast() {
   const db = await freshDatabase("sandesh_bench_broadcast");
   const parsed = parseConfig({ ...SECRETS, SANDESH_ENV: "test", DATABASE_URL: db.appUrl, DATABASE_MIGRATION_URL: db.ownerUrl, REDIS_URL, REDIS_PREFIX: `benchbc${Date.now()}:`, META_GRAPH_URL: sandboxUrl });
   if (!parsed.ok) throw new Error(parsed.problems.join("\n"));
-  const logger = createLogger("silent");
+  // BENCH_LOG=warn (or error, info) writes the run's own log lines to stderr.
+  const logger = createLogger((process.env.BENCH_LOG as Level | undefined) ?? "silent", (l) => console.error(l));
   const queue = await createLocalQueue({ connectionString: db.ownerUrl, logger, pollSeconds: 0.5 });
   const s = createNodeServices({ ...parsed.config, logLevel: "silent" }, { logger, queue, dbMax: 16 });
   const owner = postgres(db.ownerUrl, { max: 2, onnotice: () => {} });
@@ -65,7 +66,7 @@ export async function benchBroadcast() {
         `start → every row and job queued: ${one.queuedS.toFixed(1)} s (target ≤ 20 s)`,
         `start → the sandbox holds every recipient: ${one.doneS.toFixed(1)} s against the ceiling ${ceiling.toFixed(0)} s: ${((100 * ceiling) / one.doneS).toFixed(0)} % (target ≥ 90 %, ≤ ${(ceiling / 0.9).toFixed(0)} s)`,
         `sandbox: ${one.received} received, ${one.duplicates} duplicates, ${one.missing} missing (target 0 and 0); final statuses ${one.statuses}`,
-        `RSS of this process: ${one.rssStartMb.toFixed(0)} MB → peak ${one.rssPeakMb.toFixed(0)} MB, growth ${(one.rssPeakMb - one.rssStartMb).toFixed(0)} MB (target < 100 MB)`,
+        `RSS of this process: ${one.rssStartMb.toFixed(0)} MB → peak ${one.rssPeakMb.toFixed(0)} MB, growth ${(one.rssPeakMb - one.rssStartMb).toFixed(0)} MB (target < 100 MB); V8 heap in use ${one.heapStartMb.toFixed(0)} MB → peak ${one.heapPeakMb.toFixed(0)} MB`,
         `four numbers at ${PER_SECOND}/s each, ${AUDIENCE_4.toLocaleString("en")} recipients: ${four.doneS.toFixed(1)} s, aggregate ${(AUDIENCE_4 / four.doneS).toFixed(0)} msgs/s (ceiling ${4 * PER_SECOND}); ${four.duplicates} duplicates, ${four.missing} missing`,
       ],
       figures: { queued_s: one.queuedS, done_s: one.doneS, duplicates: one.duplicates, missing: one.missing, rss_growth_mb: one.rssPeakMb - one.rssStartMb, four_msgs_per_s: AUDIENCE_4 / four.doneS },
@@ -80,8 +81,11 @@ export async function benchBroadcast() {
 
   async function run(jobs: { number: { id: string; phone_number_id: string }; tag: string; count: number }[]) {
     const rss = () => process.memoryUsage().rss / 2 ** 20;
+    const heap = () => process.memoryUsage().heapUsed / 2 ** 20;
     const rssStartMb = rss();
+    const heapStartMb = heap();
     let rssPeakMb = rssStartMb;
+    let heapPeakMb = heapStartMb;
     const t0 = performance.now();
     const ids: string[] = [];
     for (const j of jobs) {
@@ -94,6 +98,7 @@ export async function benchBroadcast() {
     while (performance.now() - t0 < TIMEOUT_MS) {
       await new Promise((r) => setTimeout(r, 200));
       rssPeakMb = Math.max(rssPeakMb, rss());
+      heapPeakMb = Math.max(heapPeakMb, heap());
       const [r] = await owner<{ queued: number; done: number }[]>`
         select count(*) filter (where audience_done)::int as queued,
           (select count(*)::int from messages where broadcast_id = any(${ids}::uuid[]) and status in ('sent', 'delivered', 'read', 'failed')) as done
@@ -111,6 +116,6 @@ export async function benchBroadcast() {
     for (const m of sent) if (mine.has(m.phoneNumberId)) per.set(m.waId, (per.get(m.waId) ?? 0) + 1);
     const duplicates = [...per.values()].reduce((a, n) => a + (n - 1), 0);
     const statuses = (await owner<{ status: string; n: number }[]>`select status, count(*)::int as n from messages where broadcast_id = any(${ids}::uuid[]) group by 1 order by 1`).map((x) => `${x.status} ${x.n}`).join(", ");
-    return { queuedS, doneS, received: per.size, duplicates, missing: total - per.size, statuses, rssStartMb, rssPeakMb };
+    return { queuedS, doneS, received: per.size, duplicates, missing: total - per.size, statuses, rssStartMb, rssPeakMb, heapStartMb, heapPeakMb };
   }
 }

@@ -21,10 +21,11 @@ export function audienceWhere(t: postgres.TransactionSql, a: Audience) {
   return t`true`;
 }
 
-export function audiencePage(t: postgres.TransactionSql, a: Audience, after: string | null, limit: number) {
+/** `after`: a contact id, or a subquery that reads it (a cursor read in the statement itself). */
+export function audiencePage(t: postgres.TransactionSql, a: Audience, after: string | null | postgres.PendingQuery<postgres.Row[]>, limit: number) {
   return t<AudienceContact[]>`
     select id, wa_id, name, attributes, opted_out_at, marketing_opt_in_at from contacts
-    where ${audienceWhere(t, a)} and id > ${after ?? "00000000-0000-0000-0000-000000000000"}::uuid
+    where ${audienceWhere(t, a)} and id > coalesce(${after}::uuid, '00000000-0000-0000-0000-000000000000'::uuid)
     order by id limit ${limit}`;
 }
 

@@ -20,7 +20,6 @@ interface Locked {
   whatsapp_number_id: string;
   template: BroadcastTemplate;
   category: TemplateCategory;
-  audience: Audience;
   throughput_mps: number;
   messaging_tier: string;
 }
@@ -42,17 +41,37 @@ export interface PageResult {
  * recipient (unique per broadcast and contact, so nothing is ever written twice), puts
  * their jobs in the same transaction when the queue lives in this database, and moves
  * the cursor. A paused broadcast keeps writing its rows, without jobs: resume queues them.
+ *
+ * Round trips are what a page costs when the send workers share the process and the
+ * database (bench/broadcast.ts): the lock and the page go out together (the page reads
+ * the cursor after the lock is held), and so do the rows with the cursor's move and the
+ * jobs, optimistically for every row; when a row was there already (a resumed or
+ * duplicated run) that attempt is rolled back and the page written again with jobs only
+ * for the rows that went in. The audience is the broadcast's own, fixed at creation.
  */
-export async function writePage(s: Services, workspaceId: string, broadcastId: string, needsOptIn: boolean): Promise<PageResult> {
+export async function writePage(s: Services, workspaceId: string, broadcastId: string, audience: Audience, needsOptIn: boolean): Promise<PageResult> {
+  try {
+    return await attemptPage(s, workspaceId, broadcastId, audience, needsOptIn, true);
+  } catch (err) {
+    if (err !== ROW_EXISTED) throw err;
+    return attemptPage(s, workspaceId, broadcastId, audience, needsOptIn, false);
+  }
+}
+
+const ROW_EXISTED = new Error("a row of the page was written before; write it carefully");
+
+async function attemptPage(s: Services, workspaceId: string, broadcastId: string, audience: Audience, needsOptIn: boolean, optimistic: boolean): Promise<PageResult> {
   const q = s.queue;
   const now = s.clock.now();
   return withTenantSql(s.db, workspaceId, async (t) => {
-    const [b] = await t<Locked[]>`
-      select b.status, b.cursor_id, b.audience_done, b.tier_remaining, b.whatsapp_number_id, b.template, b.category, b.audience, n.throughput_mps, n.messaging_tier
-      from broadcasts b join whatsapp_numbers n on n.id = b.whatsapp_number_id where b.id = ${broadcastId} for update of b`;
+    const [[b], page] = await Promise.all([
+      t<Locked[]>`
+        select b.status, b.cursor_id, b.audience_done, b.tier_remaining, b.whatsapp_number_id, b.template, b.category, n.throughput_mps, n.messaging_tier
+        from broadcasts b join whatsapp_numbers n on n.id = b.whatsapp_number_id where b.id = ${broadcastId} for update of b`,
+      audiencePage(t, audience, t`(select cursor_id from broadcasts where id = ${broadcastId})`, PAGE_SIZE),
+    ]);
     const none = { wrote: false, audienceDone: true, jobs: [], numberId: b?.whatsapp_number_id ?? "", perSecond: b?.throughput_mps ?? 80 };
     if (!b || b.audience_done || (b.status !== "running" && b.status !== "paused")) return none;
-    const page = await audiencePage(t, b.audience, b.cursor_id, PAGE_SIZE);
     const skipped: Partial<Record<SkipReason, number>> = {};
     const skip = (r: SkipReason) => (skipped[r] = (skipped[r] ?? 0) + 1);
     const candidates: { c: (typeof page)[number]; components: unknown[] | undefined }[] = [];
@@ -81,28 +100,44 @@ export async function writePage(s: Services, workspaceId: string, broadcastId: s
     });
     const limit = tierLimit(b.messaging_tier);
     const tierLeft = limit === 0 ? null : tier ? Math.max(0, limit - tier.used) : b.tier_remaining;
-    const inserted = rows.length
-      ? await t<{ id: string; not_before: Date | null }[]>`
-          insert into messages (id, workspace_id, whatsapp_number_id, contact_id, broadcast_id, direction, recipient, type, payload, status, declared_category, not_before, created_at, updated_at)
-          select x."id", ${workspaceId}, ${b.whatsapp_number_id}, x."contactId", ${broadcastId}, 'outbound', x."recipient", 'template', x."payload", 'queued', ${b.category}, x."notBefore", ${now.toISOString()}, ${now.toISOString()}
-          from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x("id" uuid, "contactId" uuid, "recipient" text, "payload" jsonb, "notBefore" timestamptz)
-          on conflict do nothing
-          returning id, not_before`
-      : [];
-    const jobs: SendJob[] = b.status === "running" ? inserted.map((m) => ({ messageId: m.id, workspaceId, ...(m.not_before ? { notBefore: new Date(m.not_before).getTime() } : {}) })) : [];
     const audienceDone = page.length < PAGE_SIZE;
-    await t`
-      update broadcasts set cursor_id = ${page.at(-1)?.id ?? b.cursor_id}, audience_done = ${audienceDone},
-        targeted = targeted + ${inserted.length}, tier_remaining = ${tierLeft}, tier_deferred = tier_deferred + ${deferred},
-        skipped = (select coalesce(jsonb_object_agg(k, coalesce((skipped->>k)::int, 0) + coalesce((${JSON.stringify(skipped)}::jsonb->>k)::int, 0)), '{}')
-                   from (select jsonb_object_keys(skipped || ${JSON.stringify(skipped)}::jsonb) as k) keys),
-        updated_at = ${now.toISOString()}
-      where id = ${broadcastId}`;
-    if (q.insertSendsIn && jobs.length) {
-      await q.insertSendsIn((text, values) => t.unsafe(text, values as never[]).then((r) => [...r]), jobs);
-      return { wrote: true, audienceDone, jobs: [], numberId: b.whatsapp_number_id, perSecond: b.throughput_mps };
+    // The rows and the cursor's move in one statement, run for every page (one whose
+    // contacts were all skipped, or the empty last one, still moves the cursor): targeted
+    // counts the rows that went in.
+    const written = t<{ id: string; not_before: Date | null }[]>`
+      with m as (
+        insert into messages (id, workspace_id, whatsapp_number_id, contact_id, broadcast_id, direction, recipient, type, payload, status, declared_category, not_before, created_at, updated_at)
+        select x."id", ${workspaceId}, ${b.whatsapp_number_id}, x."contactId", ${broadcastId}, 'outbound', x."recipient", 'template', x."payload", 'queued', ${b.category}, x."notBefore", ${now.toISOString()}, ${now.toISOString()}
+        from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x("id" uuid, "contactId" uuid, "recipient" text, "payload" jsonb, "notBefore" timestamptz)
+        on conflict do nothing
+        returning id, not_before
+      ), cursor as (
+        update broadcasts set cursor_id = ${page.at(-1)?.id ?? b.cursor_id}, audience_done = ${audienceDone},
+          targeted = targeted + (select count(*) from m), tier_remaining = ${tierLeft}, tier_deferred = tier_deferred + ${deferred},
+          skipped = (select coalesce(jsonb_object_agg(k, coalesce((skipped->>k)::int, 0) + coalesce((${JSON.stringify(skipped)}::jsonb->>k)::int, 0)), '{}')
+                     from (select jsonb_object_keys(skipped || ${JSON.stringify(skipped)}::jsonb) as k) keys),
+          updated_at = ${now.toISOString()}
+        where id = ${broadcastId}
+      )
+      select id, not_before from m`;
+    const jobsOf = (ms: { id: string; notBefore: number | null }[]): SendJob[] =>
+      b.status === "running" ? ms.map((m) => ({ messageId: m.id, workspaceId, ...(m.notBefore ? { notBefore: m.notBefore } : {}) })) : [];
+    const sameTransaction = (jobs: SendJob[]) => q.insertSendsIn!((text, values) => t.unsafe(text, values as never[]).then((r) => [...r]), jobs);
+    const result = (jobs: SendJob[]) => ({ wrote: true, audienceDone, jobs, numberId: b.whatsapp_number_id, perSecond: b.throughput_mps });
+    if (optimistic && q.insertSendsIn) {
+      // Every row's job beside the rows, in the same round trip.
+      const jobs = jobsOf(rows.map((r) => ({ id: r.id, notBefore: r.notBefore ? Date.parse(r.notBefore) : null })));
+      const [inserted] = await Promise.all([written, jobs.length ? sameTransaction(jobs) : undefined]);
+      if (inserted.length < rows.length) throw ROW_EXISTED;
+      return result([]);
     }
-    return { wrote: true, audienceDone, jobs, numberId: b.whatsapp_number_id, perSecond: b.throughput_mps };
+    const inserted = await written;
+    const jobs = jobsOf(inserted.map((m) => ({ id: m.id, notBefore: m.not_before ? new Date(m.not_before).getTime() : null })));
+    if (q.insertSendsIn && jobs.length) {
+      await sameTransaction(jobs);
+      return result([]);
+    }
+    return result(jobs);
   });
 }
 

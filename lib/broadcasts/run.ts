@@ -39,7 +39,7 @@ export async function runBroadcast(s: Services, job: BroadcastJob): Promise<void
       await s.queue.enqueueBroadcast(job);
       return;
     }
-    const page = await writePage(s, workspaceId, broadcastId, needsOptIn);
+    const page = await writePage(s, workspaceId, broadcastId, b.audience, needsOptIn);
     if (page.jobs.length) await publishJobs(s, page.jobs, page.numberId, page.perSecond);
     if (!page.wrote) break;
     done = page.audienceDone;

@@ -1,0 +1,57 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createBroadcast } from "../lib/broadcasts/create.js";
+import { writePage } from "../lib/broadcasts/page.js";
+import { broadcastTenant, seedContacts, TEMPLATE } from "./support/broadcast-kit.js";
+import { createTestStack, type TestStack } from "./support/stack.js";
+
+/**
+ * A page of a broadcast's run writes its rows, the cursor's move and (local queue) every
+ * row's job in one round trip, optimistically (lib/broadcasts/page.ts). A page whose rows
+ * are there already must still create nothing twice: no second message, no job for a row
+ * that did not go in, no recipient counted twice.
+ */
+let stack: TestStack;
+beforeAll(async () => {
+  stack = await createTestStack({}, { localQueue: true });
+});
+afterAll(() => stack.close());
+
+const OPERATOR = { actorType: "operator" as const, actorId: "test" };
+
+describe("a broadcast page", () => {
+  it("written again over rows that exist, it adds no message, no job and no count", async () => {
+    const t = await broadcastTenant(stack, null);
+    await seedContacts(stack.owner, t.workspaceId, 30, { tag: "page" });
+    // Opted out, after the others in id order: the last page skips them all.
+    await seedContacts(stack.owner, t.workspaceId, 5, { tag: "page", optedOut: true });
+    const b = await createBroadcast(stack.services, t.workspaceId, { name: "page", from: t.number.phone_number_id, template: TEMPLATE, audience: { tag: "page" } }, OPERATOR);
+    expect(b.status).toBe("running");
+    const counts = async () =>
+      (await stack.owner<{ rows: number; jobs: number; targeted: number; done: boolean; skipped: Record<string, number> }[]>`
+        select (select count(*)::int from messages where broadcast_id = ${b.id}) as rows,
+          (select count(*)::int from sandesh_queue.job where name = 'send' and data->>'messageId' in (select id::text from messages where broadcast_id = ${b.id})) as jobs,
+          targeted, audience_done as done, skipped from broadcasts where id = ${b.id}`)[0]!;
+
+    const first = await writePage(stack.services, t.workspaceId, b.id, { tag: "page" }, true);
+    expect(first.wrote).toBe(true);
+    expect(await counts()).toMatchObject({ rows: 30, jobs: 30, targeted: 30, done: true, skipped: { opted_out: 5 } });
+
+    // The cursor back at the start, as if the page's commit had been lost: its rows are there.
+    await stack.owner`update broadcasts set cursor_id = null, audience_done = false where id = ${b.id}`;
+    const again = await writePage(stack.services, t.workspaceId, b.id, { tag: "page" }, true);
+    expect(again.wrote).toBe(true);
+    const after = await counts();
+    expect(after).toMatchObject({ rows: 30, jobs: 30, targeted: 30, done: true });
+  });
+
+  it("whose contacts are all skipped writes no row and still moves the cursor to the end", async () => {
+    const t = await broadcastTenant(stack, null);
+    await seedContacts(stack.owner, t.workspaceId, 5, { tag: "gone", optedOut: true });
+    const b = await createBroadcast(stack.services, t.workspaceId, { name: "gone", from: t.number.phone_number_id, template: TEMPLATE, audience: { tag: "gone" } }, OPERATOR);
+    const page = await writePage(stack.services, t.workspaceId, b.id, { tag: "gone" }, true);
+    expect(page).toMatchObject({ wrote: true, audienceDone: true, jobs: [] });
+    const [row] = await stack.owner<{ done: boolean; cursor: string | null; skipped: Record<string, number> }[]>`select audience_done as done, cursor_id as cursor, skipped from broadcasts where id = ${b.id}`;
+    expect(row).toMatchObject({ done: true, skipped: { opted_out: 5 } });
+    expect(row!.cursor).not.toBeNull();
+  });
+});
