@@ -35,3 +35,10 @@ export async function getWorkspaceSettings(s: Services, workspaceId: string): Pr
   if (!row) throw notFound("Workspace");
   return row.settings;
 }
+
+/** Whether the workspace requires a second factor of every member (lib/factors/require-mfa.ts sets it). */
+export async function workspaceRequiresMfa(s: Services, workspaceId: string): Promise<boolean> {
+  const [row] = await withTenant(s.db, workspaceId, (tx) => tx.select({ requireMfa: workspaces.requireMfa }).from(workspaces).where(eq(workspaces.id, workspaceId)));
+  if (!row) throw notFound("Workspace");
+  return row.requireMfa;
+}

@@ -21,13 +21,20 @@ export interface Page {
 
 export async function signedInBrowser(stack: TestStack, opts: { workspaceId?: string; role?: Role; email?: string } = {}): Promise<Browser> {
   const who = await signIn(stack, opts);
-  const jar = new Map<string, string>([[who.cookie.split("=")[0]!, who.cookie.slice(who.cookie.indexOf("=") + 1)]]);
-  return { who, ...pageClient(stack, jar, who.csrf) };
+  return { who, ...pageClient(stack, jarOf(who.cookie), who.csrf) };
 }
 
-/** A browser's requests with the given cookie jar (empty: nobody signed in). */
+/** A cookie jar holding one `name=value` cookie. */
+export const jarOf = (cookie: string) => new Map<string, string>([[cookie.slice(0, cookie.indexOf("=")), cookie.slice(cookie.indexOf("=") + 1)]]);
+
+/**
+ * A browser's requests with the given cookie jar (empty: nobody signed in). Forms carry
+ * the CSRF token of the last page that had one, as a page's own forms do (a step-up
+ * gives the browser a new session, and its pages the new token).
+ */
 export function pageClient(stack: TestStack, jar = new Map<string, string>(), csrf: string | null = null) {
   const origin = stack.config.allowedOrigins[0]!;
+  let token = csrf;
   const send = async (path: string, init: RequestInit & { headers: Record<string, string> }): Promise<Page> => {
     if (jar.size) init.headers.cookie = [...jar].map(([k, v]) => `${k}=${v}`).join("; ");
     const res = await stack.request(path, init);
@@ -38,14 +45,17 @@ export function pageClient(stack: TestStack, jar = new Map<string, string>(), cs
       if (attrs.some((a) => /^max-age=0$/i.test(a.trim())) || v === "") jar.delete(k);
       else jar.set(k, v);
     }
-    return { status: res.status, html: await res.text(), headers: res.headers };
+    const html = await res.text();
+    const seen = /name="csrf" value="([^"]+)"/.exec(html)?.[1];
+    if (seen) token = seen;
+    return { status: res.status, html, headers: res.headers };
   };
   return {
     get: (path: string) => send(path, { headers: { accept: "text/html" } }),
     post: (path: string, fields: Record<string, string | string[]> = {}, opts: { csrf?: string | null; origin?: string | null } = {}) => {
       const body = new URLSearchParams();
-      const token = opts.csrf === undefined ? csrf : opts.csrf;
-      if (token !== null) body.set("csrf", token);
+      const sent = opts.csrf === undefined ? token : opts.csrf;
+      if (sent !== null) body.set("csrf", sent);
       for (const [k, v] of Object.entries(fields)) for (const x of Array.isArray(v) ? v : [v]) body.append(k, x);
       const o = opts.origin === undefined ? origin : opts.origin;
       return send(path, { method: "POST", body, headers: { accept: "text/html", "content-type": "application/x-www-form-urlencoded", ...(o ? { origin: o } : {}) } });

@@ -15,6 +15,7 @@ export const FLASH = {
   webhook_updated: "The webhook endpoint is updated.",
   webhook_deleted: "The webhook endpoint is deleted.",
   templates_synced: "The templates are synced from Meta.",
+  totp_disabled: "The authenticator app is switched off; your other sessions are signed out.",
   broadcast_paused: "The broadcast is paused.",
   broadcast_resumed: "The broadcast is running again.",
   broadcast_canceled: "The broadcast is canceled; messages not yet sent will not be sent.",

@@ -10,7 +10,8 @@ import { registerMemberPages } from "./members.js";
 import { registerMessagePages } from "./messages.js";
 import { registerNumberPages } from "./numbers.js";
 import { registerOverviewPage } from "./overview.js";
-import { memberRoutes, publicRoutes } from "./routes.js";
+import { memberRoutes, publicRoutes, setupRoutes } from "./routes.js";
+import { registerSecondFactorPages, registerSecondFactorSetup } from "./second-factor.js";
 import { registerSecurityPages } from "./security.js";
 import { registerSessionsPage } from "./sessions.js";
 import { registerSignInPage } from "./sign-in.js";
@@ -32,6 +33,9 @@ export function dashboardPages() {
   registerSignInPage(open);
   registerInvitationPage(open);
 
+  // A session whose person still owes a second factor reaches these, and sign-out, only.
+  registerSecondFactorSetup(setupRoutes(app));
+
   const member = memberRoutes(app);
   registerOverviewPage(member);
   registerMessagePages(member);
@@ -44,6 +48,7 @@ export function dashboardPages() {
   registerMemberPages(member);
   registerSessionsPage(member);
   registerSecurityPages(member);
+  registerSecondFactorPages(member);
   app.onError(renderPageError);
   return app;
 }

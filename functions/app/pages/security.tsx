@@ -1,14 +1,18 @@
 import type { Context } from "hono";
 import type { Child } from "hono/jsx";
+import { factorStatus } from "../../../lib/factors/status.js";
 import { listIdentities, type IdentityView } from "../../../lib/oidc/identities.js";
 import { listPasskeys } from "../../../lib/passkeys/manage.js";
 import type { PasskeySummary } from "../../../lib/passkeys/store.js";
+import { workspaceRequiresMfa } from "../../../lib/workspaces/workspaces.js";
 import type { AppEnv } from "../../env.js";
 import { PASSKEY_SCRIPT_PATH } from "../assets/passkey-script.js";
 import { pageFacts, type PageFacts } from "./facts.js";
+import type { FormProblem } from "./form.js";
 import { formatTime } from "./format.js";
 import { Layout } from "./layout.js";
 import type { PageRoutes } from "./routes.js";
+import { TotpSection } from "./second-factor-ui.js";
 import { CsrfField, PostButton, Table } from "./ui.js";
 
 /**
@@ -93,9 +97,39 @@ const GOOGLE_OUTCOMES: Record<string, { text: string; alert: boolean }> = {
   "error=google_failed": { text: "Linking the Google account did not work. Try again.", alert: true },
 };
 
-export async function securityPage(c: Context<AppEnv>, extra?: { before?: Child; status?: 200 | 201 | 400 | 403 | 409 | 422 | 429 }) {
+/** The owner's switch: every member must have a second factor (POST /app/workspace/require-mfa). */
+function WorkspaceMfa({ csrf, required }: { csrf: string; required: boolean }) {
+  return (
+    <form method="post" action="/app/workspace/require-mfa" class="card" aria-labelledby="require-mfa">
+      <h2 id="require-mfa">Workspace</h2>
+      <CsrfField token={csrf} />
+      <label class="check">
+        <input type="checkbox" name="enabled" value="on" checked={required} /> Require a second factor (an authenticator app, or a passkey that verifies the person) of every member
+      </label>
+      <p>
+        <button type="submit">Save</button>
+      </p>
+    </form>
+  );
+}
+
+export interface SecurityExtra {
+  /** Shown above the sections: a secret shown once, a problem with a form. */
+  before?: Child;
+  status?: 200 | 201 | FormProblem["status"];
+  totpProblem?: FormProblem | undefined;
+}
+
+export async function securityPage(c: Context<AppEnv>, extra: SecurityExtra = {}) {
   const facts = await pageFacts(c);
-  const [passkeys, identities] = await Promise.all([listPasskeys(c.env.services, facts.session.userId), listIdentities(c.env.services, facts.session.userId)]);
+  const s = c.env.services;
+  const { userId, workspaceId, role } = facts.session;
+  const [passkeys, identities, factors, requireMfa] = await Promise.all([
+    listPasskeys(s, userId),
+    listIdentities(s, userId),
+    factorStatus(s, userId),
+    workspaceId && role === "owner" ? workspaceRequiresMfa(s, workspaceId) : Promise.resolve(null),
+  ]);
   const outcome = GOOGLE_OUTCOMES[c.req.query("google") ? `google=${c.req.query("google")}` : `error=${c.req.query("error") ?? ""}`];
   return c.html(
     <Layout facts={facts} title="Security" active="security">
@@ -104,11 +138,13 @@ export async function securityPage(c: Context<AppEnv>, extra?: { before?: Child;
           {outcome.text}
         </p>
       ) : null}
-      {extra?.before}
+      {extra.before}
       <PasskeysSection facts={facts} passkeys={passkeys} nonce={c.get("cspNonce")} />
       <GoogleSection facts={facts} identities={identities} />
+      <TotpSection csrf={facts.session.csrfToken} status={factors} problem={extra.totpProblem} />
+      {requireMfa === null ? null : <WorkspaceMfa csrf={facts.session.csrfToken} required={requireMfa} />}
     </Layout>,
-    extra?.status ?? 200,
+    extra.status ?? extra.totpProblem?.status ?? 200,
   );
 }
 
