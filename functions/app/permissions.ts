@@ -28,6 +28,7 @@ const PAGES: [method: "GET" | "POST", path: RegExp, needs: Permission | "person"
   ["GET", /^\/members$/, "members:read"],
   ["GET", /^\/sessions$/, "person"],
   ["GET", /^\/security$/, "person"],
+  ["POST", /^\/security\/(recovery-codes|totp\/disable)$/, "person"],
 ];
 
 const refuseUndeclared: MiddlewareHandler<AppEnv> = async () => {
