@@ -126,7 +126,7 @@ describe("the Worker in workerd (wrangler dev --local)", () => {
     const signInPage = await fetch(`${worker.url}/app/sign-in`);
     expect(signInPage.status).toBe(200);
     expect(await signInPage.text()).toContain('href="/app/auth/google/start"');
-    for (const path of ["/app", "/app/keys", "/app/messages", "/app/members"]) {
+    for (const path of ["/app", "/app/keys", "/app/messages", "/app/members", "/app/sessions", "/app/security"]) {
       const res = await fetch(`${worker.url}${path}`, { headers: { cookie: who.cookie, accept: "text/html" }, redirect: "manual" });
       const html = await res.text();
       expect(res.status, `${path} ${html.slice(0, 300)}`).toBe(200);
