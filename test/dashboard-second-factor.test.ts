@@ -77,7 +77,7 @@ describe("second factor on the security page", () => {
 
     now = new Date(now.getTime() + 11 * 60_000);
     const stale = await b.post("/app/security/totp/disable");
-    expect(stale.status).toBe(403);
+    expect(stale.status).toBe(401);
     expect(visibleText(stale.html)).toContain("Confirm with a current code");
     const other = await signedInBrowser(stack, { workspaceId: b.who.workspaceId, email: b.who.email });
     const off = await b.post("/app/security/totp/disable", { code: totpCodeAt(first.secret, now) });

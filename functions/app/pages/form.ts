@@ -36,14 +36,16 @@ export async function readForm(c: Context<AppEnv>): Promise<FormFields> {
 
 /** A refusal the person can fix (4xx): shown on the form again; anything else goes to the error page. */
 export interface FormProblem {
-  status: 400 | 403 | 404 | 409 | 410 | 413 | 422 | 429;
+  status: 400 | 401 | 403 | 404 | 409 | 410 | 413 | 422 | 429;
   message: string;
   errors: FieldError[];
 }
 
 export function formProblem(err: unknown): FormProblem | null {
-  // 403 is the error page (not allowed), except a factor change asking for a current code.
-  if (!(err instanceof AppError) || err.status >= 500 || err.status === 401 || (err.status === 403 && err.code !== "step_up_required")) return null;
+  // Not signed in (401) or not allowed (403) is the error page; a factor change asking for
+  // a current code (step_up_required) is said on its form, where the code is typed.
+  if (!(err instanceof AppError) || err.status >= 500) return null;
+  if ((err.status === 401 || err.status === 403) && err.code !== "step_up_required") return null;
   const d = err.details as { field?: unknown } | FieldError[] | undefined;
   // Field errors as a list, or one `{field}` naming where the message applies.
   const errors = Array.isArray(d)
