@@ -156,6 +156,7 @@ describe("row-level security, proven from the catalog", () => {
     expect(fns).toEqual([
       { proname: "sandesh_api_key_lookup", prosecdef: true },
       { proname: "sandesh_due_broadcasts", prosecdef: true },
+      { proname: "sandesh_erase_number", prosecdef: true },
       { proname: "sandesh_expire_status_backlog", prosecdef: true },
       { proname: "sandesh_identity_lookup", prosecdef: true },
       { proname: "sandesh_invitation_lookup", prosecdef: true },
@@ -163,6 +164,7 @@ describe("row-level security, proven from the catalog", () => {
       { proname: "sandesh_number_lookup", prosecdef: true },
       { proname: "sandesh_passkey_lookup", prosecdef: true },
       { proname: "sandesh_record_unrouted", prosecdef: true },
+      { proname: "sandesh_retention_workspaces", prosecdef: true },
       { proname: "sandesh_session_lookup", prosecdef: true },
       { proname: "sandesh_stalled_imports", prosecdef: true },
       { proname: "sandesh_stranded_statuses", prosecdef: true },
@@ -172,6 +174,7 @@ describe("row-level security, proven from the catalog", () => {
       { proname: "sandesh_user_by_email", prosecdef: true },
       { proname: "sandesh_user_workspaces", prosecdef: true },
       { proname: "sandesh_waba_workspaces", prosecdef: true },
+      { proname: "sandesh_workspace_allowlist", prosecdef: true },
     ]);
     const [pub] = await stack.owner`select has_function_privilege('public', 'sandesh_api_key_lookup(text)', 'EXECUTE') as x`;
     expect(pub!.x).toBe(false);

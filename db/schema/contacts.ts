@@ -23,6 +23,8 @@ export const contacts = pgTable(
     optedOutSource: text("opted_out_source"),
     /** Opens Meta's 24-hour customer-service window. */
     lastInboundAt: timestamp("last_inbound_at", { withTimezone: true }),
+    /** Set by erase (lib/principals): waId then holds the keyed hash of the number. */
+    erasedAt: timestamp("erased_at", { withTimezone: true }),
     /** Milliseconds, as the list's cursor carries them. */
     createdAt: timestamp("created_at", { withTimezone: true, precision: 3 }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),

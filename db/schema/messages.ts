@@ -39,6 +39,8 @@ export const messages = pgTable(
     claimedUntil: timestamp("claimed_until", { withTimezone: true }),
     conversationId: text("conversation_id"),
     pricing: jsonb("pricing").$type<Record<string, unknown>>(),
+    /** Content (payload) purged by retention or redacted by erase; the row and its status stay. */
+    contentRemovedAt: timestamp("content_removed_at", { withTimezone: true }),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp("updated_at", { withTimezone: true }).notNull().defaultNow(),
   },

@@ -12,7 +12,9 @@ import { registerRateCard } from "./v1_rate_card.js";
 import { registerMediaDelete } from "./v1_media_delete.js";
 import { registerMediaGet } from "./v1_media_get.js";
 import { registerMediaPost } from "./v1_media_post.js";
+import { registerContactData } from "./v1_contacts_data.js";
 import { registerContactDelete } from "./v1_contacts_delete.js";
+import { registerContactErase } from "./v1_contacts_erase.js";
 import { registerContactsExport } from "./v1_contacts_export.js";
 import { registerContactsImportGet } from "./v1_contacts_imports_get.js";
 import { registerContactsImportPost } from "./v1_contacts_imports_post.js";
@@ -59,6 +61,8 @@ export function apiApp() {
   registerContactGet(app);
   registerContactPatch(app);
   registerContactDelete(app);
+  registerContactData(app);
+  registerContactErase(app);
   registerTemplatesSync(app);
   registerTemplatesList(app);
   registerTemplatesPost(app);

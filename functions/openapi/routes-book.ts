@@ -28,6 +28,22 @@ export const V1_BOOK: RouteDoc[] = [
   },
   { method: "delete", path: "/v1/contacts/{id}", tag: "Contacts", summary: "Delete a contact", responses: { 204: "Deleted", 404: "Not this workspace's" } },
   {
+    method: "get",
+    path: "/v1/contacts/{id}/data",
+    tag: "Contacts",
+    summary: "Everything held about one contact (DPDP Act, GDPR access)",
+    description: "The profile, consent history, every message with its content and status events, the broadcasts it received and the media its messages name. Needs contacts:read, contacts:read_unmasked and messages:read.",
+    responses: { 200: "{contact, consent_history, messages, broadcasts, media}", 404: "Not this workspace's" },
+  },
+  {
+    method: "post",
+    path: "/v1/contacts/{id}/erase",
+    tag: "Contacts",
+    summary: "Erase a contact's personal data (idempotent)",
+    description: "The number becomes a keyed hash (later messages and opt-outs from it still match), name, attributes and tags are cleared, message content and media references removed; consent history stays as evidence. A second call answers the same.",
+    responses: { 200: "{id, erased_at}", 404: "Not this workspace's" },
+  },
+  {
     method: "post",
     path: "/v1/contacts/imports",
     tag: "Contacts",

@@ -35,13 +35,21 @@ function spokenText(m: MetaInbound): string | null {
  */
 export async function applyInbound(
   tx: Tx,
-  ctx: { workspaceId: string; numberId: string; phoneNumberId: string; keywords: Keywords; mediaLink?: MediaLinker },
+  ctx: { workspaceId: string; numberId: string; phoneNumberId: string; keywords: Keywords; mediaLink?: MediaLinker; erasedAs?: (waId: string) => Promise<string[]> },
   m: MetaInbound,
   profileName: string | undefined,
 ): Promise<OutgoingEvent[]> {
   if (!/^\d{5,20}$/.test(m.from)) return [];
   const at = fromUnixSeconds(m.timestamp);
-  const [contact] = await tx.execute<{ id: string }>(sql`
+  // An erased contact is held under the keyed hash of its number: a later message (a STOP)
+  // from the number is still that contact's, so its opt-out is recorded against it.
+  const hashes = ctx.erasedAs ? await ctx.erasedAs(m.from) : [];
+  const [erased] = hashes.length
+    ? await tx.execute<{ id: string }>(sql`
+        update contacts set last_inbound_at = greatest(last_inbound_at, ${at.toISOString()}), updated_at = now()
+        where wa_id = any(${`{${hashes.join(",")}}`}::text[]) returning id`)
+    : [];
+  const [contact] = erased ? [erased] : await tx.execute<{ id: string }>(sql`
     insert into contacts (workspace_id, wa_id, profile_name, last_inbound_at)
     values (${ctx.workspaceId}, ${m.from}, ${profileName ?? null}, ${at.toISOString()})
     on conflict (workspace_id, wa_id) do update set

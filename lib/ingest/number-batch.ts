@@ -96,7 +96,7 @@ export async function applyNumberBatch(s: Services, b: NumberBatch): Promise<Bat
 
   result.inbound = await run("message", b.messages, async (tx, chunk) => {
     const [row] = await tx.select({ settings: workspaces.settings }).from(workspaces).where(eq(workspaces.id, ws));
-    const ctx = { ...b.owner, phoneNumberId: b.phoneNumberId, keywords: keywordsFrom(row?.settings), mediaLink: mediaLinker(s) };
+    const ctx = { ...b.owner, phoneNumberId: b.phoneNumberId, keywords: keywordsFrom(row?.settings), mediaLink: mediaLinker(s), erasedAs: (n: string) => s.vault.keyedHashes(n) };
     const events: OutgoingEvent[] = [];
     for (const m of chunk) events.push(...(await applyInbound(tx, ctx, m, b.profiles.get(m.from))));
     return events;

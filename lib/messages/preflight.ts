@@ -31,6 +31,8 @@ export async function preflight(s: Services, now: Date, workspaceId: string, sen
   const windowKey = `${sender.id}:${recipient}`;
   if ((s.caches.openWindows.get(windowKey) ?? 0) > now.getTime()) return { optedOut: false };
   // Under the tenant's own RLS scope: this read can only ever see this workspace's rows.
+  // An erased contact's opt-out stands under the keyed hash of its number.
+  const numbers = `{${[recipient, ...(await s.vault.keyedHashes(recipient))].join(",")}}`;
   const [row] = await withDeadline(
     withTenant(s.requestDb ?? s.db, workspaceId, (tx) =>
       tx.execute<{ window_at: string | null }>(sql`
@@ -54,10 +56,12 @@ export async function preflight(s: Services, now: Date, workspaceId: string, sen
 
 /** One read: the contact's opt-out and the catalogue's entry for the template. An opt-out can arrive at any moment, so templates always read. */
 async function templatePreflight(s: Services, workspaceId: string, sender: { id: string }, recipient: string, tpl: TemplateRef, declared: SendMessageInput["category"]): Promise<{ optedOut: boolean }> {
+  // An erased contact's opt-out stands under the keyed hash of its number.
+  const numbers = `{${[recipient, ...(await s.vault.keyedHashes(recipient))].join(",")}}`;
   const [row] = await withDeadline(
     withTenant(s.requestDb ?? s.db, workspaceId, (tx) =>
       tx.execute<CatalogueEntry & { opted_out_at: string | null }>(sql`
-        select e.*, (select opted_out_at from contacts where wa_id = ${recipient}) as opted_out_at from (${catalogueEntrySql(sender.id, tpl)}) e`),
+        select e.*, (select max(opted_out_at) from contacts where wa_id = any(${numbers}::text[])) as opted_out_at from (${catalogueEntrySql(sender.id, tpl)}) e`),
     ),
     "the pre-flight read",
   );

@@ -37,7 +37,10 @@ export const saltFor = (version: number) => `sandesh-kek-v${version}`;
 interface Derived {
   key: CryptoKey;
   check: string;
+  /** HMAC key for keyed hashes of personal data (an erased contact's number). */
+  mac: CryptoKey;
 }
+const HASH_LABEL = "sandesh/vault/keyed-hash/v1";
 const derived = new Map<string, Promise<Derived>>();
 const CHECK_CONSTANT = "sandesh/vault/key-check/v1";
 
@@ -50,7 +53,10 @@ async function derive(kek: string, version: number): Promise<Derived> {
       const mac = await crypto.subtle.importKey("raw", bytes, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
       const check = new Uint8Array(await crypto.subtle.sign("HMAC", mac, utf8(`${CHECK_CONSTANT}|v${version}`)));
       const key = await crypto.subtle.importKey("raw", bytes, "AES-GCM", false, ["encrypt", "decrypt"]);
-      return { key, check: [...check].map((b) => b.toString(16).padStart(2, "0")).join("") };
+      // A key of its own for keyed hashes, so no hash is ever made under the sealing key.
+      const macBytes = new Uint8Array(await crypto.subtle.sign("HMAC", mac, utf8(HASH_LABEL)));
+      const hashKey = await crypto.subtle.importKey("raw", macBytes, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+      return { key, mac: hashKey, check: [...check].map((b) => b.toString(16).padStart(2, "0")).join("") };
     });
     derived.set(id, d);
     d.catch(() => derived.delete(id));
@@ -95,6 +101,22 @@ export class Vault {
 
   private async key(version: number): Promise<CryptoKey> {
     return (await this.derived(version)).key;
+  }
+
+  /**
+   * A keyed hash of a value (an erased contact's number): `erased:v<version>:<hex>`. The
+   * same value gives the same hash under the same key version, so a later message from
+   * the number still finds its erased contact; without MASTER_KEK it cannot be reversed
+   * by hashing every phone number.
+   */
+  async keyedHash(value: string, version = this.keys.currentVersion): Promise<string> {
+    const sig = new Uint8Array(await crypto.subtle.sign("HMAC", (await this.derived(version)).mac, utf8(value)));
+    return `erased:v${version}:${[...sig].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+  }
+
+  /** The value's keyed hash under every configured key version (look-ups match any of them). */
+  keyedHashes(value: string): Promise<string[]> {
+    return Promise.all(this.versions.map((v) => this.keyedHash(value, v)));
   }
 
   async seal(plaintext: string, field: FieldRef): Promise<Sealed> {

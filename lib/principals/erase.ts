@@ -1,0 +1,44 @@
+import { sql } from "drizzle-orm";
+import { withTenant } from "../../db/tenant.js";
+import { recordAudit } from "../audit/record.js";
+import type { Actor } from "../contacts/create.js";
+import type { Services } from "../context.js";
+import { getContactRow } from "./contact-row.js";
+
+/** What the content of a message becomes when it is removed: its kind stays, nothing of what it said. */
+export const REMOVED_PAYLOAD = sql`jsonb_build_object('type', type, 'removed', true)`;
+
+/**
+ * POST /v1/contacts/{id}/erase (DPDP Act 2023 s.12, GDPR art. 17). In one transaction:
+ * the number becomes its keyed hash (lib/vault keyedHash) everywhere it is held, so a
+ * later message or opt-out from it still finds this contact; name, profile name,
+ * attributes and tags are cleared; every message to or from it loses its content (the
+ * row, status and events stay, so counts and reports still add up) and the media those
+ * messages name are forgotten; outgoing webhook bodies and unapplied Meta items naming
+ * the number go; consent history stays as evidence, under the hash. Audited without the
+ * number. A second call finds erased_at set and answers the same.
+ */
+export async function eraseContact(s: Services, workspaceId: string, id: string, actor: Actor) {
+  return withTenant(s.db, workspaceId, async (tx) => {
+    const row = await getContactRow(tx, id, true);
+    if (row.erasedAt) return { id, erased_at: row.erasedAt.toISOString() };
+    const number = row.waId;
+    const hash = await s.vault.keyedHash(number);
+    const now = s.clock.now();
+    const mine = sql`(contact_id = ${id} or recipient = ${number})`;
+    // Media first: the messages' payloads are what name them.
+    await tx.execute(sql`delete from media where media_id in (select payload -> type ->> 'id' from messages where ${mine})`);
+    // Status events keep their status and time; their details (Meta's status object) name the number.
+    await tx.execute(sql`update message_events set details = '{}'::jsonb where message_id in (select id from messages where ${mine}) and details <> '{}'::jsonb`);
+    await tx.execute(sql`update messages set recipient = ${hash}, payload = ${REMOVED_PAYLOAD}, error_details = null,
+      content_removed_at = coalesce(content_removed_at, ${now.toISOString()}), updated_at = now() where ${mine}`);
+    await tx.execute(sql`delete from status_backlog where status ->> 'recipient_id' = ${number}`);
+    await tx.execute(sql`delete from customer_windows where wa_id = ${number}`);
+    await tx.execute(sql`update webhook_deliveries set body = '{"removed":true}' where strpos(body, ${number}) > 0`);
+    await tx.execute(sql`select sandesh_erase_number(${id}::uuid, ${number}, ${hash})`);
+    await tx.execute(sql`update contacts set wa_id = ${hash}, name = null, profile_name = null, attributes = '{}'::jsonb, tags = '{}',
+      erased_at = ${now.toISOString()}, updated_at = now() where id = ${id}`);
+    await recordAudit(tx, { ...actor, workspaceId, action: "contact.erased", objectType: "contact", objectId: id });
+    return { id, erased_at: now.toISOString() };
+  });
+}

@@ -1,0 +1,106 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createTestStack, TEST_SECRETS, type TestStack } from "./support/stack.js";
+import { connectTestNumber, setLimits } from "./support/senders.js";
+import { envelope, inboundValue, INBOUND_SAMPLES, sign, statusValue } from "./support/meta-payloads.js";
+import { PG } from "./support/servers.js";
+
+// Data principals: a contact's data as JSON, and erase, proven against a pg_dump of the
+// suite's own database (nothing of the number or what was said may remain but the hash).
+const run = promisify(execFile);
+let stack: TestStack;
+beforeAll(async () => {
+  stack = await createTestStack({}, { localQueue: true });
+});
+afterAll(() => stack.close());
+
+const deliver = (payload: unknown) => {
+  const body = JSON.stringify(payload);
+  return stack.request("/webhooks/meta", { method: "POST", body, headers: { "content-type": "application/json", "x-hub-signature-256": sign(TEST_SECRETS.META_APP_SECRET, body) } });
+};
+const dump = async () => (await run("pg_dump", ["--data-only", "-h", PG.host, "-p", String(PG.port), "-U", PG.user, stack.database], { maxBuffer: 256 << 20 })).stdout;
+
+async function seeded() {
+  const t = await stack.tenant();
+  await setLimits(stack, t.workspaceId, { apiKey: { limit: 1000, periodMs: 1000 }, ip: { limit: 1000, periodMs: 1000 }, workspace: { limit: 1000, periodMs: 1000 } });
+  const n = await connectTestNumber(stack, t.workspaceId);
+  const call = async (method: string, path: string, body?: unknown) => {
+    const res = await stack.request(path, { method, headers: { authorization: `Bearer ${t.key}`, "content-type": "application/json" }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    return { status: res.status, json: await res.json() };
+  };
+  expect((await call("POST", "/v1/webhook-endpoints", { url: "https://hooks.example.com/principals" })).status).toBe(201);
+  const number = `9198${String(Math.floor(Math.random() * 1e8)).padStart(8, "0")}`;
+  const body = `Secret words ${crypto.randomUUID()}`;
+  const name = `Asha ${crypto.randomUUID()}`;
+  const profile = `Asha WA ${crypto.randomUUID()}`;
+  const created = await call("POST", "/v1/contacts", { wa_id: `+${number}`, name, attributes: { city: "Pune" }, tags: ["vip"], marketing_opt_in: { source: "web_form" } });
+  expect(created.status).toBe(201);
+  const ts = Math.floor(Date.now() / 1000) - 60;
+  const text = { ...INBOUND_SAMPLES.text!(number, `wamid.in${crypto.randomUUID()}`, ts), text: { body } };
+  const image = INBOUND_SAMPLES.image!(number, `wamid.img${crypto.randomUUID()}`, ts + 1);
+  for (const m of [text, image]) expect((await deliver(envelope(n.phone_number_id, inboundValue(m, profile)))).status).toBe(200);
+  // An outbound message with its status events, as the send job and Meta leave them.
+  const outId = crypto.randomUUID();
+  const wamid = `wamid.out${crypto.randomUUID()}`;
+  await stack.owner`insert into messages (id, workspace_id, whatsapp_number_id, contact_id, direction, recipient, type, payload, status, wamid)
+    values (${outId}, ${t.workspaceId}, ${n.id}, ${created.json.id}, 'outbound', ${number}, 'text', ${stack.owner.json({ to: number, type: "text", text: { body: `Reply ${body}` } })}, 'sent', ${wamid})`;
+  expect((await deliver(envelope(n.phone_number_id, statusValue(wamid, "delivered", ts + 5, number)))).status).toBe(200);
+  return { ...t, n, call, number, body, name, profile, id: created.json.id as string, outId };
+}
+
+describe("a contact's data and its erasure", () => {
+  it("GET /v1/contacts/{id}/data holds the profile, consent, messages with content, events and media", async () => {
+    const t = await seeded();
+    const got = await t.call("GET", `/v1/contacts/${t.id}/data`);
+    expect(got.status).toBe(200);
+    expect(got.json.contact).toMatchObject({ id: t.id, wa_id: t.number, name: t.name, profile_name: t.profile, attributes: { city: "Pune" }, tags: ["vip"] });
+    expect(got.json.consent_history.map((e: { kind: string }) => e.kind)).toEqual(["opt_in"]);
+    expect(got.json.messages).toHaveLength(3);
+    expect(JSON.stringify(got.json.messages)).toContain(t.body);
+    const out = got.json.messages.find((m: { id: string }) => m.id === t.outId);
+    expect(out.events.map((e: { status: string }) => e.status)).toContain("delivered");
+    expect(got.json.media.map((m: { media_id: string }) => m.media_id)).toEqual(["1003383421387256"]);
+    expect((await t.call("GET", `/v1/contacts/${crypto.randomUUID()}/data`)).status).toBe(404);
+  });
+
+  it("erase leaves neither the number nor a body anywhere in a pg_dump but the keyed hash; idempotent; a later STOP still matches", async () => {
+    const t = await seeded();
+    const before = await dump();
+    expect(before).toContain(t.number);
+    expect(before).toContain(t.body);
+
+    const first = await t.call("POST", `/v1/contacts/${t.id}/erase`);
+    expect(first.status).toBe(200);
+    const again = await t.call("POST", `/v1/contacts/${t.id}/erase`);
+    expect(again).toEqual(first);
+
+    const after = await dump();
+    expect(after).not.toContain(t.number);
+    expect(after).not.toContain(t.body);
+    expect(after).not.toContain(t.name);
+    expect(after).not.toContain(t.profile);
+    const hash = await stack.services.vault.keyedHash(t.number);
+    expect(after).toContain(hash);
+
+    // Counts and statuses stay; consent evidence stays, under the hash; the erase is audited.
+    const rows = await stack.owner<{ status: string; recipient: string }[]>`select status, recipient from messages where workspace_id = ${t.workspaceId} order by created_at`;
+    expect(rows).toHaveLength(3);
+    expect(rows.every((r) => r.recipient === hash)).toBe(true);
+    const consent = await stack.owner`select wa_id, consent from contact_consent_events where workspace_id = ${t.workspaceId}`;
+    expect(consent).toEqual([{ wa_id: hash, consent: "opt_in" }]);
+    const audit = await stack.owner`select action from audit_log where workspace_id = ${t.workspaceId} and object_id = ${t.id} and action = 'contact.erased'`;
+    expect(audit).toHaveLength(1);
+    const data = await t.call("GET", `/v1/contacts/${t.id}/data`);
+    expect(data.json.contact).toMatchObject({ wa_id: null, name: null, attributes: {}, tags: [] });
+
+    // The same number writes STOP: the opt-out is the erased contact's, and no new contact appears.
+    const stop = { ...INBOUND_SAMPLES.text!(t.number, `wamid.stop${crypto.randomUUID()}`, Math.floor(Date.now() / 1000)), text: { body: "STOP" } };
+    expect((await deliver(envelope(t.n.phone_number_id, inboundValue(stop, t.profile)))).status).toBe(200);
+    const contacts = await stack.owner<{ id: string; opted_out_at: Date | null }[]>`select id, opted_out_at from contacts where workspace_id = ${t.workspaceId}`;
+    expect(contacts.map((c) => c.id)).toEqual([t.id]);
+    expect(contacts[0]!.opted_out_at).not.toBeNull();
+    const history = await stack.owner`select consent, wa_id from contact_consent_events where contact_id = ${t.id} order by occurred_at`;
+    expect(history).toEqual([{ consent: "opt_in", wa_id: hash }, { consent: "opt_out", wa_id: hash }]);
+  });
+});
