@@ -55,6 +55,7 @@ describe("POST /v1/webhook-endpoints", () => {
       enabled: true,
       disabled_reason: null,
       failing_since: null,
+      masks_phones: false, // made by a full-access key: numbers whole
       created_at: expect.any(String),
       updated_at: expect.any(String),
       secret: expect.stringMatching(/^whsec_[A-Za-z0-9+/]{43}=$/),

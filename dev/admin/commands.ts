@@ -9,6 +9,7 @@ import { connectNumber, MIN_TOKEN_LENGTH } from "../../lib/whatsapp/numbers.js";
 import { createWorkspace } from "../../lib/workspaces/workspaces.js";
 import type { NodeServices } from "../services.js";
 import { broadcastCommand } from "./broadcasts.js";
+import { phonesCommand } from "./phones.js";
 import { userCommand } from "./users.js";
 import { UsageError, type CommandResult, type Flags } from "./usage.js";
 
@@ -65,7 +66,8 @@ export const USAGE = `Usage: npm run admin -- <command> [--json]
   broadcast list|show|pause|resume|cancel --workspace W [--id B]
                                                    a workspace's broadcasts: list them, show one with its counts, or act on one
   user invite --workspace W --email E [--role owner|admin|agent|viewer]
-                                                   a one-time link (72 h) for E to join W as the role (default owner), printed once`;
+                                                   a one-time link (72 h) for E to join W as the role (default owner), printed once
+  user unmask|mask --workspace W --id U            an agent or viewer sees phone numbers whole (or masked again); audited`;
 
 export interface Commands {
   migrationUrl: string;
@@ -86,6 +88,7 @@ export async function runCommand(words: string[], flags: Flags, deps: Commands):
   await migrate(deps.migrationUrl);
   const s = await deps.services();
   if (words[0] === "broadcast") return broadcastCommand(words[1], await existingWorkspace(s, flags), flags, s);
+  if (words[0] === "user" && (words[1] === "mask" || words[1] === "unmask")) return phonesCommand(words[1], await existingWorkspace(s, flags), flags, s);
   if (words[0] === "user") return userCommand(words[1], await existingWorkspace(s, flags), flags, s);
   switch (cmd) {
     case "workspace create": {

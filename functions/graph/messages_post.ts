@@ -5,6 +5,7 @@ import { recipientOf } from "../../lib/messages/recipient.js";
 import { resolveSender } from "../../lib/messages/sender.js";
 import type { AppEnv } from "../env.js";
 import { needs } from "../middleware/permission.js";
+import { phone } from "../../lib/permissions/phones.js";
 import { graphKey } from "./key.js";
 import { GraphAnswer, objectMissing, statusOfMetaCode } from "./errors.js";
 
@@ -50,5 +51,6 @@ function contactOf(body: Record<string, unknown>) {
   const who = recipientOf(body);
   const input = String(body.to ?? body.recipient ?? "");
   if (!who.ok || who.value.kind === "group") return { input };
-  return who.value.kind === "user" ? { input, user_id: who.value.id } : { input, wa_id: who.value.id };
+  // The caller's own input, a person's number all the same (lib/permissions/phones.ts).
+  return who.value.kind === "user" ? { input, user_id: who.value.id } : { input: phone(input), wa_id: phone(who.value.id) };
 }

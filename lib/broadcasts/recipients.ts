@@ -5,6 +5,7 @@ import type { Services } from "../context.js";
 import { validationFailed } from "../errors.js";
 import { UUID_PATTERN } from "../ids.js";
 import { loadBroadcast } from "./get.js";
+import { phone, Phone, type PhoneView } from "../permissions/phones.js";
 
 const STATUSES = new Set(["queued", "sending", "retrying", "sent", "delivered", "read", "failed", "canceled"]);
 export const RECIPIENT_COLUMNS = ["message_id", "contact_id", "wa_id", "status", "error_code", "error_title", "error_details", "error_reason", "updated_at"];
@@ -41,13 +42,13 @@ export async function listRecipients(s: Services, workspaceId: string, id: strin
         ${q.status ? sql`and status = ${q.status}` : sql``}
         ${q.cursor ? sql`and id > ${q.cursor}` : sql``}
       order by id limit ${limit + 1}`);
-    const page = rows.slice(0, limit).map((r) => ({ ...r, updated_at: new Date(r.updated_at).toISOString() }));
+    const page = rows.slice(0, limit).map((r) => ({ ...r, wa_id: phone(r.wa_id), updated_at: new Date(r.updated_at).toISOString() }));
     return { data: page, next_cursor: rows.length > limit ? page.at(-1)!.message_id : null };
   });
 }
 
-/** The same report as CSV, every page streamed (one transaction per page). */
-export function recipientsCsv(s: Services, workspaceId: string, id: string, status: string | undefined): ReadableStream<Uint8Array> {
+/** The same report as CSV, every page streamed (one transaction per page); numbers as `phones` shows them. */
+export function recipientsCsv(s: Services, workspaceId: string, id: string, status: string | undefined, phones: PhoneView): ReadableStream<Uint8Array> {
   const enc = new TextEncoder();
   let cursor: string | undefined;
   let started = false;
@@ -60,9 +61,11 @@ export function recipientsCsv(s: Services, workspaceId: string, id: string, stat
         ctl.enqueue(enc.encode(csvLine(RECIPIENT_COLUMNS)));
       }
       const page = await listRecipients(s, workspaceId, id, { status, cursor, limit: "1000" });
-      ctl.enqueue(enc.encode(page.data.map((r) => csvLine(RECIPIENT_COLUMNS.map((c) => String((r as Record<string, unknown>)[c] ?? "")))).join("")));
+      ctl.enqueue(enc.encode(page.data.map((r) => csvLine(RECIPIENT_COLUMNS.map((c) => cell((r as Record<string, unknown>)[c], phones)))).join("")));
       if (!page.next_cursor) done = true;
       else cursor = page.next_cursor;
     },
   });
 }
+
+const cell = (v: unknown, phones: PhoneView) => (v instanceof Phone ? phones(v.value) : String(v ?? ""));

@@ -5,6 +5,7 @@ import type { Services } from "../context.js";
 import { validationFailed } from "../errors.js";
 import { attributeNamesInUse, MAX_WORKSPACE_ATTRIBUTES } from "./attribute-names.js";
 import { csvLine, FIXED_COLUMNS } from "./csv.js";
+import type { PhoneView } from "../permissions/phones.js";
 
 const PAGE = 1000;
 /** Attribute columns an export may have: names written before the workspace limit existed may exceed it. */
@@ -15,8 +16,9 @@ export const MAX_EXPORT_ATTRIBUTES = MAX_WORKSPACE_ATTRIBUTES;
  * then one column per attribute name in use), streamed page by page in id order, each
  * page its own short transaction: memory holds one page, whatever the book's size.
  * opt_in / opt_out carry the time of the current consent, so the file imports back as a no-op.
+ * Numbers as `phones` shows them to the caller (masked, the file no longer imports back).
  */
-export async function exportContacts(s: Services, workspaceId: string): Promise<ReadableStream<Uint8Array>> {
+export async function exportContacts(s: Services, workspaceId: string, phones: PhoneView): Promise<ReadableStream<Uint8Array>> {
   const names = await withTenant(s.db, workspaceId, attributeNamesInUse);
   if (names.size > MAX_EXPORT_ATTRIBUTES) {
     throw validationFailed(
@@ -45,7 +47,7 @@ export async function exportContacts(s: Services, workspaceId: string): Promise<
       for (const r of rows) {
         const attrs = r.attributes as Record<string, string | number>;
         chunk += csvLine([
-          r.waId,
+          phones(r.waId),
           r.name ?? "",
           r.tags.join(";"),
           r.marketingOptInAt?.toISOString() ?? "",

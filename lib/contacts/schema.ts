@@ -1,6 +1,7 @@
 import * as v from "valibot";
 import type { ContactAttributes } from "../../db/schema/index.js";
 import type { contacts } from "../../db/schema/index.js";
+import { phone } from "../permissions/phones.js";
 
 /**
  * The contract of /v1/contacts. A contact is keyed by its WhatsApp id: the international
@@ -95,7 +96,7 @@ type Row = typeof contacts.$inferSelect;
 
 export const contactView = (r: Row) => ({
   id: r.id,
-  wa_id: r.waId,
+  wa_id: phone(r.waId),
   name: r.name,
   profile_name: r.profileName,
   attributes: r.attributes as ContactAttributes,

@@ -5,6 +5,7 @@ import { withTenant } from "../../db/tenant.js";
 import type { Services } from "../context.js";
 import { sha256Hex } from "../crypto/encoding.js";
 import { uuidv7 } from "../ids.js";
+import { phoneBearing } from "../permissions/phones.js";
 
 /**
  * Items of a signed Meta delivery that were not applied, kept where someone can read
@@ -113,7 +114,8 @@ export async function listDeadLetters(s: Services, workspaceId: string, page: { 
     kind: r.kind,
     reason: r.reason,
     problems: r.problems,
-    item: r.item,
+    // Meta's item holds the contact's number (lib/permissions/phones.ts).
+    item: phoneBearing(r.item),
     truncated: r.truncated,
   }));
   return { data, next_cursor: rows.length > page.limit ? data[data.length - 1]!.id : null };

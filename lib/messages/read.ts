@@ -5,6 +5,7 @@ import type { Services } from "../context.js";
 import { decodeCursor, encodeCursor } from "../cursor.js";
 import { notFound, validationFailed } from "../errors.js";
 import { UUID_PATTERN } from "../ids.js";
+import { phone, phoneBearing } from "../permissions/phones.js";
 
 type Row = typeof messages.$inferSelect & { number: string | null };
 
@@ -14,8 +15,9 @@ const view = (m: Row) => ({
   id: m.id,
   direction: m.direction,
   status: m.status,
-  to: m.direction === "inbound" ? m.number : m.recipient,
-  from: m.direction === "inbound" ? m.recipient : m.number,
+  // The contact's side is a person's number (lib/permissions/phones.ts decides how it is shown).
+  to: m.direction === "inbound" ? m.number : phone(m.recipient),
+  from: m.direction === "inbound" ? phone(m.recipient) : m.number,
   type: m.type,
   wamid: m.wamid,
   // Why it failed, or why it waits (`retrying`): reason is one stable word (lib/jobs/endings.ts).
@@ -44,7 +46,7 @@ export async function getMessage(s: Services, workspaceId: string, id: string) {
     // An accepted message's `queued` is its created_at: the writer records no event for it
     // (rows written before that change still carry one).
     if (m.direction === "outbound" && !history.some((h) => h.status === "queued")) history.unshift({ status: "queued", at: m.createdAt.toISOString() });
-    return { ...view(m), content: m.payload, history };
+    return { ...view(m), content: phoneBearing(m.payload), history };
   });
 }
 

@@ -4,6 +4,7 @@ import { webhookDeliveries, webhookEndpoints } from "../../db/schema/index.js";
 import { asApp, withTenant } from "../../db/tenant.js";
 import type { Services } from "../context.js";
 import { uuidv7 } from "../ids.js";
+import { maskWebhookBody } from "../permissions/phones.js";
 import { metaBody, numbersOf, type MetaOrigin } from "./meta-format.js";
 
 /**
@@ -40,6 +41,8 @@ export interface EndpointRoute {
   id: string;
   events: readonly string[] | null;
   format: "standard" | "meta";
+  /** Its payloads carry masked phone numbers (lib/permissions/phones.ts). */
+  masksPhones: boolean;
 }
 /**
  * Another process's change reaches this one within this long; this process's own
@@ -53,7 +56,7 @@ export const ENDPOINTS_TTL_MS = 5_000;
 async function routesFor(s: Services, tx: Tx, workspaceId: string): Promise<EndpointRoute[]> {
   const hit = s.caches.webhookEndpoints.get(workspaceId);
   if (hit) return hit;
-  const rows = await tx.select({ id: webhookEndpoints.id, events: webhookEndpoints.events, format: webhookEndpoints.format }).from(webhookEndpoints).where(eq(webhookEndpoints.enabled, true));
+  const rows = await tx.select({ id: webhookEndpoints.id, events: webhookEndpoints.events, format: webhookEndpoints.format, masksPhones: webhookEndpoints.masksPhones }).from(webhookEndpoints).where(eq(webhookEndpoints.enabled, true));
   s.caches.webhookEndpoints.set(workspaceId, rows);
   return rows;
 }
@@ -74,10 +77,14 @@ export async function recordEvents(s: Services, tx: Tx, workspaceId: string, eve
   for (const e of events) {
     const body = JSON.stringify({ type: e.type, timestamp: e.timestamp.toISOString(), data: e.data });
     const meta = numbers && metaBody(e.meta, numbers.get(String(e.data.id)));
+    const maskedBody = { standard: undefined as string | undefined, meta: undefined as string | undefined };
     for (const r of routes) {
       if (r.events && !r.events.includes(e.type)) continue;
       if (r.format === "meta" && !meta) continue; // no Meta shape: a Sandesh-only event (lib/webhooks/meta-format.ts)
-      rows.push({ id: uuidv7(nowMs), endpoint_id: r.id, event_type: e.type, body: r.format === "meta" ? meta! : body });
+      const whole = r.format === "meta" ? meta! : body;
+      // Masked once per event and shape, for the endpoints whose creator saw numbers masked.
+      const sent = r.masksPhones ? (maskedBody[r.format] ??= maskWebhookBody(whole)) : whole;
+      rows.push({ id: uuidv7(nowMs), endpoint_id: r.id, event_type: e.type, body: sent });
     }
   }
   if (!rows.length) return 0;

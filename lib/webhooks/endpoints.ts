@@ -6,6 +6,7 @@ import { recordAudit, type AuditEntry } from "../audit/record.js";
 import type { Services } from "../context.js";
 import { AppError, notFound } from "../errors.js";
 import { UUID_PATTERN, uuidv7 } from "../ids.js";
+import { actorSeesWholeNumbers } from "../permissions/actor.js";
 import type { FieldRef } from "../vault/vault.js";
 import type { EndpointChanges, EndpointInput } from "./schema.js";
 import { generateSecret } from "./signing.js";
@@ -28,6 +29,8 @@ export const endpointView = (r: Row) => ({
   enabled: r.enabled,
   disabled_reason: r.disabledReason,
   failing_since: r.failingSince?.toISOString() ?? null,
+  /** Payloads carry masked phone numbers: its creator (or the last to change it) saw them masked. */
+  masks_phones: r.masksPhones,
   created_at: r.createdAt.toISOString(),
   updated_at: r.updatedAt.toISOString(),
 });
@@ -84,7 +87,19 @@ export async function createEndpoint(s: Services, workspaceId: string, input: En
     }
     const [row] = await tx
       .insert(webhookEndpoints)
-      .values({ id: uuidv7(now.getTime()), workspaceId, url: input.url, description: input.description, events: input.events, format: input.format, createdAt: now, updatedAt: now })
+      .values({
+        id: uuidv7(now.getTime()),
+        workspaceId,
+        url: input.url,
+        description: input.description,
+        events: input.events,
+        format: input.format,
+        createdByType: actor.actorType === "system" ? "operator" : actor.actorType,
+        createdById: actor.actorId ?? null,
+        masksPhones: !(await actorSeesWholeNumbers(tx, workspaceId, actor)),
+        createdAt: now,
+        updatedAt: now,
+      })
       .returning();
     const secret = await addSecret(s, tx, row!);
     await recordAudit(tx, { ...actor, workspaceId, action: "webhook_endpoint.created", objectType: "webhook_endpoint", objectId: row!.id, details: { url: input.url, events: input.events, format: input.format } });
@@ -114,10 +129,14 @@ export async function updateEndpoint(s: Services, workspaceId: string, id: strin
     const before = await lockEndpoint(tx, id);
     const toggled = changes.enabled !== undefined && changes.enabled !== before.enabled;
     const moved = changes.url !== undefined && changes.url !== before.url;
+    // Someone shown masked numbers who changes an endpoint gets masked payloads there from now on:
+    // pointing another's endpoint at a new URL must not reach whole numbers.
+    const masks = before.masksPhones || !(await actorSeesWholeNumbers(tx, workspaceId, actor));
     const [row] = await tx
       .update(webhookEndpoints)
       .set({
         ...changes,
+        masksPhones: masks,
         ...(toggled || moved ? { failingSince: null } : {}),
         ...(toggled ? { disabledReason: changes.enabled ? null : "Disabled through the API" } : {}),
         updatedAt: now,

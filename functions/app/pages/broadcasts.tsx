@@ -85,7 +85,7 @@ async function listPage(c: Context<AppEnv>, problem?: FormProblem, typed: Typed 
         <Problems message={problem?.message} errors={errors} />
         <CsrfField token={facts.session.csrfToken} />
         <Field form="broadcast" name="name" label="Name" value={typed.name} required maxlength={256} errors={errors} />
-        <Select form="broadcast" name="from" label="From" value={typed.from} options={[{ value: "", label: "the workspace's number" }, ...numbers.map((n) => ({ value: n.phone_number_id, label: `${displayPhone(facts.session, n.display_number)} (${n.phone_number_id})` }))]} />
+        <Select form="broadcast" name="from" label="From" value={typed.from} options={[{ value: "", label: "the workspace's number" }, ...numbers.map((n) => ({ value: n.phone_number_id, label: `${displayPhone(facts, n.display_number)} (${n.phone_number_id})` }))]} />
         <Select form="broadcast" name="template" label="Template" value={typed.template} options={templates.data.map((t) => ({ value: `${t.name}|${t.language}`, label: `${t.name} (${t.language}, ${t.category ?? "no category"})` }))} hint="Approved templates without placeholders to fill" />
         <fieldset>
           <legend>Audience</legend>

@@ -35,7 +35,7 @@ async function contactsPage(c: Context<AppEnv>) {
             <td>
               <a href={`/app/contacts/${k.id}`}>{k.name ?? k.profile_name ?? "(no name)"}</a>
             </td>
-            <td>{displayPhone(facts.session, k.wa_id)}</td>
+            <td>{displayPhone(facts, k.wa_id)}</td>
             <td>{k.tags.join(", ")}</td>
             <td>{k.marketing_opt_out ? <span class="badge bad">opted out</span> : k.marketing_opt_in ? <span class="badge good">opted in</span> : "—"}</td>
             <td>{formatTime(k.last_inbound_at)}</td>
@@ -53,12 +53,12 @@ async function contactPage(c: Context<AppEnv>) {
   const facts = await pageFacts(c);
   const ws = workspaceOf(c);
   const k = await getContact(c.env.services, ws, idParam(c));
-  const recent = await listMessages(c.env.services, ws, { to: k.wa_id, limit: "20" });
+  const recent = await listMessages(c.env.services, ws, { to: k.wa_id.value, limit: "20" });
   return c.html(
     <Layout facts={facts} title={k.name ?? k.profile_name ?? "Contact"} active="contacts">
       <dl class="facts">
         <dt>Number</dt>
-        <dd>{displayPhone(facts.session, k.wa_id)}</dd>
+        <dd>{displayPhone(facts, k.wa_id)}</dd>
         <dt>Name</dt>
         <dd>{k.name ?? "—"}</dd>
         <dt>WhatsApp profile name</dt>

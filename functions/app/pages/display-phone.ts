@@ -1,16 +1,26 @@
+import { maskPhone, Phone, presentPhones, type PhoneView } from "../../../lib/permissions/phones.js";
 import type { SessionAuth } from "../../../lib/sessions/auth.js";
 
 /**
- * Every phone number a page shows goes through here, so what a viewer may see of a
- * number (masking by role) is decided in one place. Numbers are stored as digits
- * (E.164 without "+"); they are grouped the way people write them: India's
+ * Every phone number a page shows goes through here. Whether the viewer sees it whole
+ * is not decided here but by lib/permissions (the page's `facts.phones`, from the
+ * request's principal: role and the membership's unmasked grant); given only a session,
+ * owners and admins see numbers whole, everyone else masked. Whole numbers are stored
+ * as digits (E.164 without "+") and grouped the way people write them: India's
  * +91 98123 45678, North America's +1 415 555 0123, otherwise +<digits>.
  */
-export function displayPhone(_viewer: Pick<SessionAuth, "role"> | undefined, number: string | null | undefined): string {
-  if (!number) return "—";
-  const d = number.replace(/^\+/, "");
-  if (!/^\d+$/.test(d)) return number;
+export function displayPhone(viewer: { phones: PhoneView } | Pick<SessionAuth, "role"> | undefined, number: string | Phone | null | undefined): string {
+  const value = number instanceof Phone ? number.value : number;
+  if (!value) return "—";
+  const view: PhoneView = viewer && "phones" in viewer ? viewer.phones : viewer?.role === "owner" || viewer?.role === "admin" ? (v) => v : maskPhone;
+  const shown = view(value);
+  if (shown !== value) return shown;
+  const d = value.replace(/^\+/, "");
+  if (!/^\d+$/.test(d)) return value;
   if (d.length === 12 && d.startsWith("91")) return `+91 ${d.slice(2, 7)} ${d.slice(7)}`;
   if (d.length === 11 && d.startsWith("1")) return `+1 ${d.slice(1, 4)} ${d.slice(4, 7)} ${d.slice(7)}`;
   return `+${d}`;
 }
+
+/** A message's content (Meta's shape) as the page shows it: its numbers as the viewer may see them. */
+export const displayContent = (viewer: { phones: PhoneView }, content: unknown): string => JSON.stringify(presentPhones(content, viewer.phones !== maskPhone), null, 2);

@@ -5,7 +5,7 @@ import { getWorkspaceSettings } from "../../../lib/workspaces/workspaces.js";
 import { nextDate, startOfLocalDay, workspaceTimezone } from "../../../lib/workspaces/timezone.js";
 import type { AppEnv } from "../../env.js";
 import type { PageRoutes } from "./routes.js";
-import { displayPhone } from "./display-phone.js";
+import { displayContent, displayPhone } from "./display-phone.js";
 import { idParam, pageFacts, workspaceOf } from "./facts.js";
 import { attempt } from "./form.js";
 import { formatTime } from "./format.js";
@@ -45,8 +45,8 @@ async function trackerPage(c: Context<AppEnv>) {
           <tr>
             <td>{formatTime(m.created_at)}</td>
             <td>{m.direction}</td>
-            <td>{displayPhone(facts.session, m.to)}</td>
-            <td>{displayPhone(facts.session, m.from)}</td>
+            <td>{displayPhone(facts, m.to)}</td>
+            <td>{displayPhone(facts, m.from)}</td>
             <td>{m.type}</td>
             <td>
               <StatusBadge status={m.status} />
@@ -78,9 +78,9 @@ async function messagePage(c: Context<AppEnv>) {
         <dt>Direction</dt>
         <dd>{m.direction}</dd>
         <dt>To</dt>
-        <dd>{displayPhone(facts.session, m.to)}</dd>
+        <dd>{displayPhone(facts, m.to)}</dd>
         <dt>From</dt>
-        <dd>{displayPhone(facts.session, m.from)}</dd>
+        <dd>{displayPhone(facts, m.from)}</dd>
         <dt>Type</dt>
         <dd>{m.type}</dd>
         <dt>Status</dt>
@@ -113,7 +113,7 @@ async function messagePage(c: Context<AppEnv>) {
         ))}
       </Table>
       <h2>Content</h2>
-      <pre>{JSON.stringify(m.content, null, 2)}</pre>
+      <pre>{displayContent(facts, m.content)}</pre>
       <p>
         <a href="/app/messages">All messages</a>
       </p>
