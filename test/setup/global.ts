@@ -50,7 +50,26 @@ export default async function setup(project: TestProject) {
   const template = `sandesh_tpl_${process.pid}`;
   await admin.unsafe(`drop database if exists ${template} with (force)`);
   await admin.unsafe(`create database ${template}`);
-  await migrate(pgUrl(template));
+  // The roles and their grants are the cluster's, shared by every checkout migrating at
+  // the same moment: PostgreSQL answers one of two concurrent ALTER ROLE/GRANTs with
+  // "tuple concurrently updated". Runs take turns (an advisory lock in the postgres
+  // database, which every run's admin connection uses) and retry what another process
+  // (npm start, a bench) still raced.
+  await admin`select pg_advisory_lock(hashtext('sandesh test template'))`;
+  try {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await migrate(pgUrl(template));
+        break;
+      } catch (err) {
+        if (attempt >= 5 || !/tuple concurrently updated/.test((err as Error).message)) throw err;
+        await admin.unsafe(`drop database if exists ${template} with (force)`);
+        await admin.unsafe(`create database ${template}`);
+      }
+    }
+  } finally {
+    await admin`select pg_advisory_unlock(hashtext('sandesh test template'))`;
+  }
   project.provide("templateDb", template);
 
   return async () => {
