@@ -13,6 +13,7 @@ import { runBroadcast } from "../lib/broadcasts/run.js";
 import { sweepBroadcasts } from "../lib/broadcasts/sweep.js";
 import { runImport } from "../lib/contacts/import-run.js";
 import { sweepImports } from "../lib/contacts/import-sweep.js";
+import { purgeExpiredContent } from "../lib/retention/purge.js";
 
 /** QStash when QSTASH_TOKEN is set; otherwise the durable local queue in PostgreSQL. */
 export async function createNodeQueue(config: Config, logger: Logger): Promise<QueuePort> {
@@ -61,6 +62,7 @@ export async function startWorkers(s: Services, opts: { concurrency?: number; sw
     settleLapsedMessages(s).catch((err: unknown) => s.logger.error("lease sweep failed", { error: err }));
     applyUnsettledTags(s).catch((err: unknown) => s.logger.error("tagged status sweep failed", { error: err }));
     redispatchWebhooks(s).catch((err: unknown) => s.logger.error("webhook sweep failed", { error: err }));
+    purgeExpiredContent(s).catch((err: unknown) => s.logger.error("retention purge failed", { error: err }));
   }, opts.sweepEveryMs ?? 60_000);
   timer.unref();
   return () => clearInterval(timer);

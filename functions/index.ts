@@ -12,6 +12,7 @@ import { applyUnsettledTags, settleLapsedMessages } from "../lib/jobs/lease.js";
 import { redispatchWebhooks } from "../lib/webhooks/emit.js";
 import { sweepBroadcasts } from "../lib/broadcasts/sweep.js";
 import { sweepImports } from "../lib/contacts/import-sweep.js";
+import { purgeExpiredContent } from "../lib/retention/purge.js";
 import { noQueue, type QueuePort } from "../lib/queue/port.js";
 import { createQStashQueue } from "../lib/queue/qstash.js";
 import { createDatabase, createSingleConnectionClient } from "../db/client.js";
@@ -144,6 +145,7 @@ export default {
       await redispatchWebhooks(services);
       await sweepBroadcasts(services);
       await sweepImports(services);
+      await purgeExpiredContent(services);
     } catch (err) {
       services.logger.error("sweep failed", { error: err });
       throw err;

@@ -35,12 +35,14 @@ import { registerWebhookEndpointPatch } from "./v1_webhook_endpoints_patch.js";
 import { registerWebhookEndpointsPost } from "./v1_webhook_endpoints_post.js";
 import { registerWebhookEndpointRotateSecret } from "./v1_webhook_endpoints_rotate_secret.js";
 import { registerWorkspaceGet } from "./v1_workspace_get.js";
+import { registerWorkspaceRetention } from "./v1_workspace_retention.js";
 
 /** The REST API, mounted at /v1. Every route needs a workspace API key. */
 export function apiApp() {
   const app = new Hono<AppEnv>();
   app.use("*", requireApiKey);
   registerWorkspaceGet(app);
+  registerWorkspaceRetention(app);
   registerMessagesPost(app);
   registerMessagesList(app);
   registerMessageGet(app);

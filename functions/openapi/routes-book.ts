@@ -1,5 +1,6 @@
 import { CreateBroadcast } from "../../lib/broadcasts/schema.js";
 import { CreateContact, UpdateContact } from "../../lib/contacts/schema.js";
+import { RetentionInput } from "../../lib/retention/setting.js";
 import { CreateTemplate } from "../../lib/templates/schema.js";
 import { page, type RouteDoc } from "./registry.js";
 
@@ -27,6 +28,15 @@ export const V1_BOOK: RouteDoc[] = [
     responses: { 200: "The contact", 404: "Not this workspace's" },
   },
   { method: "delete", path: "/v1/contacts/{id}", tag: "Contacts", summary: "Delete a contact", responses: { 204: "Deleted", 404: "Not this workspace's" } },
+  { method: "get", path: "/v1/workspace/retention", tag: "Workspace", summary: "How many days message content is kept (null: kept)", responses: { 200: "{message_retention_days}" } },
+  {
+    method: "put",
+    path: "/v1/workspace/retention",
+    tag: "Workspace",
+    summary: "Set how many days message content is kept; older content is purged by the sweep, statuses and counts stay",
+    body: { schema: RetentionInput, example: { message_retention_days: 90 } },
+    responses: { 200: "{message_retention_days}" },
+  },
   {
     method: "get",
     path: "/v1/contacts/{id}/data",

@@ -3,10 +3,9 @@ import { withTenant } from "../../db/tenant.js";
 import { recordAudit } from "../audit/record.js";
 import type { Actor } from "../contacts/create.js";
 import type { Services } from "../context.js";
+import { REMOVED_PAYLOAD } from "../retention/removed.js";
 import { getContactRow } from "./contact-row.js";
 
-/** What the content of a message becomes when it is removed: its kind stays, nothing of what it said. */
-export const REMOVED_PAYLOAD = sql`jsonb_build_object('type', type, 'removed', true)`;
 
 /**
  * POST /v1/contacts/{id}/erase (DPDP Act 2023 s.12, GDPR art. 17). In one transaction:
