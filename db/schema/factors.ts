@@ -1,12 +1,13 @@
 import { bigint, integer, pgTable, text, timestamp, unique, uuid } from "drizzle-orm/pg-core";
+import { users } from "./people.js";
 import { bytea } from "./types.js";
 
 /**
  * A person's second factor (0021). Person-scoped like users: no workspace_id, RLS on
- * app.user_id (withUser). The foreign keys to users live in the migration.
+ * app.user_id (withUser).
  */
 export const userTotp = pgTable("user_totp", {
-  userId: uuid("user_id").primaryKey(),
+  userId: uuid("user_id").primaryKey().references(() => users.id, { onDelete: "cascade" }),
   // The TOTP secret, sealed by lib/vault with the user as owner: never selected into a response.
   secretCiphertext: bytea("secret_ciphertext").notNull(),
   secretIv: bytea("secret_iv").notNull(),
@@ -25,7 +26,7 @@ export const recoveryCodes = pgTable(
   "recovery_codes",
   {
     id: uuid("id").primaryKey().defaultRandom(),
-    userId: uuid("user_id").notNull(),
+    userId: uuid("user_id").notNull().references(() => users.id, { onDelete: "cascade" }),
     codeHash: text("code_hash").notNull(),
     usedAt: timestamp("used_at", { withTimezone: true }),
     createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
