@@ -88,7 +88,7 @@ describe("the dashboard's pages in a browser", () => {
 
   it("has a screenshot of each page in docs/screenshots/, linked from the README", () => {
     const readme = readFileSync(`${ROOT}README.md`, "utf8");
-    for (const name of [...pages.map((p) => p.name), "message", "sign-in", "invite"]) {
+    for (const name of [...pages.map((p) => p.name), "message", "sign-in", "invite", "security-setup"]) {
       expect(existsSync(`${ROOT}docs/screenshots/${name}.png`), `docs/screenshots/${name}.png (npm run screenshots)`).toBe(true);
       expect(readme, `README links docs/screenshots/${name}.png`).toContain(`(docs/screenshots/${name}.png)`);
     }

@@ -2,10 +2,13 @@ import { mkdir } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import type { Page } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
+import { acceptInvitation } from "../../lib/people/accept.js";
 import { createInvitation } from "../../lib/people/invite.js";
+import { createSession } from "../../lib/sessions/create.js";
 import { useBrowser } from "./harness/lifecycle.js";
 import { startPlainOrigin, type PlainOrigin } from "./harness/origin.js";
 import { navPages } from "./harness/pages.js";
+import { addSessionCookie } from "./harness/people.js";
 import { startBrowserSandesh, type BrowserSandesh } from "./harness/sandesh.js";
 import { seedWorkspace, type Seeded } from "./harness/seed.js";
 
@@ -48,4 +51,14 @@ it("writes a screenshot of every dashboard page", async () => {
   await page.waitForURL((u) => u.pathname === "/app");
   for (const p of await navPages(page)) await shoot(page, p.href, p.name);
   await shoot(page, `/app/messages/${seeded.messageIds[2]}`, "message");
+
+  // Where a member without a second factor is sent when the workspace requires one.
+  await sandesh.stack.owner`update workspaces set require_mfa = true where id = ${seeded.workspaceId}`;
+  const agent = await createInvitation(sandesh.stack.services, { workspaceId: seeded.workspaceId, email: "agent@acme-traders.example", role: "agent" }, { actorType: "operator", actorId: "screenshots" });
+  const joined = await acceptInvitation(sandesh.stack.services, agent.token);
+  const google = await createSession(sandesh.stack.services, { userId: joined.userId, method: "google", userVerified: false, workspaceId: seeded.workspaceId, ip: "127.0.0.1" });
+  const member = await b.device();
+  await addSessionCookie(member.context, sandesh.url, google.token);
+  await member.page.goto(`${sandesh.url}/app`);
+  await shoot(member.page, new URL(member.page.url()).pathname + new URL(member.page.url()).search, "security-setup");
 });
