@@ -24,6 +24,8 @@ describe("row-level security, proven from the catalog", () => {
     expect(tables).toEqual(expect.arrayContaining(["contact_import_chunks"]));
     // People (0019): a person's memberships and a workspace's invitations are tenant rows.
     expect(tables).toEqual(expect.arrayContaining(["invitations", "memberships"]));
+    // The audit chain's heads (0023).
+    expect(tables).toEqual(expect.arrayContaining(["audit_chain_heads"]));
     const a = await seedWorkspace(stack.owner, "A");
     const b = await seedWorkspace(stack.owner, "B");
     const failures: string[] = [];

@@ -14,4 +14,15 @@ export const auditLog = pgTable("audit_log", {
   userAgent: text("user_agent"),
   details: jsonb("details").$type<Record<string, unknown>>().notNull().default({}),
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
+  // Set by the database on insert (the chain trigger, 0023), whatever the insert says.
+  seq: bigint("seq", { mode: "number" }),
+  prevHash: text("prev_hash"),
+  hash: text("hash"),
+});
+
+/** Each workspace's chain head: the last seq and hash (locked while a row is appended). */
+export const auditChainHeads = pgTable("audit_chain_heads", {
+  workspaceId: uuid("workspace_id").primaryKey().references(() => workspaces.id),
+  seq: bigint("seq", { mode: "number" }).notNull(),
+  hash: text("hash").notNull(),
 });

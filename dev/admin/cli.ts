@@ -71,7 +71,7 @@ async function main(argv: string[]): Promise<number> {
       },
     });
     console.log(asJson ? JSON.stringify(result.json) : result.text);
-    return 0;
+    return result.exitCode ?? 0;
   } catch (err) {
     if (err instanceof UsageError) return fail("usage", err.message, 2);
     if (err instanceof AppError) return fail(err.code, err.message, 1);

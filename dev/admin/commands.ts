@@ -8,6 +8,7 @@ import { rotatePersonFields, rotateVault, type RotateProgress } from "../../lib/
 import { connectNumber, MIN_TOKEN_LENGTH } from "../../lib/whatsapp/numbers.js";
 import { createWorkspace } from "../../lib/workspaces/workspaces.js";
 import type { NodeServices } from "../services.js";
+import { auditCommand } from "./audit.js";
 import { broadcastCommand } from "./broadcasts.js";
 import { phonesCommand } from "./phones.js";
 import { userCommand } from "./users.js";
@@ -67,7 +68,9 @@ export const USAGE = `Usage: npm run admin -- <command> [--json]
                                                    a workspace's broadcasts: list them, show one with its counts, or act on one
   user invite --workspace W --email E [--role owner|admin|agent|viewer]
                                                    a one-time link (72 h) for E to join W as the role (default owner), printed once
-  user unmask|mask --workspace W --id U            an agent or viewer sees phone numbers whole (or masked again); audited`;
+  user unmask|mask --workspace W --id U            an agent or viewer sees phone numbers whole (or masked again); audited
+  audit verify [--workspace W]                     walk each workspace's audit hash chain; exit 1 naming the first bad seq
+                                                   (an edited, deleted or moved row)`;
 
 export interface Commands {
   migrationUrl: string;
@@ -89,6 +92,7 @@ export async function runCommand(words: string[], flags: Flags, deps: Commands):
   const s = await deps.services();
   if (words[0] === "broadcast") return broadcastCommand(words[1], await existingWorkspace(s, flags), flags, s);
   if (words[0] === "user" && (words[1] === "mask" || words[1] === "unmask")) return phonesCommand(words[1], await existingWorkspace(s, flags), flags, s);
+  if (words[0] === "audit") return auditCommand(words[1], typeof flags.workspace === "string" ? await existingWorkspace(s, flags) : undefined, s);
   if (words[0] === "user") return userCommand(words[1], await existingWorkspace(s, flags), flags, s);
   switch (cmd) {
     case "workspace create": {

@@ -5,4 +5,6 @@ export type Flags = Record<string, string | boolean | undefined>;
 export interface CommandResult {
   json: unknown;
   text: string;
+  /** Non-zero: the command ran and found something wrong (printed, then this exit code). */
+  exitCode?: number;
 }

@@ -1,5 +1,6 @@
 import type { Tx } from "../../db/client.js";
 import { auditLog } from "../../db/schema/index.js";
+import { redactDetails } from "./redact.js";
 
 export interface AuditEntry {
   workspaceId: string;
@@ -13,7 +14,12 @@ export interface AuditEntry {
   details?: Record<string, unknown>;
 }
 
-/** Written in the same transaction as the change it records: both land or neither. */
+/**
+ * Written in the same transaction as the change it records: both land or neither.
+ * The database chains the row (seq, prev_hash, hash: db/migrations/0023_audit_chain.sql),
+ * holding the workspace's chain head until the transaction ends, so record late in a
+ * transaction rather than early. Secrets are removed from the details here (./redact.ts).
+ */
 export async function recordAudit(tx: Tx, e: AuditEntry): Promise<void> {
   await tx.insert(auditLog).values({
     workspaceId: e.workspaceId,
@@ -24,6 +30,6 @@ export async function recordAudit(tx: Tx, e: AuditEntry): Promise<void> {
     objectId: e.objectId ?? null,
     ip: e.ip ?? null,
     userAgent: e.userAgent ?? null,
-    details: e.details ?? {},
+    details: (redactDetails(e.details ?? {}) as Record<string, unknown>),
   });
 }
