@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createDatabase, type Database } from "../db/client.js";
 import { withTenant } from "../db/tenant.js";
@@ -129,6 +130,19 @@ describe("audit hash chain", () => {
     expect(out.ok).toBe(false);
     expect(out.workspaces.find((x) => x.workspace_id === good)).toMatchObject({ ok: true });
     expect(out.workspaces.find((x) => x.workspace_id === bad)).toMatchObject({ ok: false, first_bad_seq: 1 });
+  });
+});
+
+describe("chain heads under row-level security", () => {
+  it("a tenant sees and moves only its own head, and cannot append into another workspace's chain", async () => {
+    const a = await chained(1);
+    const b = await chained(1);
+    const seen = await withTenant(stack.services.db, a, (tx) => tx.execute<{ workspace_id: string }>(sql`select workspace_id from audit_chain_heads`));
+    expect(seen.map((r) => r.workspace_id)).toEqual([a]);
+    const moved = await withTenant(stack.services.db, a, (tx) => tx.execute(sql`update audit_chain_heads set seq = seq + 1 where workspace_id = ${b} returning 1`));
+    expect(moved).toHaveLength(0);
+    await expect(withTenant(stack.services.db, a, (tx) => recordAudit(tx, { workspaceId: b, actorType: "user", action: "test.cross" }))).rejects.toThrow();
+    expect(await verifyChain(owner.db, b)).toMatchObject({ ok: true });
   });
 });
 

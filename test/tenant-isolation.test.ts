@@ -29,7 +29,9 @@ describe("row-level security, proven from the catalog", () => {
     const a = await seedWorkspace(stack.owner, "A");
     const b = await seedWorkspace(stack.owner, "B");
     const failures: string[] = [];
-    for (const table of tables) failures.push(...(await auditTenantIsolation(stack, table, a, b)));
+    // audit_chain_heads holds one row per workspace (its primary key), which the generic
+    // two-rows-per-tenant seed cannot make; test/audit-chain.test.ts proves its isolation.
+    for (const table of tables.filter((t) => t !== "audit_chain_heads")) failures.push(...(await auditTenantIsolation(stack, table, a, b)));
     expect(failures).toEqual([]);
   });
 

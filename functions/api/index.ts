@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../env.js";
 import { requireApiKey } from "../middleware/api-key.js";
+import { registerAuditLogGet } from "./v1_audit_log_get.js";
 import { registerBroadcastCancel } from "./v1_broadcasts_cancel.js";
 import { registerBroadcastEstimate } from "./v1_broadcasts_estimate.js";
 import { registerBroadcastGet, registerBroadcastsList } from "./v1_broadcasts_get.js";
@@ -81,5 +82,6 @@ export function apiApp() {
   registerMediaPost(app);
   registerMediaGet(app);
   registerMediaDelete(app);
+  registerAuditLogGet(app);
   return app;
 }
