@@ -91,4 +91,12 @@ export const V1_BOOK: RouteDoc[] = [
   { method: "post", path: "/v1/broadcasts/{id}/cancel", tag: "Broadcasts", summary: "Cancel a broadcast", responses: { 200: "{id, status}" } },
   { method: "put", path: "/v1/rate-card", tag: "Broadcasts", summary: "Replace the rate card", body: { csv: "category,country_code,price,currency\nMARKETING,IN,0.7846,INR\n" }, responses: { 200: "The card" } },
   { method: "get", path: "/v1/rate-card", tag: "Broadcasts", summary: "The rate card", responses: { 200: "The card" } },
+  {
+    method: "get",
+    path: "/v1/audit-log",
+    tag: "Audit",
+    summary: "The hash-chained audit log, newest first; the whole filtered log as CSV (Accept: text/csv) or JSON Lines (Accept: application/x-ndjson)",
+    query: { actor: "actor id (a key id, a user id)", action: "e.g. contact.updated", object_type: "e.g. contact", object_id: "the object's id", from: "ISO time, inclusive", to: "ISO time, exclusive", ...page },
+    responses: { 200: "{data, next_cursor}, text/csv or application/x-ndjson", 422: "A bad filter" },
+  },
 ];
