@@ -5,6 +5,7 @@ import type { Services } from "./context.js";
 import { SENDERS_TTL_MS, type SenderSet } from "./messages/sender.js";
 import type { NumberOwner } from "./ingest/owner.js";
 import { OidcCache } from "./oidc/cache.js";
+import type { CachedAllowlist } from "./network/allowlist.js";
 import { ENDPOINTS_TTL_MS, type EndpointRoute } from "./webhooks/emit.js";
 
 export function createCaches(): Services["caches"] {
@@ -17,5 +18,7 @@ export function createCaches(): Services["caches"] {
     keyLookups: new TtlCache<Promise<ApiKeyAuth>>(5_000),
     openWindows: new TtlCache<number>(60_000, 100_000),
     oidc: new OidcCache(),
+    // Checked against the Redis stamp on every request; the TTL only bounds memory.
+    allowlists: new TtlCache<CachedAllowlist>(300_000),
   };
 }

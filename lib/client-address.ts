@@ -23,7 +23,7 @@ export function parseTrustProxy(value: string): TrustProxy | undefined {
 const V4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
 
 /** The eight 16-bit groups of an IPv6 address (an embedded IPv4 tail allowed), or null. */
-function v6Groups(s: string): number[] | null {
+export function v6Groups(s: string): number[] | null {
   if (s.length > 45 || !/^[0-9a-fA-F:.]+$/.test(s) || !s.includes(":")) return null;
   if (s.includes(".")) {
     // ::ffff:192.0.2.1 → ::ffff:c000:201: the dotted tail is the last two groups.

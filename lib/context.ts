@@ -5,6 +5,7 @@ import type { Config } from "./config.js";
 import type { Logger } from "./logger.js";
 import type { RedisPort } from "./redis/port.js";
 import type { Vault } from "./vault/vault.js";
+import type { CachedAllowlist } from "./network/allowlist.js";
 import type { TtlCache } from "./cache.js";
 import type { ApiKeyAuth } from "./apikeys/auth.js";
 import type { SenderSet } from "./messages/sender.js";
@@ -47,6 +48,8 @@ export interface Services {
     keyLookups: TtlCache<Promise<ApiKeyAuth>>;
     /** "number:contact" → until when its customer-service window is known to be open (ms). */
     openWindows: TtlCache<number>;
+    /** Workspace → its IP allow-list as read under a Redis stamp (lib/network/allowlist.ts). */
+    allowlists: TtlCache<CachedAllowlist>;
     /** Google sign-in: discovery documents and the issuer's key sets (rotated keys picked up). */
     oidc: OidcCache;
   };

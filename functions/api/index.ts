@@ -37,6 +37,7 @@ import { registerWebhookEndpointsPost } from "./v1_webhook_endpoints_post.js";
 import { registerWebhookEndpointRotateSecret } from "./v1_webhook_endpoints_rotate_secret.js";
 import { registerWorkspaceGet } from "./v1_workspace_get.js";
 import { registerWorkspaceRetention } from "./v1_workspace_retention.js";
+import { registerWorkspaceIpAllowlist } from "./v1_workspace_ip_allowlist.js";
 
 /** The REST API, mounted at /v1. Every route needs a workspace API key. */
 export function apiApp() {
@@ -44,6 +45,7 @@ export function apiApp() {
   app.use("*", requireApiKey);
   registerWorkspaceGet(app);
   registerWorkspaceRetention(app);
+  registerWorkspaceIpAllowlist(app);
   registerMessagesPost(app);
   registerMessagesList(app);
   registerMessageGet(app);

@@ -1,6 +1,7 @@
 import { CreateBroadcast } from "../../lib/broadcasts/schema.js";
 import { CreateContact, UpdateContact } from "../../lib/contacts/schema.js";
 import { RetentionInput } from "../../lib/retention/setting.js";
+import { AllowlistInput } from "../../lib/network/set-allowlist.js";
 import { CreateTemplate } from "../../lib/templates/schema.js";
 import { page, type RouteDoc } from "./registry.js";
 
@@ -28,6 +29,16 @@ export const V1_BOOK: RouteDoc[] = [
     responses: { 200: "The contact", 404: "Not this workspace's" },
   },
   { method: "delete", path: "/v1/contacts/{id}", tag: "Contacts", summary: "Delete a contact", responses: { 204: "Deleted", 404: "Not this workspace's" } },
+  { method: "get", path: "/v1/workspace/ip-allowlist", tag: "Workspace", summary: "The CIDR ranges API keys and sessions may come from (empty: any)", responses: { 200: "{ranges}" } },
+  {
+    method: "put",
+    path: "/v1/workspace/ip-allowlist",
+    tag: "Workspace",
+    summary: "Replace the IP allow-list (IPv4 and IPv6 CIDR ranges, at most 100)",
+    description: "A list that does not include the caller's own address is refused (422 allowlist_excludes_caller). Requests from elsewhere get 403 ip_not_allowed before anything else is done.",
+    body: { schema: AllowlistInput, example: { ranges: ["203.0.113.0/24", "2001:db8::/32"] } },
+    responses: { 200: "{ranges}, canonical", 422: "A range that does not parse, or a list that would lock out the caller" },
+  },
   { method: "get", path: "/v1/workspace/retention", tag: "Workspace", summary: "How many days message content is kept (null: kept)", responses: { 200: "{message_retention_days}" } },
   {
     method: "put",
