@@ -4,7 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { nodeClientIp } from "../dev/client-ip.js";
 import { createNodeServices } from "../dev/services.js";
 import { parseTrustProxy } from "../lib/client-address.js";
+import { allowlistStampKey } from "../lib/network/allowlist.js";
 import { inRanges, parseCidr } from "../lib/network/cidr.js";
+import { browser, signIn } from "./support/people-kit.js";
 import { createTestStack, type TestStack } from "./support/stack.js";
 
 // IP allow-lists: a workspace's keys answer only from its ranges, before anything else;
@@ -121,5 +123,20 @@ describe("the client address is only what the deployment trusts", () => {
       await direct.close();
       await oneHop.close();
     }
+  });
+});
+
+describe("the allow-list on dashboard sessions", () => {
+  it("a signed-in member outside the ranges gets 403 ip_not_allowed; inside, the session answers", async () => {
+    const who = await signIn(stack);
+    const session = (ip: string) =>
+      Promise.resolve(stack.app.fetch(new Request("http://sandesh.test/app/auth/session", { headers: browser(stack, who) }), { services: stack.services, ip }));
+    expect((await session("198.51.100.9")).status).toBe(200);
+    await stack.owner`update workspaces set ip_allowlist = '{2001:db8:7::/48}' where id = ${who.workspaceId}`;
+    await stack.services.redis.set(allowlistStampKey(who.workspaceId), crypto.randomUUID()); // as a change through the API does
+    const refused = await session("198.51.100.9");
+    expect(refused.status).toBe(403);
+    expect((await refused.json()).error.code).toBe("ip_not_allowed");
+    expect((await session("2001:db8:7::42")).status).toBe(200);
   });
 });

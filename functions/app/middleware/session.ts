@@ -4,6 +4,7 @@ import type { SessionAuth } from "../../../lib/sessions/auth.js";
 import { clearSessionCookie, readSessionCookie } from "../../../lib/sessions/cookie.js";
 import { csrfMatches } from "../../../lib/sessions/csrf.js";
 import { lookupSession } from "../../../lib/sessions/lookup.js";
+import { enforceAllowlist } from "../../../lib/network/allowlist.js";
 import type { AppEnv } from "../../env.js";
 
 export const SIGN_IN_PATH = "/app/sign-in";
@@ -45,6 +46,8 @@ export const requireSession: MiddlewareHandler<AppEnv> = async (c, next) => {
     }
     throw token ? new AppError(err.status, err.code, err.message, undefined, { "Set-Cookie": clearSessionCookie() }) : err;
   }
+  // The workspace's IP allow-list before anything else is done for the session.
+  if (session.workspaceId) await enforceAllowlist(s, session.workspaceId, c.env.ip);
   if (isStateChanging(c.req.method) && !csrfMatches(session.csrfToken, await presentedCsrf(c))) {
     throw new AppError(403, "csrf_failed", "This request needs the session's CSRF token (header X-CSRF-Token or form field csrf)");
   }
