@@ -86,6 +86,16 @@ describe("audit hash chain", () => {
     expect(JSON.parse(r.stdout).workspaces[0]).toMatchObject({ ok: false, first_bad_seq: target, problem: "edited" });
   });
 
+  it("accepts a data principal's erasure (wa_id replaced by its keyed hash) and counts it, but not any other change to details", async () => {
+    const { workspaceId: w } = await stack.tenant("Erasure");
+    await withTenant(stack.services.db, w, (tx) => recordAudit(tx, { workspaceId: w, actorType: "api_key", action: "contact.created", objectType: "contact", objectId: "c1", details: { wa_id: "919876543210", source: "api" } }));
+    const seq = Number((await rowsOf(w)).at(-1)!.seq);
+    await stack.owner`update audit_log set details = jsonb_set(details, '{wa_id}', '"erased:abc123"') where workspace_id = ${w} and seq = ${seq}`;
+    expect(await verifyChain(owner.db, w)).toMatchObject({ ok: true, erased_rows: 1 });
+    await stack.owner`update audit_log set details = jsonb_set(details, '{source}', '"import"') where workspace_id = ${w} and seq = ${seq}`;
+    expect(await verifyChain(owner.db, w)).toMatchObject({ ok: false, first_bad_seq: seq, problem: "edited" });
+  });
+
   it("catches a deleted row: exit 1 naming the missing seq", async () => {
     const w = await chained(5);
     const target = Number((await rowsOf(w))[2]!.seq);

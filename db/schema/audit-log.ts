@@ -18,6 +18,10 @@ export const auditLog = pgTable("audit_log", {
   seq: bigint("seq", { mode: "number" }),
   prevHash: text("prev_hash"),
   hash: text("hash"),
+  detailsDigest: text("details_digest"),
+  /** Set when a data principal's erasure replaced a number in the details. */
+  erasedAt: timestamp("erased_at", { withTimezone: true }),
+  erasedDigest: text("erased_digest"),
 });
 
 /** Each workspace's chain head: the last seq and hash (locked while a row is appended). */

@@ -11,6 +11,8 @@ export interface ChainReport {
   workspace_id: string;
   ok: boolean;
   rows: number;
+  /** Rows whose details a data principal's erasure changed (a number replaced by its keyed hash). */
+  erased_rows?: number;
   /** The hash of the last good row: keep it elsewhere to catch a chain rewritten from the start. */
   head_hash: string;
   head_seq: number;
@@ -24,6 +26,8 @@ type Row = {
   prev_hash: string;
   hash: string;
   computed: string;
+  digest_ok: boolean;
+  erased: boolean;
 };
 
 /**
@@ -39,13 +43,16 @@ export async function verifyChain(db: Db, workspaceId: string): Promise<ChainRep
   let expected = 1;
   let prev = GENESIS_HASH;
   let rows = 0;
+  let erased = 0;
   const bad = (seq: number, problem: ChainProblem, message: string): ChainReport => ({
     workspace_id: workspaceId, ok: false, rows, head_hash: prev, head_seq: expected - 1, first_bad_seq: seq, problem, message,
   });
   for (;;) {
     const batch = await db.execute<Row>(sql`
       select seq::text as seq, prev_hash, hash,
-        sandesh_audit_hash(workspace_id, seq, actor_type, actor_id, ip, user_agent, action, object_type, object_id, details, created_at, prev_hash) as computed
+        sandesh_audit_hash(workspace_id, seq, actor_type, actor_id, ip, user_agent, action, object_type, object_id, details_digest, created_at, prev_hash) as computed,
+        sandesh_audit_details_digest(details) = details_digest as digest_ok,
+        erased_at is not null and sandesh_audit_details_digest(details) = erased_digest as erased
       from audit_log where workspace_id = ${workspaceId} and seq >= ${expected}
       order by audit_log.seq limit ${BATCH}`);
     for (const r of batch) {
@@ -53,6 +60,9 @@ export async function verifyChain(db: Db, workspaceId: string): Promise<ChainRep
       if (seq !== expected) return bad(expected, "missing", `row ${expected} is missing (the next row is ${seq})`);
       if (r.prev_hash !== prev) return bad(seq, "broken_link", `row ${seq} does not follow row ${seq - 1} (its prev_hash is not that row's hash)`);
       if (r.computed !== r.hash) return bad(seq, "edited", `row ${seq} was changed after it was written (its hash does not match its contents)`);
+      // Details may differ from what was hashed only as an erasure left them (a number replaced).
+      if (!r.digest_ok && !r.erased) return bad(seq, "edited", `row ${seq}'s details were changed after it was written`);
+      if (!r.digest_ok) erased++;
       prev = r.hash;
       expected++;
       rows++;
@@ -69,7 +79,7 @@ export async function verifyChain(db: Db, workspaceId: string): Promise<ChainRep
       ? `rows ${rows + 1} to ${headSeq} are missing (the chain's head is at ${headSeq})`
       : `the chain's head (seq ${headSeq}) does not match its last row (seq ${rows})`);
   }
-  return { workspace_id: workspaceId, ok: true, rows, head_hash: prev, head_seq: rows };
+  return { workspace_id: workspaceId, ok: true, rows, head_hash: prev, head_seq: rows, ...(erased ? { erased_rows: erased } : {}) };
 }
 
 /** Every workspace that has audit rows or a chain head, or just the one asked for. */
