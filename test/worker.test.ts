@@ -15,6 +15,7 @@ import { factorStatus } from "../lib/factors/status.js";
 import { createSession } from "../lib/sessions/create.js";
 import { SESSION_COOKIE } from "../lib/sessions/auth.js";
 import { signIn } from "./support/people-kit.js";
+import { connectTestNumber } from "./support/senders.js";
 
 /**
  * The Cloudflare Worker as Cloudflare would run it: bundled by wrangler, and served by
@@ -157,6 +158,25 @@ describe("the Worker in workerd (wrangler dev --local)", () => {
   it("runs the cron sweep through its scheduled handler", async () => {
     const res = await fetch(`${worker.url}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent("*/5 * * * *")}`);
     expect(res.status, output.slice(-20).join("\n")).toBe(200);
+  });
+
+  it("in workerd: the IP allow-list reads CF-Connecting-IP, and the cron purges message content past retention", async () => {
+    const t = await stack.tenant("Edge allow-list");
+    const n = await connectTestNumber(stack, t.workspaceId);
+    await stack.owner`update workspaces set ip_allowlist = '{203.0.113.0/24,2001:db8::/32}', message_retention_days = 30 where id = ${t.workspaceId}`;
+    const get = (ip: string) => fetch(`${worker.url}/v1/workspace`, { headers: { authorization: `Bearer ${t.key}`, "cf-connecting-ip": ip } });
+    expect((await get("203.0.113.50")).status).toBe(200);
+    expect((await get("2001:db8::5")).status).toBe(200);
+    const refused = await get("198.51.100.9");
+    expect(refused.status).toBe(403);
+    expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("ip_not_allowed");
+    const id = crypto.randomUUID();
+    await stack.owner`insert into messages (id, workspace_id, whatsapp_number_id, direction, recipient, type, payload, status, created_at)
+      values (${id}, ${t.workspaceId}, ${n.id}, 'outbound', '919800000002', 'text', '{"text":{"body":"old words"}}', 'read', now() - interval '40 days')`;
+    const res = await fetch(`${worker.url}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent("*/5 * * * *")}`);
+    expect(res.status, output.slice(-20).join("\n")).toBe(200);
+    const [row] = await stack.owner`select payload, status from messages where id = ${id}`;
+    expect(row).toEqual({ payload: { type: "text", removed: true }, status: "read" });
   });
 
   it("sets up TOTP in workerd: otpauth's HMAC, the vault's seal and open, recovery codes and a Google session's step-up", async () => {
