@@ -26,6 +26,7 @@ const PAGES: [method: "GET" | "POST", path: RegExp, needs: Permission | "person"
   ["GET", /^\/keys$/, "keys:read"],
   ["POST", /^\/keys(\/:id\/revoke)?$/, "keys:write"],
   ["GET", /^\/members$/, "members:read"],
+  ["GET", /^\/audit(\/export)?$/, "audit:read"],
   ["GET", /^\/sessions$/, "person"],
   ["GET", /^\/security$/, "person"],
   ["POST", /^\/security\/(recovery-codes|totp\/disable)$/, "person"],

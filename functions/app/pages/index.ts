@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../../env.js";
 import { registerAssets } from "./assets.js";
+import { registerAuditPages } from "./audit.js";
 import { registerBroadcastPages } from "./broadcasts.js";
 import { registerContactPages } from "./contacts.js";
 import { renderPageError } from "./errors.js";
@@ -49,6 +50,7 @@ export function dashboardPages() {
   registerSessionsPage(member);
   registerSecurityPages(member);
   registerSecondFactorPages(member);
+  registerAuditPages(member);
   app.onError(renderPageError);
   return app;
 }

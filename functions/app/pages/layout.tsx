@@ -15,6 +15,7 @@ export const NAV = [
   { key: "members", href: "/app/members", label: "Members" },
   { key: "sessions", href: "/app/sessions", label: "Sessions" },
   { key: "security", href: "/app/security", label: "Security" },
+  { key: "audit", href: "/app/audit", label: "Audit log" },
 ] as const;
 export type NavKey = (typeof NAV)[number]["key"];
 
