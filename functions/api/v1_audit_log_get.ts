@@ -1,5 +1,5 @@
 import type { Hono } from "hono";
-import { exportAudit, listAudit, type ExportFormat } from "../../lib/audit/list.js";
+import { exportAudit, exportHeaders, listAudit, type ExportFormat } from "../../lib/audit/list.js";
 import type { AppEnv } from "../env.js";
 import { needs } from "../middleware/permission.js";
 
@@ -21,7 +21,5 @@ export const registerAuditLogGet = (app: Hono<AppEnv>) =>
     const format = exportFormat(c.req.header("accept"));
     if (!format) return c.json(await listAudit(c.env.services, workspaceId, c.req.query()));
     const body = exportAudit(c.env.services, workspaceId, c.req.query(), format);
-    return c.body(body, 200, format === "csv"
-      ? { "content-type": "text/csv; charset=utf-8", "content-disposition": 'attachment; filename="audit-log.csv"' }
-      : { "content-type": "application/x-ndjson; charset=utf-8", "content-disposition": 'attachment; filename="audit-log.jsonl"' });
+    return c.body(body, 200, exportHeaders(format));
   });

@@ -85,6 +85,10 @@ export async function listAudit(s: Services, workspaceId: string, q: AuditQuery)
 }
 
 export type ExportFormat = "csv" | "ndjson";
+/** The download's headers, the same from the API and the dashboard. */
+export const exportHeaders = (format: ExportFormat): Record<string, string> => format === "csv"
+  ? { "content-type": "text/csv; charset=utf-8", "content-disposition": 'attachment; filename="audit-log.csv"' }
+  : { "content-type": "application/x-ndjson; charset=utf-8", "content-disposition": 'attachment; filename="audit-log.jsonl"' };
 const CSV_COLUMNS = ["seq", "created_at", "actor_type", "actor_id", "action", "object_type", "object_id", "ip", "user_agent", "details", "prev_hash", "hash"] as const;
 const PAGE = 1000;
 

@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import { exportAudit, listAudit, type AuditQuery } from "../../../lib/audit/list.js";
+import { exportAudit, exportHeaders, listAudit, type AuditQuery } from "../../../lib/audit/list.js";
 import type { AppEnv } from "../../env.js";
 import type { PageRoutes } from "./routes.js";
 import { pageFacts, workspaceOf } from "./facts.js";
@@ -65,9 +65,7 @@ async function auditPage(c: Context<AppEnv>) {
 async function auditExport(c: Context<AppEnv>) {
   const format = c.req.query("format") === "ndjson" ? "ndjson" : "csv";
   const body = exportAudit(c.env.services, workspaceOf(c), filtersOf(c), format);
-  return c.body(body, 200, format === "csv"
-    ? { "content-type": "text/csv; charset=utf-8", "content-disposition": 'attachment; filename="audit-log.csv"' }
-    : { "content-type": "application/x-ndjson; charset=utf-8", "content-disposition": 'attachment; filename="audit-log.jsonl"' });
+  return c.body(body, 200, exportHeaders(format));
 }
 
 export function registerAuditPages(app: PageRoutes) {
