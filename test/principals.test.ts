@@ -5,6 +5,8 @@ import { createTestStack, TEST_SECRETS, type TestStack } from "./support/stack.j
 import { connectTestNumber, setLimits } from "./support/senders.js";
 import { envelope, inboundValue, INBOUND_SAMPLES, sign, statusValue } from "./support/meta-payloads.js";
 import { PG } from "./support/servers.js";
+import { createDatabase } from "../db/client.js";
+import { verifyChain } from "../lib/audit/verify.js";
 
 // Data principals: a contact's data as JSON, and erase, proven against a pg_dump of the
 // suite's own database (nothing of the number or what was said may remain but the hash).
@@ -91,6 +93,13 @@ describe("a contact's data and its erasure", () => {
     expect(consent).toEqual([{ wa_id: hash, consent: "opt_in" }]);
     const audit = await stack.owner`select action from audit_log where workspace_id = ${t.workspaceId} and object_id = ${t.id} and action = 'contact.erased'`;
     expect(audit).toHaveLength(1);
+    // The audit chain accepts the erasure (the contact.created row's wa_id became the hash), and counts it.
+    const ownerDb = createDatabase(stack.config.migrationDatabaseUrl, { max: 1 });
+    try {
+      expect(await verifyChain(ownerDb.db, t.workspaceId)).toMatchObject({ ok: true, erased_rows: 1 });
+    } finally {
+      await ownerDb.close();
+    }
     const data = await t.call("GET", `/v1/contacts/${t.id}/data`);
     expect(data.json.contact).toMatchObject({ wa_id: null, name: null, attributes: {}, tags: [] });
 
@@ -100,7 +109,8 @@ describe("a contact's data and its erasure", () => {
     const contacts = await stack.owner<{ id: string; opted_out_at: Date | null }[]>`select id, opted_out_at from contacts where workspace_id = ${t.workspaceId}`;
     expect(contacts.map((c) => c.id)).toEqual([t.id]);
     expect(contacts[0]!.opted_out_at).not.toBeNull();
-    const history = await stack.owner`select consent, wa_id from contact_consent_events where contact_id = ${t.id} order by occurred_at`;
+    // (Meta's timestamps are whole seconds: the STOP may read as earlier than the opt-in made this second.)
+    const history = await stack.owner`select consent, wa_id from contact_consent_events where contact_id = ${t.id} order by consent`;
     expect(history).toEqual([{ consent: "opt_in", wa_id: hash }, { consent: "opt_out", wa_id: hash }]);
   });
 });
