@@ -1,3 +1,4 @@
+import { sql } from "drizzle-orm";
 import { bigint, jsonb, pgTable, text, timestamp, uuid } from "drizzle-orm/pg-core";
 import { workspaces } from "./workspaces.js";
 
@@ -14,11 +15,12 @@ export const auditLog = pgTable("audit_log", {
   userAgent: text("user_agent"),
   details: jsonb("details").$type<Record<string, unknown>>().notNull().default({}),
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
-  // Set by the database on insert (the chain trigger, 0023), whatever the insert says.
-  seq: bigint("seq", { mode: "number" }),
-  prevHash: text("prev_hash"),
-  hash: text("hash"),
-  detailsDigest: text("details_digest"),
+  // Set by the database on insert (the chain trigger, 0023), whatever the insert says: NOT
+  // NULL once written; the "default" only lets an insert leave them to the trigger.
+  seq: bigint("seq", { mode: "number" }).notNull().default(sql`null`),
+  prevHash: text("prev_hash").notNull().default(sql`null`),
+  hash: text("hash").notNull().default(sql`null`),
+  detailsDigest: text("details_digest").notNull().default(sql`null`),
   /** Set when a data principal's erasure replaced a number in the details. */
   erasedAt: timestamp("erased_at", { withTimezone: true }),
   erasedDigest: text("erased_digest"),
