@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chooseAccount, startDevIssuer, type DevIssuer } from "../dev/oidc-issuer/index.js";
+import { chooseAccount, type DevIssuer } from "../dev/oidc-issuer/index.js";
 import { totpCodeAt } from "../lib/factors/totp.js";
 import { createInvitation } from "../lib/people/invite.js";
 import { SESSION_COOKIE } from "../lib/sessions/auth.js";
 import { CookieBrowser } from "./support/cookie-browser.js";
 import { uniqueEmail } from "./support/people-kit.js";
-import { serveLater } from "./support/served.js";
-import { createTestStack, type TestStack } from "./support/stack.js";
+import { googleRig, type GoogleRig } from "./support/google-rig.js";
+import type { TestStack } from "./support/stack.js";
 
 /**
  * A Google sign-in (no user verification) into a workspace that requires a second
@@ -15,23 +15,16 @@ import { createTestStack, type TestStack } from "./support/stack.js";
  */
 const CLIENT_ID = "sandesh-factors.apps.googleusercontent.com";
 const CLIENT_SECRET = "GOCSPX-factors-test-secret-8910";
+let rig: GoogleRig;
 let issuer: DevIssuer;
 let stack: TestStack;
-let server: Awaited<ReturnType<typeof serveLater>>;
 let base: string;
 
 beforeAll(async () => {
-  server = await serveLater((req) => req.headers.get("x-test-client-ip") ?? "127.0.0.1");
-  base = server.url;
-  issuer = await startDevIssuer({ clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUris: [`${base}/app/auth/google/callback`] }] });
-  stack = await createTestStack({ PUBLIC_URL: base, GOOGLE_CLIENT_ID: CLIENT_ID, GOOGLE_CLIENT_SECRET: CLIENT_SECRET, OIDC_ISSUER: issuer.url });
-  server.attach(stack);
+  rig = await googleRig(CLIENT_ID, CLIENT_SECRET);
+  ({ issuer, stack, base } = rig);
 });
-afterAll(async () => {
-  await server?.close();
-  await stack?.close();
-  await issuer?.close();
-});
+afterAll(() => rig?.close());
 
 async function googleSignIn(b: CookieBrowser, email: string, start = "/app/auth/google/start") {
   const started = await b.get(`${base}${start}`);

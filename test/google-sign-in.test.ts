@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chooseAccount, startDevIssuer, subjectFor, type DevIssuer } from "../dev/oidc-issuer/index.js";
+import { chooseAccount, subjectFor, type DevIssuer } from "../dev/oidc-issuer/index.js";
 import { createInvitation } from "../lib/people/invite.js";
 import { SESSION_COOKIE } from "../lib/sessions/auth.js";
 import { FLOW_COOKIE } from "../lib/oidc/flow.js";
 import { CookieBrowser } from "./support/cookie-browser.js";
 import { signIn as passkeyPerson, sessionFor, uniqueEmail, type SignedIn } from "./support/people-kit.js";
-import { serveLater } from "./support/served.js";
+import { googleRig, type GoogleRig } from "./support/google-rig.js";
 import { createTestStack, type TestStack } from "./support/stack.js";
 
 /**
@@ -14,23 +14,16 @@ import { createTestStack, type TestStack } from "./support/stack.js";
  */
 const CLIENT_ID = "sandesh-routes.apps.googleusercontent.com";
 const CLIENT_SECRET = "GOCSPX-routes-test-secret-4567";
+let rig: GoogleRig;
 let issuer: DevIssuer;
 let stack: TestStack;
-let server: Awaited<ReturnType<typeof serveLater>>;
 let base: string;
 
 beforeAll(async () => {
-  server = await serveLater((req) => req.headers.get("x-test-client-ip") ?? "127.0.0.1");
-  base = server.url;
-  issuer = await startDevIssuer({ clients: [{ clientId: CLIENT_ID, clientSecret: CLIENT_SECRET, redirectUris: [`${base}/app/auth/google/callback`] }] });
-  stack = await createTestStack({ PUBLIC_URL: base, GOOGLE_CLIENT_ID: CLIENT_ID, GOOGLE_CLIENT_SECRET: CLIENT_SECRET, OIDC_ISSUER: issuer.url });
-  server.attach(stack);
+  rig = await googleRig(CLIENT_ID, CLIENT_SECRET);
+  ({ issuer, stack, base } = rig);
 });
-afterAll(async () => {
-  await server?.close();
-  await stack?.close();
-  await issuer?.close();
-});
+afterAll(() => rig?.close());
 
 interface Account {
   email: string;
