@@ -1,6 +1,6 @@
 import { withUser } from "../../db/tenant.js";
 import type { Services } from "../context.js";
-import { recordPersonEvent } from "../passkeys/person-audit.js";
+import { recordPersonEvent } from "../people/person-audit.js";
 import { recordSignInFailure } from "../sessions/sign-in-failure.js";
 import type { OidcRefusal } from "./refusal.js";
 import type { RequestFacts } from "./sign-in.js";

@@ -4,8 +4,8 @@ import { userIdentities } from "../../db/schema/index.js";
 import { asApp, withUser } from "../../db/tenant.js";
 import type { Services } from "../context.js";
 import { AppError, notFound } from "../errors.js";
-import { countSignInMethods } from "../passkeys/sign-in-methods.js";
-import { recordPersonEvent } from "../passkeys/person-audit.js";
+import { countSignInMethods } from "../people/sign-in-methods.js";
+import { recordPersonEvent } from "../people/person-audit.js";
 import { OidcRefusal } from "./refusal.js";
 import type { VerifiedIdentity } from "./verify.js";
 

@@ -4,7 +4,7 @@ import { asApp, switchTenant, withUser } from "../../db/tenant.js";
 import { recordAudit } from "../audit/record.js";
 import type { Services } from "../context.js";
 import { AppError } from "../errors.js";
-import { recordPersonEvent } from "../passkeys/person-audit.js";
+import { recordPersonEvent } from "../people/person-audit.js";
 import { acceptInvitation } from "../people/accept.js";
 import { findInvitation } from "../people/find-invitation.js";
 import { recordFailedAttempt } from "../sessions/attempts.js";

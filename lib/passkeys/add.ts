@@ -2,7 +2,7 @@ import type { PublicKeyCredentialCreationOptionsJSON } from "@simplewebauthn/ser
 import { withUser } from "../../db/tenant.js";
 import type { Services } from "../context.js";
 import type { RequestFacts } from "./authentication-verify.js";
-import { recordPersonEvent } from "./person-audit.js";
+import { recordPersonEvent } from "../people/person-audit.js";
 import { PasskeyRefusal } from "./refusal.js";
 import { registrationOptions } from "./registration-options.js";
 import { verifyRegistration } from "./registration-verify.js";

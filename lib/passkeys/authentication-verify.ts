@@ -5,7 +5,7 @@ import { withUser } from "../../db/tenant.js";
 import type { Services } from "../context.js";
 import { admitAccount, recordFailedAttempt } from "../sessions/attempts.js";
 import { takeChallenge } from "./challenges.js";
-import { recordPersonEvent } from "./person-audit.js";
+import { recordPersonEvent } from "../people/person-audit.js";
 import { PasskeyRefusal, refusing, type RefusalReason } from "./refusal.js";
 import { expectations } from "./relying-party.js";
 import { AuthenticationResponseSchema, readResponse } from "./responses.js";

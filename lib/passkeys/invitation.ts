@@ -10,7 +10,7 @@ import { findUserIdByEmail } from "../people/users.js";
 import { admitAccount, recordFailedAttempt } from "../sessions/attempts.js";
 import { createSession, type CreatedSession } from "../sessions/create.js";
 import type { RequestFacts } from "./authentication-verify.js";
-import { recordPersonEvent } from "./person-audit.js";
+import { recordPersonEvent } from "../people/person-audit.js";
 import { PasskeyRefusal } from "./refusal.js";
 import { registrationOptions } from "./registration-options.js";
 import { verifyRegistration } from "./registration-verify.js";

@@ -8,8 +8,8 @@ import { UUID_PATTERN } from "../ids.js";
 import { fieldErrors } from "../parse.js";
 import type { RequestFacts } from "./authentication-verify.js";
 import { PasskeyName } from "./names.js";
-import { recordPersonEvent } from "./person-audit.js";
-import { countSignInMethods } from "./sign-in-methods.js";
+import { recordPersonEvent } from "../people/person-audit.js";
+import { countSignInMethods } from "../people/sign-in-methods.js";
 import { passkeysOf, summary, type PasskeySummary } from "./store.js";
 
 /** A person's passkeys with their last use, oldest first. */

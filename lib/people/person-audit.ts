@@ -6,9 +6,9 @@ import type { Services } from "../context.js";
 export type PersonEvent = Omit<AuditEntry, "workspaceId" | "actorType">;
 
 /**
- * A person's passkey events concern every workspace they belong to (its owners answer
- * for who can sign in as a member), so the audit row goes to each, in the transaction of
- * the change. The structured log gets the event too: for a person with no workspace yet,
+ * A person's sign-in events (passkeys, Google identities) concern every workspace they
+ * belong to (its owners answer for who can sign in as a member), so the audit row goes to
+ * each, in the transaction of the change. The structured log gets the event too: for a person with no workspace yet,
  * or a failure that names nobody, it is the only record. Nothing secret is passed here.
  */
 export async function recordPersonEvent(s: Services, tx: Tx | null, userId: string | null, e: PersonEvent): Promise<void> {
