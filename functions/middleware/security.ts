@@ -1,5 +1,6 @@
 import type { MiddlewareHandler } from "hono";
 import { bodyLimit } from "hono/body-limit";
+import { concatBytes } from "../../lib/bytes.js";
 import { AppError } from "../../lib/errors.js";
 import { MEDIA_MAX_BODY_BYTES } from "../../lib/media/limits.js";
 import type { AppEnv } from "../env.js";
@@ -110,10 +111,7 @@ export async function readAtMost(body: ReadableStream<Uint8Array> | null, maxSiz
     }
     chunks.push(value);
   }
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) (out.set(c, at), (at += c.length));
-  return out;
+  return concatBytes(chunks, size);
 }
 
 /**

@@ -2,6 +2,7 @@ import { and, eq } from "drizzle-orm";
 import { contactImportChunks, contactImports } from "../../db/schema/index.js";
 import { withTenant } from "../../db/tenant.js";
 import { recordAudit } from "../audit/record.js";
+import { concatBytes } from "../bytes.js";
 import type { Services } from "../context.js";
 import { AppError } from "../errors.js";
 import { uuidv7 } from "../ids.js";
@@ -32,7 +33,7 @@ export async function receiveImport(s: Services, workspaceId: string, body: Read
       const r = await reader.read();
       if (r.done) ended = true;
       else (pending.push(r.value), (pendingBytes += r.value.length));
-      const head = concat(pending, pendingBytes);
+      const head = concatBytes(pending, pendingBytes);
       pending = [head];
       header = readImportHeader(head, ended);
       if (ended) break;
@@ -52,7 +53,7 @@ export async function receiveImport(s: Services, workspaceId: string, body: Read
   let start = 0;
   const keep = async () => {
     if (!pendingBytes) return;
-    const data = concat(pending, pendingBytes);
+    const data = concatBytes(pending, pendingBytes);
     pending = [];
     pendingBytes = 0;
     const at = start;
@@ -88,12 +89,4 @@ export async function abandon(s: Services, workspaceId: string, id: string, why:
     await tx.delete(contactImportChunks).where(eq(contactImportChunks.importId, id));
     await tx.update(contactImports).set({ status: "failed", error: why, finishedAt: s.clock.now(), updatedAt: s.clock.now() }).where(and(eq(contactImports.id, id), eq(contactImports.status, "receiving")));
   });
-}
-
-function concat(parts: Uint8Array[], size: number): Uint8Array {
-  if (parts.length === 1) return parts[0]!;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) (out.set(p, at), (at += p.length));
-  return out;
 }

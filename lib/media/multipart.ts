@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { concatBytes } from "../bytes.js";
 
 /**
  * Reads a multipart/form-data upload as it streams through on its way to Meta, without
@@ -58,11 +59,7 @@ function indexOf(hay: Uint8Array, needle: Uint8Array, from = 0): number {
 }
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
-  if (!a.length) return b;
-  const out = new Uint8Array(a.length + b.length);
-  out.set(a);
-  out.set(b, a.length);
-  return out;
+  return a.length ? concatBytes([a, b]) : b;
 }
 
 export function inspectMediaForm(

@@ -1,3 +1,5 @@
+import { concatBytes } from "../bytes.js";
+
 /**
  * How one webhook attempt reaches its endpoint. The answer says whether the address the
  * request went to was checked to be public: only then may its body be shown back to
@@ -40,10 +42,7 @@ async function head(res: Response): Promise<string> {
   } finally {
     await reader.cancel().catch(() => {});
   }
-  const all = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) (all.set(c, at), (at += c.length));
-  return new TextDecoder().decode(all.subarray(0, RESPONSE_BYTES));
+  return new TextDecoder().decode(concatBytes(chunks, size).subarray(0, RESPONSE_BYTES));
 }
 
 /**
