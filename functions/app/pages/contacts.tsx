@@ -6,31 +6,38 @@ import type { AppEnv } from "../../env.js";
 import type { PageRoutes } from "./routes.js";
 import { displayPhone } from "./display-phone.js";
 import { idParam, pageFacts, workspaceOf } from "./facts.js";
-import { attempt } from "./form.js";
 import { formatTime } from "./format.js";
 import { Layout } from "./layout.js";
+import { ListView, readList } from "./list.js";
 import { StatusBadge } from "./messages.js";
-import { Field, Pager, Problems, Select, Table } from "./ui.js";
+import { Field, Select, Table } from "./ui.js";
 
 async function contactsPage(c: Context<AppEnv>) {
   const facts = await pageFacts(c);
   const q = { q: c.req.query("q")?.trim() || undefined, tag: c.req.query("tag")?.trim() || undefined, opted_in: c.req.query("opted_in") || undefined, cursor: c.req.query("cursor") || undefined };
-  const r = await attempt(() => listContacts(c.env.services, workspaceOf(c), { ...q, limit: "50" }));
-  const page = r.ok ? r.value : { data: [], next_cursor: null };
-  const problem = r.ok ? undefined : r.problem;
+  const { rows, next, problem } = await readList(() => listContacts(c.env.services, workspaceOf(c), { ...q, limit: "50" }));
   return c.html(
     <Layout facts={facts} title="Contacts" active="contacts">
-      <form method="get" action="/app/contacts" class="filters" role="search" aria-label="Search contacts">
-        <Field form="search" name="q" label="Name or number" type="search" value={q.q} errors={problem?.errors} />
-        <Field form="search" name="tag" label="Tag" value={q.tag} errors={problem?.errors} />
-        <Select form="search" name="opted_in" label="Marketing consent" value={q.opted_in} options={[{ value: "", label: "any" }, { value: "true", label: "opted in" }, { value: "false", label: "not opted in" }]} />
-        <div class="field">
-          <button type="submit">Search</button>
-        </div>
-      </form>
-      <Problems message={problem?.message} errors={problem?.errors} />
-      <Table caption="Newest first" head={["Name", "Number", "Tags", "Marketing", "Last message from them", "Added"]} empty="No contact matches." rows={page.data.length}>
-        {page.data.map((k) => (
+      <ListView
+        path="/app/contacts"
+        label="Search contacts"
+        submit="Search"
+        filters={
+          <>
+            <Field form="search" name="q" label="Name or number" type="search" value={q.q} errors={problem?.errors} />
+            <Field form="search" name="tag" label="Tag" value={q.tag} errors={problem?.errors} />
+            <Select form="search" name="opted_in" label="Marketing consent" value={q.opted_in} options={[{ value: "", label: "any" }, { value: "true", label: "opted in" }, { value: "false", label: "not opted in" }]} />
+          </>
+        }
+        problem={problem}
+        caption="Newest first"
+        head={["Name", "Number", "Tags", "Marketing", "Last message from them", "Added"]}
+        empty="No contact matches."
+        rows={rows.length}
+        query={{ q: q.q, tag: q.tag, opted_in: q.opted_in }}
+        next={next}
+      >
+        {rows.map((k) => (
           <tr>
             <td>
               <a href={`/app/contacts/${k.id}`}>{k.name ?? k.profile_name ?? "(no name)"}</a>
@@ -42,8 +49,7 @@ async function contactsPage(c: Context<AppEnv>) {
             <td>{formatTime(k.created_at)}</td>
           </tr>
         ))}
-      </Table>
-      <Pager path="/app/contacts" query={{ q: q.q, tag: q.tag, opted_in: q.opted_in }} next={page.next_cursor} />
+      </ListView>
     </Layout>,
     problem?.status ?? 200,
   );

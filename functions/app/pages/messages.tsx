@@ -7,10 +7,10 @@ import type { AppEnv } from "../../env.js";
 import type { PageRoutes } from "./routes.js";
 import { displayContent, displayPhone } from "./display-phone.js";
 import { idParam, pageFacts, workspaceOf } from "./facts.js";
-import { attempt } from "./form.js";
 import { formatTime } from "./format.js";
 import { Layout } from "./layout.js";
-import { Field, Pager, Problems, Select, Table } from "./ui.js";
+import { ListView, readList } from "./list.js";
+import { Field, Select, Table } from "./ui.js";
 
 const STATUSES = ["queued", "sending", "retrying", "sent", "delivered", "read", "failed", "received"];
 
@@ -22,26 +22,33 @@ async function trackerPage(c: Context<AppEnv>) {
   const q = { status: c.req.query("status") || undefined, to: c.req.query("to")?.trim() || undefined, date: c.req.query("date") || undefined, cursor: c.req.query("cursor") || undefined };
   const tz = workspaceTimezone(await getWorkspaceSettings(c.env.services, ws));
   // A bad filter is said on the page, over an empty list, not as an error page.
-  const r = await attempt(async () => {
+  const { rows, next, problem } = await readList(async () => {
     if (q.date !== undefined && (!/^\d{4}-\d\d-\d\d$/.test(q.date) || Number.isNaN(Date.parse(`${q.date}T00:00:00Z`)))) throw validationFailed([{ field: "date", message: "must be a date, YYYY-MM-DD" }], "The filter is not valid");
     const created = q.date ? { from: startOfLocalDay(q.date, tz), until: startOfLocalDay(nextDate(q.date), tz) } : undefined;
     return listMessages(c.env.services, ws, { status: q.status, to: q.to?.replace(/[\s\-().]/g, ""), cursor: q.cursor, limit: "50" }, created);
   });
-  const page = r.ok ? r.value : { data: [], next_cursor: null };
-  const problem = r.ok ? undefined : r.problem;
   return c.html(
     <Layout facts={facts} title="Messages" active="messages">
-      <form method="get" action="/app/messages" class="filters" role="search" aria-label="Filter messages">
-        <Select form="filter" name="status" label="Status" value={q.status} options={[{ value: "", label: "any" }, ...STATUSES.map((s) => ({ value: s, label: s }))]} />
-        <Field form="filter" name="to" label="To" type="search" value={q.to} inputmode="tel" hint="a phone number" errors={problem?.errors} />
-        <Field form="filter" name="date" label="Day" type="date" value={q.date} hint={`in ${tz}`} errors={problem?.errors} />
-        <div class="field">
-          <button type="submit">Filter</button>
-        </div>
-      </form>
-      <Problems message={problem?.message} errors={problem?.errors} />
-      <Table caption="Newest first" head={["Created", "Direction", "To", "From", "Type", "Status", ""]} empty="No message matches." rows={page.data.length}>
-        {page.data.map((m) => (
+      <ListView
+        path="/app/messages"
+        label="Filter messages"
+        submit="Filter"
+        filters={
+          <>
+            <Select form="filter" name="status" label="Status" value={q.status} options={[{ value: "", label: "any" }, ...STATUSES.map((s) => ({ value: s, label: s }))]} />
+            <Field form="filter" name="to" label="To" type="search" value={q.to} inputmode="tel" hint="a phone number" errors={problem?.errors} />
+            <Field form="filter" name="date" label="Day" type="date" value={q.date} hint={`in ${tz}`} errors={problem?.errors} />
+          </>
+        }
+        problem={problem}
+        caption="Newest first"
+        head={["Created", "Direction", "To", "From", "Type", "Status", ""]}
+        empty="No message matches."
+        rows={rows.length}
+        query={{ status: q.status, to: q.to, date: q.date }}
+        next={next}
+      >
+        {rows.map((m) => (
           <tr>
             <td>{formatTime(m.created_at)}</td>
             <td>{m.direction}</td>
@@ -58,8 +65,7 @@ async function trackerPage(c: Context<AppEnv>) {
             </td>
           </tr>
         ))}
-      </Table>
-      <Pager path="/app/messages" query={{ status: q.status, to: q.to, date: q.date }} next={page.next_cursor} />
+      </ListView>
     </Layout>,
     problem?.status ?? 200,
   );

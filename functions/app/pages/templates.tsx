@@ -8,10 +8,10 @@ import type { PageRoutes } from "./routes.js";
 import { sessionActor } from "../middleware/session.js";
 import { idParam, pageFacts, workspaceOf } from "./facts.js";
 import { redirectWithFlash } from "./flash.js";
-import { attempt } from "./form.js";
 import { formatTime } from "./format.js";
 import { Layout } from "./layout.js";
-import { PostButton, Problems, Select, Table } from "./ui.js";
+import { ListView, readList } from "./list.js";
+import { PostButton, Select } from "./ui.js";
 
 const STATUSES = ["APPROVED", "PENDING", "REJECTED", "PAUSED", "DISABLED"];
 
@@ -20,23 +20,30 @@ const TemplateStatus = ({ status }: { status: string }) => <span class={`badge${
 async function templatesPage(c: Context<AppEnv>) {
   const facts = await pageFacts(c);
   const q = { status: c.req.query("status") || undefined, category: c.req.query("category") || undefined };
-  const r = await attempt(() => listTemplates(c.env.services, workspaceOf(c), q));
-  const rows = r.ok ? r.value.data : [];
-  const problem = r.ok ? undefined : r.problem;
+  const { rows, problem } = await readList(() => listTemplates(c.env.services, workspaceOf(c), q));
   return c.html(
     <Layout facts={facts} title="Templates" active="templates">
-      <form method="get" action="/app/templates" class="filters" role="search" aria-label="Filter templates">
-        <Select form="filter" name="status" label="Status" value={q.status} options={[{ value: "", label: "any" }, ...STATUSES.map((s) => ({ value: s, label: s }))]} />
-        <Select form="filter" name="category" label="Category" value={q.category} options={[{ value: "", label: "any" }, ...CATEGORIES.map((s) => ({ value: s, label: s }))]} />
-        <div class="field">
-          <button type="submit">Filter</button>
-        </div>
-      </form>
-      <Problems message={problem?.message} errors={problem?.errors} />
-      <p>
-        <PostButton action="/app/templates/sync" csrf={facts.session.csrfToken} label="Sync from Meta" /> <span class="muted">Reads every template of the workspace's WhatsApp Business Accounts from Meta.</span>
-      </p>
-      <Table caption="Message templates, by name" head={["Name", "Language", "Category", "Status", "Quality", "WABA", "Updated"]} empty="No template. Sync them from Meta with POST /v1/templates/sync." rows={rows.length}>
+      <ListView
+        path="/app/templates"
+        label="Filter templates"
+        submit="Filter"
+        filters={
+          <>
+            <Select form="filter" name="status" label="Status" value={q.status} options={[{ value: "", label: "any" }, ...STATUSES.map((s) => ({ value: s, label: s }))]} />
+            <Select form="filter" name="category" label="Category" value={q.category} options={[{ value: "", label: "any" }, ...CATEGORIES.map((s) => ({ value: s, label: s }))]} />
+          </>
+        }
+        problem={problem}
+        actions={
+          <p>
+            <PostButton action="/app/templates/sync" csrf={facts.session.csrfToken} label="Sync from Meta" /> <span class="muted">Reads every template of the workspace's WhatsApp Business Accounts from Meta.</span>
+          </p>
+        }
+        caption="Message templates, by name"
+        head={["Name", "Language", "Category", "Status", "Quality", "WABA", "Updated"]}
+        empty="No template. Sync them from Meta with POST /v1/templates/sync."
+        rows={rows.length}
+      >
         {rows.map((t) => (
           <tr>
             <td>
@@ -54,7 +61,7 @@ async function templatesPage(c: Context<AppEnv>) {
             <td>{formatTime(t.updated_at)}</td>
           </tr>
         ))}
-      </Table>
+      </ListView>
     </Layout>,
     problem?.status ?? 200,
   );
