@@ -13,6 +13,7 @@ import { runBroadcast } from "../lib/broadcasts/run.js";
 import { sweepBroadcasts } from "../lib/broadcasts/sweep.js";
 import { runImport } from "../lib/contacts/import-run.js";
 import { sweepImports } from "../lib/contacts/import-sweep.js";
+import { purgeLapsedAccess } from "../lib/retention/lapsed-access.js";
 import { purgeExpiredContent } from "../lib/retention/purge.js";
 
 /** QStash when QSTASH_TOKEN is set; otherwise the durable local queue in PostgreSQL. */
@@ -63,6 +64,7 @@ export async function startWorkers(s: Services, opts: { concurrency?: number; sw
     applyUnsettledTags(s).catch((err: unknown) => s.logger.error("tagged status sweep failed", { error: err }));
     redispatchWebhooks(s).catch((err: unknown) => s.logger.error("webhook sweep failed", { error: err }));
     purgeExpiredContent(s).catch((err: unknown) => s.logger.error("retention purge failed", { error: err }));
+    purgeLapsedAccess(s).catch((err: unknown) => s.logger.error("lapsed access purge failed", { error: err }));
   }, opts.sweepEveryMs ?? 60_000);
   timer.unref();
   return () => clearInterval(timer);

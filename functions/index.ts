@@ -12,6 +12,7 @@ import { applyUnsettledTags, settleLapsedMessages } from "../lib/jobs/lease.js";
 import { redispatchWebhooks } from "../lib/webhooks/emit.js";
 import { sweepBroadcasts } from "../lib/broadcasts/sweep.js";
 import { sweepImports } from "../lib/contacts/import-sweep.js";
+import { purgeLapsedAccess } from "../lib/retention/lapsed-access.js";
 import { purgeExpiredContent } from "../lib/retention/purge.js";
 import { noQueue, type QueuePort } from "../lib/queue/port.js";
 import { createQStashQueue } from "../lib/queue/qstash.js";
@@ -131,7 +132,8 @@ export default {
    * Cron (wrangler.toml [triggers]): re-queue messages and webhook deliveries a lost
    * enqueue left behind, settle messages past their lease (lib/jobs/lease.ts), and apply
    * Meta statuses that missed their message's wamid or tag (expiring those no message
-   * claimed in 7 days), and start broadcasts and contacts imports whose job was lost.
+   * claimed in 7 days), start broadcasts and contacts imports whose job was lost, purge
+   * message content past retention and delete lapsed sessions and invitations.
    * A failure is logged and rethrown, so Cloudflare records the run as failed.
    */
   async scheduled(_controller: unknown, env: WorkerEnv, _ctx: ExecutionContext): Promise<void> {
@@ -146,6 +148,7 @@ export default {
       await sweepBroadcasts(services);
       await sweepImports(services);
       await purgeExpiredContent(services);
+      await purgeLapsedAccess(services);
     } catch (err) {
       services.logger.error("sweep failed", { error: err });
       throw err;

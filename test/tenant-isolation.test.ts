@@ -167,6 +167,7 @@ describe("row-level security, proven from the catalog", () => {
       { proname: "sandesh_lapsed_messages", prosecdef: true },
       { proname: "sandesh_number_lookup", prosecdef: true },
       { proname: "sandesh_passkey_lookup", prosecdef: true },
+      { proname: "sandesh_purge_lapsed_access", prosecdef: true },
       { proname: "sandesh_record_unrouted", prosecdef: true },
       { proname: "sandesh_retention_workspaces", prosecdef: true },
       { proname: "sandesh_session_lookup", prosecdef: true },

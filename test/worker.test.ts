@@ -160,7 +160,7 @@ describe("the Worker in workerd (wrangler dev --local)", () => {
     expect(res.status, output.slice(-20).join("\n")).toBe(200);
   });
 
-  it("in workerd: the IP allow-list reads CF-Connecting-IP, and the cron purges message content past retention", async () => {
+  it("in workerd: the IP allow-list reads CF-Connecting-IP, and the cron purges message content past retention and lapsed sessions", async () => {
     const t = await stack.tenant("Edge allow-list");
     const n = await connectTestNumber(stack, t.workspaceId);
     await stack.owner`update workspaces set ip_allowlist = '{203.0.113.0/24,2001:db8::/32}', message_retention_days = 30 where id = ${t.workspaceId}`;
@@ -173,10 +173,14 @@ describe("the Worker in workerd (wrangler dev --local)", () => {
     const id = crypto.randomUUID();
     await stack.owner`insert into messages (id, workspace_id, whatsapp_number_id, direction, recipient, type, payload, status, created_at)
       values (${id}, ${t.workspaceId}, ${n.id}, 'outbound', '919800000002', 'text', '{"text":{"body":"old words"}}', 'read', now() - interval '40 days')`;
+    // And deletes a session past its expiry (lib/retention/lapsed-access.ts).
+    const lapsed = await signIn(stack, { workspaceId: t.workspaceId });
+    await stack.owner`update sessions set expires_at = now() - interval '1 second' where id = ${lapsed.sessionId}`;
     const res = await fetch(`${worker.url}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent("*/5 * * * *")}`);
     expect(res.status, output.slice(-20).join("\n")).toBe(200);
     const [row] = await stack.owner`select payload, status from messages where id = ${id}`;
     expect(row).toEqual({ payload: { type: "text", removed: true }, status: "read" });
+    expect(await stack.owner`select 1 from sessions where id = ${lapsed.sessionId}`).toHaveLength(0);
   });
 
   it("sets up TOTP in workerd: otpauth's HMAC, the vault's seal and open, recovery codes and a Google session's step-up", async () => {
