@@ -17,7 +17,7 @@ const SECRET_KEYS = /^(authorization|cookie|set-cookie|token|access_token|api_ke
 const SECRET_PATTERNS: RegExp[] = [
   /\bsk_[A-Za-z0-9]{8,}/g, // Sandesh API keys
   /\bwhsec_[A-Za-z0-9+/=]{8,}/g, // webhook signing secrets
-  /\b(?:ses|inv)_[A-Za-z0-9_-]{16,}/g, // session cookies, invitation links (lib/people/tokens.ts)
+  /\b(?:ses|inv|sgr)_[A-Za-z0-9_-]{16,}/g, // session cookies, invitation links, support tokens (lib/people/tokens.ts)
   /\bBearer\s+[A-Za-z0-9._~+/=-]{8,}/gi,
   /\bEAA[A-Za-z0-9]{20,}/g, // Meta access tokens start with EAA
   // Graph SDKs may put the key in the query string: a URL quoted in an error keeps no token of any shape.

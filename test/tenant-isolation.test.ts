@@ -26,6 +26,8 @@ describe("row-level security, proven from the catalog", () => {
     expect(tables).toEqual(expect.arrayContaining(["invitations", "memberships"]));
     // The audit chain's heads (0023).
     expect(tables).toEqual(expect.arrayContaining(["audit_chain_heads"]));
+    // Support access grants (0029).
+    expect(tables).toEqual(expect.arrayContaining(["support_grants"]));
     const a = await seedWorkspace(stack.owner, "A");
     const b = await seedWorkspace(stack.owner, "B");
     const failures: string[] = [];
@@ -174,6 +176,7 @@ describe("row-level security, proven from the catalog", () => {
       { proname: "sandesh_stalled_imports", prosecdef: true },
       { proname: "sandesh_stranded_statuses", prosecdef: true },
       { proname: "sandesh_stuck_messages", prosecdef: true },
+      { proname: "sandesh_support_grant_lookup", prosecdef: true },
       { proname: "sandesh_undispatched_webhooks", prosecdef: true },
       { proname: "sandesh_unsettled_tags", prosecdef: true },
       { proname: "sandesh_user_by_email", prosecdef: true },

@@ -14,3 +14,4 @@ export * from "./people.js";
 export * from "./passkeys.js";
 export * from "./identities.js";
 export * from "./factors.js";
+export * from "./support-grants.js";

@@ -29,6 +29,10 @@ async function main(argv: string[]): Promise<number> {
         throughput: { type: "string" },
         email: { type: "string" },
         role: { type: "string" },
+        operator: { type: "string" },
+        reason: { type: "string" },
+        hours: { type: "string" },
+        grant: { type: "string" },
       },
     });
   } catch (err) {

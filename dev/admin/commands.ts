@@ -11,6 +11,7 @@ import type { NodeServices } from "../services.js";
 import { auditCommand } from "./audit.js";
 import { broadcastCommand } from "./broadcasts.js";
 import { phonesCommand } from "./phones.js";
+import { supportCommand } from "./support.js";
 import { userCommand } from "./users.js";
 import { UsageError, type CommandResult, type Flags } from "./usage.js";
 
@@ -70,7 +71,12 @@ export const USAGE = `Usage: npm run admin -- <command> [--json]
                                                    a one-time link (72 h) for E to join W as the role (default owner), printed once
   user unmask|mask --workspace W --id U            an agent or viewer sees phone numbers whole (or masked again); audited
   audit verify [--workspace W]                     walk each workspace's audit hash chain; exit 1 naming the first bad seq
-                                                   (an edited, deleted or moved row)`;
+                                                   (an edited, deleted or moved row)
+  support request --workspace W --operator O --reason R [--hours N]
+                                                   ask W's owners for read access (N hours, default 4, at most 72); prints
+                                                   the grant id and its sgr_ token once; it reads nothing until approved
+  support list --workspace W                       a workspace's support grants and their state
+  support revoke --grant G                         end a support grant now (again: "already revoked", exit 0)`;
 
 export interface Commands {
   migrationUrl: string;
@@ -93,6 +99,7 @@ export async function runCommand(words: string[], flags: Flags, deps: Commands):
   if (words[0] === "broadcast") return broadcastCommand(words[1], await existingWorkspace(s, flags), flags, s);
   if (words[0] === "user" && (words[1] === "mask" || words[1] === "unmask")) return phonesCommand(words[1], await existingWorkspace(s, flags), flags, s);
   if (words[0] === "audit") return auditCommand(words[1], typeof flags.workspace === "string" ? await existingWorkspace(s, flags) : undefined, s);
+  if (words[0] === "support") return supportCommand(words[1], () => existingWorkspace(s, flags), flags, s);
   if (words[0] === "user") return userCommand(words[1], await existingWorkspace(s, flags), flags, s);
   switch (cmd) {
     case "workspace create": {

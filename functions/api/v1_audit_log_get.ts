@@ -17,7 +17,7 @@ function exportFormat(accept: string | undefined): ExportFormat | null {
  */
 export const registerAuditLogGet = (app: Hono<AppEnv>) =>
   app.get("/audit-log", needs("audit:read"), async (c) => {
-    const workspaceId = c.get("auth")!.workspaceId;
+    const workspaceId = c.get("workspaceId")!;
     const format = exportFormat(c.req.header("accept"));
     if (!format) return c.json(await listAudit(c.env.services, workspaceId, c.req.query()));
     const body = exportAudit(c.env.services, workspaceId, c.req.query(), format);

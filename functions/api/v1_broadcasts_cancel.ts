@@ -6,4 +6,4 @@ import { needs } from "../middleware/permission.js";
 
 /** POST /v1/broadcasts/{id}/cancel → 200 {id, status}. Another workspace's id → 404. */
 export const registerBroadcastCancel = (app: Hono<AppEnv>) =>
-  app.post("/broadcasts/:id/cancel", needs("broadcasts:write"), async (c) => c.json(await cancelBroadcast(c.env.services, c.get("auth")!.workspaceId, c.req.param("id"), apiKeyActor(c))));
+  app.post("/broadcasts/:id/cancel", needs("broadcasts:write"), async (c) => c.json(await cancelBroadcast(c.env.services, c.get("workspaceId")!, c.req.param("id"), apiKeyActor(c))));

@@ -5,4 +5,4 @@ import { needs } from "../middleware/permission.js";
 
 /** GET /v1/broadcasts/{id}/estimate: recipients after skips, duration, cost. */
 export const registerBroadcastEstimate = (app: Hono<AppEnv>) =>
-  app.get("/broadcasts/:id/estimate", needs("broadcasts:read"), async (c) => c.json(await estimateBroadcast(c.env.services, c.get("auth")!.workspaceId, c.req.param("id"))));
+  app.get("/broadcasts/:id/estimate", needs("broadcasts:read"), async (c) => c.json(await estimateBroadcast(c.env.services, c.get("workspaceId")!, c.req.param("id"))));

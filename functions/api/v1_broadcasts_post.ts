@@ -10,5 +10,5 @@ import { needs } from "../middleware/permission.js";
 export const registerBroadcastsPost = (app: Hono<AppEnv>) =>
   app.post("/broadcasts", needs("broadcasts:write"), async (c) => {
     const input = parseJsonBody(CreateBroadcast, await c.req.text());
-    return c.json(await createBroadcast(c.env.services, c.get("auth")!.workspaceId, input, apiKeyActor(c)), 201);
+    return c.json(await createBroadcast(c.env.services, c.get("workspaceId")!, input, apiKeyActor(c)), 201);
   });

@@ -11,7 +11,7 @@ import { phoneViewOf } from "../middleware/phones.js";
 export const registerBroadcastRecipients = (app: Hono<AppEnv>) =>
   app.get("/broadcasts/:id/recipients", needs("broadcasts:read", { csv: ["exports:create"] }), async (c) => {
     const s = c.env.services;
-    const workspaceId = c.get("auth")!.workspaceId;
+    const workspaceId = c.get("workspaceId")!;
     const id = c.req.param("id");
     const q = c.req.query();
     if (/\btext\/csv\b/i.test(c.req.header("accept") ?? "")) {

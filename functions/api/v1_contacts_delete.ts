@@ -7,6 +7,6 @@ import { needs } from "../middleware/permission.js";
 /** DELETE /v1/contacts/{id} → 204. */
 export const registerContactDelete = (app: Hono<AppEnv>) =>
   app.delete("/contacts/:id", needs("contacts:write"), async (c) => {
-    await deleteContact(c.env.services, c.get("auth")!.workspaceId, c.req.param("id"), apiKeyActor(c));
+    await deleteContact(c.env.services, c.get("workspaceId")!, c.req.param("id"), apiKeyActor(c));
     return c.body(null, 204);
   });

@@ -7,6 +7,6 @@ import { phoneViewOf } from "../middleware/phones.js";
 /** GET /v1/contacts/export: the whole book as CSV, streamed. */
 export const registerContactsExport = (app: Hono<AppEnv>) =>
   app.get("/contacts/export", needs("contacts:read", "exports:create"), async (c) => {
-    const body = await exportContacts(c.env.services, c.get("auth")!.workspaceId, phoneViewOf(c));
+    const body = await exportContacts(c.env.services, c.get("workspaceId")!, phoneViewOf(c));
     return c.body(body, 200, { "content-type": "text/csv; charset=utf-8", "content-disposition": 'attachment; filename="contacts.csv"' });
   });

@@ -10,5 +10,5 @@ import { needs } from "../middleware/permission.js";
 export const registerContactPatch = (app: Hono<AppEnv>) =>
   app.patch("/contacts/:id", needs("contacts:write"), async (c) => {
     const input = parseJsonBody(UpdateContact, await c.req.text());
-    return c.json(await updateContact(c.env.services, c.get("auth")!.workspaceId, c.req.param("id"), input, apiKeyActor(c)));
+    return c.json(await updateContact(c.env.services, c.get("workspaceId")!, c.req.param("id"), input, apiKeyActor(c)));
   });

@@ -10,5 +10,5 @@ import { needs } from "../middleware/permission.js";
 export const registerContactsPost = (app: Hono<AppEnv>) =>
   app.post("/contacts", needs("contacts:write"), async (c) => {
     const input = parseJsonBody(CreateContact, await c.req.text());
-    return c.json(await createContact(c.env.services, c.get("auth")!.workspaceId, input, apiKeyActor(c)), 201);
+    return c.json(await createContact(c.env.services, c.get("workspaceId")!, input, apiKeyActor(c)), 201);
   });

@@ -7,6 +7,6 @@ import { needs } from "../middleware/permission.js";
 /** DELETE /v1/media/{id}: at Meta, then here → 204. Another workspace's id is 404. */
 export const registerMediaDelete = (app: Hono<AppEnv>) =>
   app.delete("/media/:id", needs("messages:send"), async (c) => {
-    await deleteMedia(c.env.services, c.get("auth")!.workspaceId, c.req.param("id"), apiKeyActor(c));
+    await deleteMedia(c.env.services, c.get("workspaceId")!, c.req.param("id"), apiKeyActor(c));
     return c.body(null, 204);
   });

@@ -13,7 +13,7 @@ import { needs } from "../middleware/permission.js";
 export const registerMediaPost = (app: Hono<AppEnv>) =>
   app.post("/media", needs("messages:send"), async (c) => {
     const s = c.env.services;
-    const workspaceId = c.get("auth")!.workspaceId;
+    const workspaceId = c.get("workspaceId")!;
     const sender = await resolveSender(s, workspaceId, c.req.query("from") || undefined);
     const uploaded = await uploadMedia(s, { workspaceId, phoneNumberId: sender.phoneNumberId, ...uploadFrom(c) }, apiKeyActor(c));
     return c.json(uploaded, 201);

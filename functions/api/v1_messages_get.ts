@@ -5,8 +5,8 @@ import { needs } from "../middleware/permission.js";
 
 /** GET /v1/messages/{id}: status, wamid, Meta's error, history. Another tenant's id → 404. */
 export const registerMessageGet = (app: Hono<AppEnv>) =>
-  app.get("/messages/:id", needs("messages:read"), async (c) => c.json(await getMessage(c.env.services, c.get("auth")!.workspaceId, c.req.param("id"))));
+  app.get("/messages/:id", needs("messages:read"), async (c) => c.json(await getMessage(c.env.services, c.get("workspaceId")!, c.req.param("id"))));
 
 /** GET /v1/messages?status=&to=&cursor=&limit=: the tracker, newest first. */
 export const registerMessagesList = (app: Hono<AppEnv>) =>
-  app.get("/messages", needs("messages:read"), async (c) => c.json(await listMessages(c.env.services, c.get("auth")!.workspaceId, c.req.query())));
+  app.get("/messages", needs("messages:read"), async (c) => c.json(await listMessages(c.env.services, c.get("workspaceId")!, c.req.query())));

@@ -6,4 +6,4 @@ import { needs } from "../middleware/permission.js";
 
 /** GET /v1/meta-dead-letters?cursor=&limit=: items of Meta's webhooks for this workspace that were not applied, newest first. */
 export const registerMetaDeadLetters = (app: Hono<AppEnv>) =>
-  app.get("/meta-dead-letters", needs("numbers:read", "messages:read"), async (c) => c.json(await listDeadLetters(c.env.services, c.get("auth")!.workspaceId, parsePage(c.req.query()))));
+  app.get("/meta-dead-letters", needs("numbers:read", "messages:read"), async (c) => c.json(await listDeadLetters(c.env.services, c.get("workspaceId")!, parsePage(c.req.query()))));

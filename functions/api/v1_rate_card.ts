@@ -6,6 +6,6 @@ import { needs } from "../middleware/permission.js";
 
 /** PUT /v1/rate-card (text/csv: category,country_code,price[,currency]) replaces the card; GET /v1/rate-card lists it. */
 export const registerRateCard = (app: Hono<AppEnv>) => {
-  app.put("/rate-card", needs("settings:write"), async (c) => c.json(await importRateCard(c.env.services, c.get("auth")!.workspaceId, await c.req.text(), apiKeyActor(c))));
-  app.get("/rate-card", needs("settings:read"), async (c) => c.json(await getRateCard(c.env.services, c.get("auth")!.workspaceId)));
+  app.put("/rate-card", needs("settings:write"), async (c) => c.json(await importRateCard(c.env.services, c.get("workspaceId")!, await c.req.text(), apiKeyActor(c))));
+  app.get("/rate-card", needs("settings:read"), async (c) => c.json(await getRateCard(c.env.services, c.get("workspaceId")!)));
 };

@@ -5,4 +5,4 @@ import { needs } from "../middleware/permission.js";
 
 /** GET /v1/templates?waba_id=&name=&status=&category=: the catalogue. */
 export const registerTemplatesList = (app: Hono<AppEnv>) =>
-  app.get("/templates", needs("templates:read"), async (c) => c.json(await listTemplates(c.env.services, c.get("auth")!.workspaceId, c.req.query())));
+  app.get("/templates", needs("templates:read"), async (c) => c.json(await listTemplates(c.env.services, c.get("workspaceId")!, c.req.query())));

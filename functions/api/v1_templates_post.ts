@@ -10,5 +10,5 @@ import { needs } from "../middleware/permission.js";
 export const registerTemplatesPost = (app: Hono<AppEnv>) =>
   app.post("/templates", needs("templates:write"), async (c) => {
     const input = parseJsonBody(CreateTemplate, await c.req.text());
-    return c.json(await createTemplate(c.env.services, c.get("auth")!.workspaceId, input, apiKeyActor(c)), 201);
+    return c.json(await createTemplate(c.env.services, c.get("workspaceId")!, input, apiKeyActor(c)), 201);
   });

@@ -7,4 +7,4 @@ import { needs } from "../middleware/permission.js";
 
 /** POST /v1/templates/sync[?waba_id=]: pulls every page of the WABA's templates from Meta → 200 {synced: [{waba_id, templates}]}. */
 export const registerTemplatesSync = (app: Hono<AppEnv>) =>
-  app.post("/templates/sync", needs("templates:write"), async (c) => c.json(await syncTemplates(c.env.services, c.get("auth")!.workspaceId, queryWabaId(c.req.query("waba_id")), apiKeyActor(c))));
+  app.post("/templates/sync", needs("templates:write"), async (c) => c.json(await syncTemplates(c.env.services, c.get("workspaceId")!, queryWabaId(c.req.query("waba_id")), apiKeyActor(c))));

@@ -7,6 +7,6 @@ import { needs } from "../middleware/permission.js";
 /** DELETE /v1/webhook-endpoints/{id} → 204; its pending deliveries and attempts go with it. */
 export const registerWebhookEndpointDelete = (app: Hono<AppEnv>) =>
   app.delete("/webhook-endpoints/:id", needs("webhooks:write"), async (c) => {
-    await deleteEndpoint(c.env.services, c.get("auth")!.workspaceId, c.req.param("id"), apiKeyActor(c));
+    await deleteEndpoint(c.env.services, c.get("workspaceId")!, c.req.param("id"), apiKeyActor(c));
     return c.body(null, 204);
   });

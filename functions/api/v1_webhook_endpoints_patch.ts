@@ -9,5 +9,5 @@ import { needs } from "../middleware/permission.js";
 export const registerWebhookEndpointPatch = (app: Hono<AppEnv>) =>
   app.patch("/webhook-endpoints/:id", needs("webhooks:write"), async (c) => {
     const changes = parseUpdate(await c.req.text(), c.env.services.config.env);
-    return c.json(await updateEndpoint(c.env.services, c.get("auth")!.workspaceId, c.req.param("id"), changes, apiKeyActor(c)));
+    return c.json(await updateEndpoint(c.env.services, c.get("workspaceId")!, c.req.param("id"), changes, apiKeyActor(c)));
   });

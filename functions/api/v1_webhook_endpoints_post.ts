@@ -9,5 +9,5 @@ import { needs } from "../middleware/permission.js";
 export const registerWebhookEndpointsPost = (app: Hono<AppEnv>) =>
   app.post("/webhook-endpoints", needs("webhooks:write"), async (c) => {
     const input = parseCreate(await c.req.text(), c.env.services.config.env);
-    return c.json(await createEndpoint(c.env.services, c.get("auth")!.workspaceId, input, apiKeyActor(c)), 201);
+    return c.json(await createEndpoint(c.env.services, c.get("workspaceId")!, input, apiKeyActor(c)), 201);
   });

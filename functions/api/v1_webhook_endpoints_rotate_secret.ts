@@ -7,5 +7,5 @@ import { needs } from "../middleware/permission.js";
 /** POST /v1/webhook-endpoints/{id}/rotate-secret: a new secret, shown once; the old one signs too for 24 h. */
 export const registerWebhookEndpointRotateSecret = (app: Hono<AppEnv>) =>
   app.post("/webhook-endpoints/:id/rotate-secret", needs("webhooks:write"), async (c) =>
-    c.json(await rotateSecret(c.env.services, c.get("auth")!.workspaceId, c.req.param("id"), apiKeyActor(c))),
+    c.json(await rotateSecret(c.env.services, c.get("workspaceId")!, c.req.param("id"), apiKeyActor(c))),
   );

@@ -7,9 +7,9 @@ import { needs } from "../middleware/permission.js";
 
 /** GET|PUT /v1/workspace/retention `{message_retention_days: N | null}`: how long message content is kept. */
 export const registerWorkspaceRetention = (app: Hono<AppEnv>) => {
-  app.get("/workspace/retention", needs("settings:read"), async (c) => c.json(await getRetention(c.env.services, c.get("auth")!.workspaceId)));
+  app.get("/workspace/retention", needs("settings:read"), async (c) => c.json(await getRetention(c.env.services, c.get("workspaceId")!)));
   app.put("/workspace/retention", needs("settings:write"), async (c) => {
     const input = parseJsonBody(RetentionInput, await c.req.text());
-    return c.json(await setRetention(c.env.services, c.get("auth")!.workspaceId, input.message_retention_days, apiKeyActor(c)));
+    return c.json(await setRetention(c.env.services, c.get("workspaceId")!, input.message_retention_days, apiKeyActor(c)));
   });
 };

@@ -27,6 +27,10 @@ const PAGES: [method: "GET" | "POST", path: RegExp, needs: Permission | "person"
   ["POST", /^\/keys(\/:id\/revoke)?$/, "keys:write"],
   ["GET", /^\/members$/, "members:read"],
   ["GET", /^\/audit(\/export)?$/, "audit:read"],
+  // Support access: who reads what is an audit matter; approving only an owner gives; any admin may end a grant.
+  ["GET", /^\/support$/, "audit:read"],
+  ["POST", /^\/support\/:id\/(approve|deny)$/, "approvals:write"],
+  ["POST", /^\/support\/:id\/revoke$/, "settings:write"],
   ["GET", /^\/sessions$/, "person"],
   ["GET", /^\/security$/, "person"],
   ["POST", /^\/security\/(recovery-codes|totp\/disable)$/, "person"],

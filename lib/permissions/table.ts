@@ -40,3 +40,9 @@ export const ROLE_PERMISSIONS: Readonly<Record<Role, ReadonlySet<Permission>>> =
     "members:read",
   ]),
 };
+
+/**
+ * An operator reading under a support grant (lib/support): what a viewer reads, with
+ * numbers masked, and nothing else; never a send, a change, an export or the audit log.
+ */
+export const SUPPORT_PERMISSIONS: ReadonlySet<Permission> = new Set([...ROLE_PERMISSIONS.viewer].filter((p) => p.endsWith(":read")));

@@ -19,6 +19,10 @@ export const FLASH = {
   broadcast_paused: "The broadcast is paused.",
   broadcast_resumed: "The broadcast is running again.",
   broadcast_canceled: "The broadcast is canceled; messages not yet sent will not be sent.",
+  support_approved: "Support access is approved; it ends by itself at the time shown.",
+  support_denied: "The support request is denied; its token reads nothing.",
+  support_revoked: "Support access is revoked; the operator's next request is refused.",
+  support_already_revoked: "That support grant was already revoked.",
 } as const;
 export type FlashCode = keyof typeof FLASH;
 

@@ -16,6 +16,7 @@ import { registerSecondFactorPages, registerSecondFactorSetup } from "./second-f
 import { registerSecurityPages } from "./security.js";
 import { registerSessionsPage } from "./sessions.js";
 import { registerSignInPage } from "./sign-in.js";
+import { registerSupportPages } from "./support.js";
 import { registerTemplatePages } from "./templates.js";
 import { registerWebhookPages } from "./webhooks.js";
 
@@ -51,6 +52,7 @@ export function dashboardPages() {
   registerSecurityPages(member);
   registerSecondFactorPages(member);
   registerAuditPages(member);
+  registerSupportPages(member);
   app.onError(renderPageError);
   return app;
 }

@@ -16,6 +16,7 @@ export const NAV = [
   { key: "sessions", href: "/app/sessions", label: "Sessions" },
   { key: "security", href: "/app/security", label: "Security" },
   { key: "audit", href: "/app/audit", label: "Audit log" },
+  { key: "support", href: "/app/support", label: "Support access" },
 ] as const;
 export type NavKey = (typeof NAV)[number]["key"];
 

@@ -1,0 +1,13 @@
+import { eq } from "drizzle-orm";
+import type { Tx } from "../../db/client.js";
+import { supportGrants } from "../../db/schema/index.js";
+import { notFound } from "../errors.js";
+import { UUID_PATTERN } from "../ids.js";
+
+/** The grant, locked for the rest of the caller's tenant transaction; another workspace's id is a 404. */
+export async function lockGrant(tx: Tx, id: string) {
+  if (!UUID_PATTERN.test(id)) throw notFound("Support grant");
+  const [row] = await tx.select().from(supportGrants).where(eq(supportGrants.id, id)).for("update");
+  if (!row) throw notFound("Support grant");
+  return row;
+}
