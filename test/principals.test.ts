@@ -1,10 +1,11 @@
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
+import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestStack, TEST_SECRETS, type TestStack } from "./support/stack.js";
 import { connectTestNumber, setLimits } from "./support/senders.js";
 import { envelope, inboundValue, INBOUND_SAMPLES, sign, statusValue } from "./support/meta-payloads.js";
-import { PG } from "./support/servers.js";
+import { PG, REDIS_URL } from "./support/servers.js";
 import { createDatabase } from "../db/client.js";
 import { verifyChain } from "../lib/audit/verify.js";
 
@@ -23,12 +24,40 @@ const deliver = (payload: unknown) => {
 };
 const dump = async () => (await run("pg_dump", ["--data-only", "-h", PG.host, "-p", String(PG.port), "-U", PG.user, stack.database], { maxBuffer: 256 << 20 })).stdout;
 
+/** Every key under the suite's Redis prefix with everything it holds, as one text. */
+async function redisDump(): Promise<string> {
+  const r = new Redis(REDIS_URL, { lazyConnect: true });
+  await r.connect();
+  try {
+    const out: string[] = [];
+    let cursor = "0";
+    do {
+      const [next, keys] = await r.scan(cursor, "MATCH", `${stack.config.redis.prefix}*`, "COUNT", "1000");
+      cursor = next;
+      for (const key of keys) {
+        const type = await r.type(key);
+        const value =
+          type === "string" ? await r.get(key)
+          : type === "hash" ? JSON.stringify(await r.hgetall(key))
+          : type === "zset" ? JSON.stringify(await r.zrange(key, "0", "-1", "WITHSCORES"))
+          : type === "set" ? JSON.stringify(await r.smembers(key))
+          : type === "list" ? JSON.stringify(await r.lrange(key, 0, -1))
+          : `<${type}>`;
+        out.push(`${key} ${type} ${value}`);
+      }
+    } while (cursor !== "0");
+    return out.join("\n");
+  } finally {
+    r.disconnect();
+  }
+}
+
 async function seeded() {
   const t = await stack.tenant();
   await setLimits(stack, t.workspaceId, { apiKey: { limit: 1000, periodMs: 1000 }, ip: { limit: 1000, periodMs: 1000 }, workspace: { limit: 1000, periodMs: 1000 } });
   const n = await connectTestNumber(stack, t.workspaceId);
-  const call = async (method: string, path: string, body?: unknown) => {
-    const res = await stack.request(path, { method, headers: { authorization: `Bearer ${t.key}`, "content-type": "application/json" }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+  const call = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
+    const res = await stack.request(path, { method, headers: { authorization: `Bearer ${t.key}`, "content-type": "application/json", ...headers }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
     return { status: res.status, json: await res.json() };
   };
   expect((await call("POST", "/v1/webhook-endpoints", { url: "https://hooks.example.com/principals" })).status).toBe(201);
@@ -48,6 +77,12 @@ async function seeded() {
   await stack.owner`insert into messages (id, workspace_id, whatsapp_number_id, contact_id, direction, recipient, type, payload, status, wamid)
     values (${outId}, ${t.workspaceId}, ${n.id}, ${created.json.id}, 'outbound', ${number}, 'text', ${stack.owner.json({ to: number, type: "text", text: { body: `Reply ${body}` } })}, 'sent', ${wamid})`;
   expect((await deliver(envelope(n.phone_number_id, statusValue(wamid, "delivered", ts + 5, number)))).status).toBe(200);
+  // Sends through the API with Idempotency-Keys: a template (it counts toward the sender's
+  // tier, so the number joins the gate's unique-recipient set) and a reply quoting the body.
+  const tpl = { to: `+${number}`, type: "template", template: { name: "order_update", language: { code: "en_US" } } };
+  expect((await call("POST", "/v1/messages", tpl, { "idempotency-key": `erase-tpl-${crypto.randomUUID()}` })).status).toBe(202);
+  const reply = { to: number, type: "text", text: { body: `Echo ${body}` } };
+  expect((await call("POST", "/v1/messages", reply, { "idempotency-key": `erase-txt-${crypto.randomUUID()}` })).status).toBe(202);
   return { ...t, n, call, number, body, name, profile, id: created.json.id as string, outId };
 }
 
@@ -58,7 +93,7 @@ describe("a contact's data and its erasure", () => {
     expect(got.status).toBe(200);
     expect(got.json.contact).toMatchObject({ id: t.id, wa_id: t.number, name: t.name, profile_name: t.profile, attributes: { city: "Pune" }, tags: ["vip"] });
     expect(got.json.consent_history.map((e: { kind: string }) => e.kind)).toEqual(["opt_in"]);
-    expect(got.json.messages).toHaveLength(3);
+    expect(got.json.messages).toHaveLength(5);
     expect(JSON.stringify(got.json.messages)).toContain(t.body);
     const out = got.json.messages.find((m: { id: string }) => m.id === t.outId);
     expect(out.events.map((e: { status: string }) => e.status)).toContain("delivered");
@@ -66,11 +101,15 @@ describe("a contact's data and its erasure", () => {
     expect((await t.call("GET", `/v1/contacts/${crypto.randomUUID()}/data`)).status).toBe(404);
   });
 
-  it("erase leaves neither the number nor a body anywhere in a pg_dump but the keyed hash; idempotent; a later STOP still matches", async () => {
+  it("erase leaves neither the number nor a body anywhere in a pg_dump or in Redis but the keyed hash; idempotent; a later STOP still matches", async () => {
     const t = await seeded();
     const before = await dump();
     expect(before).toContain(t.number);
     expect(before).toContain(t.body);
+    // Redis holds the number (the sender's unique recipients) and the sends' idempotency records.
+    const redisBefore = await redisDump();
+    expect(redisBefore).toContain(t.number);
+    expect(redisBefore).toContain(`{w:${t.workspaceId}}:idem:`);
 
     const first = await t.call("POST", `/v1/contacts/${t.id}/erase`);
     expect(first.status).toBe(200);
@@ -84,10 +123,18 @@ describe("a contact's data and its erasure", () => {
     expect(after).not.toContain(t.profile);
     const hash = await stack.services.vault.keyedHash(t.number);
     expect(after).toContain(hash);
+    // Redis, scanned key by key under the suite's prefix: neither the number nor a body, in
+    // a name or a value; the tier still counts the recipient, under the hash; no idempotency record of its sends.
+    const redisAfter = await redisDump();
+    expect(redisAfter).not.toContain(t.number);
+    expect(redisAfter).not.toContain(t.body);
+    expect(redisAfter).not.toContain(t.name);
+    expect(redisAfter).not.toContain(`{w:${t.workspaceId}}:idem:`);
+    expect(redisAfter).toMatch(new RegExp(`:q:u:${t.n.id} zset \\["${hash}",`));
 
     // Counts and statuses stay; consent evidence stays, under the hash; the erase is audited.
     const rows = await stack.owner<{ status: string; recipient: string }[]>`select status, recipient from messages where workspace_id = ${t.workspaceId} order by created_at`;
-    expect(rows).toHaveLength(3);
+    expect(rows).toHaveLength(5);
     expect(rows.every((r) => r.recipient === hash)).toBe(true);
     const consent = await stack.owner`select wa_id, consent from contact_consent_events where workspace_id = ${t.workspaceId}`;
     expect(consent).toEqual([{ wa_id: hash, consent: "opt_in" }]);

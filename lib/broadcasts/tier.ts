@@ -1,12 +1,10 @@
 import type { Clock } from "../clock.js";
+import { uniqueRecipientsKey as uniqueKey } from "../gate/gate.js";
 import { TIER_UNIQUE_RECIPIENTS } from "../gate/limits.js";
 import { defineScript, type RedisPort } from "../redis/port.js";
 import tierSource from "./tier.lua.js";
 
 const TIER = defineScript("broadcast_tier", tierSource);
-
-/** The gate's set of a sender's unique recipients (lib/gate/gate.ts keysFor().unique). */
-const uniqueKey = (workspaceId: string, numberId: string) => `{w:${workspaceId}}:q:u:${numberId}`;
 
 export const tierLimit = (tier: string): number => TIER_UNIQUE_RECIPIENTS[tier] ?? 250;
 

@@ -44,14 +44,19 @@ export type GateResult =
 const IN_FLIGHT_TTL_MS = 60_000;
 export const IDEMPOTENCY_TTL_S = 24 * 3600;
 
+/** The idempotency record of a workspace's Idempotency-Key (given as its SHA-256). */
+export const idempotencyRecordKey = (workspaceId: string, keyHash: string | null) => `{w:${workspaceId}}:idem:${keyHash ?? "-"}`;
+/** A sender's unique recipients in a rolling 24 h (ZSET of recipient ids, the broadcast tier's too). */
+export const uniqueRecipientsKey = (workspaceId: string, numberId: string) => `{w:${workspaceId}}:q:u:${numberId}`;
+
 function keysFor(g: Pick<GateInput, "workspaceId" | "keyId" | "ip" | "idempotencyKeyHash" | "numberId">) {
   const tag = `{w:${g.workspaceId}}`;
   return {
     revoked: revocationKey(g.workspaceId, g.keyId),
     rateIp: `${tag}:rl:ip:${addressBucket(g.ip)}`,
-    idem: `${tag}:idem:${g.idempotencyKeyHash ?? "-"}`,
+    idem: idempotencyRecordKey(g.workspaceId, g.idempotencyKeyHash),
     state: `${tag}:gate`,
-    unique: `${tag}:q:u:${g.numberId}`,
+    unique: uniqueRecipientsKey(g.workspaceId, g.numberId),
   };
 }
 

@@ -5,7 +5,7 @@ import type { Actor } from "../contacts/create.js";
 import type { Services } from "../context.js";
 import { REMOVED_PAYLOAD } from "../retention/removed.js";
 import { getContactRow } from "./contact-row.js";
-
+import { eraseNumberInRedis } from "./erase-redis.js";
 
 /**
  * POST /v1/contacts/{id}/erase (DPDP Act 2023 s.12, GDPR art. 17). In one transaction:
@@ -15,7 +15,9 @@ import { getContactRow } from "./contact-row.js";
  * row, status and events stay, so counts and reports still add up) and the media those
  * messages name are forgotten; outgoing webhook bodies and unapplied Meta items naming
  * the number go; consent history stays as evidence, under the hash. Audited without the
- * number. A second call finds erased_at set and answers the same.
+ * number. What Redis holds of the number goes in the same step (lib/principals/erase-redis.ts),
+ * before the commit: a Redis failure rolls the erasure back and the caller may retry.
+ * A second call finds erased_at set and answers the same.
  */
 export async function eraseContact(s: Services, workspaceId: string, id: string, actor: Actor) {
   return withTenant(s.db, workspaceId, async (tx) => {
@@ -25,6 +27,8 @@ export async function eraseContact(s: Services, workspaceId: string, id: string,
     const hash = await s.vault.keyedHash(number);
     const now = s.clock.now();
     const mine = sql`(contact_id = ${id} or recipient = ${number})`;
+    const idem = await tx.execute<{ k: string }>(sql`select idempotency_key as k from messages where ${mine} and idempotency_key is not null`);
+    const senders = await tx.execute<{ id: string }>(sql`select id from whatsapp_numbers`);
     // Media first: the messages' payloads are what name them.
     await tx.execute(sql`delete from media where media_id in (select payload -> type ->> 'id' from messages where ${mine})`);
     // Status events keep their status and time; their details (Meta's status object) name the number.
@@ -37,6 +41,7 @@ export async function eraseContact(s: Services, workspaceId: string, id: string,
     await tx.execute(sql`select sandesh_erase_number(${id}::uuid, ${number}, ${hash})`);
     await tx.execute(sql`update contacts set wa_id = ${hash}, name = null, profile_name = null, attributes = '{}'::jsonb, tags = '{}',
       erased_at = ${now.toISOString()}, updated_at = now() where id = ${id}`);
+    await eraseNumberInRedis(s, workspaceId, number, hash, { senderIds: [...senders].map((r) => r.id), idempotencyKeys: [...idem].map((r) => r.k) });
     await recordAudit(tx, { ...actor, workspaceId, action: "contact.erased", objectType: "contact", objectId: id });
     return { id, erased_at: now.toISOString() };
   });

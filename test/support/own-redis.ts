@@ -19,7 +19,8 @@ export async function startOwnRedis(): Promise<{ url: string; restart(): Promise
     await eventually(accepts, (up) => up, 10_000);
   };
   const stop = async () => {
-    if (!child || child.exitCode !== null) return;
+    // A child killed by a signal keeps exitCode null: signalCode says it is gone (a second stop, or restart after stop).
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((r) => child!.once("exit", r));
     child.kill("SIGKILL");
     await exited;
