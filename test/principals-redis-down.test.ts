@@ -1,43 +1,33 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { eraseContact } from "../lib/principals/erase.js";
-import { startOwnRedis } from "./support/own-redis.js";
+import { useOwnRedisStack } from "./support/own-redis.js";
 import { connectTestNumber } from "./support/senders.js";
-import { createTestStack, type TestStack } from "./support/stack.js";
 
 // Erasure reaches Redis before it commits: with Redis away nothing is erased, and the
 // caller hears a retryable 503 while the number is still there to be found again.
-let redis: Awaited<ReturnType<typeof startOwnRedis>>;
-let stack: TestStack;
-beforeAll(async () => {
-  redis = await startOwnRedis();
-  stack = await createTestStack({ REDIS_URL: redis.url });
-});
-afterAll(async () => {
-  await stack?.close();
-  await redis?.stop();
-});
+const own = useOwnRedisStack();
 
 describe("erase with Redis away", () => {
   it("answers 503 temporarily_unavailable and changes nothing; once Redis is back the same erase completes", async () => {
-    const t = await stack.tenant();
-    await connectTestNumber(stack, t.workspaceId);
+    const t = await own.stack.tenant();
+    await connectTestNumber(own.stack, t.workspaceId);
     const number = `9197${String(Math.floor(Math.random() * 1e8)).padStart(8, "0")}`;
-    const res = await stack.request("/v1/contacts", { method: "POST", headers: { authorization: `Bearer ${t.key}`, "content-type": "application/json" }, body: JSON.stringify({ wa_id: `+${number}`, name: "Meera" }) });
+    const res = await own.stack.request("/v1/contacts", { method: "POST", headers: { authorization: `Bearer ${t.key}`, "content-type": "application/json" }, body: JSON.stringify({ wa_id: `+${number}`, name: "Meera" }) });
     expect(res.status, await res.clone().text()).toBe(201);
     const c = (await res.json()) as { id: string };
-    const [audits] = await stack.owner<{ n: number }[]>`select count(*)::int as n from audit_log where workspace_id = ${t.workspaceId}`;
+    const [audits] = await own.stack.owner<{ n: number }[]>`select count(*)::int as n from audit_log where workspace_id = ${t.workspaceId}`;
 
-    await redis.stop(); // no request would pass authentication now: the erase is asked of the library
-    await expect(eraseContact(stack.services, t.workspaceId, c.id, { actorType: "operator" })).rejects.toMatchObject({ status: 503, code: "temporarily_unavailable" });
-    const [row] = await stack.owner<{ wa_id: string; name: string | null; erased_at: Date | null }[]>`select wa_id, name, erased_at from contacts where id = ${c.id}`;
+    await own.redis.stop(); // no request would pass authentication now: the erase is asked of the library
+    await expect(eraseContact(own.stack.services, t.workspaceId, c.id, { actorType: "operator" })).rejects.toMatchObject({ status: 503, code: "temporarily_unavailable" });
+    const [row] = await own.stack.owner<{ wa_id: string; name: string | null; erased_at: Date | null }[]>`select wa_id, name, erased_at from contacts where id = ${c.id}`;
     expect(row).toEqual({ wa_id: number, name: "Meera", erased_at: null });
-    expect((await stack.owner`select count(*)::int as n from audit_log where workspace_id = ${t.workspaceId}`)[0]!.n).toBe(audits!.n);
+    expect((await own.stack.owner`select count(*)::int as n from audit_log where workspace_id = ${t.workspaceId}`)[0]!.n).toBe(audits!.n);
 
-    await redis.restart();
-    const done = await eraseContact(stack.services, t.workspaceId, c.id, { actorType: "operator" });
+    await own.redis.restart();
+    const done = await eraseContact(own.stack.services, t.workspaceId, c.id, { actorType: "operator" });
     expect(done.id).toBe(c.id);
-    const [after] = await stack.owner<{ wa_id: string; erased_at: Date | null }[]>`select wa_id, erased_at from contacts where id = ${c.id}`;
-    expect(after!.wa_id).toBe(await stack.services.vault.keyedHash(number));
+    const [after] = await own.stack.owner<{ wa_id: string; erased_at: Date | null }[]>`select wa_id, erased_at from contacts where id = ${c.id}`;
+    expect(after!.wa_id).toBe(await own.stack.services.vault.keyedHash(number));
     expect(after!.erased_at).not.toBeNull();
   });
 });

@@ -1,6 +1,24 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { createConnection } from "node:net";
+import { afterAll, beforeAll } from "vitest";
 import { eventually } from "./eventually.js";
+import { createTestStack, type TestStack } from "./stack.js";
+
+export type OwnRedis = Awaited<ReturnType<typeof startOwnRedis>>;
+
+/** A test stack on a Redis of the file's own: started before the file's tests, stopped after. */
+export function useOwnRedisStack(): { stack: TestStack; redis: OwnRedis } {
+  const h = {} as { stack: TestStack; redis: OwnRedis };
+  beforeAll(async () => {
+    h.redis = await startOwnRedis();
+    h.stack = await createTestStack({ REDIS_URL: h.redis.url });
+  });
+  afterAll(async () => {
+    await h.stack?.close();
+    await h.redis?.stop();
+  });
+  return h;
+}
 
 /**
  * A redis-server of the test's own, on a random high port, without persistence: a
