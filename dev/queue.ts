@@ -15,6 +15,8 @@ import { runImport } from "../lib/contacts/import-run.js";
 import { sweepImports } from "../lib/contacts/import-sweep.js";
 import { purgeLapsedAccess } from "../lib/retention/lapsed-access.js";
 import { purgeExpiredContent } from "../lib/retention/purge.js";
+import { produceExport } from "../lib/exports/produce.js";
+import { sweepExports } from "../lib/exports/sweep.js";
 
 /** QStash when QSTASH_TOKEN is set; otherwise the durable local queue in PostgreSQL. */
 export async function createNodeQueue(config: Config, logger: Logger): Promise<QueuePort> {
@@ -49,6 +51,12 @@ export async function startWorkers(s: Services, opts: { concurrency?: number; sw
       return items.map(() => "done" as const);
     });
   }
+  if (q.workExports) {
+    await q.workExports(async (items) => {
+      for (const { job } of items) await produceExport(s, job);
+      return items.map(() => "done" as const);
+    });
+  }
   const broadcasts = () => {
     sweepBroadcasts(s).catch((err: unknown) => s.logger.error("broadcast sweep failed", { error: err }));
     sweepImports(s).catch((err: unknown) => s.logger.error("import sweep failed", { error: err }));
@@ -65,6 +73,7 @@ export async function startWorkers(s: Services, opts: { concurrency?: number; sw
     redispatchWebhooks(s).catch((err: unknown) => s.logger.error("webhook sweep failed", { error: err }));
     purgeExpiredContent(s).catch((err: unknown) => s.logger.error("retention purge failed", { error: err }));
     purgeLapsedAccess(s).catch((err: unknown) => s.logger.error("lapsed access purge failed", { error: err }));
+    sweepExports(s).catch((err: unknown) => s.logger.error("export sweep failed", { error: err }));
   }, opts.sweepEveryMs ?? 60_000);
   timer.unref();
   return () => clearInterval(timer);

@@ -14,6 +14,7 @@ import { sweepBroadcasts } from "../lib/broadcasts/sweep.js";
 import { sweepImports } from "../lib/contacts/import-sweep.js";
 import { purgeLapsedAccess } from "../lib/retention/lapsed-access.js";
 import { purgeExpiredContent } from "../lib/retention/purge.js";
+import { sweepExports } from "../lib/exports/sweep.js";
 import { noQueue, type QueuePort } from "../lib/queue/port.js";
 import { createQStashQueue } from "../lib/queue/qstash.js";
 import { createDatabase, createSingleConnectionClient } from "../db/client.js";
@@ -59,8 +60,8 @@ const edgeQueue = (c: Config): QueuePort =>
   c.qstash ? createQStashQueue({ token: c.qstash.token, publicUrl: c.publicUrl, ...(c.qstash.url ? { baseUrl: c.qstash.url } : {}) }) : noQueue;
 
 const STREAMED_PATHS = new Set(["/v1/contacts/export"]);
-/** Answers whose body reads the database as it streams: the contacts export, a broadcast's recipients as CSV. */
-const streams = (path: string) => STREAMED_PATHS.has(path) || /^\/v1\/broadcasts\/[^/]+\/recipients$/.test(path);
+/** Answers whose body reads the database as it streams: the contacts export, a broadcast's recipients as CSV, an approved export's file. */
+const streams = (path: string) => STREAMED_PATHS.has(path) || /^\/v1\/broadcasts\/[^/]+\/recipients$/.test(path) || /^\/(v1|app)\/exports\/[^/]+\/download$/.test(path);
 
 /** The services of one invocation: isolate-wide parts plus a database client of its own. */
 function invocationServices(state: ReturnType<typeof isolateState>): { services: Services; close(): Promise<void> } {
@@ -149,6 +150,7 @@ export default {
       await sweepImports(services);
       await purgeExpiredContent(services);
       await purgeLapsedAccess(services);
+      await sweepExports(services);
     } catch (err) {
       services.logger.error("sweep failed", { error: err });
       throw err;

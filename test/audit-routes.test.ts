@@ -51,6 +51,8 @@ const EXERCISED: Record<string, Sample> = {
   "POST /v1/contacts/imports": { path: () => "/v1/contacts/imports", csv: "wa_id,name\n919811111111,Meera\n", action: "contacts.import_started" },
   "PUT /v1/rate-card": { path: () => "/v1/rate-card", csv: "category,country_code,price,currency\nMARKETING,91,0.7846,INR\n", action: "rate_card.imported" },
   "PUT /v1/workspace/retention": { path: () => "/v1/workspace/retention", body: { message_retention_days: 90 }, action: "workspace.retention_set" },
+  "PUT /v1/workspace/export-approval": { path: () => "/v1/workspace/export-approval", body: { export_approval_threshold: 5000 }, action: "workspace.export_approval_threshold_set" },
+  "POST /v1/exports": { path: () => "/v1/exports", body: { kind: "contacts" }, action: "export.requested" },
   "PUT /v1/workspace/ip-allowlist": { path: () => "/v1/workspace/ip-allowlist", body: { ranges: ["203.0.113.0/24"] }, action: "workspace.ip_allowlist_set" },
 };
 
@@ -59,6 +61,7 @@ type FormSample = { setup?: () => Promise<Record<string, string>>; path: (p: Rec
 const DASHBOARD_EXERCISED: Record<string, FormSample> = {
   "POST /app/keys": { path: () => "/app/keys", fields: { name: "from-the-dashboard" }, action: "api_key.created" },
   "POST /app/keys/:id/revoke": { setup: async () => ({ id: (await createApiKey(stack.services, t.workspaceId, "to-revoke", { actorType: "operator" })).id }), path: (p) => `/app/keys/${p.id}/revoke`, action: "api_key.revoked" },
+  "POST /app/exports": { path: () => "/app/exports", fields: { kind: "messages", format: "jsonl" }, action: "export.requested" },
   "POST /app/members/invitations": { path: () => "/app/members/invitations", fields: { email: `invitee-${Date.now()}@example.com`, role: "viewer" }, action: "invitation.created" },
 };
 
@@ -70,6 +73,7 @@ const NOT_AUDITED_BY_NATURE: Record<string, string> = {
   "POST /jobs/deliver-webhook": "a queue's delivery, not a person or a key",
   "POST /jobs/broadcast": "a queue's delivery, not a person or a key",
   "POST /jobs/import": "a queue's delivery, not a person or a key",
+  "POST /jobs/export": "a queue's delivery, not a person or a key",
 };
 
 /** Audited in their own tests; not yet asked here (Meta's stand-in, or more dashboard forms). */

@@ -22,6 +22,8 @@ describe("row-level security, proven from the catalog", () => {
     expect(tables).toEqual(expect.arrayContaining(["broadcasts", "rate_card_entries"]));
     // An import's kept body (0025).
     expect(tables).toEqual(expect.arrayContaining(["contact_import_chunks"]));
+    // Approved exports and their sealed chunks (0030).
+    expect(tables).toEqual(expect.arrayContaining(["exports", "export_chunks"]));
     // People (0019): a person's memberships and a workspace's invitations are tenant rows.
     expect(tables).toEqual(expect.arrayContaining(["invitations", "memberships"]));
     // The audit chain's heads (0023).
@@ -162,6 +164,7 @@ describe("row-level security, proven from the catalog", () => {
     expect(fns).toEqual([
       { proname: "sandesh_api_key_lookup", prosecdef: true },
       { proname: "sandesh_due_broadcasts", prosecdef: true },
+      { proname: "sandesh_due_exports", prosecdef: true },
       { proname: "sandesh_erase_number", prosecdef: true },
       { proname: "sandesh_expire_status_backlog", prosecdef: true },
       { proname: "sandesh_identity_lookup", prosecdef: true },

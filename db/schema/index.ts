@@ -15,3 +15,4 @@ export * from "./passkeys.js";
 export * from "./identities.js";
 export * from "./factors.js";
 export * from "./support-grants.js";
+export * from "./exports.js";

@@ -7,6 +7,8 @@ export const workspaces = pgTable("workspaces", {
   /** Message content older than this many days is purged (lib/retention); null keeps it. */
   messageRetentionDays: integer("message_retention_days"),
   /** CIDR ranges API keys and sessions may come from; empty allows any address. */
+  /** Exports of more rows than this wait for an owner's approval (lib/exports). */
+  exportApprovalThreshold: integer("export_approval_threshold").notNull().default(1000),
   ipAllowlist: text("ip_allowlist").array().notNull().default([]),
   /** Every member needs a second factor (TOTP) or a user-verifying passkey sign-in (0021). */
   requireMfa: boolean("require_mfa").notNull().default(false),

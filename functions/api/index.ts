@@ -38,6 +38,10 @@ import { registerWebhookEndpointRotateSecret } from "./v1_webhook_endpoints_rota
 import { registerWorkspaceGet } from "./v1_workspace_get.js";
 import { registerWorkspaceRetention } from "./v1_workspace_retention.js";
 import { registerWorkspaceIpAllowlist } from "./v1_workspace_ip_allowlist.js";
+import { registerWorkspaceExportApproval } from "./v1_workspace_export_approval.js";
+import { registerExportsPost } from "./v1_exports_post.js";
+import { registerExportGet, registerExportsList } from "./v1_exports_get.js";
+import { registerExportDownload } from "./v1_exports_download.js";
 
 /** The REST API, mounted at /v1. Every route needs a workspace API key. */
 export function apiApp() {
@@ -46,6 +50,11 @@ export function apiApp() {
   registerWorkspaceGet(app);
   registerWorkspaceRetention(app);
   registerWorkspaceIpAllowlist(app);
+  registerWorkspaceExportApproval(app);
+  registerExportsPost(app);
+  registerExportsList(app);
+  registerExportGet(app);
+  registerExportDownload(app);
   registerMessagesPost(app);
   registerMessagesList(app);
   registerMessageGet(app);

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { registerBroadcastJob } from "./broadcast.js";
 import { registerDeliverWebhookJob } from "./deliver-webhook.js";
+import { registerExportJob } from "./export.js";
 import { registerImportJob } from "./import.js";
 import { registerSendJob } from "./send.js";
 import type { JobsEnv } from "./verify.js";
@@ -12,5 +13,6 @@ export function jobsApp() {
   registerDeliverWebhookJob(app);
   registerBroadcastJob(app);
   registerImportJob(app);
+  registerExportJob(app);
   return app;
 }

@@ -5,8 +5,9 @@ import { GRAPH } from "./routes-graph.js";
 import { MEDIA } from "./routes-media.js";
 import { V1_BOOK } from "./routes-book.js";
 import { V1_CORE } from "./routes-v1.js";
+import { V1_EXPORTS } from "./routes-exports.js";
 
-export const ROUTE_DOCS: readonly RouteDoc[] = [...V1_CORE, ...V1_BOOK, ...GRAPH, ...MEDIA];
+export const ROUTE_DOCS: readonly RouteDoc[] = [...V1_CORE, ...V1_BOOK, ...V1_EXPORTS, ...GRAPH, ...MEDIA];
 
 /**
  * JSON Schema 2020-12 (OpenAPI 3.1's dialect) of the handler's own schema. Refinements

@@ -73,7 +73,7 @@ export const V1_BOOK: RouteDoc[] = [
     responses: { 202: "{id, status, counts, errors}" },
   },
   { method: "get", path: "/v1/contacts/imports/{id}", tag: "Contacts", summary: "An import's progress and per-line errors", responses: { 200: "The import", 404: "Not this workspace's" } },
-  { method: "get", path: "/v1/contacts/export", tag: "Contacts", summary: "Every contact as CSV, streamed (the import's columns)", responses: { 200: "text/csv" } },
+  { method: "get", path: "/v1/contacts/export", tag: "Contacts", summary: "Every contact as CSV, streamed (the import's columns), up to the export-approval threshold", responses: { 200: "text/csv", 403: "export_approval_required: more contacts than the threshold; ask with POST /v1/exports" } },
   { method: "post", path: "/v1/templates/sync", tag: "Templates", summary: "Pull every page of the WABA's templates from Meta", query: waba, responses: { 200: "{synced: [{waba_id, templates}]}" } },
   { method: "get", path: "/v1/templates", tag: "Templates", summary: "The template catalogue", query: { ...waba, name: "one name", status: "APPROVED, PENDING, …", category: "MARKETING, UTILITY or AUTHENTICATION" }, responses: { 200: "{data}" } },
   {

@@ -1,5 +1,6 @@
 import { and, asc, gt } from "drizzle-orm";
 import { contacts } from "../../db/schema/index.js";
+import type { Tx } from "../../db/client.js";
 import { withTenant } from "../../db/tenant.js";
 import type { Services } from "../context.js";
 import { validationFailed } from "../errors.js";
@@ -19,14 +20,7 @@ export const MAX_EXPORT_ATTRIBUTES = MAX_WORKSPACE_ATTRIBUTES;
  * Numbers as `phones` shows them to the caller (masked, the file no longer imports back).
  */
 export async function exportContacts(s: Services, workspaceId: string, phones: PhoneView): Promise<ReadableStream<Uint8Array>> {
-  const names = await withTenant(s.db, workspaceId, attributeNamesInUse);
-  if (names.size > MAX_EXPORT_ATTRIBUTES) {
-    throw validationFailed(
-      [{ field: "attributes", message: `the workspace's contacts use more than ${MAX_EXPORT_ATTRIBUTES} attribute names (one column each); remove some (PATCH /v1/contacts/{id} with the name set to null) to export` }],
-      `An export has at most ${MAX_EXPORT_ATTRIBUTES} attribute columns`,
-    );
-  }
-  const attributeColumns = [...names];
+  const attributeColumns = await withTenant(s.db, workspaceId, exportColumns);
   const encoder = new TextEncoder();
   let after: string | null = null;
   let headerSent = false;
@@ -44,19 +38,34 @@ export async function exportContacts(s: Services, workspaceId: string, phones: P
       if (!rows.length) return controller.close();
       after = rows[rows.length - 1]!.id;
       let chunk = "";
-      for (const r of rows) {
-        const attrs = r.attributes as Record<string, string | number>;
-        chunk += csvLine([
-          phones(r.waId),
-          r.name ?? "",
-          r.tags.join(";"),
-          r.marketingOptInAt?.toISOString() ?? "",
-          r.optedOutAt?.toISOString() ?? "",
-          ...attributeColumns.map((k) => (attrs[k] === undefined ? "" : String(attrs[k]))),
-        ]);
-      }
+      for (const r of rows) chunk += csvLine(contactCells(r, attributeColumns, phones));
       controller.enqueue(encoder.encode(chunk));
       if (rows.length < PAGE) controller.close();
     },
   });
+}
+
+/** The attribute columns of an export: every name in use, refused past the workspace limit. */
+export async function exportColumns(tx: Tx): Promise<string[]> {
+  const names = await attributeNamesInUse(tx);
+  if (names.size > MAX_EXPORT_ATTRIBUTES) {
+    throw validationFailed(
+      [{ field: "attributes", message: `the workspace's contacts use more than ${MAX_EXPORT_ATTRIBUTES} attribute names (one column each); remove some (PATCH /v1/contacts/{id} with the name set to null) to export` }],
+      `An export has at most ${MAX_EXPORT_ATTRIBUTES} attribute columns`,
+    );
+  }
+  return [...names];
+}
+
+/** One contact as the export's cells: the columns the import reads. */
+export function contactCells(r: typeof contacts.$inferSelect, attributeColumns: string[], phones: PhoneView): string[] {
+  const attrs = r.attributes as Record<string, string | number>;
+  return [
+    phones(r.waId),
+    r.name ?? "",
+    r.tags.join(";"),
+    r.marketingOptInAt?.toISOString() ?? "",
+    r.optedOutAt?.toISOString() ?? "",
+    ...attributeColumns.map((k) => (attrs[k] === undefined ? "" : String(attrs[k]))),
+  ];
 }

@@ -3,7 +3,7 @@ import { GroupCommit } from "../batch.js";
 import type { Logger } from "../logger.js";
 import { APP_ROLE } from "../../db/tenant.js";
 import { sha256Hex } from "../crypto/encoding.js";
-import { SEND_RETRIES, WEBHOOK_RETRIES, type Attempt, type BroadcastJob, type ImportJob, type QueuePort, type SendJob, type SqlExec, type WebhookJob } from "./port.js";
+import { SEND_RETRIES, WEBHOOK_RETRIES, type Attempt, type BroadcastJob, type ExportJob, type ImportJob, type QueuePort, type SendJob, type SqlExec, type WebhookJob } from "./port.js";
 
 /**
  * The local queue (Node only): pg-boss in the same PostgreSQL, its own schema,
@@ -18,6 +18,8 @@ export const WEBHOOK_QUEUE = "webhook";
 export const BROADCAST_QUEUE = "broadcast";
 /** Contacts imports: each job a bounded stretch of one import, resumable from its checkpoint. */
 export const IMPORT_QUEUE = "import";
+/** Approved exports: each job produces one file, sealed page by page (lib/exports/produce.ts). */
+export const EXPORT_QUEUE = "export";
 
 /** Handles one fetched batch; answers per job, in order. */
 export type JobHandler<J = SendJob> = (items: { job: J; attempt: Attempt }[]) => Promise<("done" | "retry")[]>;
@@ -32,6 +34,8 @@ export interface LocalQueue extends QueuePort {
   workBroadcasts(handler: JobHandler<BroadcastJob>, opts?: WorkOptions): Promise<void>;
   /** Starts consuming contacts imports in this process. */
   workImports(handler: JobHandler<ImportJob>, opts?: WorkOptions): Promise<void>;
+  /** Starts producing approved exports in this process. */
+  workExports(handler: JobHandler<ExportJob>, opts?: WorkOptions): Promise<void>;
   boss: PgBoss;
 }
 
@@ -50,6 +54,7 @@ export async function createLocalQueue(opts: { connectionString: string; logger:
   await ensureQueue(boss, WEBHOOK_QUEUE, { retryLimit: WEBHOOK_JOB_RETRIES, retryDelay: opts.retryDelaySeconds ?? 5, retryBackoff: true, retryDelayMax: 300, expireInSeconds: 120, heartbeatSeconds: HEARTBEAT_S });
   await ensureQueue(boss, BROADCAST_QUEUE, { retryLimit: 10, retryDelay: 2, retryBackoff: true, retryDelayMax: 60, expireInSeconds: 900, heartbeatSeconds: HEARTBEAT_S });
   await ensureQueue(boss, IMPORT_QUEUE, { retryLimit: 10, retryDelay: 2, retryBackoff: true, retryDelayMax: 60, expireInSeconds: 900, heartbeatSeconds: HEARTBEAT_S });
+  await ensureQueue(boss, EXPORT_QUEUE, { retryLimit: 10, retryDelay: 2, retryBackoff: true, retryDelayMax: 60, expireInSeconds: 900, heartbeatSeconds: HEARTBEAT_S });
   // The message writer inserts send jobs in its own transaction, which runs as the
   // application role: it may add jobs (and read the queue's settings to do so), nothing more.
   const inTransaction = await grantJobInserts(boss, opts.logger);
@@ -106,6 +111,9 @@ export async function createLocalQueue(opts: { connectionString: string; logger:
     async enqueueImport(job) {
       await boss.insert(IMPORT_QUEUE, [{ id: await importJobId(job), data: job }]);
     },
+    async enqueueExport(job) {
+      await boss.insert(EXPORT_QUEUE, [{ id: await uuidOf(`export:${job.exportId}${job.revival ? `:r${job.revival}` : ""}`), data: job }]);
+    },
     async work(handler, w = {}) {
       await consume(SEND_QUEUE, retries, handler, w, { batchSize: 50, concurrency: 2 }, (j) => j.retryCount);
     },
@@ -122,6 +130,9 @@ export async function createLocalQueue(opts: { connectionString: string; logger:
     },
     async workImports(handler, w = {}) {
       await consume(IMPORT_QUEUE, 10, handler, w, { batchSize: 1, concurrency: 2 }, (j) => j.retryCount);
+    },
+    async workExports(handler, w = {}) {
+      await consume(EXPORT_QUEUE, 10, handler, w, { batchSize: 1, concurrency: 1 }, (j) => j.retryCount);
     },
     close: () => boss.stop({ graceful: true, timeout: 5000 }),
   };

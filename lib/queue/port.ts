@@ -40,6 +40,14 @@ export interface ImportJob {
   revival?: number;
 }
 
+/** Produces one approved export's file: lib/exports/produce.ts. */
+export interface ExportJob {
+  exportId: string;
+  workspaceId: string;
+  /** Set by the sweep: a new job where the first was lost. */
+  revival?: number;
+}
+
 /**
  * Outgoing webhooks follow the schedule receivers know from Svix: the first attempt at
  * once, then retries 5 s, 5 min, 30 min, 2 h, 5 h, 10 h and 10 h after the attempt
@@ -96,6 +104,8 @@ export interface QueuePort {
   enqueueBroadcast(job: BroadcastJob, opts?: { notBefore?: Date }): Promise<void>;
   /** A contacts import's run (a second enqueue from the same checkpoint is dropped). */
   enqueueImport(job: ImportJob): Promise<void>;
+  /** An approved export's production (a second enqueue of the same job is dropped). */
+  enqueueExport(job: ExportJob): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -119,6 +129,9 @@ export const noQueue: QueuePort = {
     throw new Error(NO_QUEUE);
   },
   enqueueImport: async () => {
+    throw new Error(NO_QUEUE);
+  },
+  enqueueExport: async () => {
     throw new Error(NO_QUEUE);
   },
   close: async () => {},

@@ -1,6 +1,6 @@
 import { Client } from "@upstash/qstash";
 import { GroupCommit } from "../batch.js";
-import type { BroadcastJob, ImportJob, QueuePort, SendFlow, SendJob, WebhookJob } from "./port.js";
+import type { BroadcastJob, ExportJob, ImportJob, QueuePort, SendFlow, SendJob, WebhookJob } from "./port.js";
 import { SEND_RETRIES, WEBHOOK_RETRIES } from "./port.js";
 
 /** QStash's own retries of a webhook job only re-run an attempt whose callback failed (503, crash). */
@@ -12,6 +12,7 @@ export const WEBHOOK_JOB_PATH = "/jobs/deliver-webhook";
 export const WEBHOOK_WORKSPACE_PARALLELISM = 10;
 export const BROADCAST_JOB_PATH = "/jobs/broadcast";
 export const IMPORT_JOB_PATH = "/jobs/import";
+export const EXPORT_JOB_PATH = "/jobs/export";
 
 /** QStash adapter: publishes to ${PUBLIC_URL}/jobs/send; QStash calls back signed. */
 export function createQStashQueue(opts: { token: string; baseUrl?: string; publicUrl: string; retries?: number }): QueuePort {
@@ -71,6 +72,15 @@ export function createQStashQueue(opts: { token: string; baseUrl?: string; publi
         retries: 10,
         deduplicationId: `import-${job.importId}-${job.from ?? 0}${job.revival ? `-r${job.revival}` : ""}`,
         timeout: 120,
+      });
+    },
+    async enqueueExport(job: ExportJob) {
+      await client.publishJSON({
+        url: `${opts.publicUrl}${EXPORT_JOB_PATH}`,
+        body: job,
+        retries: 10,
+        deduplicationId: `export-${job.exportId}${job.revival ? `-r${job.revival}` : ""}`,
+        timeout: 300,
       });
     },
     close: async () => {},

@@ -47,6 +47,9 @@ const TEXT_VALUES: Record<string, () => string> = {
   user_handle: () => hex(32),
   // Second factor (0021).
   code_hash: () => hex(64),
+  // Approved exports (0030).
+  subject: () => "contacts",
+  requester_type: () => "api_key",
   // Part of a key: a distinct calling code per seeded row.
   country_code: () => String(1000 + (seeded++ % 9000)),
 };

@@ -11,11 +11,15 @@ import { Layout } from "./layout.js";
 import { ListView, readList } from "./list.js";
 import { StatusBadge } from "./messages.js";
 import { Field, Select, Table } from "./ui.js";
+import { ExportRequestForm } from "./exports.js";
+import { can } from "../../../lib/permissions/principal.js";
+import { principalOf } from "../../middleware/permission.js";
 
 async function contactsPage(c: Context<AppEnv>) {
   const facts = await pageFacts(c);
   const q = { q: c.req.query("q")?.trim() || undefined, tag: c.req.query("tag")?.trim() || undefined, opted_in: c.req.query("opted_in") || undefined, cursor: c.req.query("cursor") || undefined };
   const { rows, next, problem } = await readList(() => listContacts(c.env.services, workspaceOf(c), { ...q, limit: "50" }));
+  const exporter = can(await principalOf(c), "exports:create");
   return c.html(
     <Layout facts={facts} title="Contacts" active="contacts">
       <ListView
@@ -50,6 +54,7 @@ async function contactsPage(c: Context<AppEnv>) {
           </tr>
         ))}
       </ListView>
+      {exporter ? <ExportRequestForm csrf={facts.session.csrfToken} kind="contacts" tag={q.tag} optedIn={q.opted_in} /> : null}
     </Layout>,
     problem?.status ?? 200,
   );

@@ -4,6 +4,7 @@ import { registerAssets } from "./assets.js";
 import { registerAuditPages } from "./audit.js";
 import { registerBroadcastPages } from "./broadcasts.js";
 import { registerContactPages } from "./contacts.js";
+import { registerExportPages } from "./exports.js";
 import { renderPageError } from "./errors.js";
 import { registerInvitationPage } from "./invitation.js";
 import { registerKeyPages } from "./keys.js";
@@ -42,6 +43,7 @@ export function dashboardPages() {
   registerOverviewPage(member);
   registerMessagePages(member);
   registerContactPages(member);
+  registerExportPages(member);
   registerTemplatePages(member);
   registerBroadcastPages(member);
   registerNumberPages(member);

@@ -7,6 +7,7 @@ export const NAV = [
   { key: "overview", href: "/app", label: "Overview" },
   { key: "messages", href: "/app/messages", label: "Messages" },
   { key: "contacts", href: "/app/contacts", label: "Contacts" },
+  { key: "exports", href: "/app/exports", label: "Exports" },
   { key: "templates", href: "/app/templates", label: "Templates" },
   { key: "broadcasts", href: "/app/broadcasts", label: "Broadcasts" },
   { key: "numbers", href: "/app/numbers", label: "WhatsApp numbers" },

@@ -1,0 +1,34 @@
+import { eq } from "drizzle-orm";
+import * as v from "valibot";
+import type { Tx } from "../../db/client.js";
+import { workspaces } from "../../db/schema/index.js";
+import { withTenant } from "../../db/tenant.js";
+import { recordAudit } from "../audit/record.js";
+import type { Actor } from "../contacts/create.js";
+import type { Services } from "../context.js";
+
+export const DEFAULT_EXPORT_APPROVAL_THRESHOLD = 1000;
+
+/** PUT /v1/workspace/export-approval: exports of more rows than this need an owner's approval (0: any row at all). */
+export const ThresholdInput = v.strictObject({
+  export_approval_threshold: v.pipe(v.number(), v.integer("must be a whole number of rows"), v.minValue(0), v.maxValue(100_000_000)),
+});
+
+/** The workspace's threshold, read inside the caller's transaction. */
+export async function thresholdIn(tx: Tx, workspaceId: string): Promise<number> {
+  const [row] = await tx.select({ n: workspaces.exportApprovalThreshold }).from(workspaces).where(eq(workspaces.id, workspaceId));
+  return row?.n ?? DEFAULT_EXPORT_APPROVAL_THRESHOLD;
+}
+
+export async function getThreshold(s: Services, workspaceId: string) {
+  return { export_approval_threshold: await withTenant(s.db, workspaceId, (tx) => thresholdIn(tx, workspaceId)) };
+}
+
+export async function setThreshold(s: Services, workspaceId: string, threshold: number, actor: Actor) {
+  return withTenant(s.db, workspaceId, async (tx) => {
+    const [before] = await tx.select({ n: workspaces.exportApprovalThreshold }).from(workspaces).where(eq(workspaces.id, workspaceId)).for("update");
+    await tx.update(workspaces).set({ exportApprovalThreshold: threshold }).where(eq(workspaces.id, workspaceId));
+    await recordAudit(tx, { ...actor, workspaceId, action: "workspace.export_approval_threshold_set", objectType: "workspace", objectId: workspaceId, details: { before: before?.n ?? null, after: threshold } });
+    return { export_approval_threshold: threshold };
+  });
+}

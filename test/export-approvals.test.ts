@@ -1,0 +1,363 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createApiKey } from "../lib/apikeys/manage.js";
+import { produceExport } from "../lib/exports/produce.js";
+import { sweepExports } from "../lib/exports/sweep.js";
+import type { Role } from "../lib/people/roles.js";
+import { signedInBrowser, visibleText, type Browser } from "./support/dashboard-kit.js";
+import { eventually } from "./support/eventually.js";
+import { qstashRig, type QueueRig } from "./support/queue-harness.js";
+import { connectTestNumber, setLimits } from "./support/senders.js";
+import { createTestStack, type TestStack } from "./support/stack.js";
+
+// Exports above the workspace's threshold (issue 14): refused until an owner approves,
+// produced by a queue job into sealed chunks, downloaded once, by whoever asked, within 24 h.
+// The local queue here is not consumed: tests run the production job themselves.
+let stack: TestStack;
+beforeAll(async () => {
+  stack = await createTestStack({}, { localQueue: true });
+});
+afterAll(() => stack.close());
+
+type Tenant = Awaited<ReturnType<TestStack["tenant"]>>;
+const high = { limit: 100_000, periodMs: 1000 };
+async function tenant(s = stack): Promise<Tenant> {
+  const t = await s.tenant();
+  await setLimits(s, t.workspaceId, { apiKey: high, ip: high, workspace: high });
+  return t;
+}
+const number = (i: number) => `9198${String(i).padStart(8, "0")}`;
+/** n contacts, written as the owner: numbers 9198000000001 …, every one whole in the book. */
+const seedContacts = (workspaceId: string, n: number, from = 1) =>
+  stack.owner`insert into contacts (workspace_id, wa_id, name, tags)
+    select ${workspaceId}, '9198' || lpad(i::text, 8, '0'), 'Name ' || i, case when i % 2 = 0 then array['even'] else array[]::text[] end
+    from generate_series(${from}::int, ${from + n - 1}::int) i`;
+
+const call = async (key: string, path: string, init: RequestInit = {}, s = stack) => {
+  const res = await s.request(path, { ...init, headers: { authorization: `Bearer ${key}`, "content-type": "application/json", ...(init.headers as Record<string, string>) } });
+  const text = await res.text();
+  let json: any = null;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    // a file
+  }
+  return { status: res.status, text, json, headers: res.headers };
+};
+const ask = (key: string, body: unknown, s = stack) => call(key, "/v1/exports", { method: "POST", body: JSON.stringify(body) }, s);
+const download = (key: string, id: string, s = stack) => call(key, `/v1/exports/${id}/download`, {}, s);
+const produce = (t: Tenant, id: string) => produceExport(stack.services, { workspaceId: t.workspaceId, exportId: id });
+const member = (t: Tenant, role: Role): Promise<Browser> => signedInBrowser(stack, { workspaceId: t.workspaceId, role });
+const chunks = async (id: string) => (await stack.owner<{ n: number }[]>`select count(*)::int as n from export_chunks where export_id = ${id}`)[0]!.n;
+const statusOf = async (id: string) => (await stack.owner<{ status: string }[]>`select status from exports where id = ${id}`)[0]?.status;
+const actions = async (id: string) => (await stack.owner<{ action: string }[]>`select action from audit_log where object_id = ${id} order by seq`).map((r) => r.action);
+const lines = (csv: string) => csv.trimEnd().split("\r\n");
+
+describe("the export-approval threshold", () => {
+  it("is 1,000 rows by default; a key with settings:write sets it (audited), a key without cannot, a bad value is 422", async () => {
+    const t = await tenant();
+    expect((await call(t.key, "/v1/workspace/export-approval")).json).toEqual({ export_approval_threshold: 1000 });
+    const put = (key: string, body: unknown) => call(key, "/v1/workspace/export-approval", { method: "PUT", body: JSON.stringify(body) });
+    expect((await put(t.key, { export_approval_threshold: 5 })).json).toEqual({ export_approval_threshold: 5 });
+    expect((await call(t.key, "/v1/workspace/export-approval")).json).toEqual({ export_approval_threshold: 5 });
+    const [audit] = await stack.owner<{ details: unknown }[]>`select details from audit_log where workspace_id = ${t.workspaceId} and action = 'workspace.export_approval_threshold_set'`;
+    expect(audit!.details).toEqual({ before: 1000, after: 5 });
+    for (const bad of [{ export_approval_threshold: -1 }, { export_approval_threshold: 1.5 }, { export_approval_threshold: "10" }, { export_approval_threshold: 5, other: 1 }, {}]) {
+      const r = await put(t.key, bad);
+      expect(r.status, JSON.stringify(bad)).toBe(422);
+      expect(r.json.error.code).toBe("validation_failed");
+    }
+    const reader = await createApiKey(stack.services, t.workspaceId, "reader", { actorType: "operator" }, { scopes: ["settings:read"] });
+    expect((await put(reader.key, { export_approval_threshold: 0 })).json.error).toMatchObject({ code: "forbidden", details: { missing: ["settings:write"] } });
+    expect((await call(t.key, "/v1/workspace/export-approval")).json).toEqual({ export_approval_threshold: 5 });
+  });
+});
+
+describe("an export above the threshold", () => {
+  it("an export refused until approved: the streamed export is 403, the asked-for one 409 until an owner approves; then produced, downloaded once", async () => {
+    const t = await tenant();
+    await seedContacts(t.workspaceId, 1001);
+    // The streamed export answers up to the threshold only.
+    const streamed = await call(t.key, "/v1/contacts/export");
+    expect(streamed.status).toBe(403);
+    expect(streamed.json.error).toMatchObject({ code: "export_approval_required", details: { rows: 1001, threshold: 1000, request: "POST /v1/exports" } });
+
+    const asked = await ask(t.key, { kind: "contacts" });
+    expect(asked.status).toBe(202);
+    expect(asked.json).toMatchObject({ kind: "contacts", format: "csv", status: "pending_approval", rows: 1001, threshold: 1000, approval_required: true, download: null });
+    const id = asked.json.id as string;
+    // Nothing is queued, nothing is made, nothing can be downloaded.
+    expect(await stack.owner`select 1 from sandesh_queue.job where name = 'export' and data->>'exportId' = ${id}`).toHaveLength(0);
+    expect(await produce(t, id)).toBe("nothing");
+    expect((await download(t.key, id)).json.error).toMatchObject({ code: "export_not_ready", details: { status: "pending_approval" } });
+    expect((await download(t.key, id)).status).toBe(409);
+
+    // An admin has everything but approvals: refused, and the export still waits.
+    const admin = await member(t, "admin");
+    const refused = await admin.post(`/app/exports/${id}/approve`);
+    expect(refused.status).toBe(403);
+    expect(visibleText(refused.html)).toContain("approvals:write");
+    expect(await statusOf(id)).toBe("pending_approval");
+
+    // The owner sees it waiting and approves it.
+    const owner = await member(t, "owner");
+    const page = await owner.get("/app/exports");
+    expect(visibleText(page.html)).toContain("Waiting for your approval");
+    expect(page.html).toContain(`/app/exports/${id}/approve`);
+    expect((await owner.post(`/app/exports/${id}/approve`)).status).toBe(303);
+    expect((await call(t.key, `/v1/exports/${id}`)).json).toMatchObject({ status: "queued", decided_by: owner.who.userId });
+    expect(await stack.owner`select 1 from sandesh_queue.job where name = 'export' and data->>'exportId' = ${id}`).toHaveLength(1);
+    // Approved but not yet made: still not ready.
+    expect((await download(t.key, id)).json.error).toMatchObject({ code: "export_not_ready", details: { status: "queued" } });
+    // A second decision is refused.
+    expect((await owner.post(`/app/exports/${id}/deny`)).status).toBe(409);
+
+    expect(await produce(t, id)).toBe("ready");
+    const ready = (await call(t.key, `/v1/exports/${id}`)).json;
+    expect(ready).toMatchObject({ status: "ready", rows_written: 1001, download: `/v1/exports/${id}/download` });
+    expect(new Date(ready.expires_at).getTime() - new Date(ready.ready_at).getTime()).toBe(24 * 3600 * 1000);
+
+    const file = await download(t.key, id);
+    expect(file.status).toBe(200);
+    expect(file.headers.get("content-type")).toMatch(/^text\/csv/);
+    expect(file.headers.get("content-disposition")).toContain(`contacts-${id}.csv`);
+    const rows = lines(file.text);
+    expect(rows[0]).toBe("wa_id,name,tags,opt_in,opt_out");
+    expect(rows).toHaveLength(1002);
+    expect(new Set(rows.slice(1).map((r) => r.split(",")[0])).size).toBe(1001);
+    expect(rows).toContain(`${number(1001)},Name 1001,,,`);
+    // Once: the second download is gone, and so is the content.
+    expect((await download(t.key, id)).json.error).toMatchObject({ code: "export_gone", details: { reason: "downloaded" } });
+    expect((await download(t.key, id)).status).toBe(410);
+    expect(await chunks(id)).toBe(0);
+    expect(await actions(id)).toEqual(["export.requested", "export.approved", "export.producing", "export.ready", "export.downloaded"]);
+  });
+
+  it("at or below the threshold the streamed export keeps working, and an export asked for is approved at once", async () => {
+    const t = await tenant();
+    await seedContacts(t.workspaceId, 1000);
+    expect(lines((await call(t.key, "/v1/contacts/export")).text)).toHaveLength(1001);
+    const asked = await ask(t.key, { kind: "contacts", format: "jsonl", filter: { tag: "even" } });
+    expect(asked.json).toMatchObject({ status: "queued", rows: 500, approval_required: false, decided_by: null });
+    // A threshold of 0: every export of a row or more waits for an owner.
+    await call(t.key, "/v1/workspace/export-approval", { method: "PUT", body: JSON.stringify({ export_approval_threshold: 0 }) });
+    expect((await call(t.key, "/v1/contacts/export")).json.error.code).toBe("export_approval_required");
+    expect((await ask(t.key, { kind: "contacts", filter: { tag: "even", opted_in: false } })).json).toMatchObject({ status: "pending_approval", rows: 500 });
+    expect((await ask(t.key, { kind: "contacts", filter: { tag: "no-such-tag" } })).json).toMatchObject({ status: "queued", rows: 0 });
+    // The JSON-lines file, narrowed to its filter.
+    expect(await produce(t, asked.json.id)).toBe("ready");
+    const file = await download(t.key, asked.json.id);
+    expect(file.headers.get("content-type")).toMatch(/^application\/x-ndjson/);
+    const records = file.text.trimEnd().split("\n").map((l) => JSON.parse(l));
+    expect(records).toHaveLength(500);
+    expect(records.every((r) => r.tags.includes("even"))).toBe(true);
+    expect(records[0]).toMatchObject({ wa_id: expect.stringMatching(/^9198\d{8}$/), name: expect.stringMatching(/^Name /), attributes: {}, opt_in: null });
+  });
+
+  it("a bad request is 422 naming the field, and nothing is written", async () => {
+    const t = await tenant();
+    for (const body of [{}, { kind: "people" }, { kind: "contacts", format: "xlsx" }, { kind: "contacts", filter: { status: "sent" } }, { kind: "messages", filter: { since: "yesterday" } }]) {
+      const r = await ask(t.key, body);
+      expect(r.status, JSON.stringify(body)).toBe(422);
+      expect(r.json.error.code).toBe("validation_failed");
+    }
+    expect(await stack.owner`select 1 from exports where workspace_id = ${t.workspaceId}`).toHaveLength(0);
+    // Exporting rows is reading them: a key that may not read messages cannot export them.
+    const contactsOnly = await createApiKey(stack.services, t.workspaceId, "c", { actorType: "operator" }, { scopes: ["exports:create", "contacts:read"] });
+    expect((await ask(contactsOnly.key, { kind: "messages" })).json.error).toMatchObject({ code: "forbidden", details: { missing: ["messages:read"] } });
+  });
+
+  it("only the requester downloads: another key of the workspace and a member are 403, and the file stays for the requester", async () => {
+    const t = await tenant();
+    await seedContacts(t.workspaceId, 3);
+    const id = (await ask(t.key, { kind: "contacts" })).json.id as string;
+    expect(await produce(t, id)).toBe("ready");
+    const other = await createApiKey(stack.services, t.workspaceId, "other", { actorType: "operator" });
+    expect((await download(other.key, id)).json.error).toMatchObject({ code: "forbidden" });
+    expect((await download(other.key, id)).status).toBe(403);
+    const owner = await member(t, "owner");
+    expect((await owner.get(`/app/exports/${id}/download`)).status).toBe(403);
+    expect(await statusOf(id)).toBe("ready");
+    expect(lines((await download(t.key, id)).text)).toHaveLength(4);
+  });
+
+  it("two downloads at once: one gets the file, the other 410", async () => {
+    const t = await tenant();
+    await seedContacts(t.workspaceId, 50);
+    const id = (await ask(t.key, { kind: "contacts" })).json.id as string;
+    await produce(t, id);
+    const both = await Promise.all([download(t.key, id), download(t.key, id)]);
+    expect(both.map((r) => r.status).sort()).toEqual([200, 410]);
+    expect(lines(both.find((r) => r.status === 200)!.text)).toHaveLength(51);
+  });
+
+  it("after 24 h the file is gone (410) and its content deleted: by the sweep, or by the download that finds it late", async () => {
+    const t = await tenant();
+    await seedContacts(t.workspaceId, 5);
+    const swept = (await ask(t.key, { kind: "contacts" })).json.id as string;
+    const late = (await ask(t.key, { kind: "contacts" })).json.id as string;
+    const fresh = (await ask(t.key, { kind: "contacts" })).json.id as string;
+    for (const id of [swept, late, fresh]) expect(await produce(t, id)).toBe("ready");
+    expect(await chunks(swept)).toBeGreaterThan(0);
+    await stack.owner`update exports set ready_at = now() - interval '24 hours 1 minute' where id in ${stack.owner([swept, late])}`;
+    // The sweep settles the workspaces' due exports; this one's and the late one among them.
+    expect(await sweepExports(stack.services)).toBeGreaterThanOrEqual(2);
+    expect(await statusOf(swept)).toBe("expired");
+    expect(await chunks(swept)).toBe(0);
+    expect((await download(t.key, swept)).json.error).toMatchObject({ code: "export_gone", details: { reason: "expired" } });
+    expect(await actions(swept)).toContain("export.expired");
+    // A download past the 24 h expires it there and then.
+    await stack.owner`update exports set status = 'ready' where id = ${late}`;
+    await stack.owner`update exports set ready_at = now() - interval '25 hours' where id = ${late}`;
+    expect((await download(t.key, late)).status).toBe(410);
+    expect(await statusOf(late)).toBe("expired");
+    // Within its 24 h, untouched by the sweep.
+    expect(await statusOf(fresh)).toBe("ready");
+    expect(lines((await download(t.key, fresh)).text)).toHaveLength(6);
+  });
+
+  it("a requester shown masked numbers gets a file of masked numbers; a key shown whole numbers gets them whole", async () => {
+    const t = await tenant();
+    await seedContacts(t.workspaceId, 2);
+    // A key like an agent: it reads contacts, but numbers only masked.
+    const masked = await createApiKey(stack.services, t.workspaceId, "agent-like", { actorType: "operator" }, { scopes: ["exports:create", "contacts:read"] });
+    const m = await ask(masked.key, { kind: "contacts" });
+    expect(m.json).toMatchObject({ status: "queued", phones_masked: true });
+    const w = await ask(t.key, { kind: "contacts" });
+    expect(w.json.phones_masked).toBe(false);
+    await produce(t, m.json.id);
+    await produce(t, w.json.id);
+    const maskedFile = (await download(masked.key, m.json.id)).text;
+    expect(maskedFile).not.toContain(number(1));
+    // (A cell starting with + is quoted against spreadsheet formulas, as the streamed export does.)
+    expect(lines(maskedFile)).toContain("'+91 98••• ••001,Name 1,,,");
+    expect(lines((await download(t.key, w.json.id)).text)).toContain(`${number(1)},Name 1,,,`);
+  });
+
+  it("messages export the same way: numbers in the row and in the content masked for a masked requester", async () => {
+    const t = await tenant();
+    const num = await connectTestNumber(stack, t.workspaceId);
+    const to = "919812345670";
+    await stack.owner`insert into messages (id, workspace_id, whatsapp_number_id, direction, recipient, type, payload, status)
+      values (${crypto.randomUUID()}, ${t.workspaceId}, ${num.id}, 'outbound', ${to}, 'text', ${stack.owner.json({ to, type: "text", text: { body: "hello" } })}, 'sent'),
+             (${crypto.randomUUID()}, ${t.workspaceId}, ${num.id}, 'inbound', ${to}, 'text', ${stack.owner.json({ from: to, type: "text", text: { body: "hi back" } })}, 'received')`;
+    const masked = await createApiKey(stack.services, t.workspaceId, "agent-like", { actorType: "operator" }, { scopes: ["exports:create", "messages:read"] });
+    const m = await ask(masked.key, { kind: "messages", format: "jsonl", filter: { direction: "inbound" } });
+    expect(m.json).toMatchObject({ kind: "messages", status: "queued", rows: 1 });
+    const whole = await ask(t.key, { kind: "messages" });
+    await produce(t, m.json.id);
+    await produce(t, whole.json.id);
+    const records = (await download(masked.key, m.json.id)).text.trimEnd().split("\n").map((l) => JSON.parse(l));
+    expect(records).toEqual([expect.objectContaining({ direction: "inbound", status: "received", contact: "+91 98••• ••670", content: { from: "+91 98••• ••670", type: "text", text: { body: "hi back" } } })]);
+    const csv = lines((await download(t.key, whole.json.id)).text);
+    expect(csv[0]).toBe("id,created_at,direction,contact,type,status,wamid,error_code,error_title,broadcast_id,content");
+    expect(csv).toHaveLength(3);
+    expect(csv.join("\n")).toContain(`,outbound,${to},text,sent,`);
+  });
+
+  it("a denied export stays refused: never produced, never downloaded, never approved after", async () => {
+    const t = await tenant();
+    await call(t.key, "/v1/workspace/export-approval", { method: "PUT", body: JSON.stringify({ export_approval_threshold: 1 }) });
+    await seedContacts(t.workspaceId, 2);
+    const id = (await ask(t.key, { kind: "contacts" })).json.id as string;
+    const owner = await member(t, "owner");
+    expect((await owner.post(`/app/exports/${id}/deny`)).status).toBe(303);
+    expect(await statusOf(id)).toBe("denied");
+    expect((await download(t.key, id)).json.error).toMatchObject({ code: "export_not_ready", details: { status: "denied" } });
+    expect((await owner.post(`/app/exports/${id}/approve`)).status).toBe(409);
+    expect(await produce(t, id)).toBe("nothing");
+    expect(await statusOf(id)).toBe("denied");
+    expect(await actions(id)).toEqual(["export.requested", "export.denied"]);
+  });
+
+  it("a workspace cannot see, download or approve another's export (404)", async () => {
+    const a = await tenant();
+    const b = await tenant();
+    await call(a.key, "/v1/workspace/export-approval", { method: "PUT", body: JSON.stringify({ export_approval_threshold: 0 }) });
+    await seedContacts(a.workspaceId, 1);
+    const id = (await ask(a.key, { kind: "contacts" })).json.id as string;
+    expect((await call(b.key, `/v1/exports/${id}`)).status).toBe(404);
+    expect((await download(b.key, id)).json.error.code).toBe("not_found");
+    expect((await call(b.key, "/v1/exports")).json.data).toEqual([]);
+    expect((await call(a.key, "/v1/exports")).json.data.map((e: { id: string }) => e.id)).toEqual([id]);
+    const ownerOfB = await member(b, "owner");
+    expect((await ownerOfB.post(`/app/exports/${id}/approve`)).status).toBe(404);
+    expect(await statusOf(id)).toBe("pending_approval");
+    expect((await call(a.key, "/v1/exports/not-a-uuid")).status).toBe(404);
+  });
+
+  it("the sealed chunks hold no plaintext: no phone number, no name, no header", async () => {
+    const t = await tenant();
+    await seedContacts(t.workspaceId, 2500);
+    const id = (await ask(t.key, { kind: "contacts" })).json.id as string;
+    const owner = await member(t, "owner");
+    await owner.post(`/app/exports/${id}/approve`);
+    expect(await produce(t, id)).toBe("ready");
+    const rows = await stack.owner<{ seq: number; data: Buffer }[]>`select seq, data_ciphertext as data from export_chunks where export_id = ${id} order by seq`;
+    // A chunk a page: 2,500 rows in three.
+    expect(rows.map((r) => r.seq)).toEqual([0, 1, 2]);
+    const all = Buffer.concat(rows.map((r) => r.data)).toString("latin1");
+    for (const i of [1, 1000, 2500]) expect(all).not.toContain(number(i));
+    expect(all).not.toContain("919800");
+    expect(all).not.toContain("Name ");
+    expect(all).not.toContain("wa_id");
+    // A chunk moved to another place does not open: the additional data names it.
+    await stack.owner`update export_chunks set seq = 9 where export_id = ${id} and seq = 0`;
+    await stack.owner`update export_chunks set seq = 0 where export_id = ${id} and seq = 1`;
+    const moved = await stack.request(`/v1/exports/${id}/download`, { headers: { authorization: `Bearer ${t.key}` } });
+    await expect(moved.text()).rejects.toThrow();
+  });
+});
+
+describe("exports in the dashboard", () => {
+  it("an admin asks for an export from the contacts page, the owner approves it, the admin downloads it once", async () => {
+    const t = await tenant();
+    await call(t.key, "/v1/workspace/export-approval", { method: "PUT", body: JSON.stringify({ export_approval_threshold: 3 }) });
+    await seedContacts(t.workspaceId, 8);
+    const admin = await member(t, "admin");
+    const contactsPage = await admin.get("/app/contacts?tag=even");
+    expect(contactsPage.html).toContain('action="/app/exports"');
+    expect(contactsPage.html).toContain('name="tag" value="even"');
+    const asked = await admin.post("/app/exports", { kind: "contacts", format: "csv", tag: "even" });
+    expect(asked.status).toBe(303);
+    const [row] = await stack.owner<{ id: string; status: string; row_count: number; requester_type: string; requester_id: string }[]>`select id, status, row_count, requester_type, requester_id from exports where workspace_id = ${t.workspaceId}`;
+    expect(row).toMatchObject({ status: "pending_approval", row_count: 4, requester_type: "user", requester_id: admin.who.userId });
+    expect(visibleText((await admin.get("/app/exports")).html)).toContain("pending approval");
+    // An agent may not ask for exports at all.
+    const agent = await member(t, "agent");
+    expect((await agent.post("/app/exports", { kind: "contacts" })).status).toBe(403);
+    expect((await agent.get("/app/contacts")).html).not.toContain('action="/app/exports"');
+
+    const owner = await member(t, "owner");
+    expect((await owner.post(`/app/exports/${row!.id}/approve`)).status).toBe(303);
+    expect(await produce(t, row!.id)).toBe("ready");
+    expect((await admin.get("/app/exports")).html).toContain(`/app/exports/${row!.id}/download`);
+    // The key of the workspace is not who asked.
+    expect((await download(t.key, row!.id)).status).toBe(403);
+    const file = await admin.get(`/app/exports/${row!.id}/download`);
+    expect(file.status).toBe(200);
+    expect(lines(file.html)).toHaveLength(5);
+    expect((await admin.get(`/app/exports/${row!.id}/download`)).status).toBe(410);
+  });
+});
+
+describe("exports on QStash", () => {
+  let rig: QueueRig;
+  beforeAll(async () => {
+    rig = await qstashRig(3);
+  });
+  afterAll(() => rig.close());
+
+  it("an approved export's job comes back signed to /jobs/export and produces the file", async () => {
+    const t = await tenant(rig.stack);
+    await rig.stack.owner`insert into contacts (workspace_id, wa_id, name) select ${t.workspaceId}, '9197' || lpad(i::text, 8, '0'), 'Q ' || i from generate_series(1, 1200) i`;
+    await call(t.key, "/v1/workspace/export-approval", { method: "PUT", body: JSON.stringify({ export_approval_threshold: 5000 }) }, rig.stack);
+    const asked = await ask(t.key, { kind: "contacts" }, rig.stack);
+    expect(asked.json).toMatchObject({ status: "queued", rows: 1200 });
+    const ready = await eventually(() => call(t.key, `/v1/exports/${asked.json.id}`, {}, rig.stack), (r) => r.json?.status === "ready", 60_000);
+    expect(ready.json).toMatchObject({ rows_written: 1200 });
+    const file = await download(t.key, asked.json.id, rig.stack);
+    expect(file.status).toBe(200);
+    expect(lines(file.text)).toHaveLength(1201);
+    expect((await download(t.key, asked.json.id, rig.stack)).status).toBe(410);
+  }, 90_000);
+});
