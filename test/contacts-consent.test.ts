@@ -57,6 +57,46 @@ describe("consent changes by API and import are webhook events", () => {
     await runImport(stack.services, { workspaceId: t.workspaceId, importId: (await again.json()).id });
     expect(await events(t.workspaceId)).toHaveLength(2);
   });
+
+  it("one batch of new and existing contacts: a new one is created with its consent, an existing one changed only where it changes; each change one row and one event", async () => {
+    const t = await tenant();
+    for (const [waId, optIn] of [["919820014001", true], ["919820014002", false], ["919820014003", true]] as const) {
+      expect((await t.call("POST", "/v1/contacts", { wa_id: waId, ...(optIn ? { marketing_opt_in: true } : {}) })).status).toBe(201);
+    }
+    const csv = "wa_id,opt_in,opt_out\n919820014001,,yes\n919820014002,yes,\n919820014003,yes,\n919820014004,yes,\n919820014005,,yes\n919820014006,,\n";
+    const res = await stack.request("/v1/contacts/imports", { method: "POST", headers: { authorization: `Bearer ${t.key}`, "content-type": "text/csv" }, body: csv });
+    const { id } = await res.json();
+    expect(await runImport(stack.services, { workspaceId: t.workspaceId, importId: id })).toBe("completed");
+    const [view] = await stack.owner<{ created: number; updated: number; unchanged: number }[]>`select created, updated, unchanged from contact_imports where id = ${id}`;
+    expect(view).toEqual({ created: 3, updated: 2, unchanged: 1 });
+    const rows = await stack.owner<{ wa_id: string; consent: string; source: string; line: number; linked: boolean }[]>`
+      select e.wa_id, e.consent, e.source, (e.details->>'line')::int as line, e.contact_id = c.id as linked
+      from contact_consent_events e join contacts c on c.workspace_id = e.workspace_id and c.wa_id = e.wa_id
+      where e.workspace_id = ${t.workspaceId} and e.details->>'import_id' = ${id} order by e.wa_id`;
+    expect(rows).toEqual([
+      { wa_id: "919820014001", consent: "opt_out", source: "import", line: 2, linked: true },
+      { wa_id: "919820014002", consent: "opt_in", source: "import", line: 3, linked: true },
+      { wa_id: "919820014004", consent: "opt_in", source: "import", line: 5, linked: true },
+      { wa_id: "919820014005", consent: "opt_out", source: "import", line: 6, linked: true },
+    ]);
+    const state = await stack.owner<{ wa_id: string; in_source: string | null; out_source: string | null }[]>`
+      select wa_id, marketing_opt_in_source as in_source, opted_out_source as out_source from contacts where workspace_id = ${t.workspaceId} order by wa_id`;
+    expect(state).toEqual([
+      { wa_id: "919820014001", in_source: null, out_source: "import" },
+      { wa_id: "919820014002", in_source: "import", out_source: null },
+      { wa_id: "919820014003", in_source: "api", out_source: null },
+      { wa_id: "919820014004", in_source: "import", out_source: null },
+      { wa_id: "919820014005", in_source: null, out_source: "import" },
+      { wa_id: "919820014006", in_source: null, out_source: null },
+    ]);
+    const announced = (await events(t.workspaceId)).filter((e) => e.body.data.import_id === id);
+    expect(announced.map((e) => [e.event_type, e.body.data.wa_id]).sort((a, b) => String(a[1]).localeCompare(String(b[1])))).toEqual([
+      ["contact.opted_out", "919820014001"],
+      ["contact.opted_in", "919820014002"],
+      ["contact.opted_in", "919820014004"],
+      ["contact.opted_out", "919820014005"],
+    ]);
+  });
 });
 
 describe("consent evidence outlives the contact", () => {

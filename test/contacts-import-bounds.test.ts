@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { countedBody } from "../functions/middleware/security.js";
-import { MAX_STORED_ERRORS } from "../lib/contacts/import-limits.js";
+import { IMPORT_BATCH_ROWS, MAX_STORED_ERRORS } from "../lib/contacts/import-limits.js";
 import { runImport } from "../lib/contacts/import-run.js";
 import { importEnded } from "./support/import-kit.js";
 import { createTestStack, type TestStack } from "./support/stack.js";
@@ -52,7 +52,7 @@ describe("contact imports stay bounded on hostile bodies", () => {
     const { id } = await res.json();
     // One batch a stretch: after the first, the import shows its progress and is still running.
     expect(await runImport(stack.services, { workspaceId: t.workspaceId, importId: id }, 0)).toBe("continued");
-    expect(await importRow(t.workspaceId)).toMatchObject({ status: "running", failed: 1000 });
+    expect(await importRow(t.workspaceId)).toMatchObject({ status: "running", failed: IMPORT_BATCH_ROWS });
     expect(await stack.owner`select 1 from contact_imports where id = ${id} and bytes_done > 11 and bytes_done < bytes_total`).toHaveLength(1);
     await runToEnd(t.workspaceId, id);
     const body = await importEnded(stack, t, id);

@@ -35,10 +35,10 @@ const counts = async (workspaceId: string, importId: string) => {
   return c!;
 };
 const chunks = async (importId: string) => (await stack.owner<{ n: number }[]>`select count(*)::int as n from contact_import_chunks where import_id = ${importId}`)[0]!.n;
-async function runToEnd(t: Tenant, importId: string, sliceMs?: number) {
+async function runToEnd(t: Tenant, importId: string, sliceMs?: number, batchRows?: number) {
   const outcomes: string[] = [];
   // A run that finds another has moved the checkpoint stops: that one carries on.
-  for (let o = "continued"; o === "continued"; ) outcomes.push((o = await runImport(stack.services, { workspaceId: t.workspaceId, importId }, sliceMs)));
+  for (let o = "continued"; o === "continued"; ) outcomes.push((o = await runImport(stack.services, { workspaceId: t.workspaceId, importId }, sliceMs, batchRows)));
   return outcomes;
 }
 
@@ -64,8 +64,8 @@ describe("contacts imports run in the background", () => {
   it("run one batch a stretch, it ends with the counts of one run and each bad row's own line", async () => {
     const t = await stack.tenant();
     const { body } = await post(t, file(3500, "72", [1000, 1001, 2001, 3500]));
-    const outcomes = await runToEnd(t, body.id, 0);
-    // Each stretch hands over after its first batch; every continuation is a job of its own.
+    const outcomes = await runToEnd(t, body.id, 0, 1000);
+    // Each stretch hands over after its first batch (of 1,000 rows here); every continuation is a job of its own.
     expect(outcomes.filter((o) => o === "continued").length).toBeGreaterThanOrEqual(3);
     expect(outcomes.at(-1)).toBe("completed");
     const jobs = await stack.owner<{ id: string }[]>`select id from sandesh_queue.job where name = 'import' and data->>'importId' = ${body.id}`;
@@ -80,14 +80,14 @@ describe("contacts imports run in the background", () => {
   it("a stretch that ends on the file's last row hands over, and the next one ends the import", async () => {
     const t = await stack.tenant();
     const { body } = await post(t, file(1000, "78"));
-    expect(await runToEnd(t, body.id, 0)).toEqual(["continued", "completed"]);
+    expect(await runToEnd(t, body.id, 0, 1000)).toEqual(["continued", "completed"]);
     expect(await importEnded(stack, t, body.id)).toMatchObject({ status: "completed", rows_read: 1000, created: 1000 });
   });
 
   it("two runs of one import at once write it once: the second finds the checkpoint moved and stops", async () => {
     const t = await stack.tenant();
     const { body } = await post(t, file(6000, "73"));
-    const outcomes = await Promise.all([runToEnd(t, body.id, 0), runToEnd(t, body.id, 0)]);
+    const outcomes = await Promise.all([runToEnd(t, body.id, 0, 1000), runToEnd(t, body.id, 0, 1000)]);
     expect(outcomes.flat()).toContain("completed");
     expect(await importEnded(stack, t, body.id)).toMatchObject({ status: "completed", rows_read: 6000, created: 6000, updated: 0, unchanged: 0 });
     expect(await counts(t.workspaceId, body.id)).toEqual({ contacts: 6000, consent: 6000, distinct_consent: 6000 });

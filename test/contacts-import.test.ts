@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { importAndWait, importStack } from "./support/import-kit.js";
 import type { TestStack } from "./support/stack.js";
+import { IMPORT_BATCH_ROWS } from "../lib/contacts/import-limits.js";
 
 let stack: TestStack;
 beforeAll(async () => {
@@ -125,10 +126,11 @@ describe("POST /v1/contacts/imports", () => {
   it("thousands of rows across several batches, streamed in 7-byte chunks", async () => {
     const t = await stack.tenant();
     const lines = ["wa_id,name,segment"];
-    for (let i = 0; i < 2500; i++) lines.push(`9184${String(i).padStart(8, "0")},Name ${i},s${i % 3}`);
+    const n = 2 * IMPORT_BATCH_ROWS + 500;
+    for (let i = 0; i < n; i++) lines.push(`9184${String(i).padStart(8, "0")},Name ${i},s${i % 3}`);
     const { body } = await importCsv(t, lines.join("\r\n"));
-    expect(body).toMatchObject({ status: "completed", rows_read: 2500, created: 2500, failed: 0 });
-    expect((await stack.owner`select count(*)::int as n from contacts where workspace_id = ${t.workspaceId}`)[0]!.n).toBe(2500);
+    expect(body).toMatchObject({ status: "completed", rows_read: n, created: n, failed: 0 });
+    expect((await stack.owner`select count(*)::int as n from contacts where workspace_id = ${t.workspaceId}`)[0]!.n).toBe(n);
   });
 
   it("keeps the first 1,000 errors with their lines and counts them all", async () => {

@@ -45,18 +45,37 @@ export async function* csvRecords(body: ReadableStream<Uint8Array>, options: Omi
     while (!done) {
       const chunk = await reader.read();
       done = chunk.done;
-      if (done) {
-        parser.end();
-        await ended;
-      } else parser.write(chunk.value);
-      // Every chunk yields (empty too); the records read before a failure are handed over before it.
-      const out = pending;
-      pending = [];
-      yield out;
-      if (failure) throw failure;
+      // A kept chunk is 1 MiB: parsed in pieces, each handed over before the next, and
+      // between them the event loop turns, so the caller's writes in flight go on meanwhile.
+      const pieces = chunk.done ? [null] : split(chunk.value);
+      for (const piece of pieces) {
+        if (piece === null) {
+          parser.end();
+          await ended;
+        } else {
+          parser.write(piece);
+          if (pieces.length > 1) await turn();
+        }
+        // Every piece yields (empty too); the records read before a failure are handed over before it.
+        const out = pending;
+        pending = [];
+        yield out;
+        if (failure) throw failure;
+      }
     }
   } finally {
     if (!done) await reader.cancel().catch(() => {});
     parser.destroy();
   }
 }
+
+const PIECE_BYTES = 64 * 1024;
+const split = (b: Uint8Array): Uint8Array[] => {
+  if (b.length <= PIECE_BYTES) return [b];
+  const out: Uint8Array[] = [];
+  for (let at = 0; at < b.length; at += PIECE_BYTES) out.push(b.subarray(at, at + PIECE_BYTES));
+  return out;
+};
+
+/** One turn of the event loop (I/O callbacks run), not only the microtasks. */
+const turn = () => new Promise<void>((resolve) => (globalThis.setImmediate ? globalThis.setImmediate(resolve) : setTimeout(resolve, 0)));

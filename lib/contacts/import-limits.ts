@@ -1,4 +1,5 @@
-export const IMPORT_BATCH_ROWS = 1000;
+/** Rows per transaction: each moves the checkpoint with the rows it wrote. */
+export const IMPORT_BATCH_ROWS = 5000;
 export const MAX_IMPORT_ROWS = 1_000_000;
 /** Errors kept with their line; the count covers them all. */
 export const MAX_STORED_ERRORS = 1000;

@@ -19,13 +19,13 @@ export type ImportOutcome = "completed" | "failed" | "continued" | "superseded" 
 
 /**
  * One stretch of an import's run (the job of /jobs/import and of the local queue): the
- * kept body is parsed from the checkpoint and written 1,000 rows per transaction, each
+ * kept body is parsed from the checkpoint and written `batchRows` (5,000) rows per transaction, each
  * transaction moving the checkpoint (bytes and lines done, counts, its rows' errors) only
  * if no other run moved it first. After `sliceMs` the next stretch is queued from the
  * checkpoint, so a Worker invocation's bounded time never cuts a file short, and a run
  * killed anywhere resumes exactly where its last commit left it.
  */
-export async function runImport(s: Services, job: ImportJob, sliceMs = IMPORT_SLICE_MS): Promise<ImportOutcome> {
+export async function runImport(s: Services, job: ImportJob, sliceMs = IMPORT_SLICE_MS, batchRows = IMPORT_BATCH_ROWS): Promise<ImportOutcome> {
   const { workspaceId, importId: id } = job;
   const started = Date.now();
   const row = await withTenant(s.db, workspaceId, async (tx) => {
@@ -99,7 +99,7 @@ export async function runImport(s: Services, job: ImportJob, sliceMs = IMPORT_SL
 
   /** A full batch is written; true when this stretch has had its time and should hand over. */
   const flushWhenFull = async () => {
-    if (batch.length < IMPORT_BATCH_ROWS && failedPending < IMPORT_BATCH_ROWS) return false;
+    if (batch.length < batchRows && failedPending < batchRows) return false;
     await flush();
     return Date.now() - started > sliceMs;
   };

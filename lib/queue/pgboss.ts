@@ -76,6 +76,7 @@ export async function createLocalQueue(opts: { connectionString: string; logger:
     );
     await boss.insert(WEBHOOK_QUEUE, jobs as never);
   });
+  let importWorker: string | null = null;
   /** Answers per job: done completes it, retry fails it back to pg-boss's backoff. */
   const consume = <J extends object>(queue: string, maxRetries: number, handler: JobHandler<J>, w: WorkOptions, defaults: Required<WorkOptions>, retriedOf: (j: { data: J; retryCount: number }) => number, groupConcurrency?: number) =>
     boss.work<J>(
@@ -110,6 +111,8 @@ export async function createLocalQueue(opts: { connectionString: string; logger:
     },
     async enqueueImport(job) {
       await boss.insert(IMPORT_QUEUE, [{ id: await importJobId(job), data: job }]);
+      // This process consumes imports: its idle worker fetches now, not at its next poll.
+      if (importWorker) boss.notifyWorker(importWorker);
     },
     async enqueueExport(job) {
       await boss.insert(EXPORT_QUEUE, [{ id: await uuidOf(`export:${job.exportId}${job.revival ? `:r${job.revival}` : ""}`), data: job }]);
@@ -129,7 +132,7 @@ export async function createLocalQueue(opts: { connectionString: string; logger:
       await consume(BROADCAST_QUEUE, 10, handler, w, { batchSize: 1, concurrency: 2 }, (j) => j.retryCount);
     },
     async workImports(handler, w = {}) {
-      await consume(IMPORT_QUEUE, 10, handler, w, { batchSize: 1, concurrency: 2 }, (j) => j.retryCount);
+      importWorker = await consume(IMPORT_QUEUE, 10, handler, w, { batchSize: 1, concurrency: 2 }, (j) => j.retryCount);
     },
     async workExports(handler, w = {}) {
       await consume(EXPORT_QUEUE, 10, handler, w, { batchSize: 1, concurrency: 1 }, (j) => j.retryCount);
