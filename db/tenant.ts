@@ -64,7 +64,11 @@ export async function switchTenant(tx: Tx, workspaceId: string): Promise<void> {
 export function withTenantSql<T>(db: Db, workspaceId: string, fn: (t: TransactionSql) => Promise<T>): Promise<T> {
   if (!UUID.test(workspaceId)) throw new AppError(500, "internal_error", "withTenantSql needs a workspace id");
   return db.$client.begin(async (t) => {
-    await t`select set_config('role', ${APP_ROLE}, true), set_config('app.workspace_id', ${workspaceId}, true)`;
-    return fn(t);
+    // Sent now, pipelined ahead of fn's first statement (a round trip fewer): statements on
+    // a connection run in order, and one that fails aborts the transaction, so nothing of
+    // fn's runs outside the scope.
+    const scope = t`select set_config('role', ${APP_ROLE}, true), set_config('app.workspace_id', ${workspaceId}, true)`.execute();
+    const [, out] = await Promise.all([scope, fn(t)]);
+    return out;
   }) as Promise<T>;
 }

@@ -54,4 +54,20 @@ describe("a broadcast page", () => {
     expect(row).toMatchObject({ done: true, skipped: { opted_out: 5 } });
     expect(row!.cursor).not.toBeNull();
   });
+
+  it("writes each recipient's whole payload: shared components once for all, placeholders filled per recipient", async () => {
+    const t = await broadcastTenant(stack, null);
+    const wa = await seedContacts(stack.owner, t.workspaceId, 3, { tag: "pay" });
+    const fixed = { name: "festive_offer", language: { code: "en_US" }, components: [{ type: "body", parameters: [{ type: "text", text: "Diwali" }] }] };
+    const payloads = async (id: string) =>
+      (await stack.owner<{ recipient: string; payload: Record<string, unknown> }[]>`select recipient, payload from messages where broadcast_id = ${id} order by recipient`).map((r) => [r.recipient, r.payload]);
+    const a = await createBroadcast(stack.services, t.workspaceId, { name: "fixed", from: t.number.phone_number_id, template: fixed, audience: { tag: "pay" } }, OPERATOR);
+    await writePage(stack.services, t.workspaceId, a.id, { tag: "pay" }, true);
+    expect(await payloads(a.id)).toEqual([...wa].sort().map((w) => [w, { to: w, type: "template", template: fixed }]));
+
+    const b = await createBroadcast(stack.services, t.workspaceId, { name: "filled", from: t.number.phone_number_id, template: TEMPLATE, audience: { tag: "pay" } }, OPERATOR);
+    await writePage(stack.services, t.workspaceId, b.id, { tag: "pay" }, true);
+    const filled = { ...TEMPLATE, components: [{ type: "body", parameters: [{ type: "text", text: "Asha" }, { type: "text", text: "Pune" }] }] };
+    expect(await payloads(b.id)).toEqual([...wa].sort().map((w) => [w, { to: w, type: "template", template: filled }]));
+  });
 });

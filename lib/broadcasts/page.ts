@@ -4,7 +4,7 @@ import type { Services } from "../context.js";
 import { uuidv7 } from "../ids.js";
 import type { SendJob } from "../queue/port.js";
 import { audiencePage, skipReason, type SkipReason } from "./audience.js";
-import { fillComponents } from "./placeholders.js";
+import { fillComponents, hasPlaceholders } from "./placeholders.js";
 import { takeTier, tierLimit } from "./tier.js";
 
 /** Contacts per page: one transaction writes a page's messages, their jobs and the cursor. */
@@ -75,13 +75,15 @@ async function attemptPage(s: Services, workspaceId: string, broadcastId: string
     const skipped: Partial<Record<SkipReason, number>> = {};
     const skip = (r: SkipReason) => (skipped[r] = (skipped[r] ?? 0) + 1);
     const candidates: { c: (typeof page)[number]; components: unknown[] | undefined }[] = [];
+    // Components without a placeholder are the same for all: they go once, in the head below.
+    const perRecipient = b.template.components && hasPlaceholders(b.template.components) ? b.template.components : undefined;
     for (const c of page) {
       const why = skipReason(c, b.category === "MARKETING" && needsOptIn);
       if (why) {
         skip(why);
         continue;
       }
-      const components = b.template.components ? fillComponents(b.template.components, c) : undefined;
+      const components = perRecipient ? fillComponents(perRecipient, c) : undefined;
       if (components === null) {
         skip("missing_value");
         continue;
@@ -89,16 +91,18 @@ async function attemptPage(s: Services, workspaceId: string, broadcastId: string
       candidates.push({ c, components });
     }
     // The messaging tier, in the gate's own set: recipients beyond it wait for the next window.
-    const tier = candidates.length ? await takeTier(s.redis, s.clock, workspaceId, b.whatsapp_number_id, b.messaging_tier, candidates.map((x) => x.c.wa_id)) : null;
+    // An unlimited tier takes nothing (the script would answer "now" for all): no round trip.
+    const limit = tierLimit(b.messaging_tier);
+    const tier = candidates.length && limit !== 0 ? await takeTier(s.redis, s.clock, workspaceId, b.whatsapp_number_id, b.messaging_tier, candidates.map((x) => x.c.wa_id)) : null;
     const later = new Date(now.getTime() + TIER_WINDOW_MS).toISOString();
     let deferred = 0;
     const rows = candidates.map(({ c, components }, i) => {
       const waits = tier ? !tier.now[i] : false;
       if (waits) deferred++;
-      const template = { name: b.template.name, language: b.template.language, ...(components ? { components } : {}) };
-      return { id: uuidv7(now.getTime()), contactId: c.id, recipient: c.wa_id, payload: { to: c.wa_id, type: "template", template }, notBefore: waits ? later : null };
+      return { id: uuidv7(now.getTime()), contactId: c.id, recipient: c.wa_id, ...(components ? { components } : {}), ...(waits ? { notBefore: later } : {}) };
     });
-    const limit = tierLimit(b.messaging_tier);
+    // What every recipient's payload shares, sent once: each row carries only its own.
+    const head = { name: b.template.name, language: b.template.language, ...(b.template.components && !perRecipient ? { components: b.template.components } : {}) };
     const tierLeft = limit === 0 ? null : tier ? Math.max(0, limit - tier.used) : b.tier_remaining;
     const audienceDone = page.length < PAGE_SIZE;
     // The rows and the cursor's move in one statement, run for every page (one whose
@@ -107,8 +111,10 @@ async function attemptPage(s: Services, workspaceId: string, broadcastId: string
     const written = t<{ id: string; not_before: Date | null }[]>`
       with m as (
         insert into messages (id, workspace_id, whatsapp_number_id, contact_id, broadcast_id, direction, recipient, type, payload, status, declared_category, not_before, created_at, updated_at)
-        select x."id", ${workspaceId}, ${b.whatsapp_number_id}, x."contactId", ${broadcastId}, 'outbound', x."recipient", 'template', x."payload", 'queued', ${b.category}, x."notBefore", ${now.toISOString()}, ${now.toISOString()}
-        from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x("id" uuid, "contactId" uuid, "recipient" text, "payload" jsonb, "notBefore" timestamptz)
+        select x."id", ${workspaceId}, ${b.whatsapp_number_id}, x."contactId", ${broadcastId}, 'outbound', x."recipient", 'template',
+          jsonb_build_object('to', x."recipient", 'type', 'template', 'template', ${JSON.stringify(head)}::jsonb || case when x."components" is null then '{}'::jsonb else jsonb_build_object('components', x."components") end),
+          'queued', ${b.category}, x."notBefore", ${now.toISOString()}, ${now.toISOString()}
+        from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x("id" uuid, "contactId" uuid, "recipient" text, "components" jsonb, "notBefore" timestamptz)
         on conflict do nothing
         returning id, not_before
       ), cursor as (
