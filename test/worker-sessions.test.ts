@@ -1,61 +1,47 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { revokeSession } from "../lib/sessions/revoke.js";
 import { signIn } from "./support/people-kit.js";
-import { freePort, startTs, type Running } from "./support/spawn.js";
-import { childEnv, createTestStack, type TestStack } from "./support/stack.js";
+import { workerOnStack } from "./support/worker-on-stack.js";
 
 /** Sessions through workerd (`npm run dev:worker`): the same cookie, CSRF and Origin rules as in Node. */
-let stack: TestStack;
-let worker: Running | undefined;
-let base: string;
-beforeAll(async () => {
-  stack = await createTestStack();
-  const port = await freePort();
-  base = `http://127.0.0.1:${port}`;
-  worker = startTs("dev/worker.ts", { ...childEnv(stack), PORT: String(port), PUBLIC_URL: base });
-  await worker.waitFor(/listening on/, 120_000);
-}, 180_000);
-afterAll(async () => {
-  await worker?.stop();
-  await stack?.close();
-}, 30_000);
+const w = workerOnStack();
 
 describe("sessions in the Worker", () => {
   it("a session cookie is accepted; revoked from another process, it is refused on the next request", async () => {
-    const who = await signIn(stack);
-    const me = () => fetch(`${base}/app/auth/session`, { headers: { cookie: who.cookie } });
+    const who = await signIn(w.stack);
+    const me = () => fetch(`${w.base}/app/auth/session`, { headers: { cookie: who.cookie } });
     const ok = await me();
     const body = (await ok.json()) as { user: { id: string }; csrf_token: string };
-    expect(ok.status, JSON.stringify(body) + worker!.output().slice(-2000)).toBe(200);
+    expect(ok.status, JSON.stringify(body) + w.worker.output().slice(-2000)).toBe(200);
     expect(body.user.id).toBe(who.userId);
     expect(body.csrf_token).toBe(who.csrf);
     expect(ok.headers.get("content-security-policy")).toMatch(/script-src 'self' 'nonce-/);
 
-    await revokeSession(stack.services, who.userId, who.sessionId);
+    await revokeSession(w.stack.services, who.userId, who.sessionId);
     const refused = await me();
     expect(refused.status).toBe(401);
     expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("session_required");
   }, 60_000);
 
   it("the attempt limits run in the Worker too (their Lua script through Upstash's protocol): an unknown invitation link gets its 410, not an error", async () => {
-    const res = await fetch(`${base}/app/invite/inv_${"Q".repeat(43)}`, { headers: { accept: "text/html" } });
-    expect(res.status, worker!.output().slice(-2000)).toBe(410);
+    const res = await fetch(`${w.base}/app/invite/inv_${"Q".repeat(43)}`, { headers: { accept: "text/html" } });
+    expect(res.status, w.worker.output().slice(-2000)).toBe(410);
   }, 60_000);
 
   it("a form post needs the allowed Origin and the csrf field; with both, sign-out revokes the session", async () => {
-    const who = await signIn(stack);
+    const who = await signIn(w.stack);
     const form = (csrf: string, origin?: string) =>
-      fetch(`${base}/app/auth/sign-out`, {
+      fetch(`${w.base}/app/auth/sign-out`, {
         method: "POST",
         redirect: "manual",
         headers: { cookie: who.cookie, "content-type": "application/x-www-form-urlencoded", ...(origin ? { origin } : {}) },
         body: new URLSearchParams({ csrf }).toString(),
       });
     expect((await form(who.csrf, "https://evil.example")).status).toBe(403);
-    expect((await form("wrong", base)).status).toBe(403);
-    const out = await form(who.csrf, base);
+    expect((await form("wrong", w.base)).status).toBe(403);
+    const out = await form(who.csrf, w.base);
     expect(out.status).toBe(303);
     expect(out.headers.get("location")).toBe("/app/sign-in");
-    expect((await fetch(`${base}/app/auth/session`, { headers: { cookie: who.cookie } })).status).toBe(401);
+    expect((await fetch(`${w.base}/app/auth/session`, { headers: { cookie: who.cookie } })).status).toBe(401);
   }, 60_000);
 });
