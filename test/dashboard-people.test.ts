@@ -176,3 +176,49 @@ describe("invitation page", () => {
     expect(visibleText(signedIn.html)).toContain("sign in with that account to accept it");
   });
 });
+
+describe("refused forms", () => {
+  const json = (t: Awaited<ReturnType<typeof tenant>>, path: string, body: object) =>
+    stack.request(path, {
+      method: "POST",
+      headers: { cookie: t.browser.who.cookie, origin: stack.config.allowedOrigins[0]!, "x-csrf-token": t.browser.who.csrf, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+
+  it("a refused form post answers a page saying why, with a link back to its page; the same request by fetch keeps the JSON error", async () => {
+    const t = await tenant();
+    const agent = await signedInBrowser(stack, { workspaceId: t.workspaceId, role: "agent" });
+    const refusedInvite = await agent.post("/app/members/invitations", { email: "x@example.com", role: "viewer" }, { from: "/app/members" });
+    expect(refusedInvite.status).toBe(403);
+    expect(refusedInvite.headers.get("content-type")).toMatch(/^text\/html/);
+    expect(visibleText(refusedInvite.html)).toContain("The agent role may not do this (it needs members:write)");
+    expect(refusedInvite.html).toContain('<a href="/app/members">Back</a>');
+
+    const stranger = await tenant();
+    const refusedSwitch = await t.browser.post("/app/workspace", { workspace_id: stranger.workspaceId }, { from: "/app/keys" });
+    expect(refusedSwitch.status).toBe(403);
+    expect(visibleText(refusedSwitch.html)).toContain("Not a member of that workspace");
+    expect(refusedSwitch.html).toContain('<a href="/app/keys">Back</a>');
+
+    const [only] = await stack.owner<{ id: string }[]>`insert into passkeys (user_id, credential_id, public_key, user_handle, name, aaguid, backup_eligible, backed_up)
+      values (${t.browser.who.userId}, ${crypto.randomUUID().replace(/-/g, "")}, ${Buffer.alloc(32, 1)}, ${"h".repeat(22)}, 'Only key', ${crypto.randomUUID()}, false, false) returning id`;
+    const lastKey = await t.browser.post(`/app/passkeys/${only!.id}/delete`, {}, { from: "/app/security" });
+    expect(lastKey.status).toBe(409);
+    expect(visibleText(lastKey.html)).toContain("This is your only way to sign in");
+    // A Referer from elsewhere is not linked: back to the dashboard.
+    const elsewhere = await t.browser.post("/app/workspace", { workspace_id: "nonsense" }, { from: "/v1/workspace" });
+    expect(elsewhere.status).toBe(422);
+    expect(elsewhere.html).toContain('<a href="/app">Back to the dashboard</a>');
+    expect(await stack.owner`select 1 from passkeys where id = ${only!.id}`).toHaveLength(1);
+
+    // fetch (JSON) callers: the one error shape, unchanged.
+    const byFetch = await json(t, "/app/workspace", { workspace_id: stranger.workspaceId });
+    expect(byFetch.status).toBe(403);
+    expect(byFetch.headers.get("content-type")).toMatch(/^application\/json/);
+    expect((await byFetch.json()).error).toMatchObject({ code: "forbidden", message: "Not a member of that workspace", request_id: expect.any(String) });
+    const noSession = await stack.request("/app/workspace", { method: "POST", headers: { origin: stack.config.allowedOrigins[0]!, "content-type": "application/x-www-form-urlencoded" }, body: "workspace_id=x" });
+    expect(noSession.status).toBe(401);
+    expect(noSession.headers.get("content-type")).toMatch(/^text\/html/);
+    expect(await noSession.text()).toContain('<a href="/app/sign-in">Sign in</a>');
+  });
+});

@@ -1,5 +1,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../env.js";
+import { renderError } from "../middleware/errors.js";
+import { isForm } from "./answer.js";
 import { googleCallbackRoute } from "./auth/google-callback.js";
 import { googleIdentitiesRoute, googleLinkRoute, googleUnlinkRoute } from "./auth/google-link.js";
 import { googleStartRoute } from "./auth/google-start.js";
@@ -14,6 +16,7 @@ import { needs, open, person } from "../middleware/permission.js";
 import { requireSecondFactor } from "./middleware/second-factor.js";
 import { requireSession } from "./middleware/session.js";
 import { registerFactorRoutes } from "./auth/totp/index.js";
+import { renderPageError } from "./pages/errors.js";
 import { dashboardPages } from "./pages/index.js";
 import { revokeOtherSessionsRoute, revokeSessionRoute } from "./sessions/revoke.js";
 import { switchWorkspaceRoute } from "./workspace/switch.js";
@@ -43,6 +46,9 @@ import { switchWorkspaceRoute } from "./workspace/switch.js";
  * after a Google sign-in) reaches only the set-up routes (TOTP status/enrol/confirm/verify,
  * passkeys, sign-out, the set-up page): every other signed-in route has requireSecondFactor
  * after requireSession (functions/app/middleware/second-factor.ts).
+ *
+ * A refusal answers as it was asked: a plain form post (the pages' forms, no script) gets
+ * a page saying why, with a way back; fetch and JSON callers get the one JSON error shape.
  *
  * Google (OpenID Connect, lib/oidc):
  *   GET|POST /app/auth/google/start[?invitation=…]  to Google, a new attempt bound to this browser
@@ -78,5 +84,6 @@ export function dashboardApp() {
   // The pages (functions/app/pages/index.ts): /app/sign-in and /app/assets/dashboard.css
   // open, every other page behind requireSession in its own chain.
   app.route("/", dashboardPages());
+  app.onError((err, c) => (isForm(c) ? renderPageError(err, c) : renderError(err, c)));
   return app;
 }

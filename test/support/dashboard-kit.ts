@@ -11,7 +11,7 @@ import type { TestStack } from "./stack.js";
 export interface Browser {
   who: SignedIn;
   get(path: string): Promise<Page>;
-  post(path: string, fields?: Record<string, string | string[]>, opts?: { csrf?: string | null; origin?: string | null }): Promise<Page>;
+  post(path: string, fields?: Record<string, string | string[]>, opts?: { csrf?: string | null; origin?: string | null; from?: string }): Promise<Page>;
 }
 export interface Page {
   status: number;
@@ -52,13 +52,14 @@ export function pageClient(stack: TestStack, jar = new Map<string, string>(), cs
   };
   return {
     get: (path: string) => send(path, { headers: { accept: "text/html" } }),
-    post: (path: string, fields: Record<string, string | string[]> = {}, opts: { csrf?: string | null; origin?: string | null } = {}) => {
+    /** `from`: the dashboard page the form is on (sent as the Referer a browser would send). */
+    post: (path: string, fields: Record<string, string | string[]> = {}, opts: { csrf?: string | null; origin?: string | null; from?: string } = {}) => {
       const body = new URLSearchParams();
       const sent = opts.csrf === undefined ? token : opts.csrf;
       if (sent !== null) body.set("csrf", sent);
       for (const [k, v] of Object.entries(fields)) for (const x of Array.isArray(v) ? v : [v]) body.append(k, x);
       const o = opts.origin === undefined ? origin : opts.origin;
-      return send(path, { method: "POST", body, headers: { accept: "text/html", "content-type": "application/x-www-form-urlencoded", ...(o ? { origin: o } : {}) } });
+      return send(path, { method: "POST", body, headers: { accept: "text/html", "content-type": "application/x-www-form-urlencoded", ...(o ? { origin: o } : {}), ...(opts.from ? { referer: `${origin}${opts.from}` } : {}) } });
     },
   };
 }
