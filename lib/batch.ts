@@ -8,6 +8,13 @@
  * batch with `deadlineError()` and frees its slot (`onDeadline` lets the owner cut the
  * wedged work loose): no caller waits past the deadline, and one wedged flush does not
  * stop the ones after it. Its late outcome is ignored.
+ *
+ * With `gather`, a flush starts at the end of the event loop's turn (setImmediate)
+ * instead of at the first add: every request whose bytes arrived in the same turn joins
+ * it. With `overlapAt`, a flush starts beside one in flight only once that many items
+ * wait; fewer wait for the flush in flight to finish. Both trade a little latency for
+ * fewer, larger flushes when the process is busy, which is when flushes of one item
+ * would cost the most.
  */
 export interface GroupCommitOptions {
   maxBatch?: number;
@@ -15,12 +22,15 @@ export interface GroupCommitOptions {
   deadlineMs?: number;
   deadlineError?: () => Error;
   onDeadline?: () => void;
+  gather?: boolean;
+  overlapAt?: number;
 }
 
 export class GroupCommit<T> {
   private queue: { item: T; resolve: () => void; reject: (e: unknown) => void }[] = [];
   private inFlight = 0;
   private overdue = 0;
+  private gathering = false;
 
   /** `flush` may answer per item: an Error rejects that caller only. */
   constructor(
@@ -41,7 +51,21 @@ export class GroupCommit<T> {
   }
 
   private pump(): void {
-    while (this.queue.length && this.inFlight < (this.opts.maxInFlight ?? 1)) {
+    if (this.opts.gather) {
+      if (this.gathering) return;
+      this.gathering = true;
+      setImmediate(() => {
+        this.gathering = false;
+        this.start();
+      });
+      return;
+    }
+    this.start();
+  }
+
+  private start(): void {
+    const overlapAt = this.opts.overlapAt ?? 1;
+    while (this.queue.length && this.inFlight < (this.opts.maxInFlight ?? 1) && (this.inFlight === 0 || this.queue.length >= overlapAt)) {
       const batch = this.queue.splice(0, this.opts.maxBatch ?? 500);
       this.inFlight++;
       void this.run(batch);

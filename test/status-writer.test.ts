@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createSingleConnectionClient } from "../db/client.js";
 import type { Services } from "../lib/context.js";
-import { createStatusWriter, type StatusWriter } from "../lib/ingest/status-writer.js";
+import { createStatusWriter, STATUS_WRITER_OVERLAP_AT, type StatusWriter } from "../lib/ingest/status-writer.js";
 import { eventually } from "./support/eventually.js";
 import { envelope, sign, statusValue } from "./support/meta-payloads.js";
 import { connectTestNumber } from "./support/senders.js";
@@ -108,4 +108,53 @@ describe("Meta's status webhooks, group-committed", () => {
     expect(await committed([held!], "read")).toBe(1);
     await writer.close();
   });
+
+  it("while a flush is held, fewer calls than the overlap mark wait and go with the next ones; that flush failing answers 503 to all of them", async () => {
+    const t = await setup();
+    const [a, d, ...rest] = await t.sent(2 + STATUS_WRITER_OVERLAP_AT - 1);
+    const early = rest.slice(0, 3);
+    const late = rest.slice(3);
+    let added = 0;
+    // Both lanes, as the process runs it; a deadline far past the test's steps.
+    const real = createStatusWriter(createSingleConnectionClient(stack.config.databaseUrl), () => services, { deadlineMs: 120_000 });
+    const writer: StatusWriter = { add: (w) => (added++, real.add(w)), close: () => real.close() };
+    const services: Services = { ...stack.services, statusWriter: writer };
+    // One connection holds the wamid locks of a and d, which the writer takes first (lib/ingest/statuses.ts).
+    const holder = await stack.owner.reserve();
+    const holderPid = (await holder`select pg_backend_pid() as p`)[0]!.p as number;
+    const waiting = (n: number) =>
+      eventually(
+        async () => (await stack.owner<{ pid: number }[]>`select pid from pg_stat_activity where datname = ${stack.database} and wait_event_type = 'Lock' and query like '%pg_advisory_xact_lock%' and pid <> ${holderPid}`).map((r) => r.pid),
+        (pids) => pids.length === n,
+      );
+    try {
+      await holder`begin`;
+      for (const wamid of [a!, d!]) await holder`select pg_advisory_xact_lock(${0x77616d64}, hashtext(${wamid}))`;
+      const first = request(services, t.body(a!));
+      const [firstPid] = await waiting(1);
+      // Fewer than the mark: they wait for the held flush rather than start one of their own.
+      const earlyAnswers = early.map((w) => request(services, t.body(w)));
+      await eventually(async () => added, (n) => n === 1 + early.length);
+      // With these the mark is reached: a flush of all of them starts on the other lane, and holds on d.
+      const lateAnswers = [...late, d!].map((w) => request(services, t.body(w)));
+      const pids = await waiting(2);
+      const secondPid = pids.find((p) => p !== firstPid)!;
+      await stack.owner`select pg_terminate_backend(${secondPid})`;
+      const answers = await Promise.all([...earlyAnswers, ...lateAnswers]);
+      expect(answers.map((r) => r.status)).toEqual([...early, ...late, d].map(() => 503));
+      expect(await committed([...early, ...late, d!])).toBe(0);
+      // The held flush was never touched: once its lock goes, it commits and answers 200.
+      await holder`rollback`;
+      expect((await first).status).toBe(200);
+      expect(await committed([a!])).toBe(1);
+    } finally {
+      await holder`rollback`.catch(() => {});
+      holder.release();
+    }
+    // Meta retries the refused calls: kept, in one transaction (they arrive together).
+    const retried = await Promise.all([...early, ...late, d!].map((w) => request(services, t.body(w))));
+    expect(retried.map((r) => r.status)).toEqual([...early, ...late, d].map(() => 200));
+    expect(await committed([a!, d!, ...rest])).toBe(2 + rest.length);
+    await writer.close();
+  }, 120_000);
 });

@@ -5,7 +5,7 @@ import { ingestMetaWebhook } from "../../lib/ingest/ingest.js";
 import { parseSignatureHeader, verifyMetaSignature } from "../../lib/ingest/signature.js";
 import { answerVerification } from "../../lib/ingest/verification.js";
 import type { AppEnv } from "../env.js";
-import { META_WEBHOOK_MAX_BYTES, readAtMost } from "../middleware/security.js";
+import { META_WEBHOOK_MAX_BYTES, readAtMost, tooLarge } from "../middleware/security.js";
 import { open } from "../middleware/permission.js";
 
 /**
@@ -27,17 +27,23 @@ export function metaApp(opts: { unverifiedBodyBudget?: number } = {}) {
     // Anyone can post here: without a well-formed signature the body is never read.
     if (!parseSignatureHeader(c.req.header("x-hub-signature-256"))) throw invalidSignature();
     const declared = Number(c.req.header("content-length"));
-    const hold = Number.isSafeInteger(declared) && declared >= 0 ? Math.min(declared, META_WEBHOOK_MAX_BYTES) : META_WEBHOOK_MAX_BYTES;
+    const bounded = Number.isSafeInteger(declared) && declared >= 0 && declared <= META_WEBHOOK_MAX_BYTES && c.req.header("transfer-encoding") === undefined;
+    const hold = bounded ? declared : META_WEBHOOK_MAX_BYTES;
     if (!budget.tryTake(hold)) {
       throw new AppError(503, "temporarily_unavailable", "Too many webhook bodies are being received; retry shortly", undefined, { "Retry-After": "1" });
     }
     let raw: Uint8Array<ArrayBuffer>;
     try {
       // The raw bytes, exactly as sent: the signature covers them, not a re-serialisation.
-      raw = await readAtMost(c.req.raw.body, META_WEBHOOK_MAX_BYTES);
+      // A declared length within the bound is what the HTTP parser holds the body to (Node's
+      // and workerd's): read at once, which in Node skips building a web Request and stream
+      // for it (~7 % of the process under Meta's one-status-per-call storm). Any other body
+      // is counted while it streams.
+      raw = bounded ? new Uint8Array(await c.req.arrayBuffer()) : await readAtMost(c.req.raw.body, META_WEBHOOK_MAX_BYTES);
     } finally {
       budget.give(hold);
     }
+    if (raw.length > META_WEBHOOK_MAX_BYTES) throw tooLarge(META_WEBHOOK_MAX_BYTES);
     if (!(await verifyMetaSignature(c.env.services.config.meta.appSecret, raw, c.req.header("x-hub-signature-256")))) throw invalidSignature();
     const summary = await ingestMetaWebhook(c.env.services, new TextDecoder().decode(raw));
     return c.json({ received: true, ...summary });

@@ -38,7 +38,7 @@ export const securityHeaders: MiddlewareHandler<AppEnv> = async (c, next) => {
 
 export const META_WEBHOOK_MAX_BYTES = 4 * 1024 * 1024;
 
-const tooLarge = (maxSize: number) => new AppError(413, "payload_too_large", `Request bodies are limited to ${maxSize} bytes`);
+export const tooLarge = (maxSize: number) => new AppError(413, "payload_too_large", `Request bodies are limited to ${maxSize} bytes`);
 
 const countWhileStreaming = (maxSize: number): MiddlewareHandler<AppEnv> =>
   bodyLimit({

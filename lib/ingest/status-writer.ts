@@ -1,6 +1,6 @@
 import { drizzle } from "drizzle-orm/postgres-js";
 import { PgDialect } from "drizzle-orm/pg-core";
-import type { SQL } from "drizzle-orm";
+import { sql, type SQL } from "drizzle-orm";
 import postgres from "postgres";
 import type { Tx } from "../../db/client.js";
 import { ConnectionLost, DedicatedConnection, type ClientFactory } from "../../db/dedicated.js";
@@ -18,11 +18,12 @@ import { applyStatement, appliedFrom, knownStatuses, lockWamidsStatement, type A
  * Group commit of Meta's status webhooks (the Node process). Meta mostly posts one status
  * per call, and one number sending at 1,000/s causes about 3,000 such calls a second: a
  * transaction per call (five round trips and a WAL flush each) caps that near 600/s.
- * Here the statuses of every call that arrives while a flush is running go together in
- * the next one: BEGIN, each workspace's scope, wamid locks and apply statement, and
- * COMMIT, pipelined in one round trip on a connection of the writer's own. Every call
- * awaits its flush's COMMIT before Meta hears 200, and a flush that fails answers 503 to
- * every call in it (Meta retries; applying a status twice changes nothing).
+ * Here the statuses of every call that arrives in the same turn of the event loop, or
+ * while a flush is running, go together in the next one: BEGIN, each workspace's scope
+ * with its wamid locks, its apply statement, and COMMIT, pipelined in one round trip on a
+ * connection of the writer's own. Every call awaits its flush's COMMIT before Meta hears
+ * 200, and a flush that fails answers 503 to every call in it (Meta retries; applying a
+ * status twice changes nothing).
  *
  * What one statement cannot settle is handed back to the caller, which applies it the
  * way a single call always has (lib/ingest/number-batch.ts): statuses whose wamid no
@@ -56,6 +57,13 @@ const MAX_ITEMS = 60;
  * next batch is already on the wire, and PostgreSQL's own group commit joins their flushes.
  */
 export const STATUS_WRITER_LANES = 2;
+/**
+ * A second flush starts beside the one in flight only once this many calls wait; fewer
+ * wait for it (one round trip). Flushes of one call each are what a busy process would
+ * otherwise send: each costs its round trip, its socket writes and its commit, which is
+ * most of a call's cost, and the storm then costs the most exactly when CPU is short.
+ */
+export const STATUS_WRITER_OVERLAP_AT = 8;
 /** A flush not committed by then fails its calls (503) and its connection is thrown away. */
 export const STATUS_WRITER_DEADLINE_MS = 5000;
 
@@ -66,7 +74,7 @@ const exec = (t: postgres.Sql, q: SQL) => {
   return go(t.unsafe(text, params as never[], { prepare: true }));
 };
 
-export function createStatusWriter(open: ClientFactory, services: () => Services, opts: { lanes?: number; deadlineMs?: number } = {}): StatusWriter {
+export function createStatusWriter(open: ClientFactory, services: () => Services, opts: { lanes?: number; deadlineMs?: number; overlapAt?: number } = {}): StatusWriter {
   const lanes = Array.from({ length: opts.lanes ?? STATUS_WRITER_LANES }, () => new DedicatedConnection(open));
   const free = [...lanes];
   const deadlineMs = opts.deadlineMs ?? STATUS_WRITER_DEADLINE_MS;
@@ -96,7 +104,13 @@ export function createStatusWriter(open: ClientFactory, services: () => Services
       free.push(conn);
     }
   };
-  const commits = new GroupCommit<StatusWork>(flush, { maxInFlight: lanes.length, maxBatch: MAX_ITEMS });
+  const commits = new GroupCommit<StatusWork>(flush, {
+    maxInFlight: lanes.length,
+    maxBatch: MAX_ITEMS,
+    // The calls whose bytes arrived in the same turn of the event loop go in one flush.
+    gather: true,
+    overlapAt: opts.overlapAt ?? STATUS_WRITER_OVERLAP_AT,
+  });
   return {
     add: (work) => commits.add(work),
     close: async () => void (await Promise.all(lanes.map((l) => l.close()))),
@@ -116,7 +130,8 @@ async function write(s: Services, conn: DedicatedConnection, items: StatusWork[]
       const statuses = knownStatuses(group.flatMap((g) => g.statuses));
       if (!statuses.length) continue;
       if (s.caches.webhookEndpoints.get(workspaceId)?.length !== 0) quiet = false;
-      sent.push(scope(workspaceId), exec(t, lockWamidsStatement(statuses.map((st) => st.id))));
+      // The tenant's scope and its sorted wamid locks in one statement, before the apply statement looks.
+      sent.push(exec(t, sql`select set_config('role', ${APP_ROLE}, true), set_config('app.workspace_id', ${workspaceId}, true), (${lockWamidsStatement(statuses.map((st) => st.id))})`));
       const result = exec(t, applyStatement(workspaceId, statuses)) as unknown as Promise<AppliedRow[]>;
       sent.push(result);
       applied.set(workspaceId, { statuses, result });
