@@ -169,6 +169,7 @@ describe("an export above the threshold", () => {
   it("only the requester downloads: another key of the workspace and a member are 403, and the file stays for the requester", async () => {
     const t = await tenant();
     await seedContacts(t.workspaceId, 3);
+    await stack.owner`update contacts set attributes = '{"city": "Pune"}' where workspace_id = ${t.workspaceId} and wa_id = ${number(2)}`;
     const id = (await ask(t.key, { kind: "contacts" })).json.id as string;
     expect(await produce(t, id)).toBe("ready");
     const other = await createApiKey(stack.services, t.workspaceId, "other", { actorType: "operator" });
@@ -177,7 +178,12 @@ describe("an export above the threshold", () => {
     const owner = await member(t, "owner");
     expect((await owner.get(`/app/exports/${id}/download`)).status).toBe(403);
     expect(await statusOf(id)).toBe("ready");
-    expect(lines((await download(t.key, id)).text)).toHaveLength(4);
+    // The streamed export's columns, attribute columns included.
+    const rows = lines((await download(t.key, id)).text);
+    expect(rows).toHaveLength(4);
+    expect(rows[0]).toBe("wa_id,name,tags,opt_in,opt_out,city");
+    expect(rows).toContain(`${number(2)},Name 2,even,,,Pune`);
+    expect(rows).toContain(`${number(1)},Name 1,,,,`);
   });
 
   it("two downloads at once: one gets the file, the other 410", async () => {

@@ -24,15 +24,17 @@ const SYSTEM = { actorType: "system" as const, actorId: null };
 export async function produceExport(s: Services, job: ExportJob): Promise<ProduceOutcome> {
   const { workspaceId, exportId: id } = job;
   const runId = crypto.randomUUID();
-  let claimed: { row: typeof dataExports.$inferSelect; header: string } | undefined;
+  let claimed: { reader: ReturnType<typeof exportReader>; header: string } | undefined;
   try {
     claimed = await withTenant(s.db, workspaceId, async (tx) => {
       const [row] = await tx.update(dataExports).set({ status: "producing", runId, rowsWritten: 0, bytes: 0, updatedAt: s.clock.now() }).where(and(eq(dataExports.id, id), inArray(dataExports.status, ["queued", "producing"]))).returning();
       if (!row) return undefined;
       await tx.delete(exportChunks).where(eq(exportChunks.exportId, id));
-      const header = await exportReader(row).header(tx);
+      // The header reads the attribute columns in use; the pages keep to them.
+      const reader = exportReader(row);
+      const header = await reader.header(tx);
       await recordAudit(tx, { ...SYSTEM, workspaceId, action: "export.producing", objectType: "export", objectId: id, details: { run_id: runId } });
-      return { row, header };
+      return { reader, header };
     });
   } catch (err) {
     // A file that cannot be made (more attribute columns than an export has): failed, with why.
@@ -40,7 +42,7 @@ export async function produceExport(s: Services, job: ExportJob): Promise<Produc
     throw err;
   }
   if (!claimed) return "nothing";
-  const reader = exportReader(claimed.row);
+  const { reader } = claimed;
   let prefix = claimed.header;
   let after: string | null = null;
   try {
