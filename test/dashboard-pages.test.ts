@@ -224,6 +224,25 @@ describe("message tracker", () => {
   });
 });
 
+describe("a message's two sides", () => {
+  it("the business's number shows as its display number, whole for every role; the contact's is masked for an agent", async () => {
+    const t = await tenant();
+    const out = await message(t, { status: "read", to: "919800000001", at: "2030-06-01T18:00:00Z" });
+    const inbound = await message(t, { status: "received", to: "919811112222", at: "2030-06-01T18:01:00Z", direction: "inbound" });
+    const agent = await signedInBrowser(stack, { workspaceId: t.workspaceId, role: "agent" });
+    const list = visibleText((await agent.get("/app/messages")).html);
+    expect(list).toContain("inbound +91 98123 45210 +91 98••• ••222 text received");
+    expect(list).toContain("outbound +91 98••• ••001 +91 98123 45210 text read");
+    expect(list).not.toContain(t.phoneNumberId);
+    expect(visibleText((await agent.get(`/app/messages/${out}`)).html)).toContain("To +91 98••• ••001 From +91 98123 45210");
+    expect(visibleText((await agent.get(`/app/messages/${inbound}`)).html)).toContain("To +91 98123 45210 From +91 98••• ••222");
+    expect(visibleText((await t.browser.get(`/app/messages/${out}`)).html)).toContain("To +91 98000 00001 From +91 98123 45210");
+    // A number without a display number is named by its phone-number id.
+    await stack.owner`update whatsapp_numbers set display_number = null where id = ${t.numberId}`;
+    expect(visibleText((await agent.get(`/app/messages/${out}`)).html)).toContain(`From ${t.phoneNumberId}`);
+  });
+});
+
 describe("contacts, templates, broadcasts", () => {
   it("lists and shows a contact, escaping what the contact's name carries", async () => {
     const t = await tenant();

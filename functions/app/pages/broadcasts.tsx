@@ -13,7 +13,7 @@ import { getWorkspaceSettings } from "../../../lib/workspaces/workspaces.js";
 import { instantOfLocal, workspaceTimezone } from "../../../lib/workspaces/timezone.js";
 import type { AppEnv } from "../../env.js";
 import type { PageRoutes } from "./routes.js";
-import { displayPhone } from "./display-phone.js";
+import { displayBusinessPhone } from "./display-phone.js";
 import { sessionActor } from "../middleware/session.js";
 import { idParam, pageFacts, workspaceOf } from "./facts.js";
 import { redirectWithFlash, type FlashCode } from "./flash.js";
@@ -85,7 +85,7 @@ async function listPage(c: Context<AppEnv>, problem?: FormProblem, typed: Typed 
         <Problems message={problem?.message} errors={errors} />
         <CsrfField token={facts.session.csrfToken} />
         <Field form="broadcast" name="name" label="Name" value={typed.name} required maxlength={256} errors={errors} />
-        <Select form="broadcast" name="from" label="From" value={typed.from} options={[{ value: "", label: "the workspace's number" }, ...numbers.map((n) => ({ value: n.phone_number_id, label: `${displayPhone(facts, n.display_number)} (${n.phone_number_id})` }))]} />
+        <Select form="broadcast" name="from" label="From" value={typed.from} options={[{ value: "", label: "the workspace's number" }, ...numbers.map((n) => ({ value: n.phone_number_id, label: `${displayBusinessPhone(n.display_number)} (${n.phone_number_id})` }))]} />
         <Select form="broadcast" name="template" label="Template" value={typed.template} options={templates.data.map((t) => ({ value: `${t.name}|${t.language}`, label: `${t.name} (${t.language}, ${t.category ?? "no category"})` }))} hint="Approved templates without placeholders to fill" />
         <fieldset>
           <legend>Audience</legend>

@@ -14,12 +14,29 @@ export function displayPhone(viewer: { phones: PhoneView } | Pick<SessionAuth, "
   if (!value) return "—";
   const view: PhoneView = viewer && "phones" in viewer ? viewer.phones : viewer?.role === "owner" || viewer?.role === "admin" ? (v) => v : maskPhone;
   const shown = view(value);
-  if (shown !== value) return shown;
+  return shown !== value ? shown : groupPhone(value);
+}
+
+/** A whole number as people write it (the grouping above); anything not digits as it is. */
+function groupPhone(value: string): string {
   const d = value.replace(/^\+/, "");
   if (!/^\d+$/.test(d)) return value;
   if (d.length === 12 && d.startsWith("91")) return `+91 ${d.slice(2, 7)} ${d.slice(7)}`;
   if (d.length === 11 && d.startsWith("1")) return `+1 ${d.slice(1, 4)} ${d.slice(4, 7)} ${d.slice(7)}`;
   return `+${d}`;
+}
+
+/** One of the workspace's own WhatsApp numbers (its display number): the business's, not a contact's, so never masked. */
+export const displayBusinessPhone = (displayNumber: string | null | undefined): string => (displayNumber ? groupPhone(displayNumber) : "—");
+
+/**
+ * A message's side: a contact's number (a Phone, masked per the viewer) or one of the
+ * workspace's numbers, named by its phone-number id: its display number when known.
+ */
+export function displayMessageSide(viewer: { phones: PhoneView }, displayNumbers: ReadonlyMap<string, string | null>, side: string | Phone | null): string {
+  if (side instanceof Phone || side === null) return displayPhone(viewer, side);
+  const display = displayNumbers.get(side);
+  return display ? displayBusinessPhone(display) : side;
 }
 
 /** A message's content (Meta's shape) as the page shows it: its numbers as the viewer may see them. */

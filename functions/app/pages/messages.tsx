@@ -1,11 +1,12 @@
 import type { Context } from "hono";
 import { validationFailed } from "../../../lib/errors.js";
 import { getMessage, listMessages } from "../../../lib/messages/read.js";
+import { listNumbers } from "../../../lib/whatsapp/list.js";
 import { getWorkspaceSettings } from "../../../lib/workspaces/workspaces.js";
 import { nextDate, startOfLocalDay, workspaceTimezone } from "../../../lib/workspaces/timezone.js";
 import type { AppEnv } from "../../env.js";
 import type { PageRoutes } from "./routes.js";
-import { displayContent, displayPhone } from "./display-phone.js";
+import { displayContent, displayMessageSide } from "./display-phone.js";
 import { idParam, pageFacts, workspaceOf } from "./facts.js";
 import { formatTime } from "./format.js";
 import { Layout } from "./layout.js";
@@ -14,6 +15,11 @@ import { Field, Select, Table } from "./ui.js";
 
 const STATUSES = ["queued", "sending", "retrying", "sent", "delivered", "read", "failed", "received"];
 
+/** The workspace's numbers' display numbers, by phone-number id: a message names its business side by the id. */
+async function displayNumbers(c: Context<AppEnv>): Promise<Map<string, string | null>> {
+  return new Map((await listNumbers(c.env.services, workspaceOf(c))).map((n) => [n.phone_number_id, n.display_number]));
+}
+
 export const StatusBadge = ({ status }: { status: string }) => <span class={`badge${status === "failed" ? " bad" : status === "read" || status === "delivered" ? " good" : ""}`}>{status}</span>;
 
 async function trackerPage(c: Context<AppEnv>) {
@@ -21,6 +27,7 @@ async function trackerPage(c: Context<AppEnv>) {
   const ws = workspaceOf(c);
   const q = { status: c.req.query("status") || undefined, to: c.req.query("to")?.trim() || undefined, date: c.req.query("date") || undefined, cursor: c.req.query("cursor") || undefined };
   const tz = workspaceTimezone(await getWorkspaceSettings(c.env.services, ws));
+  const numbers = await displayNumbers(c);
   // A bad filter is said on the page, over an empty list, not as an error page.
   const { rows, next, problem } = await readList(async () => {
     if (q.date !== undefined && (!/^\d{4}-\d\d-\d\d$/.test(q.date) || Number.isNaN(Date.parse(`${q.date}T00:00:00Z`)))) throw validationFailed([{ field: "date", message: "must be a date, YYYY-MM-DD" }], "The filter is not valid");
@@ -52,8 +59,8 @@ async function trackerPage(c: Context<AppEnv>) {
           <tr>
             <td>{formatTime(m.created_at)}</td>
             <td>{m.direction}</td>
-            <td>{displayPhone(facts, m.to)}</td>
-            <td>{displayPhone(facts, m.from)}</td>
+            <td>{displayMessageSide(facts, numbers, m.to)}</td>
+            <td>{displayMessageSide(facts, numbers, m.from)}</td>
             <td>{m.type}</td>
             <td>
               <StatusBadge status={m.status} />
@@ -74,6 +81,7 @@ async function trackerPage(c: Context<AppEnv>) {
 async function messagePage(c: Context<AppEnv>) {
   const facts = await pageFacts(c);
   const m = await getMessage(c.env.services, workspaceOf(c), idParam(c));
+  const numbers = await displayNumbers(c);
   return c.html(
     <Layout facts={facts} title="Message" active="messages">
       <dl class="facts">
@@ -84,9 +92,9 @@ async function messagePage(c: Context<AppEnv>) {
         <dt>Direction</dt>
         <dd>{m.direction}</dd>
         <dt>To</dt>
-        <dd>{displayPhone(facts, m.to)}</dd>
+        <dd>{displayMessageSide(facts, numbers, m.to)}</dd>
         <dt>From</dt>
-        <dd>{displayPhone(facts, m.from)}</dd>
+        <dd>{displayMessageSide(facts, numbers, m.from)}</dd>
         <dt>Type</dt>
         <dd>{m.type}</dd>
         <dt>Status</dt>

@@ -5,25 +5,24 @@ import { listNumbers } from "../../../lib/whatsapp/list.js";
 import { connectNumber, type NumberView } from "../../../lib/whatsapp/numbers.js";
 import type { AppEnv } from "../../env.js";
 import type { PageRoutes } from "./routes.js";
-import { displayPhone } from "./display-phone.js";
+import { displayBusinessPhone } from "./display-phone.js";
 import { sessionActor } from "../middleware/session.js";
 import { pageFacts, workspaceOf } from "./facts.js";
 import { redirectWithFlash } from "./flash.js";
 import { attempt, readForm, type FormProblem } from "./form.js";
 import { Layout } from "./layout.js";
-import type { SessionAuth } from "../../../lib/sessions/auth.js";
 import { CsrfField, Field, Problems, Table } from "./ui.js";
 
 const TIERS: Record<string, string> = { TIER_50: "50 / day", TIER_250: "250 / day", TIER_1K: "1,000 / day", TIER_10K: "10,000 / day", TIER_100K: "100,000 / day", TIER_UNLIMITED: "unlimited" };
 export const tierLabel = (tier: string) => TIERS[tier] ?? tier;
 
 /** The numbers' health as Sandesh knows it: tier, throughput, and whether the token still works. */
-export function NumbersTable({ numbers, viewer, caption }: { numbers: NumberView[]; viewer: SessionAuth; caption: string }) {
+export function NumbersTable({ numbers, caption }: { numbers: NumberView[]; caption: string }) {
   return (
     <Table caption={caption} head={["Number", "Phone-number id", "WABA", "Quality", "Messaging tier", "Throughput", "Token"]} empty="No number is connected yet." rows={numbers.length}>
       {numbers.map((n) => (
         <tr>
-          <td>{displayPhone(viewer, n.display_number)}</td>
+          <td>{displayBusinessPhone(n.display_number)}</td>
           <td>
             <code>{n.phone_number_id}</code>
           </td>
@@ -54,7 +53,7 @@ async function numbersPage(c: Context<AppEnv>, problem?: FormProblem, typed: Typ
   const errors = problem?.errors;
   return c.html(
     <Layout facts={facts} title="WhatsApp numbers" active="numbers">
-      <NumbersTable numbers={numbers} viewer={facts.session} caption="Connected numbers" />
+      <NumbersTable numbers={numbers} caption="Connected numbers" />
       <form method="post" action="/app/numbers" class="card" aria-labelledby="connect" autocomplete="off">
         <h2 id="connect">Connect a number</h2>
         <p class="muted">From Meta's WhatsApp Manager. Connecting a number already here replaces its token.</p>

@@ -49,7 +49,7 @@ async function overviewPage(c: Context<AppEnv>) {
       </ul>
       <p class="muted">Messages sent today, by how far they got: delivered includes read, sent includes both.</p>
       <h2>Numbers' health</h2>
-      <NumbersTable numbers={numbers} viewer={facts.session} caption="Connected numbers" />
+      <NumbersTable numbers={numbers} caption="Connected numbers" />
     </Layout>,
   );
 }
