@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AUTH_FAILURES_PER_MINUTE } from "../lib/apikeys/auth.js";
 import { setAllowlist } from "../lib/network/set-allowlist.js";
+import { randomToken } from "../lib/people/tokens.js";
 import { approveSupportGrant } from "../lib/support/approve.js";
 import { requestSupportGrant } from "../lib/support/request.js";
 import { signedInBrowser, visibleText, type Browser } from "./support/dashboard-kit.js";
@@ -223,6 +225,20 @@ describe("support access", () => {
     expect(unknown.status).toBe(401);
     expect(unknown.json.error).toMatchObject({ code: "unauthorized", message: "The support token is not known" });
     expect((await ask("sgr_short", "/v1/contacts")).status).toBe(401);
+  });
+
+  it("guessed support tokens count against the address like unknown keys: past the limit 429, a token already seen valid still answers", async () => {
+    const g = await request();
+    const ip = "198.51.100.77";
+    expect((await ask(g.token, "/v1/contacts", {}, ip)).json.error.details.state).toBe("pending");
+    const guess = () => randomToken("sgr_");
+    const answers: number[] = [];
+    for (let i = 0; i < AUTH_FAILURES_PER_MINUTE; i++) answers.push((await ask(guess(), "/v1/contacts", {}, ip)).status);
+    expect(answers).toEqual(answers.map(() => 401));
+    const throttled = await ask(guess(), "/v1/contacts", {}, ip);
+    expect(throttled.status).toBe(429);
+    expect(throttled.json.error.code).toBe("rate_limited_ip");
+    expect((await ask(g.token, "/v1/contacts", {}, ip)).json.error.details.state).toBe("pending");
   });
 
   it("the workspace's IP allow-list applies to support tokens as to keys", async () => {

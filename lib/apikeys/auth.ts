@@ -80,14 +80,23 @@ export async function identifyApiKey(s: Services, header: string | undefined, ip
   return { auth: await pending, hash, fresh: true };
 }
 
-async function admitAndLookUp(s: Services, hash: string, ip: string): Promise<ApiKeyAuth> {
+const admitAndLookUp = (s: Services, hash: string, ip: string): Promise<ApiKeyAuth> => admitLookUp(s, hash, ip, () => lookUp(s, hash));
+
+/**
+ * The address's failure throttle around one database look-up of a bearer secret's hash
+ * (an API key; a support token, lib/support/authenticate.ts): a hash Redis has seen
+ * found goes straight on; any other counts against its address first, and past
+ * AUTH_FAILURES_PER_MINUTE is 429 without a look-up. `lookUp` throws for a hash it does
+ * not find; what it returns marks the hash known and gives back what was counted.
+ */
+export async function admitLookUp<T>(s: Services, hash: string, ip: string, lookUp: () => Promise<T>): Promise<T> {
   const admit = await s.redis.run<[string, number?]>(ADMIT, [knownKey(hash), failuresKey(ip)], [AUTH_FAILURES_PER_MINUTE, 60_000]);
   if (admit[0] === "throttled") {
     throw new AppError(429, "rate_limited_ip", "Too many failed authentications from this address", undefined, { "Retry-After": String(Math.max(1, Math.ceil(Number(admit[1]) / 1000))) });
   }
-  const auth = await lookUp(s, hash);
+  const found = await lookUp();
   await s.redis.run(KNOWN, [knownKey(hash), failuresKey(ip)], [KNOWN_TTL_S, admit[0] === "counted" ? 1 : 0]);
-  return auth;
+  return found;
 }
 
 /** Again from the database, for a key whose live marker Redis no longer holds. */
