@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiKey } from "../lib/apikeys/manage.js";
+import { requestSupportGrant } from "../lib/support/request.js";
 import { signedInBrowser, type Browser } from "./support/dashboard-kit.js";
 import { createTestStack, type TestStack } from "./support/stack.js";
 
@@ -56,6 +57,8 @@ const EXERCISED: Record<string, Sample> = {
   "PUT /v1/workspace/ip-allowlist": { path: () => "/v1/workspace/ip-allowlist", body: { ranges: ["203.0.113.0/24"] }, action: "workspace.ip_allowlist_set" },
 };
 
+const supportRequest = async () => ({ id: (await requestSupportGrant(stack.services, t.workspaceId, { operator: "ops@example.com", reason: "audit-routes" })).id });
+
 /** Dashboard forms, posted by a signed-in owner: the row names the person. */
 type FormSample = { setup?: () => Promise<Record<string, string>>; path: (p: Record<string, string>) => string; fields?: Record<string, string>; action: string };
 const DASHBOARD_EXERCISED: Record<string, FormSample> = {
@@ -63,6 +66,9 @@ const DASHBOARD_EXERCISED: Record<string, FormSample> = {
   "POST /app/keys/:id/revoke": { setup: async () => ({ id: (await createApiKey(stack.services, t.workspaceId, "to-revoke", { actorType: "operator" })).id }), path: (p) => `/app/keys/${p.id}/revoke`, action: "api_key.revoked" },
   "POST /app/exports": { path: () => "/app/exports", fields: { kind: "messages", format: "jsonl" }, action: "export.requested" },
   "POST /app/members/invitations": { path: () => "/app/members/invitations", fields: { email: `invitee-${Date.now()}@example.com`, role: "viewer" }, action: "invitation.created" },
+  "POST /app/support/:id/approve": { setup: supportRequest, path: (p) => `/app/support/${p.id}/approve`, fields: { hours: "1" }, action: "support.approved" },
+  "POST /app/support/:id/deny": { setup: supportRequest, path: (p) => `/app/support/${p.id}/deny`, action: "support.denied" },
+  "POST /app/support/:id/revoke": { setup: supportRequest, path: (p) => `/app/support/${p.id}/revoke`, action: "support.revoked" },
 };
 
 const NOT_AUDITED_BY_NATURE: Record<string, string> = {
