@@ -7,7 +7,8 @@ import { signedInBrowser, visibleText, type Browser } from "./support/dashboard-
 import { eventually } from "./support/eventually.js";
 import { qstashRig, type QueueRig } from "./support/queue-harness.js";
 import { connectTestNumber, setLimits } from "./support/senders.js";
-import { createTestStack, type TestStack } from "./support/stack.js";
+import { freePort, startTs } from "./support/spawn.js";
+import { childEnv, createTestStack, type TestStack } from "./support/stack.js";
 
 // Exports above the workspace's threshold (issue 14): refused until an owner approves,
 // produced by a queue job into sealed chunks, downloaded once, by whoever asked, within 24 h.
@@ -366,4 +367,40 @@ describe("exports on QStash", () => {
     expect(lines(file.text)).toHaveLength(1201);
     expect((await download(t.key, asked.json.id, rig.stack)).status).toBe(410);
   }, 90_000);
+});
+
+describe("exports in the Worker (workerd)", () => {
+  it("the job comes back through QStash to the Worker's /jobs/export, seals the file there, and the Worker streams the download once", async () => {
+    const port = await freePort();
+    const base = `http://127.0.0.1:${port}`;
+    const edge = startTs("dev/worker.ts", { ...childEnv(stack), PORT: String(port), PUBLIC_URL: base });
+    try {
+      await edge.waitFor(/listening on/, 120_000);
+      const t = await tenant();
+      await seedContacts(t.workspaceId, 1500);
+      await stack.owner`update workspaces set export_approval_threshold = 2000 where id = ${t.workspaceId}`;
+      const auth = { authorization: `Bearer ${t.key}`, "content-type": "application/json" };
+      const res = await fetch(`${base}/v1/exports`, { method: "POST", headers: auth, body: JSON.stringify({ kind: "contacts", format: "jsonl" }) });
+      const asked = (await res.json()) as { id: string; status: string };
+      expect(res.status, JSON.stringify(asked)).toBe(202);
+      expect(asked.status).toBe("queued");
+      const ready = await eventually(
+        async () => (await (await fetch(`${base}/v1/exports/${asked.id}`, { headers: auth })).json()) as Record<string, unknown>,
+        (v) => v.status === "ready" || v.status === "failed",
+        60_000,
+      ).catch((err: Error) => {
+        throw new Error(`${err.message}\n${edge.output().slice(-3000)}`);
+      });
+      expect(ready).toMatchObject({ status: "ready", rows_written: 1500 });
+      expect(await chunks(asked.id)).toBe(2);
+      const file = await fetch(`${base}/v1/exports/${asked.id}/download`, { headers: auth });
+      expect(file.status).toBe(200);
+      const records = (await file.text()).trimEnd().split("\n").map((l) => JSON.parse(l) as { wa_id: string });
+      expect(new Set(records.map((r) => r.wa_id)).size).toBe(1500);
+      expect((await fetch(`${base}/v1/exports/${asked.id}/download`, { headers: auth })).status).toBe(410);
+      expect(await chunks(asked.id)).toBe(0);
+    } finally {
+      await edge.stop();
+    }
+  }, 300_000);
 });
