@@ -4,6 +4,7 @@ import { SESSION_COOKIE } from "../lib/sessions/auth.js";
 import { createSession } from "../lib/sessions/create.js";
 import { jarOf, pageClient, signedInBrowser, visibleText, type Browser } from "./support/dashboard-kit.js";
 import { signIn } from "./support/people-kit.js";
+import { scanQr } from "./support/qr-scan.js";
 import { createTestStack, type TestStack } from "./support/stack.js";
 
 // The clock moves by whole TOTP steps: a code is good once, in its own 30 seconds.
@@ -44,6 +45,13 @@ describe("second factor on the security page", () => {
     const started = await b.post("/app/security/totp/enrol");
     const secret = /aria-label="The set-up key">([A-Z2-7]+)</.exec(started.html)![1]!;
     expect(started.headers.get("cache-control")).toBe("no-store");
+    // The QR code is drawn here (no request elsewhere) and scans to the link's otpauth:// URI.
+    const uri = /<a href="(otpauth:\/\/[^"]+)">/.exec(started.html)![1]!.replace(/&amp;/g, "&");
+    expect(uri).toContain(`secret=${secret}`);
+    expect(scanQr(started.html)).toBe(uri);
+    expect(started.html).toMatch(/<svg class="qr" role="img" aria-label="QR code of the set-up key/);
+    const qr = /<svg class="qr"[\s\S]*?<\/svg>/.exec(started.html)![0];
+    expect(qr.replace('xmlns="http://www.w3.org/2000/svg"', "")).not.toMatch(/href|https?:|url\(/);
     const wrong = await b.post("/app/security/totp/confirm", { code: totpCodeAt(secret, new Date(now.getTime() - 120_000)) });
     expect(wrong.status).toBe(400);
     expect(wrong.html).toContain('role="alert"');
@@ -62,6 +70,7 @@ describe("second factor on the security page", () => {
     expect(visibleText(page.html)).toMatch(/On since 2030-06-01 20:00:\d\d UTC\. 10 of 10 recovery codes left\./);
     expect(page.html).not.toContain(codes[0]![1]!);
     expect(stack.logs.join("\n")).not.toContain(secret);
+    expect(stack.logs.join("\n")).not.toContain("otpauth://");
   });
 
   it("new recovery codes and switching off need a fresh second factor; switching off signs the other sessions out", async () => {

@@ -15,6 +15,7 @@ import { factorStatus } from "../lib/factors/status.js";
 import { createSession } from "../lib/sessions/create.js";
 import { SESSION_COOKIE } from "../lib/sessions/auth.js";
 import { signIn } from "./support/people-kit.js";
+import { scanQr } from "./support/qr-scan.js";
 import { connectTestNumber } from "./support/senders.js";
 
 /**
@@ -181,6 +182,19 @@ describe("the Worker in workerd (wrangler dev --local)", () => {
     const [row] = await stack.owner`select payload, status from messages where id = ${id}`;
     expect(row).toEqual({ payload: { type: "text", removed: true }, status: "read" });
     expect(await stack.owner`select 1 from sessions where id = ${lapsed.sessionId}`).toHaveLength(0);
+  });
+
+  it("draws the authenticator's QR code in workerd: the enrolment page's SVG scans to its otpauth URI", async () => {
+    const who = await signIn(stack, { workspaceId: tenant.workspaceId });
+    const res = await fetch(`${worker.url}/app/security/totp/enrol`, {
+      method: "POST",
+      headers: { cookie: who.cookie, origin: stack.config.allowedOrigins[0]!, "content-type": "application/x-www-form-urlencoded" },
+      body: new URLSearchParams({ csrf: who.csrf }).toString(),
+    });
+    const html = await res.text();
+    expect(res.status, html.slice(0, 500)).toBe(201);
+    const uri = /<a href="(otpauth:\/\/[^"]+)">/.exec(html)![1]!.replace(/&amp;/g, "&");
+    expect(scanQr(html)).toBe(uri);
   });
 
   it("sets up TOTP in workerd: otpauth's HMAC, the vault's seal and open, recovery codes and a Google session's step-up", async () => {

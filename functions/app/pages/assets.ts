@@ -46,6 +46,7 @@ button.link { background: none; border: none; color: var(--accent); padding: 0; 
 .flash { background: #e6f4ea; border: 1px solid #a7d7b5; padding: .6rem .9rem; border-radius: 6px; }
 .problems { background: #fdecea; border: 1px solid #f5b5ad; padding: .6rem .9rem; border-radius: 6px; margin: 0 0 1rem; }
 .secret { font-family: ui-monospace, monospace; background: var(--soft); border: 1px dashed var(--muted); padding: .6rem; word-break: break-all; }
+.qr { display: block; width: 200px; height: 200px; margin: .5rem 0; }
 .badge { display: inline-block; padding: 0 .45rem; border-radius: 999px; background: var(--soft); border: 1px solid var(--line); font-size: .85em; }
 .badge.bad { color: var(--danger); border-color: var(--danger); }
 .badge.good { color: var(--accent); border-color: var(--accent); }

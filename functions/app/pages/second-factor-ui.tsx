@@ -2,6 +2,7 @@ import type { TotpEnrolment } from "../../../lib/factors/enrol.js";
 import type { FactorStatus } from "../../../lib/factors/status.js";
 import type { FormProblem } from "./form.js";
 import { formatTime } from "./format.js";
+import { QrCode } from "./qr-code.js";
 import { CsrfField, Field, Problems } from "./ui.js";
 
 /** A 6-digit code from the app: numeric keyboard, the browser's one-time-code autofill. */
@@ -63,9 +64,10 @@ export function Enrolment({ csrf, enrolment, next, problem }: { csrf: string; en
       {enrolment ? (
         <>
           <p>
-            Add this account in the app (open the link on the phone that has the app, or type the key), then enter the code it shows. The key is shown only now; confirm it before{" "}
+            Add this account in the app (scan the QR code with it, open the link on the phone that has the app, or type the key), then enter the code it shows. The key is shown only now; confirm it before{" "}
             {formatTime(enrolment.expires_at)}.
           </p>
+          <QrCode text={enrolment.otpauth_uri} label="QR code of the set-up key, for the authenticator app to scan" />
           <p>
             <a href={enrolment.otpauth_uri}>Add to an authenticator app on this device</a>
           </p>
