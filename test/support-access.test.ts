@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { randomUUID } from "node:crypto";
+import { declarationOf } from "../functions/middleware/permission.js";
 import { AUTH_FAILURES_PER_MINUTE } from "../lib/apikeys/auth.js";
+import { SUPPORT_PERMISSIONS } from "../lib/permissions/table.js";
 import { setAllowlist } from "../lib/network/set-allowlist.js";
 import { randomToken } from "../lib/people/tokens.js";
 import { approveSupportGrant } from "../lib/support/approve.js";
@@ -218,6 +221,29 @@ describe("support access", () => {
       await expect(requestSupportGrant(stack.services, ws.workspaceId, { operator: "ravi", reason: "why", ...bad }), JSON.stringify(bad)).rejects.toMatchObject({ status: 422, code: "validation_failed" });
     }
     expect(Number((await stack.owner`select count(*) as n from support_grants`)[0]!.n)).toBe(before);
+  });
+
+  it("every /v1 read route answers an active grant as the support permissions say, never with a 500", async () => {
+    const g = await request();
+    await approveSupportGrant(stack.services, ws.workspaceId, g.id, 4, { actorType: "user", actorId: owner.who.userId });
+    const routes = stack.app.routes.filter((r) => r.method === "GET" && r.path.startsWith("/v1/"));
+    const seen = new Set<string>();
+    let allowed = 0;
+    for (const r of routes) {
+      const d = declarationOf(r.handler);
+      if (d?.kind !== "needs" || seen.has(r.path)) continue;
+      seen.add(r.path);
+      const answer = await ask(g.token, r.path.replace(/:(\w+)/g, () => randomUUID()));
+      expect(answer.status, `${r.path}: ${answer.text.slice(0, 200)}`).toBeLessThan(500);
+      if (d.permissions.every((p) => SUPPORT_PERMISSIONS.has(p))) {
+        expect(answer.status, r.path).not.toBe(403);
+        allowed++;
+      } else {
+        expect(answer.json.error, r.path).toMatchObject({ code: "forbidden", details: { missing: d.permissions.filter((p) => !SUPPORT_PERMISSIONS.has(p)) } });
+      }
+    }
+    expect(allowed).toBeGreaterThanOrEqual(10);
+    expect(seen.size - allowed).toBeGreaterThanOrEqual(5);
   });
 
   it("an unknown or malformed support token is a 401", async () => {
