@@ -3,10 +3,10 @@ import { exportAudit, exportHeaders, listAudit, type AuditQuery } from "../../..
 import type { AppEnv } from "../../env.js";
 import type { PageRoutes } from "./routes.js";
 import { pageFacts, workspaceOf } from "./facts.js";
-import { attempt } from "./form.js";
 import { formatTime } from "./format.js";
 import { Layout } from "./layout.js";
-import { Field, Pager, Problems, Table } from "./ui.js";
+import { ListView, readList } from "./list.js";
+import { Field } from "./ui.js";
 
 const FILTERS = ["actor", "action", "object_type", "object_id", "from", "to"] as const;
 
@@ -20,30 +20,39 @@ function filtersOf(c: Context<AppEnv>): AuditQuery {
 async function auditPage(c: Context<AppEnv>) {
   const facts = await pageFacts(c);
   const q = filtersOf(c);
-  const r = await attempt(() => listAudit(c.env.services, workspaceOf(c), { ...q, cursor: c.req.query("cursor") || undefined, limit: "50" }));
-  const page = r.ok ? r.value : { data: [], next_cursor: null };
-  const problem = r.ok ? undefined : r.problem;
+  const { rows, next, problem } = await readList(() => listAudit(c.env.services, workspaceOf(c), { ...q, cursor: c.req.query("cursor") || undefined, limit: "50" }));
   const query = new URLSearchParams(Object.entries(q).filter((e): e is [string, string] => Boolean(e[1])));
   return c.html(
     <Layout facts={facts} title="Audit log" active="audit">
-      <form method="get" action="/app/audit" class="filters" role="search" aria-label="Filter the audit log">
-        <Field form="audit" name="actor" label="Actor id" value={q.actor} errors={problem?.errors} />
-        <Field form="audit" name="action" label="Action" value={q.action} hint="e.g. contact.updated" errors={problem?.errors} />
-        <Field form="audit" name="object_type" label="Object type" value={q.object_type} errors={problem?.errors} />
-        <Field form="audit" name="object_id" label="Object id" value={q.object_id} errors={problem?.errors} />
-        <Field form="audit" name="from" label="From" type="date" value={q.from} errors={problem?.errors} />
-        <Field form="audit" name="to" label="Before" type="date" value={q.to} errors={problem?.errors} />
-        <div class="field">
-          <button type="submit">Filter</button>
-        </div>
-      </form>
-      <p>
-        Download these rows: <a href={`/app/audit/export?${new URLSearchParams([...query, ["format", "csv"]])}`}>CSV</a> ·{" "}
-        <a href={`/app/audit/export?${new URLSearchParams([...query, ["format", "ndjson"]])}`}>JSON Lines</a>
-      </p>
-      <Problems message={problem?.message} errors={problem?.errors} />
-      <Table caption="Newest first; each row's hash covers the one before" head={["#", "When", "Actor", "Action", "Object", "Address", "Details"]} empty="No audit row matches." rows={page.data.length}>
-        {page.data.map((a) => (
+      <ListView
+        path="/app/audit"
+        label="Filter the audit log"
+        submit="Filter"
+        filters={
+          <>
+            <Field form="audit" name="actor" label="Actor id" value={q.actor} errors={problem?.errors} />
+            <Field form="audit" name="action" label="Action" value={q.action} hint="e.g. contact.updated" errors={problem?.errors} />
+            <Field form="audit" name="object_type" label="Object type" value={q.object_type} errors={problem?.errors} />
+            <Field form="audit" name="object_id" label="Object id" value={q.object_id} errors={problem?.errors} />
+            <Field form="audit" name="from" label="From" type="date" value={q.from} errors={problem?.errors} />
+            <Field form="audit" name="to" label="Before" type="date" value={q.to} errors={problem?.errors} />
+          </>
+        }
+        problem={problem}
+        actions={
+          <p>
+            Download these rows: <a href={`/app/audit/export?${new URLSearchParams([...query, ["format", "csv"]])}`}>CSV</a> ·{" "}
+            <a href={`/app/audit/export?${new URLSearchParams([...query, ["format", "ndjson"]])}`}>JSON Lines</a>
+          </p>
+        }
+        caption="Newest first; each row's hash covers the one before"
+        head={["#", "When", "Actor", "Action", "Object", "Address", "Details"]}
+        empty="No audit row matches."
+        rows={rows.length}
+        query={q as Record<string, string | undefined>}
+        next={next}
+      >
+        {rows.map((a) => (
           <tr>
             <td>{a.seq}</td>
             <td>{formatTime(a.created_at)}</td>
@@ -54,8 +63,7 @@ async function auditPage(c: Context<AppEnv>) {
             <td><code>{JSON.stringify(a.details)}</code></td>
           </tr>
         ))}
-      </Table>
-      <Pager path="/app/audit" query={q as Record<string, string | undefined>} next={page.next_cursor} />
+      </ListView>
     </Layout>,
     problem?.status ?? 200,
   );
