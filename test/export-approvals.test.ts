@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiKey } from "../lib/apikeys/manage.js";
+import { openChunk } from "../lib/exports/chunks.js";
 import { produceExport } from "../lib/exports/produce.js";
+import { rotateExportChunks } from "../lib/exports/rotate.js";
 import { sweepExports } from "../lib/exports/sweep.js";
 import type { Role } from "../lib/people/roles.js";
 import { signedInBrowser, visibleText, type Browser } from "./support/dashboard-kit.js";
@@ -8,7 +10,10 @@ import { eventually } from "./support/eventually.js";
 import { qstashRig, type QueueRig } from "./support/queue-harness.js";
 import { connectTestNumber, setLimits } from "./support/senders.js";
 import { freePort, startTs } from "./support/spawn.js";
-import { childEnv, createTestStack, type TestStack } from "./support/stack.js";
+import { childEnv, createTestStack, testConfig, TEST_SECRETS, type TestStack } from "./support/stack.js";
+import { createNodeServices } from "../dev/services.js";
+import { exportChunks } from "../db/schema/index.js";
+import { withTenant } from "../db/tenant.js";
 
 // Exports above the workspace's threshold (issue 14): refused until an owner approves,
 // produced by a queue job into sealed chunks, downloaded once, by whoever asked, within 24 h.
@@ -312,6 +317,30 @@ describe("an export above the threshold", () => {
     await stack.owner`update export_chunks set seq = 0 where export_id = ${id} and seq = 1`;
     const moved = await stack.request(`/v1/exports/${id}/download`, { headers: { authorization: `Bearer ${t.key}` } });
     await expect(moved.text()).rejects.toThrow();
+  });
+});
+
+describe("exports and vault rotation", () => {
+  it("vault rotate re-seals a ready file's chunks under the new key: the file opens without the old one, the same", async () => {
+    const t = await tenant();
+    await seedContacts(t.workspaceId, 1200);
+    await call(t.key, "/v1/workspace/export-approval", { method: "PUT", body: JSON.stringify({ export_approval_threshold: 5000 }) });
+    const id = (await ask(t.key, { kind: "contacts" })).json.id as string;
+    expect(await produce(t, id)).toBe("ready");
+    const read = (s: typeof stack.services) => withTenant(s.db, t.workspaceId, async (tx) => Promise.all((await tx.select().from(exportChunks)).sort((x, y) => x.seq - y.seq).map((c) => openChunk(s, c))));
+    const before = await read(stack.services);
+    const env = { DATABASE_URL: stack.config.databaseUrl, DATABASE_MIGRATION_URL: stack.config.migrationDatabaseUrl, REDIS_URL: stack.config.redis.kind === "tcp" ? stack.config.redis.url : "", REDIS_PREFIX: stack.config.redis.prefix };
+    const next = createNodeServices(testConfig({ ...env, MASTER_KEK: "rotated-master-kek-abcdefghijklmnopqrstuvwxyz012345", VAULT_KEY_VERSION: "2", MASTER_KEK_V1: TEST_SECRETS.MASTER_KEK }), { databaseUrl: stack.config.migrationDatabaseUrl });
+    try {
+      expect(await rotateExportChunks(next, [t.workspaceId])).toEqual({ rotated: 2 });
+      expect((await stack.owner`select distinct data_key_version as v from export_chunks where export_id = ${id}`).map((r) => r.v)).toEqual([2]);
+      expect(await read(next)).toEqual(before);
+      // The old key alone no longer opens them; a second rotation has nothing to do.
+      await expect(read(stack.services)).rejects.toThrow(/MASTER_KEK_V2|wrong MASTER_KEK/);
+      expect(await rotateExportChunks(next, [t.workspaceId])).toEqual({ rotated: 0 });
+    } finally {
+      await next.close();
+    }
   });
 });
 

@@ -5,6 +5,7 @@ import { createApiKey, revokeApiKey } from "../../lib/apikeys/manage.js";
 import { AppError } from "../../lib/errors.js";
 import { requireVaultKeys } from "../../lib/vault/key-check.js";
 import { rotatePersonFields, rotateVault, type RotateProgress } from "../../lib/vault/rotate.js";
+import { rotateExportChunks } from "../../lib/exports/rotate.js";
 import { connectNumber, MIN_TOKEN_LENGTH } from "../../lib/whatsapp/numbers.js";
 import { createWorkspace } from "../../lib/workspaces/workspaces.js";
 import type { NodeServices } from "../services.js";
@@ -165,7 +166,9 @@ export async function runCommand(words: string[], flags: Flags, deps: Commands):
       // Person-scoped fields (TOTP secrets): only the people who have one.
       const people = (await s.db.execute<{ user_id: string }>(sql`select user_id from user_totp order by user_id`)).map((p) => p.user_id);
       const rp = await rotatePersonFields(s, people, progress);
-      const rotated = r.rotated + rp.rotated;
+      // Export files waiting to be downloaded (at most 24 h old), so dropping the old key never strands one.
+      const re = await rotateExportChunks(s, ids, progress);
+      const rotated = r.rotated + rp.rotated + re.rotated;
       return { json: { rotated, key_version: s.vault.currentVersion }, text: [...lines, `${rotated} fields now at key version ${s.vault.currentVersion}`].join("\n") };
     }
     default:
