@@ -6,6 +6,8 @@ import { importEnded } from "./support/import-kit.js";
 import { qstashRig, type QueueRig } from "./support/queue-harness.js";
 import { startTs } from "./support/spawn.js";
 import { childEnv, createTestStack, type TestStack } from "./support/stack.js";
+import { createNodeServices } from "../dev/services.js";
+import { createLogger } from "../lib/logger.js";
 
 // The import's 202 comes once the file is kept; its rows are the job's work, which resumes
 // from its checkpoint however it was cut: by its time slice, a second run, a killed process.
@@ -92,6 +94,53 @@ describe("contacts imports run in the background", () => {
     expect(await importEnded(stack, t, body.id)).toMatchObject({ status: "completed", rows_read: 6000, created: 6000, updated: 0, unchanged: 0 });
     expect(await counts(t.workspaceId, body.id)).toEqual({ contacts: 6000, consent: 6000, distinct_consent: 6000 });
   });
+
+  it("two runs at once, each writing two batches at a time: the import is written once, the checkpoint never passes a row not committed", async () => {
+    const t = await stack.tenant();
+    const { body } = await post(t, file(9000, "79", [2500, 7000]));
+    const outcomes = await Promise.all([runToEnd(t, body.id, undefined, 1000), runToEnd(t, body.id, undefined, 1000)]);
+    expect(outcomes.flat()).toContain("completed");
+    expect(await importEnded(stack, t, body.id)).toMatchObject({ status: "completed", rows_read: 9000, created: 8998, updated: 0, unchanged: 0, failed: 2 });
+    expect(await counts(t.workspaceId, body.id)).toEqual({ contacts: 8998, consent: 8998, distinct_consent: 8998 });
+  });
+
+  it("a number in two batches written at once: the later row waits for the earlier and wins, counted as an update", async () => {
+    const t = await stack.tenant();
+    const number = (i: number) => `9180${String(i).padStart(7, "0")}`;
+    const lines = ["wa_id,name,opt_in"];
+    for (let i = 1; i <= 1000; i++) lines.push(`${number(i)},First ${i},`);
+    // The next batch of 1,000 begins with the last 300 numbers of the first, a new name and an opt-in each.
+    for (let i = 701; i <= 1000; i++) lines.push(`${number(i)},Second ${i},yes`);
+    for (let i = 1001; i <= 2700; i++) lines.push(`${number(i)},First ${i},`);
+    const { body } = await post(t, `${lines.join("\n")}\n`);
+    expect(await runToEnd(t, body.id, undefined, 1000)).toEqual(["completed"]);
+    expect(await importEnded(stack, t, body.id)).toMatchObject({ status: "completed", rows_read: 3000, created: 2700, updated: 300, unchanged: 0, failed: 0 });
+    const [named] = await stack.owner<{ second: number; opted_in: number }[]>`
+      select count(*) filter (where name like 'Second %')::int as second, count(*) filter (where marketing_opt_in_at is not null)::int as opted_in
+      from contacts where workspace_id = ${t.workspaceId}`;
+    expect(named).toEqual({ second: 300, opted_in: 300 });
+    expect(await counts(t.workspaceId, body.id)).toEqual({ contacts: 2700, consent: 300, distinct_consent: 300 });
+  });
+
+  it("on a pool of one connection (as the Worker has), an import of several batches with consent events completes, each batch's events dispatched", async () => {
+    const t = await stack.tenant();
+    const hook = await stack.request("/v1/webhook-endpoints", { method: "POST", headers: { authorization: `Bearer ${t.key}`, "content-type": "application/json" }, body: JSON.stringify({ url: "https://hooks.example.com/consent", events: ["contact.opted_in"] }) });
+    expect(hook.status).toBe(201);
+    const { body } = await post(t, file(3500, "82"));
+    // The suite's own queue, which this second set of services must not close.
+    const one = createNodeServices(stack.config, { logger: createLogger("silent"), dbMax: 1, queue: { ...stack.services.queue, close: async () => {} } });
+    try {
+      expect(await runImport(one, { workspaceId: t.workspaceId, importId: body.id }, undefined, 1000)).toBe("completed");
+    } finally {
+      await one.close();
+    }
+    expect(await importEnded(stack, t, body.id)).toMatchObject({ status: "completed", rows_read: 3500, created: 3500 });
+    const [r] = await stack.owner<{ deliveries: number; undispatched: number; jobs: number }[]>`
+      select (select count(*)::int from webhook_deliveries where workspace_id = ${t.workspaceId}) as deliveries,
+             (select count(*)::int from webhook_deliveries where workspace_id = ${t.workspaceId} and enqueued_at is null) as undispatched,
+             (select count(*)::int from sandesh_queue.job where name = 'webhook' and data->>'workspaceId' = ${t.workspaceId}) as jobs`;
+    expect(r).toEqual({ deliveries: 3500, undispatched: 0, jobs: 3500 });
+  }, 60_000);
 
   it("a worker killed mid-import (SIGKILL): the next run resumes from its last commit, every row counted once", async () => {
     const t = await stack.tenant();

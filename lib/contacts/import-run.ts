@@ -36,7 +36,7 @@ export async function runImport(s: Services, job: ImportJob, sliceMs = IMPORT_SL
   });
   if (!row || !row.header) return "nothing";
   const actorId = row.actorId ?? null;
-  const p = { rowsRead: row.rowsRead, created: row.created, updated: row.updated, unchanged: row.unchanged, failed: row.failed };
+  const p = { rowsRead: row.rowsRead };
   // The checkpoint as committed, and the end of the last record counted since (absolute).
   let done = { bytes: row.bytesDone, lines: row.linesDone };
   let seen = { ...done };
@@ -56,45 +56,71 @@ export async function runImport(s: Services, job: ImportJob, sliceMs = IMPORT_SL
   };
   const tooMany = `the CSV has more than ${MAX_IMPORT_ROWS.toLocaleString("en")} rows: the first ${MAX_IMPORT_ROWS.toLocaleString("en")} were imported`;
 
-  // One batch is written while the next is parsed; batches commit in order.
-  let inflight: Promise<void> = Promise.resolve();
-  let dispatch = false;
+  // Two batches are written at once (on two connections) while the next is parsed. Each
+  // commits only after the one before it has: its checkpoint moves from where that one's
+  // ended, so the checkpoint always covers every row before it. Two batches in flight
+  // never share a number (the later waits), so neither waits on the other's rows.
+  let last: Promise<void> = Promise.resolve(); // the latest batch, until committed
+  let lastNumbers = new Set<string>();
+  let before: Promise<void> = Promise.resolve(); // the one before it
+  let queued = { ...done }; // where the latest batch ends
+  let announcing: Promise<void> = Promise.resolve(); // the webhook events' dispatch, after their commits
   const flush = async () => {
-    await inflight;
-    if (!batch.length && !failedPending && seen.bytes === done.bytes) return;
+    await before;
+    if (!batch.length && !failedPending && seen.bytes === queued.bytes) return;
     const rows = batch;
+    const numbers = inBatch;
     const errs = errors;
     const failedNow = failedPending;
     const readNow = p.rowsRead;
     const to = seen;
-    const from = done.bytes;
+    const from = queued.bytes;
     batch = [];
     inBatch = new Set();
     errors = [];
     failedPending = 0;
+    if (rows.some((r) => lastNumbers.has(r.wa_id))) await last;
+    const previous = last;
     const now = s.clock.now();
-    inflight = withTenant(s.db, workspaceId, async (tx) => {
-      // The checkpoint first: a second run of this stretch finds it moved and writes nothing.
-      const moved = await tx.update(contactImports).set({ bytesDone: to.bytes, linesDone: to.lines, updatedAt: now }).where(and(eq(contactImports.id, id), eq(contactImports.bytesDone, from))).returning({ id: contactImports.id });
-      if (!moved.length) throw new Superseded();
+    let announce = false;
+    const mine = withTenant(s.db, workspaceId, async (tx) => {
       const r = rows.length ? await applyBatch(tx, { workspaceId, importId: id, now, actorType: row.actorType, actorId }, rows) : { created: 0, updated: 0, unchanged: 0, consent: [] };
       // Consent changed by the file is announced as the API's and keywords' changes are, durable with them.
-      if (await recordEvents(s, tx, workspaceId, r.consent.map((c) => consentEvent(c.kind, { id: c.contactId, waId: c.waId }, "import", c.at, { import_id: id })))) dispatch = true;
+      announce = (await recordEvents(s, tx, workspaceId, r.consent.map((c) => consentEvent(c.kind, { id: c.contactId, waId: c.waId }, "import", c.at, { import_id: id })))) > 0;
       if (errs.length) {
         await tx.execute(sql`insert into contact_import_errors (workspace_id, import_id, line, message)
           select ${workspaceId}, ${id}, e.line, e.message from jsonb_to_recordset(${JSON.stringify(errs)}::jsonb) as e(line int, message text)
           on conflict do nothing`);
       }
-      const totals = { created: p.created + r.created, updated: p.updated + r.updated, unchanged: p.unchanged + r.unchanged, failed: p.failed + failedNow };
-      await tx.update(contactImports).set({ rowsRead: readNow, ...totals }).where(eq(contactImports.id, id));
-      Object.assign(p, totals);
+      // The batch before commits first (or this one fails with it, writing nothing). Then the
+      // checkpoint moves with this batch's counts, only if no other run moved it first: a
+      // second run of this stretch finds it moved, and its transaction writes nothing.
+      await previous;
+      const moved = await tx
+        .update(contactImports)
+        .set({
+          bytesDone: to.bytes,
+          linesDone: to.lines,
+          rowsRead: readNow,
+          created: sql`${contactImports.created} + ${r.created}`,
+          updated: sql`${contactImports.updated} + ${r.updated}`,
+          unchanged: sql`${contactImports.unchanged} + ${r.unchanged}`,
+          failed: sql`${contactImports.failed} + ${failedNow}`,
+          updatedAt: now,
+        })
+        .where(and(eq(contactImports.id, id), eq(contactImports.bytesDone, from)))
+        .returning({ id: contactImports.id });
+      if (!moved.length) throw new Superseded();
+    }).then(() => {
       done = to;
-    }).then(async () => {
-      if (!dispatch) return;
-      dispatch = false;
-      await dispatchRecorded(s, [workspaceId]).catch((err: unknown) => s.logger.error("webhook dispatch failed; the sweep retries", { error: err }));
+      // Not in the chain the next batch waits on: with a pool of one (the Worker), that batch holds the connection.
+      if (announce) announcing = announcing.then(() => dispatchRecorded(s, [workspaceId]).catch((err: unknown) => s.logger.error("webhook dispatch failed; the sweep retries", { error: err })));
     });
-    inflight.catch(() => {});
+    mine.catch(() => {});
+    before = last;
+    last = mine;
+    lastNumbers = numbers;
+    queued = to;
   };
 
   /** A full batch is written; true when this stretch has had its time and should hand over. */
@@ -145,7 +171,9 @@ export async function runImport(s: Services, job: ImportJob, sliceMs = IMPORT_SL
       }
     }
     await flush();
-    await inflight;
+    await before;
+    await last;
+    await announcing;
   } catch (err) {
     if (err instanceof Superseded) return "superseded";
     const csvProblem = err instanceof CsvHeaderError || String((err as { code?: unknown })?.code ?? "").startsWith("CSV_");
@@ -156,7 +184,9 @@ export async function runImport(s: Services, job: ImportJob, sliceMs = IMPORT_SL
     s.logger.warn("contact import stopped", { import_id: id, workspace_id: workspaceId, reason: fatal });
     try {
       await flush();
-      await inflight;
+      await before;
+      await last;
+      await announcing;
     } catch (e) {
       if (e instanceof Superseded) return "superseded";
       throw e;
