@@ -49,7 +49,7 @@ describe("second factor on the security page", () => {
     const uri = /<a href="(otpauth:\/\/[^"]+)">/.exec(started.html)![1]!.replace(/&amp;/g, "&");
     expect(uri).toContain(`secret=${secret}`);
     expect(scanQr(started.html)).toBe(uri);
-    expect(started.html).toMatch(/<svg class="qr" role="img" aria-label="QR code of the set-up key/);
+    expect(started.html).toMatch(/<svg class="qr" role="img" aria-label="QR code for the authenticator app to scan"/);
     const qr = /<svg class="qr"[\s\S]*?<\/svg>/.exec(started.html)![0];
     expect(qr.replace('xmlns="http://www.w3.org/2000/svg"', "")).not.toMatch(/href|https?:|url\(/);
     const wrong = await b.post("/app/security/totp/confirm", { code: totpCodeAt(secret, new Date(now.getTime() - 120_000)) });

@@ -25,6 +25,8 @@ async function appFromPage(page: Page): Promise<TOTP> {
   if (!(app instanceof TOTP)) throw new Error(`not a TOTP URI: ${href}`);
   // The key typed by hand is the same key.
   expect((await page.getByLabel("The set-up key").innerText()).replace(/\s/g, "")).toBe(app.secret.base32);
+  // And the QR code the app scans is on the page, drawn (no image fetched).
+  expect(await page.getByRole("img", { name: "QR code for the authenticator app to scan" }).isVisible()).toBe(true);
   return app;
 }
 

@@ -67,7 +67,7 @@ export function Enrolment({ csrf, enrolment, next, problem }: { csrf: string; en
             Add this account in the app (scan the QR code with it, open the link on the phone that has the app, or type the key), then enter the code it shows. The key is shown only now; confirm it before{" "}
             {formatTime(enrolment.expires_at)}.
           </p>
-          <QrCode text={enrolment.otpauth_uri} label="QR code of the set-up key, for the authenticator app to scan" />
+          <QrCode text={enrolment.otpauth_uri} label="QR code for the authenticator app to scan" />
           <p>
             <a href={enrolment.otpauth_uri}>Add to an authenticator app on this device</a>
           </p>
