@@ -144,11 +144,11 @@ describe("an export above the threshold", () => {
     expect(lines((await call(t.key, "/v1/contacts/export")).text)).toHaveLength(1001);
     const asked = await ask(t.key, { kind: "contacts", format: "jsonl", filter: { tag: "even" } });
     expect(asked.json).toMatchObject({ status: "queued", rows: 500, approval_required: false, decided_by: null });
-    // A threshold of 0: every export of a row or more waits for an owner.
+    // A threshold of 0: every export waits for an owner, even an empty one.
     await call(t.key, "/v1/workspace/export-approval", { method: "PUT", body: JSON.stringify({ export_approval_threshold: 0 }) });
     expect((await call(t.key, "/v1/contacts/export")).json.error.code).toBe("export_approval_required");
     expect((await ask(t.key, { kind: "contacts", filter: { tag: "even", opted_in: false } })).json).toMatchObject({ status: "pending_approval", rows: 500 });
-    expect((await ask(t.key, { kind: "contacts", filter: { tag: "no-such-tag" } })).json).toMatchObject({ status: "queued", rows: 0 });
+    expect((await ask(t.key, { kind: "contacts", filter: { tag: "no-such-tag" } })).json).toMatchObject({ status: "pending_approval", rows: 0, approval_required: true });
     // The JSON-lines file, narrowed to its filter.
     expect(await produce(t, asked.json.id)).toBe("ready");
     const file = await download(t.key, asked.json.id);

@@ -27,7 +27,7 @@ export const V1_EXPORTS: RouteDoc[] = [
     method: "put",
     path: "/v1/workspace/export-approval",
     tag: "Workspace",
-    summary: "Set the export-approval threshold: exports of more rows wait for an owner (0: every export of a row or more)",
+    summary: "Set the export-approval threshold: exports of more rows wait for an owner (0: every export)",
     body: { schema: ThresholdInput, example: { export_approval_threshold: 5000 } },
     responses: { 200: "{export_approval_threshold}" },
   },

@@ -7,7 +7,7 @@ import type { Services } from "../context.js";
 import { countRows } from "./count.js";
 import type { Requester } from "./requester.js";
 import type { CreateExportInput } from "./schema.js";
-import { thresholdIn } from "./threshold.js";
+import { needsApproval, thresholdIn } from "./threshold.js";
 import { exportView } from "./view.js";
 import { enqueueProduction } from "./enqueue.js";
 
@@ -20,7 +20,7 @@ export async function requestExport(s: Services, workspaceId: string, input: Cre
   const row = await withTenant(s.db, workspaceId, async (tx) => {
     const threshold = await thresholdIn(tx, workspaceId);
     const rows = await countRows(tx, input.kind, input.filter);
-    const status = rows > threshold ? ("pending_approval" as const) : ("queued" as const);
+    const status = needsApproval(rows, threshold) ? ("pending_approval" as const) : ("queued" as const);
     const [r] = await tx
       .insert(dataExports)
       .values({ id: uuidv7(), workspaceId, subject: input.kind, format: input.format, filter: input.filter, status, rowCount: rows, threshold, phonesMasked: requester.phonesMasked, requesterType: requester.type, requesterId: requester.id })

@@ -9,10 +9,13 @@ import type { Services } from "../context.js";
 
 export const DEFAULT_EXPORT_APPROVAL_THRESHOLD = 1000;
 
-/** PUT /v1/workspace/export-approval: exports of more rows than this need an owner's approval (0: any row at all). */
+/** PUT /v1/workspace/export-approval: exports of more rows than this need an owner's approval (0: every export). */
 export const ThresholdInput = v.strictObject({
   export_approval_threshold: v.pipe(v.number(), v.integer("must be a whole number of rows"), v.minValue(0), v.maxValue(100_000_000)),
 });
+
+/** Whether an export of `rows` waits for an owner: more rows than the threshold, or any export at all under a threshold of 0. */
+export const needsApproval = (rows: number, threshold: number): boolean => rows > threshold || threshold === 0;
 
 /** The workspace's threshold, read inside the caller's transaction. */
 export async function thresholdIn(tx: Tx, workspaceId: string): Promise<number> {

@@ -1,4 +1,5 @@
 import type { dataExports } from "../../db/schema/index.js";
+import { needsApproval } from "./threshold.js";
 
 /** How long a produced file may be downloaded, from the moment it is ready. */
 export const EXPORT_TTL_MS = 24 * 3600 * 1000;
@@ -14,7 +15,7 @@ export const exportView = (e: Export) => ({
   status: e.status,
   rows: e.rowCount,
   threshold: e.threshold,
-  approval_required: e.rowCount > e.threshold,
+  approval_required: needsApproval(e.rowCount, e.threshold),
   phones_masked: e.phonesMasked,
   requested_by: { type: e.requesterType, id: e.requesterId },
   decided_by: e.decidedBy,
