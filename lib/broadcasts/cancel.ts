@@ -3,14 +3,15 @@ import { withTenant } from "../../db/tenant.js";
 import type { Actor } from "../contacts/create.js";
 import type { Services } from "../context.js";
 import { dispatchBroadcastEvents, recordBroadcastEvent } from "./events.js";
+import { giveBackTier } from "./give-back.js";
 import { setHalt } from "./halt.js";
 import { auditTransition, lockFor } from "./transition.js";
 
 /**
  * POST /v1/broadcasts/{id}/cancel. Final: the run stops writing, no job claims its
  * messages, the flag stops the sends already claimed, and every message not yet sent
- * ends `canceled`. The flag goes up first, so a send finishing meanwhile cannot slip
- * between the status and the rows.
+ * ends `canceled`, its room in the messaging tier given back. The flag goes up first,
+ * so a send finishing meanwhile cannot slip between the status and the rows.
  */
 export async function cancelBroadcast(s: Services, workspaceId: string, id: string, actor: Actor) {
   const now = s.clock.now();
@@ -27,5 +28,6 @@ export async function cancelBroadcast(s: Services, workspaceId: string, id: stri
     return recordBroadcastEvent(s, tx, workspaceId, "broadcast.canceled", now, { id, name: l.b.name, canceled_messages: c?.n ?? 0 });
   });
   await dispatchBroadcastEvents(s, workspaceId, recorded);
+  await giveBackTier(s, workspaceId, id, ["canceled"]);
   return { id, status: "canceled" as const };
 }

@@ -36,8 +36,8 @@ export async function claimBatch(tx: Tx, workspaceId: string, ids: string[], now
     returning id, whatsapp_number_id, recipient, payload, attempts, broadcast_id`);
   const got = new Set(claimed.map((c) => c.id));
   const rest = ids.filter((id) => !got.has(id));
-  // A paused broadcast's message waits as queued: resume gives it a job again.
-  if (rest.length) await holdForBroadcast(tx, rest, at);
+  // A paused broadcast's message waits as queued (resume gives it a job again); a canceled one's ends.
+  const held = rest.length ? await holdForBroadcast(tx, rest, at) : [];
   const events: OutgoingEvent[] = rest.length ? await failLapsed(tx, rest, now) : [];
   // Still `sending` inside the lease: another worker holds it, or one died moments ago.
   const inFlight = rest.length
@@ -46,7 +46,7 @@ export async function claimBatch(tx: Tx, workspaceId: string, ids: string[], now
   const numberIds = [...new Set(claimed.map((c) => c.whatsapp_number_id))];
   const numbers = numberIds.length ? await tx.select().from(whatsappNumbers).where(sql`${whatsappNumbers.id} in ${idList(numberIds)}`) : [];
   if (events.length) events.push(...(await settleTagged(tx, workspaceId, events.map((e) => e.data.id as string))));
-  return { claimed, events, inFlight: new Set(inFlight), numbers: new Map(numbers.map((n) => [n.id, n])) };
+  return { claimed, events, held, inFlight: new Set(inFlight), numbers: new Map(numbers.map((n) => [n.id, n])) };
 }
 
 /** The posting mark of a claim: an event row written (and committed) before its POST leaves. */
@@ -94,11 +94,23 @@ export async function releaseUnposted(tx: Tx, ids: string[], now: Date): Promise
   return released.map((r) => r.id);
 }
 
-/** Messages of a paused broadcast that were due a retry go back to `queued`, for resume to queue; no attempt is spent. */
-export async function holdForBroadcast(tx: Tx, ids: string[], at: string): Promise<void> {
-  await tx.execute(sql`
-    update messages set status = 'queued', claimed_until = null, updated_at = ${at}
-    where id in ${idList(ids)} and status = 'retrying' and broadcast_id in (select b.id from broadcasts b where b.status = 'paused')`);
+export type Held = { id: string; recipient: string; broadcast_id: string; whatsapp_number_id: string };
+
+/**
+ * Messages of a paused broadcast that were due a retry go back to `queued`, for resume to
+ * queue; no attempt is spent. A canceled broadcast's end `canceled` (a send held back
+ * after the cancel had ended the others). Answers them (their tier room is given back:
+ * lib/broadcasts/tier.ts).
+ */
+export async function holdForBroadcast(tx: Tx, ids: string[], at: string): Promise<Held[]> {
+  return [
+    ...(await tx.execute<Held>(sql`
+    update messages t set status = case when b.status = 'paused' then 'queued' else 'canceled' end, claimed_until = null, updated_at = ${at}
+    from broadcasts b
+    where t.id in ${idList(ids)} and b.id = t.broadcast_id
+      and ((b.status = 'paused' and t.status = 'retrying') or (b.status = 'canceled' and t.status in ('queued', 'retrying')))
+    returning t.id, t.recipient, t.broadcast_id, t.whatsapp_number_id`)),
+  ];
 }
 
 /** `sending` past the lease → failed, outcome unknown (with its event); answers the events. */

@@ -7,9 +7,10 @@ import type { Attempt, SendJob } from "../queue/port.js";
 import { dispatchRecorded, recordEvents, type OutgoingEvent } from "../webhooks/emit.js";
 import { openToken } from "../whatsapp/numbers.js";
 import { readHalt } from "../broadcasts/halt.js";
+import { releaseTier } from "../broadcasts/tier.js";
 import { groupBy } from "../group.js";
 import { GroupCommit } from "../batch.js";
-import { claimBatch, markPosting, type Claimed, type Number } from "./claim.js";
+import { claimBatch, markPosting, type Claimed, type Held, type Number } from "./claim.js";
 import { MARK_FAILED, PACING_DOWN, SEND_ATTEMPTS, SENDER_BACKLOG, SENDING_LEASE_MS, TOKEN_UNOPENABLE } from "./endings.js";
 
 /** The claim was taken back (its lease lapsed) before this worker could mark it: not posted. */
@@ -36,8 +37,9 @@ export async function runSendJob(s: Services, job: SendJob, attempt: Attempt): P
 /**
  * The one send function, whichever transport delivers the jobs. Per workspace: one
  * transaction claims the batch (lib/jobs/claim.ts), the tokens are opened just in time,
- * the sends go out in parallel at the number's pace, and one transaction records results
- * (lib/jobs/finish.ts). Whatever fails before a message is posted (the vault, Redis) hands
+ * the sends go out in parallel at the number's pace, each send Meta took is recorded as
+ * its answer arrives (concurrent answers share a transaction), and one transaction
+ * records the other results (lib/jobs/finish.ts). Whatever fails before a message is posted (the vault, Redis) hands
  * its claim back with the reason; the last attempt ends it failed with that reason.
  */
 export async function runSendBatch(s: Services, items: SendItem[]): Promise<SendOutcome[]> {
@@ -59,12 +61,13 @@ async function sendForWorkspace(s: Services, workspaceId: string, items: SendIte
     const { attempt } = byId.get(id)!;
     return attempt.retried >= attempt.maxRetries || attempts >= SEND_ATTEMPTS;
   };
-  const { claimed, inFlight, numbers, forwarded } = await withTenant(s.db, workspaceId, async (tx) => {
+  const { claimed, held, inFlight, numbers, forwarded } = await withTenant(s.db, workspaceId, async (tx) => {
     const c = await claimBatch(tx, workspaceId, ids, s.clock.now());
     // Lapsed claims failed on the way, and the statuses that settled them: durable with the claim.
     return { ...c, forwarded: c.events.length ? await recordEvents(s, tx, workspaceId, c.events) : 0 };
   });
   if (forwarded) await dispatchRecorded(s, [workspaceId]).catch((err: unknown) => s.logger.error("event dispatch failed", { error: err }));
+  if (held.length) await giveBackTier(s, workspaceId, held);
   const outcomes = new Map<string, SendOutcome>();
   for (const id of inFlight) {
     // Asked again later (not dropped), so the lease can settle it; the last attempt leaves it to the lease sweep.
@@ -82,9 +85,25 @@ async function sendForWorkspace(s: Services, workspaceId: string, items: SendIte
     },
     { maxInFlight: 4 },
   );
+  // Each send Meta took is recorded as its answer arrives, so its wamid is known before
+  // Meta's statuses for it come back (else they wait in the backlog, two transactions
+  // each); answers arriving while a record is in flight share the next transaction.
+  const answers = new GroupCommit<{ finish: Finish; event?: OutgoingEvent }>(
+    (done) => recordFinish(s, workspaceId, done.map((d) => d.finish), done.flatMap((d) => (d.event ? [d.event] : [])), new Set(), s.clock.now()),
+    { maxInFlight: 2 },
+  );
+  const recordAnswer = (m: Claimed, step: Step, last: boolean): Promise<boolean> => {
+    if (step.kind !== "posted" || !step.r.ok) return Promise.resolve(false);
+    const at = s.clock.now();
+    return answers.add(finishFor(m, step, last, at, at)).then(
+      () => true,
+      // Recorded with the rest of the batch instead.
+      (err: unknown) => (s.logger.error("could not record a send's answer on arrival", { workspace_id: workspaceId, error: err }), false),
+    );
+  };
   // Just in time: plaintext tokens live in this map for the duration of the sends only.
   const tokens = new Map<string, string | null>();
-  let steps: { m: Claimed; number: Number; last: boolean; step: Step }[];
+  let steps: { m: Claimed; number: Number; last: boolean; step: Step; recorded: boolean }[];
   try {
     for (const n of numbers.values()) {
       if (n.tokenStatus !== "active") continue;
@@ -100,7 +119,8 @@ async function sendForWorkspace(s: Services, workspaceId: string, items: SendIte
       claimed.map(async (m) => {
         const number = numbers.get(m.whatsapp_number_id)!;
         const last = isLast(m.id, m.attempts);
-        return { m, number, last, step: await post(s, workspaceId, m, number, tokens.get(number.id), last, marks) };
+        const step = await post(s, workspaceId, m, number, tokens.get(number.id), last, marks);
+        return { m, number, last, step, recorded: await recordAnswer(m, step, last) };
       }),
     );
   } finally {
@@ -111,9 +131,13 @@ async function sendForWorkspace(s: Services, workspaceId: string, items: SendIte
   const finish: Finish[] = [];
   const events: OutgoingEvent[] = [];
   const refused = new Set<string>();
-  for (const { m, number, last, step } of steps) {
+  for (const { m, number, last, step, recorded } of steps) {
     if (step.kind === "lost") {
       outcomes.set(m.id, { kind: "skipped", reason: "its lease lapsed and the claim was taken back before posting" });
+      continue;
+    }
+    if (recorded && step.kind === "posted" && step.r.ok) {
+      outcomes.set(m.id, { kind: "sent", wamid: step.r.wamid });
       continue;
     }
     const { attempt } = byId.get(m.id)!;
@@ -124,8 +148,25 @@ async function sendForWorkspace(s: Services, workspaceId: string, items: SendIte
     if (f.event) events.push(f.event);
     if (step.kind === "posted" && !step.r.ok && step.r.tokenInvalid) refused.add(number.id);
   }
-  await recordFinish(s, workspaceId, finish, events, refused, at);
+  if (finish.length || events.length || refused.size) await recordFinish(s, workspaceId, finish, events, refused, at);
+  const withheld = steps.filter((x) => x.step.kind === "withheld" && x.m.broadcast_id);
+  if (withheld.length) await giveBackTier(s, workspaceId, withheld.map(({ m }) => ({ recipient: m.recipient, broadcast_id: m.broadcast_id!, whatsapp_number_id: m.whatsapp_number_id })));
   return unclaimed();
+}
+
+/**
+ * A halted broadcast's sends that go back to `queued` here (withheld at their slot, or
+ * held from a retry) give back their room in the messaging tier (lib/broadcasts/tier.ts).
+ */
+async function giveBackTier(s: Services, workspaceId: string, ms: Pick<Held, "recipient" | "broadcast_id" | "whatsapp_number_id">[]): Promise<void> {
+  const byBroadcast = groupBy(ms, (m) => `${m.broadcast_id} ${m.whatsapp_number_id}`);
+  await Promise.all(
+    [...byBroadcast.values()].map((xs) =>
+      releaseTier(s.redis, workspaceId, xs[0]!.whatsapp_number_id, xs[0]!.broadcast_id, xs.map((x) => x.recipient)).catch((err: unknown) =>
+        s.logger.error("could not give back a halted send's tier room", { workspace_id: workspaceId, error: err }),
+      ),
+    ),
+  );
 }
 
 /** Paces and posts one message; anything that throws before the post holds it back, unsent. */
