@@ -13,16 +13,17 @@ import { auditTransition, lockFor } from "./transition.js";
  */
 export async function resumeBroadcast(s: Services, workspaceId: string, id: string, actor: Actor) {
   const now = s.clock.now();
-  const status = await withTenant(s.db, workspaceId, async (tx) => {
+  const { status, sendAt } = await withTenant(s.db, workspaceId, async (tx) => {
     const l = await lockFor(tx, id, ["paused"], "running");
-    if (l.already) return "running" as const;
+    if (l.already) return { status: "running" as const, sendAt: l.b.sendAt };
     const next = l.b.startedAt ? ("running" as const) : ("scheduled" as const);
     await tx.execute(sql`update broadcasts set status = ${next}, requeue = true, resumes = resumes + 1, updated_at = ${now.toISOString()} where id = ${id}`);
     await auditTransition(tx, workspaceId, actor, id, "broadcast.resumed", l.status);
-    return next;
+    return { status: next, sendAt: l.b.sendAt };
   });
   // The watch that ended at the pause may not have let go of its token yet: this run starts the next one.
   await Promise.all([clearHalt(s.redis, workspaceId, id), s.redis.del(watchKey(workspaceId, id))]);
-  if (status === "running") await s.queue.enqueueBroadcast({ broadcastId: id, workspaceId });
+  // Its run goes on at once (a run that died while paused is restarted here); one not yet due waits for its trigger.
+  if (status === "running" || sendAt.getTime() <= now.getTime()) await s.queue.enqueueBroadcast({ broadcastId: id, workspaceId });
   return { id, status };
 }

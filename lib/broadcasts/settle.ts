@@ -38,10 +38,13 @@ export async function settleBroadcast(s: Services, job: BroadcastJob): Promise<v
   const delayS = "tierOnly" in r && r.tierOnly ? WATCH_TIER_S : WATCH_S;
   // One watch per broadcast: a second run (resume, the sweep, a duplicated job) that finds
   // one going ends here instead of starting a chain of its own. A lost watch job lets its
-  // token expire, and the sweep starts a new one.
+  // token expire, and the sweep starts a new one. A watch delivered so late that its token
+  // expired (a loaded machine) takes it again if no other watch has: one chain still.
   const key = watchKey(job.workspaceId, job.broadcastId);
   const token = job.watch ?? crypto.randomUUID();
-  const mine = job.watch ? (await s.redis.get(key)) === job.watch && (await s.redis.expire(key, delayS + 30)) : await s.redis.set(key, token, { nx: true, ex: delayS + 30 });
+  const claim = () => s.redis.set(key, token, { nx: true, ex: delayS + 30 });
+  const held = job.watch ? await s.redis.get(key) : null;
+  const mine = job.watch ? (held === job.watch ? await s.redis.expire(key, delayS + 30) : held === null && (await claim())) : await claim();
   if (!mine) return;
   // Progress is visible on the row: the sweep leaves a broadcast alone while it is watched.
   await withTenant(s.db, job.workspaceId, (tx) => tx.execute(sql`update broadcasts set updated_at = ${now.toISOString()} where id = ${job.broadcastId}`));

@@ -6,8 +6,9 @@ import type { Services } from "../context.js";
 export const STALLED_AFTER_S = 120;
 
 /**
- * The triggers that were lost: broadcasts scheduled and due that never started, and
- * running ones whose run stopped. Each gets a run job; a run that was merely slow and a
+ * The triggers that were lost: broadcasts scheduled and due that never started,
+ * running ones whose run stopped, and paused ones whose run died before their audience
+ * was written (the run writes the rest, sending nothing until resume). Each gets a run job; a run that was merely slow and a
  * second job meet at the row's lock, and the cursor keeps either from writing twice.
  * Runs from the Worker's cron and on an interval (and once at start) in the Node process.
  */
