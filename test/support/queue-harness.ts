@@ -20,8 +20,13 @@ export interface QueueRig {
   close(): Promise<void>;
 }
 
-export async function localRig(retries: number): Promise<QueueRig> {
-  const sandbox = await startMetaSandbox({ appSecret: TEST_SECRETS.META_APP_SECRET, statusDelayMs: 5 });
+/** `statusDelayMs`: how long after a send (and after each other) the sandbox posts its statuses back. */
+export interface RigOptions {
+  statusDelayMs?: number;
+}
+
+export async function localRig(retries: number, opts: RigOptions = {}): Promise<QueueRig> {
+  const sandbox = await startMetaSandbox({ appSecret: TEST_SECRETS.META_APP_SECRET, statusDelayMs: opts.statusDelayMs ?? 5 });
   const stack = await createTestStack({ META_GRAPH_URL: sandbox.url });
   const queue = await createLocalQueue({ connectionString: stack.config.migrationDatabaseUrl, logger: stack.services.logger, retryDelaySeconds: 1, pollSeconds: 0.5, retries });
   stack.services.queue = queue;
@@ -44,8 +49,8 @@ export async function localRig(retries: number): Promise<QueueRig> {
 }
 
 /** QStash: the real client publishes to the local QStash, which calls /jobs/send signed. */
-export async function qstashRig(retries: number): Promise<QueueRig> {
-  const sandbox = await startMetaSandbox({ appSecret: TEST_SECRETS.META_APP_SECRET, statusDelayMs: 5 });
+export async function qstashRig(retries: number, opts: RigOptions = {}): Promise<QueueRig> {
+  const sandbox = await startMetaSandbox({ appSecret: TEST_SECRETS.META_APP_SECRET, statusDelayMs: opts.statusDelayMs ?? 5 });
   // Backoff shortened for the test; the server's default is QStash's own formula.
   const qstash = await startLocalQStash({ backoff: () => 200 });
   const served = await serveLater();
