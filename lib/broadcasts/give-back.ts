@@ -18,12 +18,12 @@ export async function giveBackTier(s: Services, workspaceId: string, broadcastId
       const [b] = await t<{ number_id: string; tier: string }[]>`
         select b.whatsapp_number_id as number_id, n.messaging_tier as tier from broadcasts b join whatsapp_numbers n on n.id = b.whatsapp_number_id where b.id = ${broadcastId}`;
       if (!b || tierLimit(b.tier) === 0) return null;
-      const rows = await t<{ id: string; recipient: string }[]>`
-        select id, recipient from messages where broadcast_id = ${broadcastId} and status in (select value from jsonb_array_elements_text(${JSON.stringify(statuses)}::jsonb)) and id > ${after}::uuid order by id limit ${PAGE_SIZE}`;
+      const rows = await t<{ id: string; recipient: string; contact_id: string | null }[]>`
+        select id, recipient, contact_id from messages where broadcast_id = ${broadcastId} and status in (select value from jsonb_array_elements_text(${JSON.stringify(statuses)}::jsonb)) and id > ${after}::uuid order by id limit ${PAGE_SIZE}`;
       return { b, rows };
     });
     if (!page) return released;
-    released += await releaseTier(s.redis, workspaceId, page.b.number_id, broadcastId, page.rows.map((r) => r.recipient));
+    released += await releaseTier(s.redis, workspaceId, page.b.number_id, broadcastId, page.rows);
     if (page.rows.length < PAGE_SIZE) return released;
     after = page.rows.at(-1)!.id;
   }

@@ -94,7 +94,7 @@ async function attemptPage(s: Services, workspaceId: string, broadcastId: string
     // An unlimited tier takes nothing (the script would answer "now" for all): no round trip.
     // A paused broadcast's rows take none (resume takes it: requeue.ts).
     const limit = tierLimit(b.messaging_tier);
-    const tier = candidates.length && limit !== 0 && b.status === "running" ? await takeTier(s.redis, s.clock, workspaceId, b.whatsapp_number_id, b.messaging_tier, candidates.map((x) => x.c.wa_id), broadcastId) : null;
+    const tier = candidates.length && limit !== 0 && b.status === "running" ? await takeTier(s.redis, s.clock, workspaceId, b.whatsapp_number_id, b.messaging_tier, candidates.map((x) => x.c.wa_id), { broadcastId, contactIds: candidates.map((x) => x.c.id) }) : null;
     const later = new Date(now.getTime() + TIER_WINDOW_MS).toISOString();
     let deferred = 0;
     const rows = candidates.map(({ c, components }, i) => {

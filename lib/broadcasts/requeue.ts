@@ -10,13 +10,13 @@ import { takeTier, tierLimit } from "./tier.js";
  * paused run's rows took none): recipients beyond it wait for the next window, counted
  * on the row as the run counts them. Answers the new not-before of each message that waits.
  */
-async function retakeTier(s: Services, t: TransactionSql, workspaceId: string, broadcastId: string, numberId: string, tier: string, rows: { id: string; recipient: string; not_before: Date | null }[]): Promise<Map<string, number>> {
+async function retakeTier(s: Services, t: TransactionSql, workspaceId: string, broadcastId: string, numberId: string, tier: string, rows: { id: string; recipient: string; contact_id: string; not_before: Date | null }[]): Promise<Map<string, number>> {
   const limit = tierLimit(tier);
   const now = s.clock.now().getTime();
   const due = rows.filter((m) => !m.not_before || new Date(m.not_before).getTime() <= now);
   const waits = new Map<string, number>();
   if (limit === 0 || !due.length) return waits;
-  const taken = await takeTier(s.redis, s.clock, workspaceId, numberId, tier, due.map((m) => m.recipient), broadcastId);
+  const taken = await takeTier(s.redis, s.clock, workspaceId, numberId, tier, due.map((m) => m.recipient), { broadcastId, contactIds: due.map((m) => m.contact_id) });
   const later = now + TIER_WINDOW_MS;
   due.forEach((m, i) => (taken.now[i] ? undefined : waits.set(m.id, later)));
   if (waits.size) await t`update messages set not_before = ${new Date(later).toISOString()} where id in (select value::uuid from jsonb_array_elements_text(${JSON.stringify([...waits.keys()])}::jsonb))`;
@@ -39,8 +39,8 @@ export async function requeueQueued(s: Services, workspaceId: string, broadcastI
       const [b] = await t<{ status: string; resumes: number; whatsapp_number_id: string; mps: number; tier: string }[]>`
         select b.status, b.resumes, b.whatsapp_number_id, n.throughput_mps as mps, n.messaging_tier as tier from broadcasts b join whatsapp_numbers n on n.id = b.whatsapp_number_id where b.id = ${broadcastId}`;
       if (!b || b.status !== "running") return null;
-      const rows = await t<{ id: string; recipient: string; not_before: Date | null }[]>`
-        select id, recipient, not_before from messages where broadcast_id = ${broadcastId} and status = 'queued' and id > ${after}::uuid order by id limit ${PAGE_SIZE}`;
+      const rows = await t<{ id: string; recipient: string; contact_id: string; not_before: Date | null }[]>`
+        select id, recipient, contact_id, not_before from messages where broadcast_id = ${broadcastId} and status = 'queued' and id > ${after}::uuid order by id limit ${PAGE_SIZE}`;
       const waits = await retakeTier(s, t, workspaceId, broadcastId, b.whatsapp_number_id, b.tier, rows);
       const jobs: SendJob[] = rows.map((m) => {
         const notBefore = waits.get(m.id) ?? (m.not_before ? new Date(m.not_before).getTime() : null);

@@ -13,6 +13,7 @@ export type Claimed = {
   payload: Record<string, unknown>;
   attempts: number;
   broadcast_id: string | null;
+  contact_id: string | null;
 };
 
 export const idList = (ids: string[]) => sql`(select value::uuid from jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb))`;
@@ -33,7 +34,7 @@ export async function claimBatch(tx: Tx, workspaceId: string, ids: string[], now
       claimed_until = ${new Date(now.getTime() + SENDING_LEASE_MS).toISOString()}
     where id in ${idList(ids)} and status in ('queued', 'retrying')
       and (broadcast_id is null or broadcast_id in (select b.id from broadcasts b where b.status = 'running'))
-    returning id, whatsapp_number_id, recipient, payload, attempts, broadcast_id`);
+    returning id, whatsapp_number_id, recipient, payload, attempts, broadcast_id, contact_id`);
   const got = new Set(claimed.map((c) => c.id));
   const rest = ids.filter((id) => !got.has(id));
   // A paused broadcast's message waits as queued (resume gives it a job again); a canceled one's ends.
@@ -94,7 +95,7 @@ export async function releaseUnposted(tx: Tx, ids: string[], now: Date): Promise
   return released.map((r) => r.id);
 }
 
-export type Held = { id: string; recipient: string; broadcast_id: string; whatsapp_number_id: string };
+export type Held = { id: string; recipient: string; contact_id: string | null; broadcast_id: string; whatsapp_number_id: string };
 
 /**
  * Messages of a paused broadcast that were due a retry go back to `queued`, for resume to
@@ -109,7 +110,7 @@ export async function holdForBroadcast(tx: Tx, ids: string[], at: string): Promi
     from broadcasts b
     where t.id in ${idList(ids)} and b.id = t.broadcast_id
       and ((b.status = 'paused' and t.status = 'retrying') or (b.status = 'canceled' and t.status in ('queued', 'retrying')))
-    returning t.id, t.recipient, t.broadcast_id, t.whatsapp_number_id`)),
+    returning t.id, t.recipient, t.contact_id, t.broadcast_id, t.whatsapp_number_id`)),
   ];
 }
 

@@ -150,7 +150,7 @@ async function sendForWorkspace(s: Services, workspaceId: string, items: SendIte
   }
   if (finish.length || events.length || refused.size) await recordFinish(s, workspaceId, finish, events, refused, at);
   const withheld = steps.filter((x) => x.step.kind === "withheld" && x.m.broadcast_id);
-  if (withheld.length) await giveBackTier(s, workspaceId, withheld.map(({ m }) => ({ recipient: m.recipient, broadcast_id: m.broadcast_id!, whatsapp_number_id: m.whatsapp_number_id })));
+  if (withheld.length) await giveBackTier(s, workspaceId, withheld.map(({ m }) => ({ recipient: m.recipient, contact_id: m.contact_id, broadcast_id: m.broadcast_id!, whatsapp_number_id: m.whatsapp_number_id })));
   return unclaimed();
 }
 
@@ -158,11 +158,11 @@ async function sendForWorkspace(s: Services, workspaceId: string, items: SendIte
  * A halted broadcast's sends that go back to `queued` here (withheld at their slot, or
  * held from a retry) give back their room in the messaging tier (lib/broadcasts/tier.ts).
  */
-async function giveBackTier(s: Services, workspaceId: string, ms: Pick<Held, "recipient" | "broadcast_id" | "whatsapp_number_id">[]): Promise<void> {
+async function giveBackTier(s: Services, workspaceId: string, ms: Pick<Held, "recipient" | "contact_id" | "broadcast_id" | "whatsapp_number_id">[]): Promise<void> {
   const byBroadcast = groupBy(ms, (m) => `${m.broadcast_id} ${m.whatsapp_number_id}`);
   await Promise.all(
     [...byBroadcast.values()].map((xs) =>
-      releaseTier(s.redis, workspaceId, xs[0]!.whatsapp_number_id, xs[0]!.broadcast_id, xs.map((x) => x.recipient)).catch((err: unknown) =>
+      releaseTier(s.redis, workspaceId, xs[0]!.whatsapp_number_id, xs[0]!.broadcast_id, xs).catch((err: unknown) =>
         s.logger.error("could not give back a halted send's tier room", { workspace_id: workspaceId, error: err }),
       ),
     ),
