@@ -192,6 +192,19 @@ describe("an export above the threshold", () => {
     expect(rows).toContain(`${number(1)},Name 1,,,,`);
   });
 
+  it("the file holds no more rows than were counted and approved, however the book grew before it was made", async () => {
+    const t = await tenant();
+    await seedContacts(t.workspaceId, 1001);
+    const id = (await ask(t.key, { kind: "contacts" })).json.id as string;
+    const owner = await member(t, "owner");
+    expect((await owner.post(`/app/exports/${id}/approve`)).status).toBe(303);
+    // 1,500 more contacts arrive between the approval and the job.
+    await seedContacts(t.workspaceId, 1500, 2001);
+    expect(await produce(t, id)).toBe("ready");
+    expect((await call(t.key, `/v1/exports/${id}`)).json).toMatchObject({ rows: 1001, rows_written: 1001 });
+    expect(lines((await download(t.key, id)).text)).toHaveLength(1002);
+  });
+
   it("two downloads at once: one gets the file, the other 410", async () => {
     const t = await tenant();
     await seedContacts(t.workspaceId, 50);

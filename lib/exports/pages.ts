@@ -35,8 +35,9 @@ export function exportReader(ex: Export) {
         columns = await exportColumns(tx);
         return csv ? csvLine([...FIXED_COLUMNS, ...columns]) : "";
       },
-      async page(tx: Tx, after: string | null): Promise<Page> {
-        const rows = await tx.select().from(contacts).where(and(where, after ? gt(contacts.id, after) : undefined)).orderBy(asc(contacts.id)).limit(EXPORT_PAGE_ROWS);
+      async page(tx: Tx, after: string | null, limit = EXPORT_PAGE_ROWS): Promise<Page> {
+        if (limit <= 0) return { text: "", rows: 0, after: null };
+        const rows = await tx.select().from(contacts).where(and(where, after ? gt(contacts.id, after) : undefined)).orderBy(asc(contacts.id)).limit(limit);
         const cols = columns ?? [];
         const text = rows
           .map((r) =>
@@ -45,7 +46,7 @@ export function exportReader(ex: Export) {
               : `${JSON.stringify({ wa_id: phones(r.waId), name: r.name, tags: r.tags, attributes: r.attributes, opt_in: r.marketingOptInAt?.toISOString() ?? null, opt_out: r.optedOutAt?.toISOString() ?? null })}\n`,
           )
           .join("");
-        return { text, rows: rows.length, after: rows.length === EXPORT_PAGE_ROWS ? rows[rows.length - 1]!.id : null };
+        return { text, rows: rows.length, after: rows.length === limit ? rows[rows.length - 1]!.id : null };
       },
     };
   }
@@ -54,8 +55,9 @@ export function exportReader(ex: Export) {
     async header(): Promise<string> {
       return csv ? csvLine(MESSAGE_COLUMNS) : "";
     },
-    async page(tx: Tx, after: string | null): Promise<Page> {
-      const rows = await tx.select().from(messages).where(and(where, after ? gt(messages.id, after) : undefined)).orderBy(asc(messages.id)).limit(EXPORT_PAGE_ROWS);
+    async page(tx: Tx, after: string | null, limit = EXPORT_PAGE_ROWS): Promise<Page> {
+      if (limit <= 0) return { text: "", rows: 0, after: null };
+      const rows = await tx.select().from(messages).where(and(where, after ? gt(messages.id, after) : undefined)).orderBy(asc(messages.id)).limit(limit);
       const text = rows
         .map((m) => {
           const content = ex.phonesMasked ? maskMetaShaped(m.payload) : m.payload;
@@ -63,7 +65,7 @@ export function exportReader(ex: Export) {
           return csv ? csvLine([...Object.values(r).map((x) => (x === null ? "" : String(x))), JSON.stringify(content)]) : `${JSON.stringify({ ...r, content })}\n`;
         })
         .join("");
-      return { text, rows: rows.length, after: rows.length === EXPORT_PAGE_ROWS ? rows[rows.length - 1]!.id : null };
+      return { text, rows: rows.length, after: rows.length === limit ? rows[rows.length - 1]!.id : null };
     },
   };
 }

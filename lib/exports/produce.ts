@@ -6,7 +6,7 @@ import type { Services } from "../context.js";
 import { AppError } from "../errors.js";
 import type { ExportJob } from "../queue/port.js";
 import { sealChunk } from "./chunks.js";
-import { exportReader } from "./pages.js";
+import { EXPORT_PAGE_ROWS, exportReader } from "./pages.js";
 
 /** Another run took the export over: this one stops, writing nothing more. */
 class Superseded extends Error {}
@@ -24,7 +24,7 @@ const SYSTEM = { actorType: "system" as const, actorId: null };
 export async function produceExport(s: Services, job: ExportJob): Promise<ProduceOutcome> {
   const { workspaceId, exportId: id } = job;
   const runId = crypto.randomUUID();
-  let claimed: { reader: ReturnType<typeof exportReader>; header: string } | undefined;
+  let claimed: { reader: ReturnType<typeof exportReader>; header: string; cap: number } | undefined;
   try {
     claimed = await withTenant(s.db, workspaceId, async (tx) => {
       const [row] = await tx.update(dataExports).set({ status: "producing", runId, rowsWritten: 0, bytes: 0, updatedAt: s.clock.now() }).where(and(eq(dataExports.id, id), inArray(dataExports.status, ["queued", "producing"]))).returning();
@@ -34,7 +34,7 @@ export async function produceExport(s: Services, job: ExportJob): Promise<Produc
       const reader = exportReader(row);
       const header = await reader.header(tx);
       await recordAudit(tx, { ...SYSTEM, workspaceId, action: "export.producing", objectType: "export", objectId: id, details: { run_id: runId } });
-      return { reader, header };
+      return { reader, header, cap: row.rowCount };
     });
   } catch (err) {
     // A file that cannot be made (more attribute columns than an export has): failed, with why.
@@ -42,22 +42,26 @@ export async function produceExport(s: Services, job: ExportJob): Promise<Produc
     throw err;
   }
   if (!claimed) return "nothing";
-  const { reader } = claimed;
+  const { reader, cap } = claimed;
+  let written = 0;
   let prefix = claimed.header;
   let after: string | null = null;
   try {
     for (let seq = 0; ; seq++) {
       const cursor: string | null = after;
-      after = await withTenant(s.db, workspaceId, async (tx) => {
-        const page = await reader.page(tx, cursor);
+      const done = await withTenant(s.db, workspaceId, async (tx) => {
+        // No more rows than were counted (and approved) when asked, however the book grew since.
+        const page = await reader.page(tx, cursor, Math.max(0, Math.min(EXPORT_PAGE_ROWS, cap - written)));
         const text = prefix + page.text;
         if (text) {
           await tx.insert(exportChunks).values(await sealChunk(s, workspaceId, id, seq, runId, text));
           const moved = await tx.update(dataExports).set({ rowsWritten: sql`${dataExports.rowsWritten} + ${page.rows}`, bytes: sql`${dataExports.bytes} + ${new TextEncoder().encode(text).length}`, updatedAt: s.clock.now() }).where(and(eq(dataExports.id, id), eq(dataExports.runId, runId))).returning({ id: dataExports.id });
           if (!moved.length) throw new Superseded();
         }
-        return page.after;
+        return page;
       });
+      after = done.after;
+      written += done.rows;
       prefix = "";
       if (after === null) break;
     }
