@@ -10,8 +10,9 @@ export interface AudienceContact {
   wa_id: string;
   name: string | null;
   attributes: Record<string, string | number>;
-  opted_out_at: Date | null;
-  marketing_opt_in_at: Date | null;
+  /** Whether the contact opted out, and whether it gave marketing consent (the skip rules need no more). */
+  opted_out: boolean;
+  opted_in: boolean;
 }
 
 /** The audience as a condition on contacts (inside the tenant's scope: RLS narrows it further). */
@@ -24,7 +25,7 @@ export function audienceWhere(t: postgres.TransactionSql, a: Audience) {
 /** `after`: a contact id, or a subquery that reads it (a cursor read in the statement itself). */
 export function audiencePage(t: postgres.TransactionSql, a: Audience, after: string | null | postgres.PendingQuery<postgres.Row[]>, limit: number) {
   return t<AudienceContact[]>`
-    select id, wa_id, name, attributes, opted_out_at, marketing_opt_in_at from contacts
+    select id, wa_id, name, attributes, opted_out_at is not null as opted_out, marketing_opt_in_at is not null as opted_in from contacts
     where ${audienceWhere(t, a)} and id > coalesce(${after}::uuid, '00000000-0000-0000-0000-000000000000'::uuid)
     order by id limit ${limit}`;
 }
@@ -37,8 +38,8 @@ export const VALID_WA_ID = /^[1-9]\d{6,14}$/;
 
 /** Why this contact is not messaged, or null. Opt-out first: it is the reason that matters most. */
 export function skipReason(c: AudienceContact, needsOptIn: boolean): SkipReason | null {
-  if (c.opted_out_at) return "opted_out";
-  if (needsOptIn && !c.marketing_opt_in_at) return "no_marketing_opt_in";
+  if (c.opted_out) return "opted_out";
+  if (needsOptIn && !c.opted_in) return "no_marketing_opt_in";
   if (!VALID_WA_ID.test(c.wa_id)) return "invalid_number";
   return null;
 }
