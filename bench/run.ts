@@ -1,6 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { benchAccept } from "./accept.js";
+import { benchAcceptAllowlist } from "./accept-allowlist.js";
 import { benchGate } from "./gate.js";
 import { benchSendWorker } from "./send-worker.js";
 import { benchIngest } from "./ingest.js";
@@ -18,6 +19,7 @@ import { machine } from "./support/env.js";
 const BENCHES: Record<string, () => Promise<{ name: string; lines: string[] }>> = {
   gate: benchGate,
   accept: benchAccept,
+  "accept-allowlist": benchAcceptAllowlist,
   send: benchSendWorker,
   ingest: benchIngest,
   import: benchImport,
