@@ -34,6 +34,37 @@ describe("the export-approval threshold", () => {
     expect((await put(reader.key, { export_approval_threshold: 0 })).json.error).toMatchObject({ code: "forbidden", details: { missing: ["settings:write"] } });
     expect((await call(t.key, "/v1/workspace/export-approval")).json).toEqual({ export_approval_threshold: 5 });
   });
+  it("only an owner raises it: a key (even with settings:write) may lower it or set it again, a raise is 403 with nothing changed; the owner raises it on /app/exports, an admin may not", async () => {
+    const t = await tenant();
+    const put = (body: unknown) => call(t.key, "/v1/workspace/export-approval", { method: "PUT", body: JSON.stringify(body) });
+    const thresholdRows = async () => (await stack.owner<{ actor_id: string | null; details: unknown }[]>`select actor_id, details from audit_log where workspace_id = ${t.workspaceId} and action = 'workspace.export_approval_threshold_set' order by seq`);
+    expect((await put({ export_approval_threshold: 10 })).json).toEqual({ export_approval_threshold: 10 });
+    expect((await put({ export_approval_threshold: 10 })).status).toBe(200);
+    // A raise would let a key export past the owner it asks: refused (from 0 too, below).
+    for (const [from, to] of [[10, 11], [10, 100_000_000]] as const) {
+      const r = await put({ export_approval_threshold: to });
+      expect(r.status).toBe(403);
+      expect(r.json.error).toMatchObject({ code: "forbidden", details: { missing: ["approvals:write"] } });
+      expect(r.json.error.message).toContain(`now ${from}`);
+    }
+    expect((await put({ export_approval_threshold: 0 })).status).toBe(200);
+    expect((await put({ export_approval_threshold: 1 })).status).toBe(403);
+    expect((await call(t.key, "/v1/workspace/export-approval")).json).toEqual({ export_approval_threshold: 0 });
+    expect((await thresholdRows()).map((r) => r.details)).toEqual([{ before: 1000, after: 10 }, { before: 10, after: 10 }, { before: 10, after: 0 }]);
+
+    const admin = await member(t, "admin");
+    expect(visibleText((await admin.get("/app/exports")).html)).not.toContain("Approval threshold");
+    const refused = await admin.post("/app/exports/threshold", { export_approval_threshold: "5000" });
+    expect(refused.status).toBe(403);
+    expect(visibleText(refused.html)).toContain("approvals:write");
+    const owner = await member(t, "owner");
+    expect(visibleText((await owner.get("/app/exports")).html)).toContain("Approval threshold");
+    expect((await owner.post("/app/exports/threshold", { export_approval_threshold: "2.5" })).status).toBe(422);
+    expect((await owner.post("/app/exports/threshold", { export_approval_threshold: "5000" })).status).toBe(303);
+    expect((await call(t.key, "/v1/workspace/export-approval")).json).toEqual({ export_approval_threshold: 5000 });
+    expect((await thresholdRows()).at(-1)).toEqual({ actor_id: owner.who.userId, details: { before: 0, after: 5000 } });
+    expect(await thresholdRows()).toHaveLength(4);
+  });
 });
 
 describe("an export above the threshold", () => {

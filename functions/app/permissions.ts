@@ -18,6 +18,8 @@ const PAGES: [method: "GET" | "POST", path: RegExp, needs: Permission | "person"
   ["GET", /^\/exports(\/:id\/download)?$/, "exports:create"],
   ["POST", /^\/exports$/, "exports:create"],
   ["POST", /^\/exports\/:id\/(approve|deny)$/, "approvals:write"],
+  // Raising the threshold lets exports past an owner: an owner's alone (a key may only lower it).
+  ["POST", /^\/exports\/threshold$/, "approvals:write"],
   ["GET", /^\/templates(\/:id)?$/, "templates:read"],
   ["POST", /^\/templates\/sync$/, "templates:write"],
   ["GET", /^\/broadcasts(\/:id)?$/, "broadcasts:read"],

@@ -27,8 +27,8 @@ export const V1_EXPORTS: RouteDoc[] = [
     method: "put",
     path: "/v1/workspace/export-approval",
     tag: "Workspace",
-    summary: "Set the export-approval threshold: exports of more rows wait for an owner (0: every export)",
-    body: { schema: ThresholdInput, example: { export_approval_threshold: 5000 } },
-    responses: { 200: "{export_approval_threshold}" },
+    summary: "Lower the export-approval threshold: exports of more rows wait for an owner (0: every export); raising it is an owner's, on the dashboard",
+    body: { schema: ThresholdInput, example: { export_approval_threshold: 500 } },
+    responses: { 200: "{export_approval_threshold}", 403: "forbidden: a raise (details.missing approvals:write), or no settings:write" },
   },
 ];

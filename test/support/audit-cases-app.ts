@@ -85,6 +85,7 @@ export const FORM_CASES: Record<string, FormCase> = {
   "POST /app/exports": { path: () => "/app/exports", fields: () => ({ kind: "messages", format: "jsonl" }), action: "export.requested" },
   "POST /app/exports/:id/approve": { setup: pendingExport, path: (p) => `/app/exports/${p.id}/approve`, action: "export.approved" },
   "POST /app/exports/:id/deny": { setup: pendingExport, path: (p) => `/app/exports/${p.id}/deny`, action: "export.denied" },
+  "POST /app/exports/threshold": { path: () => "/app/exports/threshold", fields: () => ({ export_approval_threshold: String(2000 + n++) }), action: "workspace.export_approval_threshold_set" },
   "POST /app/support/:id/approve": { setup: supportRequest, path: (p) => `/app/support/${p.id}/approve`, action: "support.approved" },
   "POST /app/support/:id/deny": { setup: supportRequest, path: (p) => `/app/support/${p.id}/deny`, action: "support.denied" },
   "POST /app/support/:id/revoke": { setup: supportApproved, path: (p) => `/app/support/${p.id}/revoke`, action: "support.revoked" },

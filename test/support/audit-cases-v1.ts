@@ -111,7 +111,7 @@ export const KEY_CASES: Record<string, KeyCase> = {
   "POST /v1/contacts/imports": { request: () => ({ path: "/v1/contacts/imports", csv: `wa_id,name\n9198111${String(10000 + n++).padStart(5, "0")},Meera\n` }), action: "contacts.import_started" },
   "PUT /v1/rate-card": { request: () => ({ path: "/v1/rate-card", csv: "category,country_code,price,currency\nMARKETING,91,0.7846,INR\n" }), action: "rate_card.imported" },
   "PUT /v1/workspace/retention": { request: () => ({ path: "/v1/workspace/retention", json: { message_retention_days: 90 } }), action: "workspace.retention_set" },
-  "PUT /v1/workspace/export-approval": { request: () => ({ path: "/v1/workspace/export-approval", json: { export_approval_threshold: 5000 } }), action: "workspace.export_approval_threshold_set" },
+  "PUT /v1/workspace/export-approval": { request: () => ({ path: "/v1/workspace/export-approval", json: { export_approval_threshold: 500 } }), action: "workspace.export_approval_threshold_set" },
   "POST /v1/exports": { request: () => ({ path: "/v1/exports", json: { kind: "contacts" } }), action: "export.requested" },
   "PUT /v1/workspace/ip-allowlist": { request: () => ({ path: "/v1/workspace/ip-allowlist", json: { ranges: ["203.0.113.0/24"] } }), action: "workspace.ip_allowlist_set" },
   "POST /v1/templates/sync": { setup: async (t) => (t.meta.templates.seed(t.wabaId, { name: `synced_${n++}`, category: "UTILITY", components: [{ type: "BODY", text: "Hi" }] }), {}), request: () => ({ path: "/v1/templates/sync" }), action: "templates.synced" },

@@ -21,6 +21,7 @@ import { formatTime } from "./format.js";
 import { Layout } from "./layout.js";
 import type { PageRoutes } from "./routes.js";
 import { CsrfField, PostButton, Problems, Select, Table } from "./ui.js";
+import { currentThreshold, saveThreshold, ThresholdForm } from "./export-threshold.js";
 
 const describe = (e: ExportView) => `${e.rows.toLocaleString("en")} ${e.kind} as ${e.format.toUpperCase()}${Object.keys(e.filter).length ? ` (${Object.entries(e.filter).map(([k, x]) => `${k}: ${String(x)}`).join(", ")})` : ""}`;
 
@@ -48,12 +49,14 @@ async function exportsPage(c: Context<AppEnv>, problem?: FormProblem) {
   const csrf = facts.session.csrfToken;
   const approver = can(p, "approvals:write");
   const all = (await listExports(c.env.services, ws, { limit: "200" })).data;
+  const threshold = approver ? await currentThreshold(c) : null;
   const pending = all.filter((e) => e.status === "pending_approval");
   const mine = all.filter((e) => e.requested_by.type === "user" && e.requested_by.id === facts.session.userId);
   c.header("Cache-Control", "no-store");
   return c.html(
     <Layout facts={facts} title="Exports" active="exports">
       <ExportRequestForm csrf={csrf} problem={problem} />
+      {threshold !== null ? <ThresholdForm csrf={csrf} threshold={threshold} /> : null}
       {approver ? (
         <Table caption="Waiting for your approval" head={["Asked", "What", "By", ""]} empty="No export is waiting for approval." rows={pending.length}>
           {pending.map((e) => (
@@ -115,6 +118,11 @@ export function registerExportPages(app: PageRoutes) {
   app.get("/exports/:id/download", async (c) => {
     const d = await downloadExport(c.env.services, workspaceOf(c), idParam(c), await principalOf(c), sessionActor(c));
     return c.body(d.body, 200, { "content-type": d.contentType, "content-disposition": `attachment; filename="${d.filename}"`, "cache-control": "no-store" });
+  });
+  app.post("/exports/threshold", async (c) => {
+    const form = await readForm(c);
+    const r = await attempt(() => saveThreshold(c, form));
+    return r.ok ? redirectWithFlash(c, "/app/exports", "export_threshold_set") : exportsPage(c, r.problem);
   });
   for (const verb of ["approve", "deny"] as const) {
     app.post(`/exports/:id/${verb}`, async (c) => {

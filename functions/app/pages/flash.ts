@@ -22,6 +22,7 @@ export const FLASH = {
   export_pending: "The export has more rows than the workspace's threshold: it waits for an owner's approval.",
   export_approved: "The export is approved; it is being made for whoever asked for it.",
   export_denied: "The export is denied; it will not be made.",
+  export_threshold_set: "The approval threshold is saved.",
   broadcast_canceled: "The broadcast is canceled; messages not yet sent will not be sent.",
   support_approved: "Support access is approved; it ends by itself at the time shown.",
   support_denied: "The support request is denied; its token reads nothing.",
