@@ -194,6 +194,18 @@ describe("an export above the threshold", () => {
     expect(lines((await download(t.key, id)).text)).toHaveLength(1002);
   });
 
+  it("the streamed contacts export holds no more rows than it counted against the threshold, however the book grows while it streams", async () => {
+    const t = await tenant();
+    await call(t.key, "/v1/workspace/export-approval", { method: "PUT", body: JSON.stringify({ export_approval_threshold: 3 }) });
+    await seedContacts(t.workspaceId, 3);
+    const res = await stack.request("/v1/contacts/export", { headers: { authorization: `Bearer ${t.key}` } });
+    expect(res.status).toBe(200);
+    // The answer has left (its rows are read as the body is); 2,000 more contacts arrive before it is read.
+    await seedContacts(t.workspaceId, 2000, 10);
+    // As many rows as were counted (the approved export's job caps alike): not the 2,003 the book holds by then.
+    expect(lines(await res.text()).slice(1)).toHaveLength(3);
+  });
+
   it("two downloads at once: one gets the file, the other 410", async () => {
     const t = await tenant();
     await seedContacts(t.workspaceId, 50);

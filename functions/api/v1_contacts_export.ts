@@ -9,7 +9,7 @@ import { phoneViewOf } from "../middleware/phones.js";
 export const registerContactsExport = (app: Hono<AppEnv>) =>
   app.get("/contacts/export", needs("contacts:read", "exports:create"), async (c) => {
     const workspaceId = c.get("workspaceId")!;
-    await ensureWithinThreshold(c.env.services, workspaceId);
-    const body = await exportContacts(c.env.services, workspaceId, phoneViewOf(c));
+    const counted = await ensureWithinThreshold(c.env.services, workspaceId);
+    const body = await exportContacts(c.env.services, workspaceId, phoneViewOf(c), counted);
     return c.body(body, 200, { "content-type": "text/csv; charset=utf-8", "content-disposition": 'attachment; filename="contacts.csv"' });
   });

@@ -18,12 +18,15 @@ export const MAX_EXPORT_ATTRIBUTES = MAX_WORKSPACE_ATTRIBUTES;
  * page its own short transaction: memory holds one page, whatever the book's size.
  * opt_in / opt_out carry the time of the current consent, so the file imports back as a no-op.
  * Numbers as `phones` shows them to the caller (masked, the file no longer imports back).
+ * `maxRows`: no more rows than that (the count the export-approval threshold was checked
+ * against), however the book grows while the file streams.
  */
-export async function exportContacts(s: Services, workspaceId: string, phones: PhoneView): Promise<ReadableStream<Uint8Array>> {
+export async function exportContacts(s: Services, workspaceId: string, phones: PhoneView, maxRows = Infinity): Promise<ReadableStream<Uint8Array>> {
   const attributeColumns = await withTenant(s.db, workspaceId, exportColumns);
   const encoder = new TextEncoder();
   let after: string | null = null;
   let headerSent = false;
+  let left = maxRows;
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       if (!headerSent) {
@@ -32,15 +35,15 @@ export async function exportContacts(s: Services, workspaceId: string, phones: P
         return;
       }
       const cursor = after;
-      const rows = await withTenant(s.db, workspaceId, (tx) =>
-        tx.select().from(contacts).where(cursor ? and(gt(contacts.id, cursor)) : undefined).orderBy(asc(contacts.id)).limit(PAGE),
-      );
+      const limit = Math.min(PAGE, left);
+      const rows = limit > 0 ? await withTenant(s.db, workspaceId, (tx) => tx.select().from(contacts).where(cursor ? and(gt(contacts.id, cursor)) : undefined).orderBy(asc(contacts.id)).limit(limit)) : [];
       if (!rows.length) return controller.close();
       after = rows[rows.length - 1]!.id;
+      left -= rows.length;
       let chunk = "";
       for (const r of rows) chunk += csvLine(contactCells(r, attributeColumns, phones));
       controller.enqueue(encoder.encode(chunk));
-      if (rows.length < PAGE) controller.close();
+      if (rows.length < limit || left <= 0) controller.close();
     },
   });
 }
