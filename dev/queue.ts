@@ -13,6 +13,7 @@ import { runBroadcast } from "../lib/broadcasts/run.js";
 import { sweepBroadcasts } from "../lib/broadcasts/sweep.js";
 import { runImport } from "../lib/contacts/import-run.js";
 import { sweepImports } from "../lib/contacts/import-sweep.js";
+import { purgeDataAccess } from "../lib/access/purge.js";
 import { purgeLapsedAccess } from "../lib/retention/lapsed-access.js";
 import { purgeExpiredContent } from "../lib/retention/purge.js";
 import { produceExport } from "../lib/exports/produce.js";
@@ -73,6 +74,7 @@ export async function startWorkers(s: Services, opts: { concurrency?: number; sw
     redispatchWebhooks(s).catch((err: unknown) => s.logger.error("webhook sweep failed", { error: err }));
     purgeExpiredContent(s).catch((err: unknown) => s.logger.error("retention purge failed", { error: err }));
     purgeLapsedAccess(s).catch((err: unknown) => s.logger.error("lapsed access purge failed", { error: err }));
+    purgeDataAccess(s).catch((err: unknown) => s.logger.error("read record purge failed", { error: err }));
     sweepExports(s).catch((err: unknown) => s.logger.error("export sweep failed", { error: err }));
   }, opts.sweepEveryMs ?? 60_000);
   timer.unref();

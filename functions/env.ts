@@ -18,5 +18,7 @@ export type AppEnv = {
     session?: SessionAuth;
     /** /app: this response's CSP nonce; every inline <script>/<style> the page emits carries it. */
     cspNonce?: string;
+    /** A read of personal data: how many rows its answer carried (its data_access record, ./middleware/record-read.ts). */
+    readCount?: number;
   };
 };

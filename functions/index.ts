@@ -12,6 +12,7 @@ import { applyUnsettledTags, settleLapsedMessages } from "../lib/jobs/lease.js";
 import { redispatchWebhooks } from "../lib/webhooks/emit.js";
 import { sweepBroadcasts } from "../lib/broadcasts/sweep.js";
 import { sweepImports } from "../lib/contacts/import-sweep.js";
+import { purgeDataAccess } from "../lib/access/purge.js";
 import { purgeLapsedAccess } from "../lib/retention/lapsed-access.js";
 import { purgeExpiredContent } from "../lib/retention/purge.js";
 import { sweepExports } from "../lib/exports/sweep.js";
@@ -150,6 +151,7 @@ export default {
       await sweepImports(services);
       await purgeExpiredContent(services);
       await purgeLapsedAccess(services);
+      await purgeDataAccess(services);
       await sweepExports(services);
     } catch (err) {
       services.logger.error("sweep failed", { error: err });

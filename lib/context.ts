@@ -16,6 +16,7 @@ import type { StatusWriter } from "./ingest/status-writer.js";
 import type { EndpointRoute } from "./webhooks/emit.js";
 import type { WebhookPost } from "./webhooks/transport.js";
 import type { OidcCache } from "./oidc/cache.js";
+import type { AccessWriter } from "./access/writer.js";
 
 /**
  * Everything a handler or a job needs, built by the entry point from validated
@@ -65,4 +66,9 @@ export interface Services {
    * process. Absent (a Worker's request, one call per invocation): each call is its own transaction.
    */
   statusWriter?: StatusWriter;
+  /**
+   * Group commit of read records (lib/access/writer.ts), in a long-lived process. Absent
+   * (a Worker's request): each read's record is one insert of its own.
+   */
+  accessWriter?: AccessWriter;
 }

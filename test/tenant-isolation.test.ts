@@ -30,6 +30,8 @@ describe("row-level security, proven from the catalog", () => {
     expect(tables).toEqual(expect.arrayContaining(["audit_chain_heads"]));
     // Support access grants (0029).
     expect(tables).toEqual(expect.arrayContaining(["support_grants"]));
+    // Records of reads of personal data (0038).
+    expect(tables).toEqual(expect.arrayContaining(["data_access"]));
     const a = await seedWorkspace(stack.owner, "A");
     const b = await seedWorkspace(stack.owner, "B");
     const failures: string[] = [];
@@ -172,6 +174,7 @@ describe("row-level security, proven from the catalog", () => {
       { proname: "sandesh_lapsed_messages", prosecdef: true },
       { proname: "sandesh_number_lookup", prosecdef: true },
       { proname: "sandesh_passkey_lookup", prosecdef: true },
+      { proname: "sandesh_purge_data_access", prosecdef: true },
       { proname: "sandesh_purge_lapsed_access", prosecdef: true },
       { proname: "sandesh_record_unrouted", prosecdef: true },
       { proname: "sandesh_retention_workspaces", prosecdef: true },

@@ -16,3 +16,4 @@ export * from "./identities.js";
 export * from "./factors.js";
 export * from "./support-grants.js";
 export * from "./exports.js";
+export * from "./data-access.js";

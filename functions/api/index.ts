@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../env.js";
 import { requireApiKey } from "../middleware/api-key.js";
+import { registerAccessLogGet } from "./v1_access_log_get.js";
 import { registerAuditLogGet } from "./v1_audit_log_get.js";
 import { registerBroadcastCancel } from "./v1_broadcasts_cancel.js";
 import { registerBroadcastEstimate } from "./v1_broadcasts_estimate.js";
@@ -94,5 +95,6 @@ export function apiApp() {
   registerMediaGet(app);
   registerMediaDelete(app);
   registerAuditLogGet(app);
+  registerAccessLogGet(app);
   return app;
 }

@@ -2,6 +2,7 @@ import type { Hono } from "hono";
 import { exportAudit, exportHeaders, listAudit, type ExportFormat } from "../../lib/audit/list.js";
 import type { AppEnv } from "../env.js";
 import { needs } from "../middleware/permission.js";
+import { counted } from "../middleware/record-read.js";
 
 /** What the Accept header asks for: a download (CSV or JSON Lines), else the JSON page. */
 function exportFormat(accept: string | undefined): ExportFormat | null {
@@ -16,10 +17,10 @@ function exportFormat(accept: string | undefined): ExportFormat | null {
  * log streamed as a file instead of one page.
  */
 export const registerAuditLogGet = (app: Hono<AppEnv>) =>
-  app.get("/audit-log", needs("audit:read"), async (c) => {
+  app.get("/audit-log", needs("audit:read", { record: true }), async (c) => {
     const workspaceId = c.get("workspaceId")!;
     const format = exportFormat(c.req.header("accept"));
-    if (!format) return c.json(await listAudit(c.env.services, workspaceId, c.req.query()));
+    if (!format) return c.json(counted(c, await listAudit(c.env.services, workspaceId, c.req.query())));
     const body = exportAudit(c.env.services, workspaceId, c.req.query(), format);
     return c.body(body, 200, exportHeaders(format));
   });

@@ -2,6 +2,7 @@ import type { Hono } from "hono";
 import { listRecipients, recipientsCsv } from "../../lib/broadcasts/recipients.js";
 import type { AppEnv } from "../env.js";
 import { needs } from "../middleware/permission.js";
+import { counted } from "../middleware/record-read.js";
 import { phoneViewOf } from "../middleware/phones.js";
 
 /**
@@ -9,7 +10,7 @@ import { phoneViewOf } from "../middleware/phones.js";
  * `Accept: text/csv` every matching recipient as CSV (the failed-messages report).
  */
 export const registerBroadcastRecipients = (app: Hono<AppEnv>) =>
-  app.get("/broadcasts/:id/recipients", needs("broadcasts:read", { csv: ["exports:create"] }), async (c) => {
+  app.get("/broadcasts/:id/recipients", needs("broadcasts:read", { csv: ["exports:create"], record: true }), async (c) => {
     const s = c.env.services;
     const workspaceId = c.get("workspaceId")!;
     const id = c.req.param("id");
@@ -19,5 +20,5 @@ export const registerBroadcastRecipients = (app: Hono<AppEnv>) =>
       await listRecipients(s, workspaceId, id, { ...q, limit: "1" });
       return c.body(recipientsCsv(s, workspaceId, id, q.status, phoneViewOf(c)), 200, { "content-type": "text/csv; charset=utf-8", "content-disposition": `attachment; filename="broadcast-${id}-recipients.csv"` });
     }
-    return c.json(await listRecipients(s, workspaceId, id, q));
+    return c.json(counted(c, await listRecipients(s, workspaceId, id, q)));
   });

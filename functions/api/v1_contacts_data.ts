@@ -5,6 +5,6 @@ import { needs } from "../middleware/permission.js";
 
 /** GET /v1/contacts/{id}/data → 200: everything held about the contact, numbers unmasked. */
 export const registerContactData = (app: Hono<AppEnv>) =>
-  app.get("/contacts/:id/data", needs("contacts:read", "contacts:read_unmasked", "messages:read"), async (c) =>
+  app.get("/contacts/:id/data", needs("contacts:read", "contacts:read_unmasked", "messages:read", { record: true }), async (c) =>
     c.json(await contactData(c.env.services, c.get("workspaceId")!, c.req.param("id"))),
   );

@@ -7,7 +7,7 @@ import { phoneViewOf } from "../middleware/phones.js";
 
 /** GET /v1/contacts/export: the whole book as CSV, streamed, up to the export-approval threshold (above it: 403 export_approval_required). */
 export const registerContactsExport = (app: Hono<AppEnv>) =>
-  app.get("/contacts/export", needs("contacts:read", "exports:create"), async (c) => {
+  app.get("/contacts/export", needs("contacts:read", "exports:create", { record: true }), async (c) => {
     const workspaceId = c.get("workspaceId")!;
     const counted = await ensureWithinThreshold(c.env.services, workspaceId);
     const body = await exportContacts(c.env.services, workspaceId, phoneViewOf(c), counted);

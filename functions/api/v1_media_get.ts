@@ -5,7 +5,7 @@ import { needs } from "../middleware/permission.js";
 
 /** GET /v1/media/{id}: the media's metadata and a short-lived download link. Another workspace's id is 404. */
 export const registerMediaGet = (app: Hono<AppEnv>) =>
-  app.get("/media/:id", needs("messages:read"), async (c) => {
+  app.get("/media/:id", needs("messages:read", { record: true }), async (c) => {
     const m = await mediaInfo(c.env.services, c.get("workspaceId")!, c.req.param("id"));
     return c.json({
       id: m.id,

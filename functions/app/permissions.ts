@@ -9,13 +9,14 @@ import { needs, person } from "../middleware/permission.js";
  * being listed here, next to all the others. A page registered without an entry gets
  * no declaration, refuses every request (fail closed) and fails
  * test/permissions-matrix.test.ts. Paths are the pages' own (under /app), methods GET
- * or POST; `:verb` stands for the actions a page registers in a loop.
+ * or POST; `:verb` stands for the actions a page registers in a loop. "records": the
+ * page shows personal data, and each view leaves a data_access record (lib/access).
  */
-const PAGES: [method: "GET" | "POST", path: RegExp, needs: Permission | "person"][] = [
+const PAGES: [method: "GET" | "POST", path: RegExp, needs: Permission | "person", reads?: "records"][] = [
   ["GET", /^\/$/, "workspace:read"],
-  ["GET", /^\/messages(\/:id)?$/, "messages:read"],
-  ["GET", /^\/contacts(\/:id)?$/, "contacts:read"],
-  ["GET", /^\/exports(\/:id\/download)?$/, "exports:create"],
+  ["GET", /^\/messages(\/:id)?$/, "messages:read", "records"],
+  ["GET", /^\/contacts(\/:id)?$/, "contacts:read", "records"],
+  ["GET", /^\/exports(\/:id\/download)?$/, "exports:create", "records"],
   ["POST", /^\/exports$/, "exports:create"],
   ["POST", /^\/exports\/:id\/(approve|deny)$/, "approvals:write"],
   // Raising the threshold lets exports past an owner: an owner's alone (a key may only lower it).
@@ -31,7 +32,7 @@ const PAGES: [method: "GET" | "POST", path: RegExp, needs: Permission | "person"
   ["GET", /^\/keys$/, "keys:read"],
   ["POST", /^\/keys(\/:id\/revoke)?$/, "keys:write"],
   ["GET", /^\/members$/, "members:read"],
-  ["GET", /^\/audit(\/export)?$/, "audit:read"],
+  ["GET", /^\/audit(\/export|\/reads)?$/, "audit:read", "records"],
   // Support access: who reads what is an audit matter; approving only an owner gives; any admin may end a grant.
   ["GET", /^\/support$/, "audit:read"],
   ["POST", /^\/support\/:id\/(approve|deny)$/, "approvals:write"],
@@ -49,5 +50,5 @@ const refuseUndeclared: MiddlewareHandler<AppEnv> = async () => {
 export function pagePermission(method: "GET" | "POST", path: string): MiddlewareHandler<AppEnv> {
   const hit = PAGES.find(([m, re]) => m === method && re.test(path));
   if (!hit) return refuseUndeclared;
-  return hit[2] === "person" ? person("the person's own sessions, passkeys and sign-in methods") : needs(hit[2]);
+  return hit[2] === "person" ? person("the person's own sessions, passkeys and sign-in methods") : needs(hit[2], { record: hit[3] === "records" });
 }

@@ -10,7 +10,7 @@ import { graphMediaError } from "./media_errors.js";
  * minutes, no token needed), as an SDK's download step expects a URL it can fetch.
  */
 export const registerGraphMediaGet = (app: Hono<AppEnv>) =>
-  app.get("/:version{v[0-9]+\\.[0-9]+}/:mediaId", graphKey(), needs("messages:read"), async (c) => {
+  app.get("/:version{v[0-9]+\\.[0-9]+}/:mediaId", graphKey(), needs("messages:read", { record: true }), async (c) => {
     const auth = c.get("auth")!;
     const mediaId = c.req.param("mediaId");
     const m = await mediaInfo(c.env.services, auth.workspaceId, mediaId).catch((err: unknown) => {

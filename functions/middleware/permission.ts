@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler } from "hono";
 import { AppError } from "../../lib/errors.js";
+import { recordRead } from "./record-read.js";
 import { forbidden } from "../../lib/permissions/forbidden.js";
 import { memberPrincipal } from "../../lib/permissions/member.js";
 import { missingPermissions, type Principal } from "../../lib/permissions/principal.js";
@@ -49,6 +50,8 @@ export function declarationOf(handler: unknown): Declaration | undefined {
 export interface NeedsOptions {
   /** More, when the answer is asked for as CSV (`Accept: text/csv`): a download is an export. */
   csv?: readonly Permission[];
+  /** A read of personal data: every GET leaves a data_access record before its answer leaves (./record-read.ts). */
+  record?: boolean;
 }
 
 export const wantsCsv = (c: Context) => /\btext\/csv\b/i.test(c.req.header("accept") ?? "");
@@ -67,7 +70,8 @@ export function needs(...args: (Permission | NeedsOptions)[]): MiddlewareHandler
     const missing = missingPermissions(p, requiredFor(d, d.csv.length > 0 && wantsCsv(c)));
     if (missing.length) throw forbidden(p, missing);
     presentPhonesFor(c, p);
-    await next();
+    if (!opts.record) return next();
+    await recordRead(c, p, next);
   };
   declarations.set(mw, d);
   return mw;

@@ -110,4 +110,12 @@ export const V1_BOOK: RouteDoc[] = [
     query: { actor: "actor id (a key id, a user id)", action: "e.g. contact.updated", object_type: "e.g. contact", object_id: "the object's id", from: "ISO time, inclusive", to: "ISO time, exclusive", ...page },
     responses: { 200: "{data, next_cursor}, text/csv or application/x-ndjson", 422: "A bad filter" },
   },
+  {
+    method: "get",
+    path: "/v1/access-log",
+    tag: "Audit",
+    summary: "Records of reads of personal data (who, from where, which route and object, how many rows, the status), newest first",
+    query: { actor: "actor id (a key id, a user id, a support grant id)", route: "the route's pattern, e.g. /v1/messages/:id", since: "ISO time, inclusive", ...page },
+    responses: { 200: "{data, next_cursor}", 422: "A bad filter" },
+  },
 ];

@@ -4,6 +4,7 @@ import { withTenant } from "../../db/tenant.js";
 import { csvLine } from "../contacts/csv.js";
 import type { Services } from "../context.js";
 import { validationFailed } from "../errors.js";
+import { isIsoTime, seqCursor } from "../seq-cursor.js";
 
 /** GET /v1/audit-log's query: every filter optional, all of them together narrow. */
 export interface AuditQuery {
@@ -36,17 +37,8 @@ const view = (r: Row) => ({
 export type AuditView = ReturnType<typeof view>;
 
 const MAX_FILTER = 200;
-const time = (v: string) => /^\d{4}-\d\d-\d\d(T\d\d:\d\d(:\d\d(\.\d{1,6})?)?(Z|[+-]\d\d:\d\d))?$/.test(v) && !Number.isNaN(new Date(v).getTime());
 /** The cursor is the last row's seq (the chain's own order, unique per workspace). */
-const encodeCursor = (seq: number) => btoa(`a${seq}`).replace(/=+$/, "");
-const decodeCursor = (c: string): number | null => {
-  try {
-    const m = /^a(\d{1,18})$/.exec(atob(c));
-    return m ? Number(m[1]) : null;
-  } catch {
-    return null;
-  }
-};
+const auditCursor = seqCursor("a");
 
 /** The filters as SQL, or every problem at once (422 validation_failed). */
 function filters(q: AuditQuery, paged: boolean): { where: SQL[]; limit: number } {
@@ -61,13 +53,13 @@ function filters(q: AuditQuery, paged: boolean): { where: SQL[]; limit: number }
   for (const [field, op] of [["from", gte], ["to", lt]] as const) {
     const v = q[field];
     if (v === undefined || v === "") continue;
-    if (!time(v)) errors.push({ field, message: "must be an ISO 8601 date or time (e.g. 2026-12-01 or 2026-12-01T09:30:00Z)" });
+    if (!isIsoTime(v)) errors.push({ field, message: "must be an ISO 8601 date or time (e.g. 2026-12-01 or 2026-12-01T09:30:00Z)" });
     else where.push(op(auditLog.createdAt, new Date(v)));
   }
   const limit = q.limit === undefined || !paged ? 50 : Number(q.limit);
   if (paged && (!Number.isInteger(limit) || limit < 1 || limit > 200)) errors.push({ field: "limit", message: "must be a whole number from 1 to 200" });
   if (q.cursor) {
-    const seq = decodeCursor(q.cursor);
+    const seq = auditCursor.decode(q.cursor);
     if (seq === null) errors.push({ field: "cursor", message: "is invalid" });
     else where.push(lt(auditLog.seq, seq));
   }
@@ -81,7 +73,7 @@ export async function listAudit(s: Services, workspaceId: string, q: AuditQuery)
   const rows = await withTenant(s.db, workspaceId, (tx) =>
     tx.select().from(auditLog).where(and(...where)).orderBy(desc(auditLog.seq)).limit(limit + 1));
   const page = rows.slice(0, limit);
-  return { data: page.map(view), next_cursor: rows.length > limit ? encodeCursor(page[page.length - 1]!.seq!) : null };
+  return { data: page.map(view), next_cursor: rows.length > limit ? auditCursor.encode(page[page.length - 1]!.seq!) : null };
 }
 
 export type ExportFormat = "csv" | "ndjson";

@@ -54,6 +54,12 @@ const TEXT_VALUES: Record<string, () => string> = {
   country_code: () => String(1000 + (seeded++ % 9000)),
 };
 
+/** Per table, where a column's CHECK differs from the same name's elsewhere. */
+const TABLE_VALUES: Record<string, Record<string, unknown>> = {
+  // Reads of personal data (0038): who read, and an HTTP status.
+  data_access: { actor_type: "api_key", status: 200 },
+};
+
 function valueFor(c: Column): unknown {
   switch (c.data_type) {
     case "uuid":
@@ -125,7 +131,7 @@ async function seed(owner: postgres.Sql, table: string, workspaceId: string, col
   for (const c of cols) {
     if (c.is_identity === "YES" || c.is_generated === "ALWAYS") continue;
     if (c.column_name === column) row[c.column_name] = workspaceId;
-    else if (c.is_nullable === "NO" && c.column_default === null) row[c.column_name] = valueFor(c);
+    else if (c.is_nullable === "NO" && c.column_default === null) row[c.column_name] = TABLE_VALUES[table]?.[c.column_name] ?? valueFor(c);
     else if (c.column_name === "id" && c.data_type === "uuid") row[c.column_name] = crypto.randomUUID();
   }
   await owner.begin(async (tx) => {

@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import { exportAudit, exportHeaders, listAudit, type AuditQuery } from "../../../lib/audit/list.js";
 import type { AppEnv } from "../../env.js";
+import { counted } from "../../middleware/record-read.js";
 import type { PageRoutes } from "./routes.js";
 import { pageFacts, workspaceOf } from "./facts.js";
 import { formatTime } from "./format.js";
@@ -21,6 +22,7 @@ async function auditPage(c: Context<AppEnv>) {
   const facts = await pageFacts(c);
   const q = filtersOf(c);
   const { rows, next, problem } = await readList(() => listAudit(c.env.services, workspaceOf(c), { ...q, cursor: c.req.query("cursor") || undefined, limit: "50" }));
+  counted(c, { data: rows });
   const query = new URLSearchParams(Object.entries(q).filter((e): e is [string, string] => Boolean(e[1])));
   return c.html(
     <Layout facts={facts} title="Audit log" active="audit">
@@ -42,7 +44,8 @@ async function auditPage(c: Context<AppEnv>) {
         actions={
           <p>
             Download these rows: <a href={`/app/audit/export?${new URLSearchParams([...query, ["format", "csv"]])}`}>CSV</a> ·{" "}
-            <a href={`/app/audit/export?${new URLSearchParams([...query, ["format", "ndjson"]])}`}>JSON Lines</a>
+            <a href={`/app/audit/export?${new URLSearchParams([...query, ["format", "ndjson"]])}`}>JSON Lines</a> ·{" "}
+            <a href="/app/audit/reads">Reads of personal data</a>
           </p>
         }
         caption="Newest first; each row's hash covers the one before"

@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import type { AppEnv } from "../../env.js";
 import { registerAssets } from "./assets.js";
+import { registerAccessLogPage } from "./access-log.js";
 import { registerAuditPages } from "./audit.js";
 import { registerBroadcastPages } from "./broadcasts.js";
 import { registerContactPages } from "./contacts.js";
@@ -54,6 +55,7 @@ export function dashboardPages() {
   registerSecurityPages(member);
   registerSecondFactorPages(member);
   registerAuditPages(member);
+  registerAccessLogPage(member);
   registerSupportPages(member);
   app.onError(renderPageError);
   return app;
