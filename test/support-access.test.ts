@@ -121,6 +121,9 @@ describe("support access", () => {
     // The owner sees what was read.
     const after = visibleText((await owner.get("/app/support")).html);
     expect(after).toContain(`GET /v1/contacts/${contactId}`);
+    // The changes it tried are listed too, refused (403): every request under a grant, as the page says.
+    expect(after).toMatch(/POST \/v1\/messages\s*403/);
+    expect(after).toContain(`DELETE /v1/contacts/${contactId}`);
     expect(after).toMatch(/Active grants.*ravi@sandesh\.support/);
   });
 

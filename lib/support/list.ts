@@ -54,11 +54,15 @@ export async function listSupportGrants(s: Services, workspaceId: string): Promi
   }));
 }
 
-/** What support read in this workspace, newest first: the support.read audit rows (lib/support/record-read.ts). */
+/**
+ * Every request support made in this workspace, newest first: the support.read rows and the
+ * support.write_refused ones (an attempted change, refused: the owner sees it was tried).
+ * lib/support/record-read.ts writes both.
+ */
 export async function listSupportReads(s: Services, workspaceId: string, limit = 100): Promise<SupportRead[]> {
   const rows = await withTenant(s.db, workspaceId, (tx) =>
     tx.execute<{ created_at: string; object_id: string | null; details: Record<string, unknown> }>(sql`
-      select created_at, object_id, details from audit_log where object_type = 'support_grant' and action = 'support.read' order by seq desc limit ${limit}`),
+      select created_at, object_id, details from audit_log where object_type = 'support_grant' and action in ('support.read', 'support.write_refused') order by seq desc limit ${limit}`),
   );
   return rows.map((r) => ({
     at: iso(r.created_at)!,

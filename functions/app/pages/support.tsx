@@ -79,7 +79,7 @@ async function supportPage(c: Context<AppEnv>, problem?: FormProblem) {
           </tr>
         ))}
       </Table>
-      <Table caption="What support read (most recent 100)" head={["When", "Operator", "Request", "Status"]} empty="Nothing has been read under a support grant." rows={reads.length}>
+      <Table caption="What support asked for, read or refused (most recent 100)" head={["When", "Operator", "Request", "Status"]} empty="Nothing has been read under a support grant." rows={reads.length}>
         {reads.map((r) => (
           <tr>
             <td>{formatTime(r.at)}</td>
