@@ -7,6 +7,7 @@ import { approveSupportGrant } from "../lib/support/approve.js";
 import { requestSupportGrant } from "../lib/support/request.js";
 import { signedInBrowser, type Browser } from "./support/dashboard-kit.js";
 import { createTestStack, type TestStack } from "./support/stack.js";
+import { workerOnStack } from "./support/worker-on-stack.js";
 
 /**
  * Records of data access (lib/access, migration 0038): every authenticated read of
@@ -217,3 +218,22 @@ describe("retention", () => {
   });
 });
 
+
+describe("in the Worker (workerd, npm run dev:worker)", () => {
+  const w = workerOnStack();
+
+  it("a key's read is recorded by its own insert before the answer; a write leaves none", async () => {
+    const t = await w.stack.tenant("Worker reads");
+    const call = (path: string, init: RequestInit = {}) => fetch(`${w.base}${path}`, { ...init, headers: { authorization: `Bearer ${t.key}`, "content-type": "application/json" } });
+    const made = await call("/v1/contacts", { method: "POST", body: JSON.stringify({ wa_id: "919800011122", name: "Ravi" }) });
+    expect(made.status, w.worker.output().slice(-2000)).toBe(201);
+    const id = ((await made.json()) as { id: string }).id;
+    const read = await call(`/v1/contacts/${id}`);
+    expect(read.status, w.worker.output().slice(-2000)).toBe(200);
+    const rows = await w.stack.owner<Rec[]>`select actor_type, actor_id, ip, method, route, object_id, result_count, status from data_access where workspace_id = ${t.workspaceId} order by id`;
+    expect(rows).toEqual([{ actor_type: "api_key", actor_id: t.keyId, ip: expect.any(String), method: "GET", route: "/v1/contacts/:id", object_id: id, result_count: 1, status: 200 }]);
+    const log = await call("/v1/access-log");
+    expect(log.status).toBe(200);
+    expect(((await log.json()) as { data: Rec[] }).data.map((r) => r.route)).toEqual(["/v1/contacts/:id"]);
+  }, 60_000);
+});
