@@ -29,7 +29,9 @@ describe("npm run admin", () => {
   it("walks a new operator through workspace, key, call, revoke, 401", async () => {
     expect(json(await admin(["migrate", "--json"]))).toEqual({ applied: [], skipped: expect.any(Number) });
     const ws = json(await admin(["workspace", "create", "--name", "Kirana Stores", "--json"]));
-    expect(ws).toMatchObject({ id: expect.any(String), name: "Kirana Stores" });
+    expect(ws).toMatchObject({ id: expect.any(String), name: "Kirana Stores", require_mfa: true }); // a second factor of every member, by default
+    const [row] = await stack.owner<{ require_mfa: boolean }[]>`select require_mfa from workspaces where id = ${ws.id}`;
+    expect(row!.require_mfa).toBe(true);
     const key = json(await admin(["apikey", "create", "--workspace", ws.id, "--name", "backend", "--json"]));
     expect(key).toMatchObject({ id: expect.any(String), key: expect.stringMatching(/^sk_/), name: "backend" });
 

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { chooseAccount, type DevIssuer } from "../dev/oidc-issuer/index.js";
+import type { DevIssuer } from "../dev/oidc-issuer/index.js";
 import { totpCodeAt } from "../lib/factors/totp.js";
 import { createInvitation } from "../lib/people/invite.js";
 import { SESSION_COOKIE } from "../lib/sessions/auth.js";
 import { CookieBrowser } from "./support/cookie-browser.js";
 import { uniqueEmail } from "./support/people-kit.js";
-import { googleRig, type GoogleRig } from "./support/google-rig.js";
+import { enrolTotp, googleRig, googleSignIn, jsonPost, type GoogleRig } from "./support/google-rig.js";
 import type { TestStack } from "./support/stack.js";
 
 /**
@@ -26,27 +26,17 @@ beforeAll(async () => {
 });
 afterAll(() => rig?.close());
 
-async function googleSignIn(b: CookieBrowser, email: string, start = "/app/auth/google/start") {
-  const started = await b.get(`${base}${start}`);
-  const res = await b.get(await chooseAccount(started.headers.get("location")!, { email }));
-  expect(res.status).toBe(303);
-  const me = await b.get(`${base}/app/auth/session`);
-  expect(me.status).toBe(200);
-  return ((await me.json()) as { csrf_token: string }).csrf_token;
-}
-
-const post = (b: CookieBrowser, csrf: string, path: string, body: object = {}) =>
-  b.get(`${base}${path}`, { method: "POST", headers: { origin: base, "x-csrf-token": csrf, "content-type": "application/json" }, body: JSON.stringify(body) });
+const signIn = (b: CookieBrowser, email: string, start?: string) => googleSignIn(base, b, email, start);
+const post = (b: CookieBrowser, csrf: string, path: string, body: object = {}) => jsonPost(base, b, csrf, path, body);
 
 describe("Google sign-in into a workspace that requires a second factor", () => {
   it("is held at set-up, enrols TOTP and is in; the next Google sign-in must enter a code and gets a new session", async () => {
     const email = uniqueEmail("mfa");
-    const { workspaceId } = await stack.tenant("MFA");
-    await stack.owner`update workspaces set require_mfa = true where id = ${workspaceId}`;
+    const { workspaceId } = await stack.tenant("MFA"); // a new workspace requires a second factor (migration 0037)
     const inv = await createInvitation(stack.services, { workspaceId, email, role: "agent" }, { actorType: "operator", actorId: "test" });
 
     const b = new CookieBrowser();
-    const csrf = await googleSignIn(b, email, `/app/auth/google/start?invitation=${inv.token}`);
+    const csrf = await signIn(b, email, `/app/auth/google/start?invitation=${inv.token}`);
     // A page: to set-up, with the way back. Anything else: 403 naming what to do.
     const page = await b.get(`${base}/app`, { headers: { accept: "text/html" } });
     expect([page.status, page.headers.get("location")]).toEqual([303, "/app/security/setup?next=%2Fapp"]);
@@ -54,18 +44,12 @@ describe("Google sign-in into a workspace that requires a second factor", () => 
     expect(held.status).toBe(403);
     expect(((await held.json()) as { error: unknown }).error).toMatchObject({ code: "second_factor_required", details: { next: "enrol", required_by_workspace: true } });
 
-    const start = await post(b, csrf, "/app/auth/totp/enrol");
-    expect(start.status).toBe(201);
-    const { secret } = (await start.json()) as { secret: string };
-    const enrolledAt = new Date();
-    const confirm = await post(b, csrf, "/app/auth/totp/confirm", { code: totpCodeAt(secret, enrolledAt) });
-    expect(confirm.status).toBe(200);
-    const { csrf_token } = (await confirm.json()) as { csrf_token: string };
+    const { secret, enrolledAt, csrf: csrf_token } = await enrolTotp(base, b, csrf);
     expect((await post(b, csrf_token, "/app/sessions/revoke-others")).status).toBe(200);
 
     // Another browser, Google again: now a code is asked for.
     const other = new CookieBrowser();
-    const pending = await googleSignIn(other, email);
+    const pending = await signIn(other, email);
     const pendingCookie = other.cookie(base, SESSION_COOKIE);
     const ask = await post(other, pending, "/app/sessions/revoke-others");
     expect(((await ask.json()) as { error: { details: { next: string } } }).error.details.next).toBe("verify");

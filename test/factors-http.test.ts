@@ -172,6 +172,11 @@ describe("require_mfa", () => {
     // An agent lacks settings:write: refused.
     const refused = await call(member, "POST", "/app/workspace/require-mfa", { enabled: true });
     expect(refused.json().error).toMatchObject({ code: "forbidden", details: { missing: ["settings:write"] } });
+    // A new workspace requires it already (migration 0037): off by form (an unticked box sends nothing), then on again.
+    const off = await call(owner, "POST", "/app/workspace/require-mfa", {}, { form: true });
+    expect([off.status, off.headers.get("location")]).toEqual([303, "/app/security"]);
+    const [was] = await stack.owner`select require_mfa from workspaces where id = ${owner.workspaceId}`;
+    expect(was!.require_mfa).toBe(false);
     const on = await call(owner, "POST", "/app/workspace/require-mfa", { enabled: "on" }, { form: true });
     expect(on.status).toBe(303);
     expect(on.headers.get("location")).toBe("/app/security");
@@ -206,11 +211,15 @@ describe("require_mfa", () => {
 
   it("turning it on from a session without a second factor is refused, so the owner cannot lock themselves out", async () => {
     const owner = await signIn(stack);
+    expect((await call(owner, "POST", "/app/workspace/require-mfa", { enabled: "maybe" })).status).toBe(422);
+    expect((await call(owner, "POST", "/app/workspace/require-mfa", { enabled: false })).status).toBe(200); // a new workspace requires it: off first
     const google = await googleSession(owner);
     const r = await call(google, "POST", "/app/workspace/require-mfa", { enabled: true });
     expect(r.status).toBe(403);
     expect(r.json().error.code).toBe("second_factor_required");
-    expect((await call(owner, "POST", "/app/workspace/require-mfa", { enabled: "maybe" })).status).toBe(422);
+    expect((await call(google, "POST", "/app/sessions/revoke-others", {})).status).toBe(200); // not required now, and no TOTP: in, and still not required
+    const [w] = await stack.owner`select require_mfa from workspaces where id = ${owner.workspaceId}`;
+    expect(w!.require_mfa).toBe(false);
   });
 });
 

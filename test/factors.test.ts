@@ -56,8 +56,8 @@ describe("TOTP enrolment", () => {
     const e = await startTotpEnrolment(s(), who);
     expect(e.otpauth_uri).toBe(`otpauth://totp/Sandesh:${encodeURIComponent(who.email)}?issuer=Sandesh&secret=${e.secret}&algorithm=SHA1&digits=6&period=30`);
     expect(await factorStatus(s(), who.userId)).toEqual({ totp: "pending", totp_enabled_at: null, recovery_codes_left: 0 });
-    // Pending: a Google session is not asked for a code, and cannot use one.
-    expect(await secondFactorNeed(s(), { ...who, role: "owner", userVerified: false, secondFactorAt: null })).toBeNull();
+    // Pending: a Google session is not asked for a code (the new workspace still wants one set up), and cannot use one.
+    expect(await secondFactorNeed(s(), { ...who, role: "owner", userVerified: false, secondFactorAt: null })).toEqual({ next: "enrol", required_by_workspace: true });
     await expect(verifySecondFactor(s(), who, { code: codeAt(e.secret, 0) })).rejects.toMatchObject({ status: 409, code: "totp_not_enabled" });
 
     const right = codeAt(e.secret, 0);
@@ -192,20 +192,24 @@ describe("require_mfa", () => {
   it("owners and admins switch it (settings:write), and only from a session that has a second factor itself", async () => {
     const owner = await person({ workspace: true });
     const facts = { ...owner, role: "owner", userVerified: false, secondFactorAt: null };
+    const requireMfa = async () => (await stack.owner<{ require_mfa: boolean }[]>`select require_mfa from workspaces where id = ${owner.workspaceId}`)[0]!.require_mfa;
+    expect(await requireMfa()).toBe(true); // a new workspace requires it (migration 0037)
+    await expect(setRequireMfa(s(), { ...facts, role: "admin", userVerified: true }, false)).resolves.toEqual({ require_mfa: false });
     await expect(setRequireMfa(s(), facts, true)).rejects.toMatchObject({ status: 403, code: "second_factor_required" });
     await expect(setRequireMfa(s(), { ...facts, role: "agent", userVerified: true }, true)).rejects.toMatchObject({ status: 403, code: "forbidden" });
     await expect(setRequireMfa(s(), { ...facts, role: "viewer", userVerified: true }, true)).rejects.toMatchObject({ status: 403, code: "forbidden" });
+    expect(await requireMfa()).toBe(false);
     expect(await setRequireMfa(s(), { ...facts, userVerified: true }, true)).toEqual({ require_mfa: true });
-    const [w] = await stack.owner`select require_mfa from workspaces where id = ${owner.workspaceId}`;
-    expect(w!.require_mfa).toBe(true);
+    expect(await requireMfa()).toBe(true);
+    await expect(setRequireMfa(s(), { ...facts, role: "agent", userVerified: true }, false)).rejects.toMatchObject({ status: 403, code: "forbidden" });
     expect(await setRequireMfa(s(), facts, false)).toEqual({ require_mfa: false }); // turning it off needs no factor
+    expect(await requireMfa()).toBe(false);
     const actions = await stack.owner<{ action: string }[]>`select action from audit_log where workspace_id = ${owner.workspaceId} order by id`;
-    expect(actions.map((a) => a.action)).toEqual(["workspace.created", "workspace.require_mfa_enabled", "workspace.require_mfa_disabled"]);
+    expect(actions.map((a) => a.action)).toEqual(["workspace.created", "workspace.require_mfa_disabled", "workspace.require_mfa_enabled", "workspace.require_mfa_disabled"]);
   });
 
   it("asks a member without a factor to enrol, one with TOTP to verify, and nothing of a session with a factor", async () => {
-    const bare = await person({ workspace: true, role: "agent" });
-    await stack.owner`update workspaces set require_mfa = true where id = ${bare.workspaceId}`;
+    const bare = await person({ workspace: true, role: "agent" }); // a new workspace requires a second factor
     const google = { ...bare, role: "agent", userVerified: false, secondFactorAt: null };
     expect(await secondFactorNeed(s(), google)).toEqual({ next: "enrol", required_by_workspace: true });
     expect(await secondFactorNeed(s(), { ...google, userVerified: true })).toBeNull();
@@ -216,6 +220,7 @@ describe("require_mfa", () => {
     const { who } = await enrolled({ workspace: true });
     const session = { ...who, role: "owner", userVerified: false, secondFactorAt: null };
     // Someone who set up TOTP is asked for it after a Google sign-in, required or not.
+    await stack.owner`update workspaces set require_mfa = false where id = ${who.workspaceId}`;
     expect(await secondFactorNeed(s(), session)).toEqual({ next: "verify", required_by_workspace: false });
     await stack.owner`update workspaces set require_mfa = true where id = ${who.workspaceId}`;
     expect(await secondFactorNeed(s(), session)).toEqual({ next: "verify", required_by_workspace: true });

@@ -11,6 +11,6 @@ export const workspaces = pgTable("workspaces", {
   exportApprovalThreshold: integer("export_approval_threshold").notNull().default(1000),
   ipAllowlist: text("ip_allowlist").array().notNull().default([]),
   /** Every member needs a second factor (TOTP) or a user-verifying passkey sign-in (0021). */
-  requireMfa: boolean("require_mfa").notNull().default(false),
+  requireMfa: boolean("require_mfa").notNull().default(true),
   createdAt: timestamp("created_at", { withTimezone: true }).notNull().defaultNow(),
 });

@@ -7,7 +7,7 @@ import { requireVaultKeys } from "../../lib/vault/key-check.js";
 import { rotatePersonFields, rotateVault, type RotateProgress } from "../../lib/vault/rotate.js";
 import { rotateExportChunks } from "../../lib/exports/rotate.js";
 import { connectNumber, MIN_TOKEN_LENGTH } from "../../lib/whatsapp/numbers.js";
-import { createWorkspace } from "../../lib/workspaces/workspaces.js";
+import { createWorkspace, workspaceRequiresMfa } from "../../lib/workspaces/workspaces.js";
 import type { NodeServices } from "../services.js";
 import { auditCommand } from "./audit.js";
 import { broadcastCommand } from "./broadcasts.js";
@@ -105,7 +105,9 @@ export async function runCommand(words: string[], flags: Flags, deps: Commands):
   switch (cmd) {
     case "workspace create": {
       const w = await createWorkspace(s, nameFlag(flags));
-      return { json: w, text: `workspace ${w.id} (${w.name})` };
+      // A new workspace requires a second factor of every member (migration 0037); the owner may turn it off on the security page.
+      const requireMfa = await workspaceRequiresMfa(s, w.id);
+      return { json: { ...w, require_mfa: requireMfa }, text: `workspace ${w.id} (${w.name})${requireMfa ? "; every member needs a second factor (an authenticator app or a passkey that verifies them)" : ""}` };
     }
     case "apikey create": {
       const name = nameFlag(flags, "default");

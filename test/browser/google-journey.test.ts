@@ -6,6 +6,7 @@ import { uniqueEmail } from "../support/people-kit.js";
 import { useBrowser } from "./harness/lifecycle.js";
 import { useSandesh } from "./harness/sandesh.js";
 import { whoAmI } from "./harness/people.js";
+import { enrolOnSetupPage, enterNextCode } from "./harness/totp-app.js";
 
 /**
  * Google sign-in in Chromium through the development OIDC issuer `npm start` runs when
@@ -44,16 +45,23 @@ describe("Google sign-in through the development issuer", () => {
     await page.waitForURL((u) => u.pathname === "/o/oauth2/v2/auth");
     expect(await page.locator("#email").inputValue()).toBe(inv.email);
     await chooseAccount(page, {});
-    await page.waitForURL((u) => u.origin === server().url && u.pathname === "/app");
+    // A new workspace requires a second factor: a Google sign-in is held at set-up, with the way on.
+    await page.waitForURL((u) => u.origin === server().url && u.pathname === "/app/security/setup");
+    expect(new URL(page.url()).searchParams.get("next")).toBe("/app");
     const first = await whoAmI(page);
     expect(first).toMatchObject({ user: { email: inv.email }, session: { method: "google" }, workspace: { id: inv.workspaceId, role: "agent" } });
     const cookie = (await context.cookies(server().url)).find((c) => c.name === "__Host-sandesh_session");
     expect(cookie).toMatchObject({ secure: true, httpOnly: true, sameSite: "Lax", path: "/" });
+    const { app } = await enrolOnSetupPage(page);
+    await page.waitForURL((u) => u.origin === server().url && u.pathname === "/app");
 
     await page.getByRole("button", { name: "Sign out" }).click();
     await page.waitForURL((u) => u.pathname === "/app/sign-in");
     await page.getByRole("link", { name: "Sign in with Google" }).click();
     await chooseAccount(page, { email: inv.email });
+    // Google again: the code from the app before anything else, then on to the overview.
+    await page.waitForURL((u) => u.origin === server().url && u.pathname === "/app/security/setup");
+    await enterNextCode(page, app);
     await page.waitForURL((u) => u.origin === server().url && u.pathname === "/app");
     const again = await whoAmI(page);
     expect(again).toMatchObject({ user: { email: inv.email }, session: { method: "google" } });
@@ -83,10 +91,11 @@ describe("Google sign-in through the development issuer", () => {
     await chooseAccount(page, { cancel: true });
     await refused();
 
-    // The invitation is still good for the right account.
+    // The invitation is still good for the right account (signed in, and held at set-up: the new workspace requires a second factor).
     await page.goto(`${server().url}/app/auth/google/start?invitation=${inv.token}`);
     await chooseAccount(page, {});
-    await page.waitForURL((u) => u.origin === server().url && u.pathname === "/app");
+    await page.waitForURL((u) => u.origin === server().url && u.pathname === "/app/security/setup");
+    expect(await whoAmI(page)).toMatchObject({ user: { email: inv.email }, workspace: { id: inv.workspaceId } });
   });
 });
 

@@ -1,4 +1,4 @@
-import { TOTP, URI } from "otpauth";
+import type { TOTP } from "otpauth";
 import type { Page } from "playwright-core";
 import { describe, expect, it } from "vitest";
 import { createSession } from "../../lib/sessions/create.js";
@@ -6,6 +6,7 @@ import { signIn } from "../support/people-kit.js";
 import { useBrowser } from "./harness/lifecycle.js";
 import { addSessionCookie, whoAmI } from "./harness/people.js";
 import { useSandesh } from "./harness/sandesh.js";
+import { appFromPage } from "./harness/totp-app.js";
 
 /**
  * The second factor in Chromium, through the pages alone: the set-up key shown once as
@@ -16,19 +17,6 @@ import { useSandesh } from "./harness/sandesh.js";
  */
 const b = useBrowser();
 const server = useSandesh();
-
-/** The app's side: the key from the page's otpauth link. */
-async function appFromPage(page: Page): Promise<TOTP> {
-  const href = await page.getByRole("link", { name: /authenticator app on this device/ }).getAttribute("href");
-  expect(href).toMatch(/^otpauth:\/\/totp\//);
-  const app = URI.parse(href!);
-  if (!(app instanceof TOTP)) throw new Error(`not a TOTP URI: ${href}`);
-  // The key typed by hand is the same key.
-  expect((await page.getByLabel("The set-up key").innerText()).replace(/\s/g, "")).toBe(app.secret.base32);
-  // And the QR code the app scans is on the page, drawn (no image fetched).
-  expect(await page.getByRole("img", { name: "QR code for the authenticator app to scan" }).isVisible()).toBe(true);
-  return app;
-}
 
 /** Six digits the app would not accept now: none of the codes of the steps around now (±1 and a margin). */
 function wrongCode(app: TOTP): string {

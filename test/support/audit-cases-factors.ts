@@ -66,8 +66,8 @@ export const FACTOR_CASES: Record<string, FactorCase> = {
   "POST /app/security/recovery-codes": { setup: enrolled, path: "/app/security/recovery-codes", form: true, body: withCode, action: "recovery_codes.regenerated" },
   "POST /app/security/totp/disable": { setup: enrolled, path: "/app/security/totp/disable", form: true, body: withCode, action: "totp.disabled" },
   "POST /app/auth/passkey/register/verify": { setup: registering, path: "/app/auth/passkey/register/verify", body: (s) => s.body!, action: "passkey.added" },
-  // Last: it asks a second factor of every member of the workspace from then on.
-  "POST /app/workspace/require-mfa": { setup: enrolled, path: "/app/workspace/require-mfa", body: () => ({ enabled: true }), action: "workspace.require_mfa_enabled" },
+  // Last: a new workspace requires a second factor (migration 0037); the owner turning that off is the change to audit.
+  "POST /app/workspace/require-mfa": { setup: enrolled, path: "/app/workspace/require-mfa", body: () => ({ enabled: false }), action: "workspace.require_mfa_disabled" },
 };
 
 /** Posts as `who`: a form with the CSRF field, or JSON with the CSRF header, from the dashboard's origin. */

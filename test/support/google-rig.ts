@@ -1,4 +1,7 @@
-import { startDevIssuer, type DevIssuer } from "../../dev/oidc-issuer/index.js";
+import { expect } from "vitest";
+import { chooseAccount, startDevIssuer, type DevIssuer } from "../../dev/oidc-issuer/index.js";
+import { totpCodeAt } from "../../lib/factors/totp.js";
+import type { CookieBrowser } from "./cookie-browser.js";
 import { serveLater } from "./served.js";
 import { createTestStack, type TestStack } from "./stack.js";
 
@@ -32,4 +35,29 @@ export async function googleRig(clientId: string, clientSecret: string): Promise
       await issuer.close();
     },
   };
+}
+
+/** A JSON POST as the dashboard's script sends it: from Sandesh's origin, the CSRF token in its header. */
+export const jsonPost = (base: string, b: CookieBrowser, csrf: string, path: string, body: object = {}) =>
+  b.get(`${base}${path}`, { method: "POST", headers: { origin: base, "x-csrf-token": csrf, "content-type": "application/json" }, body: JSON.stringify(body) });
+
+/** A Google sign-in in `b` as `email` through the development issuer's chooser; answers the session's CSRF token. */
+export async function googleSignIn(base: string, b: CookieBrowser, email: string, start = "/app/auth/google/start"): Promise<string> {
+  const started = await b.get(`${base}${start}`);
+  const res = await b.get(await chooseAccount(started.headers.get("location")!, { email }));
+  expect(res.status).toBe(303);
+  const me = await b.get(`${base}/app/auth/session`);
+  expect(me.status).toBe(200);
+  return ((await me.json()) as { csrf_token: string }).csrf_token;
+}
+
+/** TOTP set up over JSON by a signed-in browser, as the set-up page does it: the secret, when its code was spent, and the new session's CSRF token. */
+export async function enrolTotp(base: string, b: CookieBrowser, csrf: string): Promise<{ secret: string; enrolledAt: Date; csrf: string }> {
+  const start = await jsonPost(base, b, csrf, "/app/auth/totp/enrol");
+  expect(start.status).toBe(201);
+  const { secret } = (await start.json()) as { secret: string };
+  const enrolledAt = new Date();
+  const confirm = await jsonPost(base, b, csrf, "/app/auth/totp/confirm", { code: totpCodeAt(secret, enrolledAt) });
+  expect(confirm.status).toBe(200);
+  return { secret, enrolledAt, csrf: ((await confirm.json()) as { csrf_token: string }).csrf_token };
 }

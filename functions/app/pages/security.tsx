@@ -97,15 +97,28 @@ const GOOGLE_OUTCOMES: Record<string, { text: string; alert: boolean }> = {
   "error=google_failed": { text: "Linking the Google account did not work. Try again.", alert: true },
 };
 
-/** The owner's switch: every member must have a second factor (POST /app/workspace/require-mfa). */
+/**
+ * The owner's switch: every member must have a second factor (POST /app/workspace/require-mfa).
+ * On by default for a new workspace; the page warns what turning it off gives away, and
+ * says so plainly while it is off.
+ */
 function WorkspaceMfa({ csrf, required }: { csrf: string; required: boolean }) {
   return (
     <form method="post" action="/app/workspace/require-mfa" class="card" aria-labelledby="require-mfa">
       <h2 id="require-mfa">Workspace</h2>
       <CsrfField token={csrf} />
       <label class="check">
-        <input type="checkbox" name="enabled" value="on" checked={required} /> Require a second factor (an authenticator app, or a passkey that verifies the person) of every member
+        <input type="checkbox" name="enabled" value="on" checked={required} aria-describedby="require-mfa-warning" /> Require a second factor (an authenticator app, or a passkey that verifies the person) of every member
       </label>
+      {required ? (
+        <p id="require-mfa-warning" class="muted">
+          Warning: if you stop requiring it, a member who signs in with Google and has no authenticator app gets in with one factor only. Turning it off is recorded in the audit log.
+        </p>
+      ) : (
+        <p id="require-mfa-warning" class="problems" role="alert">
+          A second factor is not required in this workspace: a member who signs in with Google and has no authenticator app gets in with one factor only. Tick the box and save to require it.
+        </p>
+      )}
       <p>
         <button type="submit">Save</button>
       </p>
