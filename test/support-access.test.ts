@@ -173,6 +173,29 @@ describe("support access", () => {
     expect(visibleText(again.html)).toContain("already denied");
   });
 
+  it("a request not approved within 24 h lapses: approving it is 409 with nothing changed, the page shows it lapsed, its token never reads", async () => {
+    const g = await request();
+    // Time moves on: requested_at set back as the table's owner; the check reads the database's clock.
+    await stack.owner`update support_grants set requested_at = now() - interval '23 hours 55 minutes' where id = ${g.id}`;
+    expect((await owner.get("/app/support")).html).toContain(`action="/app/support/${g.id}/approve"`);
+    await stack.owner`update support_grants set requested_at = now() - interval '24 hours 1 second' where id = ${g.id}`;
+    const page = await owner.get("/app/support");
+    expect(page.html).not.toContain(`action="/app/support/${g.id}/approve"`);
+    expect(visibleText(page.html)).toMatch(/Past grants.*ravi@sandesh\.support Customer reports missing delivery receipts lapsed/);
+    const late = await owner.post(`/app/support/${g.id}/approve`, { hours: "4" });
+    expect(late.status).toBe(409);
+    expect(visibleText(late.html)).toContain("The support request has lapsed: it was made more than 24 hours ago");
+    await expect(approveSupportGrant(stack.services, ws.workspaceId, g.id, 4, { actorType: "user", actorId: owner.who.userId })).rejects.toMatchObject({
+      status: 409,
+      code: "support_grant_not_pending",
+      details: { status: "lapsed" },
+    });
+    const [row] = await stack.owner<{ status: string; approved_at: Date | null; expires_at: Date | null }[]>`select status, approved_at, expires_at from support_grants where id = ${g.id}`;
+    expect(row).toEqual({ status: "pending", approved_at: null, expires_at: null });
+    expect((await auditOf(g.id)).map((a) => a.action)).toEqual(["support.requested"]);
+    expect((await ask(g.token, "/v1/contacts")).status).toBe(403);
+  });
+
   it("only an owner approves or denies; an admin may see and revoke; an agent or viewer sees nothing", async () => {
     const g = await request();
     const admin = await signedInBrowser(stack, { workspaceId: ws.workspaceId, role: "admin" });

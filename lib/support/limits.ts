@@ -9,6 +9,9 @@ export const MAX_OPERATOR = 200;
 /** The fixed lengths an owner may grant instead of the whole request (never more than asked). */
 export const GRANT_CHOICES = [1, 4, 24, 72] as const;
 
+/** A request not approved within this many hours of being made lapses: it can no longer be approved. */
+export const PENDING_HOURS = 24;
+
 export const TOKEN_PREFIX = "sgr_";
 
 /** The lengths an owner may approve for a request of `hours`: the shorter fixed choices, and the request itself. */

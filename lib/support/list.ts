@@ -1,6 +1,7 @@
 import { sql } from "drizzle-orm";
 import { withTenant } from "../../db/tenant.js";
 import type { Services } from "../context.js";
+import { PENDING_HOURS } from "./limits.js";
 
 /** A grant as its owner and the operator see it: never its token or hash. `state` is by the database's clock. */
 export interface GrantView {
@@ -9,7 +10,8 @@ export interface GrantView {
   reason: string;
   hours: number;
   approved_hours: number | null;
-  state: "pending" | "active" | "expired" | "denied" | "revoked";
+  /** lapsed: pending, but asked for PENDING_HOURS ago or more, and no longer approvable. */
+  state: "pending" | "lapsed" | "active" | "expired" | "denied" | "revoked";
   requested_at: string;
   approved_by: string | null;
   approved_at: string | null;
@@ -34,7 +36,8 @@ export async function listSupportGrants(s: Services, workspaceId: string): Promi
   const rows = await withTenant(s.db, workspaceId, (tx) =>
     tx.execute<Record<string, unknown>>(sql`
       select id, operator, reason, hours, approved_hours, requested_at, approved_by, approved_at, expires_at, denied_at, revoked_by, revoked_at,
-        case when status = 'approved' and expires_at <= now() then 'expired' when status = 'approved' then 'active' else status end as state
+        case when status = 'approved' and expires_at <= now() then 'expired' when status = 'approved' then 'active'
+          when status = 'pending' and requested_at <= now() - make_interval(hours => ${PENDING_HOURS}) then 'lapsed' else status end as state
       from support_grants order by requested_at desc, id limit 200`),
   );
   return rows.map((r) => ({

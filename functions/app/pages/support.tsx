@@ -3,7 +3,7 @@ import { notFound } from "../../../lib/errors.js";
 import { UUID_PATTERN } from "../../../lib/ids.js";
 import { approveSupportGrant } from "../../../lib/support/approve.js";
 import { denySupportGrant } from "../../../lib/support/deny.js";
-import { approvableHours } from "../../../lib/support/limits.js";
+import { approvableHours, PENDING_HOURS } from "../../../lib/support/limits.js";
 import { listSupportGrants, listSupportReads, type GrantView } from "../../../lib/support/list.js";
 import { revokeSupportGrant } from "../../../lib/support/revoke.js";
 import type { AppEnv } from "../../env.js";
@@ -16,6 +16,7 @@ import { Layout } from "./layout.js";
 import type { PageRoutes } from "./routes.js";
 import { CsrfField, PostButton, Problems, Select, Table } from "./ui.js";
 
+const lapsesAt = (g: GrantView) => new Date(new Date(g.requested_at).getTime() + PENDING_HOURS * 3600_000).toISOString();
 const hoursLabel = (h: number) => (h === 1 ? "1 hour" : `${h} hours`);
 const StateBadge = ({ state }: { state: GrantView["state"] }) => <span class={`badge${state === "active" ? " good" : state === "pending" ? "" : " bad"}`}>{state}</span>;
 
@@ -31,7 +32,7 @@ async function supportPage(c: Context<AppEnv>, problem?: FormProblem) {
   return c.html(
     <Layout facts={facts} title="Support access" active="support">
       <p>
-        Sandesh's operators read a workspace only with an owner's approval, for a fixed time. Every request they make under a grant is listed below and in the audit log. A grant ends by itself; revoke it to end it now.
+        Sandesh's operators read a workspace only with an owner's approval, for a fixed time. Every request they make under a grant is listed below and in the audit log. A request not approved within {PENDING_HOURS} hours lapses and can no longer be approved. A grant ends by itself; revoke it to end it now.
       </p>
       <Problems message={problem?.message} errors={problem?.errors} />
       <Table caption="Waiting for approval" head={["Operator", "Reason", "Asked for", "Requested", ""]} empty="No requests are waiting." rows={pending.length}>
@@ -75,7 +76,7 @@ async function supportPage(c: Context<AppEnv>, problem?: FormProblem) {
               <StateBadge state={g.state} />
             </td>
             <td>{formatTime(g.requested_at)}</td>
-            <td>{formatTime(g.revoked_at ?? g.denied_at ?? g.expires_at)}</td>
+            <td>{formatTime(g.revoked_at ?? g.denied_at ?? g.expires_at ?? (g.state === "lapsed" ? lapsesAt(g) : null))}</td>
           </tr>
         ))}
       </Table>
