@@ -10,7 +10,7 @@ import type { TestStack } from "./stack.js";
  */
 export interface Browser {
   who: SignedIn;
-  get(path: string): Promise<Page>;
+  get(path: string, headers?: Record<string, string>): Promise<Page>;
   post(path: string, fields?: Record<string, string | string[]>, opts?: { csrf?: string | null; origin?: string | null; from?: string }): Promise<Page>;
 }
 export interface Page {
@@ -51,7 +51,8 @@ export function pageClient(stack: TestStack, jar = new Map<string, string>(), cs
     return { status: res.status, html, headers: res.headers };
   };
   return {
-    get: (path: string) => send(path, { headers: { accept: "text/html" } }),
+    /** `headers`: what a browser would add (Sec-Fetch-Site of a link followed from another site). */
+    get: (path: string, headers: Record<string, string> = {}) => send(path, { headers: { accept: "text/html", ...headers } }),
     /** `from`: the dashboard page the form is on (sent as the Referer a browser would send). */
     post: (path: string, fields: Record<string, string | string[]> = {}, opts: { csrf?: string | null; origin?: string | null; from?: string } = {}) => {
       const body = new URLSearchParams();

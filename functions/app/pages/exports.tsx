@@ -13,6 +13,7 @@ import { can } from "../../../lib/permissions/principal.js";
 import * as v from "valibot";
 import type { AppEnv } from "../../env.js";
 import { principalOf } from "../../middleware/permission.js";
+import { refuseForeignNavigation } from "../middleware/fetch-site.js";
 import { sessionActor, sessionOf } from "../middleware/session.js";
 import { idParam, pageFacts, workspaceOf } from "./facts.js";
 import { redirectWithFlash } from "./flash.js";
@@ -116,6 +117,7 @@ export function registerExportPages(app: PageRoutes) {
     return redirectWithFlash(c, "/app/exports", r.value.status === "pending_approval" ? "export_pending" : "export_requested");
   });
   app.get("/exports/:id/download", async (c) => {
+    refuseForeignNavigation(c, "download link");
     const d = await downloadExport(c.env.services, workspaceOf(c), idParam(c), await principalOf(c), sessionActor(c));
     return c.body(d.body, 200, { "content-type": d.contentType, "content-disposition": `attachment; filename="${d.filename}"`, "cache-control": "no-store" });
   });
