@@ -4,7 +4,8 @@ import { exportKit, type Tenant } from "./support/export-kit.js";
 import { createTestStack, type TestStack } from "./support/stack.js";
 
 // Exports asked for in the dashboard (issue 14's review): the one-time download is given
-// only to a request the dashboard or the person started.
+// only to a request the dashboard or the person started, and an owner approving their own
+// export is allowed but shows (audit details, /app/exports, the API's view).
 let stack: TestStack;
 beforeAll(async () => {
   stack = await createTestStack({}, { localQueue: true });
@@ -50,5 +51,36 @@ describe("the dashboard's export download", () => {
     expect(linked.status).toBe(200);
     expect(lines(linked.html)).toHaveLength(6);
     expect((await owner.get(`/app/exports/${second}/download`, { "sec-fetch-site": "same-origin" })).status).toBe(410);
+  });
+});
+
+describe("an owner approving their own export", () => {
+  it("is allowed, and shows: self_approved in the export.approved audit row, on /app/exports and in the API's view; another owner's approval is not", async () => {
+    const t = await tenant();
+    await seedContacts(t.workspaceId, 3);
+    await call(t.key, "/v1/workspace/export-approval", { method: "PUT", body: JSON.stringify({ export_approval_threshold: 0 }) });
+    const owner = await member(t, "owner");
+    const other = await member(t, "owner");
+    const own = await askInDashboard(t, owner);
+    const theirs = await askInDashboard(t, other);
+    expect(await statusOf(own)).toBe("pending_approval");
+    expect((await owner.post(`/app/exports/${own}/approve`)).status).toBe(303);
+    expect((await owner.post(`/app/exports/${theirs}/approve`)).status).toBe(303);
+    const details = async (id: string) => (await stack.owner<{ details: Record<string, unknown> }[]>`select details from audit_log where object_id = ${id} and action = 'export.approved'`)[0]?.details;
+    expect(await details(own)).toMatchObject({ self_approved: true, requested_by: { type: "user", id: owner.who.userId } });
+    expect(await details(theirs)).toMatchObject({ self_approved: false, requested_by: { type: "user", id: other.who.userId } });
+    expect((await call(t.key, `/v1/exports/${own}`)).json).toMatchObject({ decided_by: owner.who.userId, self_approved: true });
+    expect((await call(t.key, `/v1/exports/${theirs}`)).json).toMatchObject({ decided_by: owner.who.userId, self_approved: false });
+
+    // The approver's page: both under "Approved above the threshold", their own marked; the requester's own list marks it too.
+    const page = visibleText((await owner.get("/app/exports")).html);
+    const approved = page.slice(page.indexOf("Approved above the threshold"), page.indexOf("Your exports"));
+    expect(approved.match(/self-approved/g)).toHaveLength(1);
+    expect(approved).toMatch(/3 contacts as CSV you you self-approved queued/);
+    expect(approved).toMatch(/3 contacts as CSV member \S+ you queued/);
+    expect(page.slice(page.indexOf("Your exports"))).toContain("queued self-approved");
+    const theirPage = visibleText((await other.get("/app/exports")).html);
+    expect(theirPage.slice(theirPage.indexOf("Your exports"))).not.toContain("self-approved");
+    expect(theirPage.slice(theirPage.indexOf("Approved above the threshold"), theirPage.indexOf("Your exports"))).toMatch(/member \S+ member \S+ self-approved queued/);
   });
 });

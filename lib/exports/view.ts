@@ -6,6 +6,10 @@ export const EXPORT_TTL_MS = 24 * 3600 * 1000;
 
 type Export = typeof dataExports.$inferSelect;
 
+/** Approved by the very person who asked for it (an owner's own export above the threshold). */
+export const selfApproved = (e: Pick<Export, "status" | "decidedBy" | "requesterType" | "requesterId">) =>
+  e.decidedBy !== null && e.status !== "denied" && e.status !== "pending_approval" && e.requesterType === "user" && e.decidedBy === e.requesterId;
+
 /** An export as the API and the dashboard show it: never its content. */
 export const exportView = (e: Export) => ({
   id: e.id,
@@ -20,6 +24,7 @@ export const exportView = (e: Export) => ({
   requested_by: { type: e.requesterType, id: e.requesterId },
   decided_by: e.decidedBy,
   decided_at: e.decidedAt?.toISOString() ?? null,
+  self_approved: selfApproved(e),
   rows_written: e.rowsWritten,
   bytes: e.bytes,
   error: e.error,

@@ -53,6 +53,9 @@ async function exportsPage(c: Context<AppEnv>, problem?: FormProblem) {
   const threshold = approver ? await currentThreshold(c) : null;
   const pending = all.filter((e) => e.status === "pending_approval");
   const mine = all.filter((e) => e.requested_by.type === "user" && e.requested_by.id === facts.session.userId);
+  // Approved by an owner (not at once within the threshold): who approved, and whether it was their own.
+  const approved = all.filter((e) => e.decided_by !== null && e.status !== "denied");
+  const who = (id: string) => (id === facts.session.userId ? "you" : `member ${id}`);
   c.header("Cache-Control", "no-store");
   return c.html(
     <Layout facts={facts} title="Exports" active="exports">
@@ -73,12 +76,29 @@ async function exportsPage(c: Context<AppEnv>, problem?: FormProblem) {
           ))}
         </Table>
       ) : null}
+      {approved.length ? (
+        <Table caption="Approved above the threshold" head={["Asked", "What", "By", "Approved by", "Status"]} empty="" rows={approved.length}>
+          {approved.map((e) => (
+            <tr>
+              <td>{formatTime(e.created_at)}</td>
+              <td>{describe(e)}</td>
+              <td>{e.requested_by.type === "api_key" ? `API key ${e.requested_by.id}` : who(e.requested_by.id)}</td>
+              <td>
+                {who(e.decided_by!)} {e.self_approved ? <span class="badge bad">self-approved</span> : null}
+              </td>
+              <td>{e.status.replace("_", " ")}</td>
+            </tr>
+          ))}
+        </Table>
+      ) : null}
       <Table caption="Your exports" head={["Asked", "What", "Status", "Expires", ""]} empty="You have not asked for an export." rows={mine.length}>
         {mine.map((e) => (
           <tr>
             <td>{formatTime(e.created_at)}</td>
             <td>{describe(e)}</td>
-            <td>{e.status.replace("_", " ")}</td>
+            <td>
+              {e.status.replace("_", " ")} {e.self_approved ? <span class="badge bad">self-approved</span> : null}
+            </td>
             <td>{formatTime(e.expires_at)}</td>
             <td>{e.status === "ready" ? <a href={`/app/exports/${e.id}/download`}>Download (once)</a> : null}</td>
           </tr>
