@@ -3,8 +3,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCommand } from "../dev/admin/commands.js";
 import { createNodeServices } from "../dev/services.js";
 import { createApiKey } from "../lib/apikeys/manage.js";
+import { produceExport } from "../lib/exports/produce.js";
 import { setPhonesUnmasked } from "../lib/permissions/member.js";
-import { maskPhone, maskWebhookBody, phoneBearing, presentPhones } from "../lib/permissions/phones.js";
+import { maskPhone, maskWebhookBody, phoneBearing, presentPhones, wamid, wamidMask } from "../lib/permissions/phones.js";
+import { newWamid } from "../dev/meta-sandbox/index.js";
 import { signedInBrowser, visibleText } from "./support/dashboard-kit.js";
 import { envelope, inboundValue, INBOUND_SAMPLES, sign } from "./support/meta-payloads.js";
 import { connectTestNumber, setLimits } from "./support/senders.js";
@@ -15,10 +17,14 @@ import { createTestStack, TEST_SECRETS, type TestStack } from "./support/stack.j
  * contacts, broadcast recipients, dead letters), CSV exports (contacts, recipients), the
  * Graph-compatible answer, outgoing webhook payloads (both shapes) of endpoints made by
  * a masked key, and the dashboard; an unmasked scope or membership grant sees it whole.
+ * A wamid encodes the number (base64): a masked principal is shown its keyed digest.
  */
 const NUMBER = "919812345210";
 const MASKED = "+91 98••• ••210";
 const NATIONAL = "9812345210"; // what must not appear, in any grouping, where masked
+// The inbound message's id, in Meta's shape: base64 of a record that holds the number.
+const WAMID = newWamid(NUMBER);
+const WAMID_SHAPED = /wamid\.(?:masked\.)?[A-Za-z0-9+/=_-]+/g;
 
 let stack: TestStack;
 let t: { workspaceId: string; key: string };
@@ -34,6 +40,16 @@ const call = async (key: string, path: string, init: RequestInit = {}) => {
   return { status: res.status, text: await res.text() };
 };
 const noWholeNumber = (text: string) => expect(text.replace(/\D/g, "")).not.toContain(NATIONAL);
+/** Neither the wamid nor the number's base64 form, and nothing wamid-shaped that decodes to the number. */
+function noDecodableNumber(text: string) {
+  expect(Buffer.from(WAMID.slice(6), "base64").toString("latin1")).toContain(NUMBER); // the check can fail
+  expect(text).not.toContain(WAMID);
+  expect(text).not.toContain(Buffer.from(NUMBER).toString("base64"));
+  for (const w of text.match(WAMID_SHAPED) ?? []) {
+    for (const part of w.split(".")) expect(Buffer.from(part, "base64").toString("latin1").replace(/\D/g, ""), w).not.toContain(NATIONAL);
+  }
+}
+const digestsIn = (text: string) => [...new Set((text.match(WAMID_SHAPED) ?? []).filter((w) => w.startsWith("wamid.masked.")))];
 
 beforeAll(async () => {
   // A real queue (not consumed): the Graph-compatible send needs its job queued.
@@ -53,7 +69,7 @@ beforeAll(async () => {
     endpoints[name] = ep.id;
   }
   // The contact writes in through Meta's webhook: a contact, an inbound message, events.
-  const msg = INBOUND_SAMPLES.text!(NUMBER, `wamid.mask${Date.now()}`, Math.floor(Date.now() / 1000));
+  const msg = INBOUND_SAMPLES.text!(NUMBER, WAMID, Math.floor(Date.now() / 1000));
   const body = JSON.stringify(envelope(phoneNumberId, inboundValue(msg)));
   const res = await stack.request("/webhooks/meta", { method: "POST", body, headers: { "content-type": "application/json", "x-hub-signature-256": sign(TEST_SECRETS.META_APP_SECRET, body) } });
   expect(res.status).toBe(200);
@@ -71,20 +87,40 @@ describe("the mask", () => {
   });
 
   it("markers come out whole only when asked, and masked however else they are serialized", () => {
-    const answer = { content: phoneBearing({ to: NUMBER, metadata: { display_phone_number: "15550783881" } }) };
+    const mask = wamidMask(stack.services.vault, t.workspaceId);
+    const answer = { content: phoneBearing({ to: NUMBER, metadata: { display_phone_number: "15550783881" } }, mask) };
     expect(JSON.stringify(presentPhones(answer, true))).toContain(NUMBER);
     expect(presentPhones(answer, false)).toEqual({ content: { to: MASKED, metadata: { display_phone_number: "15550783881" } } });
     expect(JSON.stringify(answer)).not.toContain(NUMBER);
     // A dead letter's item is JSON text, possibly cut short.
-    expect(presentPhones(phoneBearing(`{"from":"${NUMBER}","id":"x"}`), false)).toBe(`{"from":"${MASKED}","id":"x"}`);
-    expect(presentPhones(phoneBearing(`{"from":"${NUMBER}","id":"x`), false)).not.toContain(NATIONAL);
+    expect(presentPhones(phoneBearing(`{"from":"${NUMBER}","id":"x"}`, mask), false)).toBe(`{"from":"${MASKED}","id":"x"}`);
+    expect(presentPhones(phoneBearing(`{"from":"${NUMBER}","id":"x`, mask), false)).not.toContain(NATIONAL);
+  });
+
+  it("a wamid, alone or anywhere in Meta's shape (even cut short), is whole or a stable keyed digest", () => {
+    const mask = wamidMask(stack.services.vault, t.workspaceId);
+    const digest = mask(WAMID);
+    expect(digest).toMatch(/^wamid\.masked\.[A-Za-z0-9_-]{22}$/);
+    expect(mask(WAMID)).toBe(digest);
+    expect(mask(digest)).toBe(digest); // already a digest (an erased contact's): as it is
+    expect(wamidMask(stack.services.vault, randomUUID())(WAMID)).not.toBe(digest); // keyed by workspace too
+    expect(presentPhones({ wamid: wamid(WAMID, mask) }, true)).toEqual({ wamid: WAMID });
+    expect(presentPhones({ wamid: wamid(WAMID, mask) }, false)).toEqual({ wamid: digest });
+    expect(JSON.stringify({ wamid: wamid(WAMID, mask) })).toBe(JSON.stringify({ wamid: digest })); // forgotten: masked
+    const item = { id: WAMID, from: NUMBER, context: { id: WAMID }, reaction: { message_id: WAMID } };
+    expect(presentPhones(phoneBearing(item, mask), false)).toEqual({ id: digest, from: MASKED, context: { id: digest }, reaction: { message_id: digest } });
+    const cut = presentPhones(phoneBearing(JSON.stringify(item).slice(0, -3), mask), false) as string;
+    expect(cut).toContain(digest);
+    noDecodableNumber(cut);
+    expect(JSON.parse(maskWebhookBody(JSON.stringify({ type: "message.delivered", data: { id: "m", wamid: WAMID, to: NUMBER } }), mask)).data.wamid).toBe(digest);
   });
 
   it("a Standard Webhooks body keeps message.received's `to` (the business's phone-number id)", () => {
     const body = JSON.stringify({ type: "message.received", timestamp: "t", data: { from: NUMBER, to: "1098765432", message: { from: NUMBER } } });
-    expect(JSON.parse(maskWebhookBody(body))).toEqual({ type: "message.received", timestamp: "t", data: { from: MASKED, to: "1098765432", message: { from: MASKED } } });
+    const mask = wamidMask(stack.services.vault, t.workspaceId);
+    expect(JSON.parse(maskWebhookBody(body, mask))).toEqual({ type: "message.received", timestamp: "t", data: { from: MASKED, to: "1098765432", message: { from: MASKED } } });
     const sent = JSON.stringify({ type: "message.sent", timestamp: "t", data: { id: "m", to: NUMBER } });
-    expect(JSON.parse(maskWebhookBody(sent)).data.to).toBe(MASKED);
+    expect(JSON.parse(maskWebhookBody(sent, mask)).data.to).toBe(MASKED);
   });
 });
 
@@ -101,6 +137,43 @@ describe("API answers", () => {
     }
     const one = JSON.parse((await call(masked, `/v1/messages/${messageId}`)).text);
     expect(one).toMatchObject({ from: MASKED, to: phoneNumberId, content: { from: MASKED } });
+  });
+
+  it("messages: a masked key is given the wamid's digest, the same in the list, one message and its content, read after read", async () => {
+    const digest = wamidMask(stack.services.vault, t.workspaceId)(WAMID);
+    for (const path of ["/v1/messages", `/v1/messages/${messageId}`]) {
+      const first = await call(masked, path);
+      noDecodableNumber(first.text);
+      expect(digestsIn(first.text)).toEqual([digest]);
+      expect(digestsIn((await call(masked, path)).text)).toEqual([digest]);
+      const w = await call(whole, path);
+      expect(w.text).toContain(WAMID);
+      expect(w.text).not.toContain("wamid.masked.");
+    }
+    const one = JSON.parse((await call(masked, `/v1/messages/${messageId}`)).text);
+    expect(one).toMatchObject({ wamid: digest, content: { id: digest } });
+    expect(JSON.parse((await call(whole, `/v1/messages/${messageId}`)).text)).toMatchObject({ wamid: WAMID, content: { id: WAMID } });
+  });
+
+  it("the messages export is made as its requester was shown: a masked key's file has digests, an unmasked key's the wamid", async () => {
+    const file = async (key: string) => {
+      const asked = await call(key, "/v1/exports", { method: "POST", body: JSON.stringify({ kind: "messages", format: "csv" }), headers: { "content-type": "application/json" } });
+      expect(asked.status, asked.text).toBeLessThan(300);
+      const id = JSON.parse(asked.text).id as string;
+      await stack.owner`update exports set status = 'queued' where id = ${id}`; // approved (the approval path is export-approvals')
+      expect(await produceExport(stack.services, { workspaceId: t.workspaceId, exportId: id })).toBe("ready");
+      const got = await call(key, `/v1/exports/${id}/download`);
+      expect(got.status, got.text).toBe(200);
+      return got.text;
+    };
+    const digest = wamidMask(stack.services.vault, t.workspaceId)(WAMID);
+    const m = await file(masked);
+    expect(m).toContain(digest);
+    noDecodableNumber(m);
+    noWholeNumber(m);
+    const w = await file(whole);
+    expect(w).toContain(WAMID);
+    expect(w).not.toContain("wamid.masked.");
   });
 
   it("contacts: the list and one contact", async () => {
@@ -159,12 +232,19 @@ describe("outgoing webhooks", () => {
     const [std] = await bodies(endpoints.masked!);
     expect(JSON.parse(std!)).toMatchObject({ type: "message.received", data: { from: MASKED, to: phoneNumberId, message: { from: MASKED } } });
     noWholeNumber(std!);
+    // The wamid's digest, the same the API answers the key: a message and its statuses still correlate.
+    const digest = wamidMask(stack.services.vault, t.workspaceId)(WAMID);
+    noDecodableNumber(std!);
+    expect(digestsIn(std!)).toEqual([digest]);
     const [meta] = await bodies(endpoints.maskedMeta!);
+    noDecodableNumber(meta!);
+    expect(digestsIn(meta!)).toEqual([digest]);
     const value = JSON.parse(meta!).entry[0].changes[0].value;
     expect(value).toMatchObject({ contacts: [{ wa_id: MASKED }], messages: [{ from: MASKED }], metadata: { phone_number_id: phoneNumberId } });
     noWholeNumber(meta!);
     const [full] = await bodies(endpoints.whole!);
     expect(JSON.parse(full!).data.from).toBe(NUMBER);
+    expect(full).toContain(WAMID);
   });
 
   it("a masked key that changes an unmasked endpoint makes it mask from then on", async () => {
@@ -182,6 +262,7 @@ describe("the dashboard", () => {
     for (const p of pages) expect(visibleText((await owner.get(p)).html), p).toContain("+91 98123 45210");
     // The message's content (Meta's shape) too: whole for the owner, masked below.
     expect(visibleText((await owner.get(`/app/messages/${messageId}`)).html)).toContain(`"from": "${NUMBER}"`);
+    expect((await owner.get(`/app/messages/${messageId}`)).html).toContain(WAMID);
     for (const role of ["agent", "viewer"] as const) {
       const b = await signedInBrowser(stack, { workspaceId: t.workspaceId, role });
       for (const p of pages) {
@@ -189,6 +270,7 @@ describe("the dashboard", () => {
         expect(page.status, p).toBe(200);
         expect(visibleText(page.html), `${role} ${p}`).toContain(MASKED);
         noWholeNumber(visibleText(page.html));
+        noDecodableNumber(page.html);
       }
       const r = await setPhonesUnmasked(stack.services, t.workspaceId, b.who.userId, true, { actorType: "user", actorId: owner.who.userId });
       expect(r.changed).toBe(true);

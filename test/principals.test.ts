@@ -8,6 +8,8 @@ import { envelope, inboundValue, INBOUND_SAMPLES, sign, statusValue } from "./su
 import { PG, REDIS_URL } from "./support/servers.js";
 import { createDatabase } from "../db/client.js";
 import { verifyChain } from "../lib/audit/verify.js";
+import { wamidMask } from "../lib/permissions/phones.js";
+import { newWamid } from "../dev/meta-sandbox/index.js";
 
 // Data principals: a contact's data as JSON, and erase, proven against a pg_dump of the
 // suite's own database (nothing of the number or what was said may remain but the hash).
@@ -68,12 +70,14 @@ async function seeded() {
   const created = await call("POST", "/v1/contacts", { wa_id: `+${number}`, name, attributes: { city: "Pune" }, tags: ["vip"], marketing_opt_in: { source: "web_form" } });
   expect(created.status).toBe(201);
   const ts = Math.floor(Date.now() / 1000) - 60;
-  const text = { ...INBOUND_SAMPLES.text!(number, `wamid.in${crypto.randomUUID()}`, ts), text: { body } };
-  const image = INBOUND_SAMPLES.image!(number, `wamid.img${crypto.randomUUID()}`, ts + 1);
+  // Wamids in Meta's shape: base64 of a record that holds the number.
+  const wamids = [newWamid(number), newWamid(number), newWamid(number)];
+  const text = { ...INBOUND_SAMPLES.text!(number, wamids[0]!, ts), text: { body } };
+  const image = INBOUND_SAMPLES.image!(number, wamids[1]!, ts + 1);
   for (const m of [text, image]) expect((await deliver(envelope(n.phone_number_id, inboundValue(m, profile)))).status).toBe(200);
   // An outbound message with its status events, as the send job and Meta leave them.
   const outId = crypto.randomUUID();
-  const wamid = `wamid.out${crypto.randomUUID()}`;
+  const wamid = wamids[2]!;
   await stack.owner`insert into messages (id, workspace_id, whatsapp_number_id, contact_id, direction, recipient, type, payload, status, wamid)
     values (${outId}, ${t.workspaceId}, ${n.id}, ${created.json.id}, 'outbound', ${number}, 'text', ${stack.owner.json({ to: number, type: "text", text: { body: `Reply ${body}` } })}, 'sent', ${wamid})`;
   expect((await deliver(envelope(n.phone_number_id, statusValue(wamid, "delivered", ts + 5, number)))).status).toBe(200);
@@ -83,7 +87,7 @@ async function seeded() {
   expect((await call("POST", "/v1/messages", tpl, { "idempotency-key": `erase-tpl-${crypto.randomUUID()}` })).status).toBe(202);
   const reply = { to: number, type: "text", text: { body: `Echo ${body}` } };
   expect((await call("POST", "/v1/messages", reply, { "idempotency-key": `erase-txt-${crypto.randomUUID()}` })).status).toBe(202);
-  return { ...t, n, call, number, body, name, profile, id: created.json.id as string, outId };
+  return { ...t, n, call, number, body, name, profile, id: created.json.id as string, outId, wamids };
 }
 
 describe("a contact's data and its erasure", () => {
@@ -106,6 +110,10 @@ describe("a contact's data and its erasure", () => {
     const before = await dump();
     expect(before).toContain(t.number);
     expect(before).toContain(t.body);
+    const b64 = Buffer.from(t.number).toString("base64");
+    expect(before).toContain(b64);
+    for (const w of t.wamids) expect(before).toContain(w);
+    expect(before).toContain(`meta:${t.wamids[2]}:delivered`);
     // Redis holds the number (the sender's unique recipients) and the sends' idempotency records.
     const redisBefore = await redisDump();
     expect(redisBefore).toContain(t.number);
@@ -121,6 +129,14 @@ describe("a contact's data and its erasure", () => {
     expect(after).not.toContain(t.body);
     expect(after).not.toContain(t.name);
     expect(after).not.toContain(t.profile);
+    // A wamid encodes the number: none remains, nor the number's base64 form; each is its digest, the status event's key too.
+    expect(after).not.toContain(b64);
+    const mask = wamidMask(stack.services.vault, t.workspaceId);
+    for (const w of t.wamids) {
+      expect(after).not.toContain(w);
+      expect(after).toContain(mask(w));
+    }
+    expect(after).toContain(`meta:${mask(t.wamids[2]!)}:delivered`);
     const hash = await stack.services.vault.keyedHash(t.number);
     expect(after).toContain(hash);
     // Redis, scanned key by key under the suite's prefix: neither the number nor a body, in

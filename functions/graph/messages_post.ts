@@ -5,7 +5,7 @@ import { recipientOf } from "../../lib/messages/recipient.js";
 import { resolveSender } from "../../lib/messages/sender.js";
 import type { AppEnv } from "../env.js";
 import { needs } from "../middleware/permission.js";
-import { phone } from "../../lib/permissions/phones.js";
+import { phone, wamid, wamidMask } from "../../lib/permissions/phones.js";
 import { graphKey } from "./key.js";
 import { GraphAnswer, objectMissing, statusOfMetaCode } from "./errors.js";
 
@@ -41,7 +41,8 @@ export const registerGraphMessagesPost = (app: Hono<AppEnv>) =>
       const code = outcome.code ?? 131000;
       throw new GraphAnswer({ status: outcome.code === null ? 500 : statusOfMetaCode(code), code, message: outcome.code === null ? "(#131000) Something went wrong" : (outcome.title ?? `(#${code})`), ...(outcome.details || outcome.title ? { details: outcome.details ?? outcome.title! } : {}) });
     }
-    const message = outcome.kind === "sent" ? { id: outcome.wamid } : { id, message_status: "accepted" };
+    // The wamid encodes the recipient's number: a masked key is given its digest (lib/permissions/phones.ts).
+    const message = outcome.kind === "sent" ? { id: wamid(outcome.wamid, wamidMask(s.vault, auth.workspaceId)) } : { id, message_status: "accepted" };
     if (outcome.kind === "pending") c.header("X-Sandesh-Message-Status", "queued");
     return c.json({ messaging_product: "whatsapp", contacts: [contactOf(JSON.parse(rawBody) as Record<string, unknown>)], messages: [message] }, 200);
   });

@@ -4,7 +4,8 @@ import type { Tx } from "../../db/client.js";
 import { contacts, messages, type dataExports } from "../../db/schema/index.js";
 import { contactCells, exportColumns } from "../contacts/export.js";
 import { csvLine, FIXED_COLUMNS } from "../contacts/csv.js";
-import { maskMetaShaped, maskPhone, type PhoneView } from "../permissions/phones.js";
+import type { Vault } from "../vault/vault.js";
+import { maskMetaShaped, maskPhone, wamidMask, type PhoneView } from "../permissions/phones.js";
 import { ContactsFilter, contactsWhere, MessagesFilter, messagesWhere } from "./schema.js";
 
 /** Rows per chunk: one page read, rendered and sealed at a time, whatever the export's size. */
@@ -24,8 +25,9 @@ const MESSAGE_COLUMNS = ["id", "created_at", "direction", "contact", "type", "st
  * The file's pages, read in id order inside the caller's transactions: the header (CSV),
  * then EXPORT_PAGE_ROWS rows a page. Numbers as the requester was shown them when asking.
  */
-export function exportReader(ex: Export) {
+export function exportReader(ex: Export, vault: Vault) {
   const phones: PhoneView = ex.phonesMasked ? maskPhone : (x) => x;
+  const wamids = wamidMask(vault, ex.workspaceId);
   const csv = ex.format === "csv";
   if (ex.subject === "contacts") {
     const where = contactsWhere(v.parse(ContactsFilter, ex.filter));
@@ -60,8 +62,8 @@ export function exportReader(ex: Export) {
       const rows = await tx.select().from(messages).where(and(where, after ? gt(messages.id, after) : undefined)).orderBy(asc(messages.id)).limit(limit);
       const text = rows
         .map((m) => {
-          const content = ex.phonesMasked ? maskMetaShaped(m.payload) : m.payload;
-          const r = { id: m.id, created_at: m.createdAt.toISOString(), direction: m.direction, contact: phones(m.recipient), type: m.type, status: m.status, wamid: m.wamid, error_code: m.errorCode, error_title: m.errorTitle, broadcast_id: m.broadcastId };
+          const content = ex.phonesMasked ? maskMetaShaped(m.payload, wamids) : m.payload;
+          const r = { id: m.id, created_at: m.createdAt.toISOString(), direction: m.direction, contact: phones(m.recipient), type: m.type, status: m.status, wamid: m.wamid !== null && ex.phonesMasked ? wamids(m.wamid) : m.wamid, error_code: m.errorCode, error_title: m.errorTitle, broadcast_id: m.broadcastId };
           return csv ? csvLine([...Object.values(r).map((x) => (x === null ? "" : String(x))), JSON.stringify(content)]) : `${JSON.stringify({ ...r, content })}\n`;
         })
         .join("");

@@ -31,7 +31,7 @@ export async function produceExport(s: Services, job: ExportJob): Promise<Produc
       if (!row) return undefined;
       await tx.delete(exportChunks).where(eq(exportChunks.exportId, id));
       // The header reads the attribute columns in use; the pages keep to them.
-      const reader = exportReader(row);
+      const reader = exportReader(row, s.vault);
       const header = await reader.header(tx);
       await recordAudit(tx, { ...SYSTEM, workspaceId, action: "export.producing", objectType: "export", objectId: id, details: { run_id: runId } });
       return { reader, header, cap: row.rowCount };

@@ -5,7 +5,7 @@ import { withTenant } from "../../db/tenant.js";
 import type { Services } from "../context.js";
 import { sha256Hex } from "../crypto/encoding.js";
 import { uuidv7 } from "../ids.js";
-import { phoneBearing } from "../permissions/phones.js";
+import { phoneBearing, wamidMask } from "../permissions/phones.js";
 
 /**
  * Items of a signed Meta delivery that were not applied, kept where someone can read
@@ -106,6 +106,7 @@ export async function listDeadLetters(s: Services, workspaceId: string, page: { 
       .orderBy(desc(metaDeadLetters.id))
       .limit(page.limit + 1),
   );
+  const wamids = wamidMask(s.vault, workspaceId);
   const data = rows.slice(0, page.limit).map((r) => ({
     id: r.id,
     received_at: r.receivedAt.toISOString(),
@@ -115,7 +116,7 @@ export async function listDeadLetters(s: Services, workspaceId: string, page: { 
     reason: r.reason,
     problems: r.problems,
     // Meta's item holds the contact's number (lib/permissions/phones.ts).
-    item: phoneBearing(r.item),
+    item: phoneBearing(r.item, wamids),
     truncated: r.truncated,
   }));
   return { data, next_cursor: rows.length > page.limit ? data[data.length - 1]!.id : null };

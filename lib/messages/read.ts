@@ -5,13 +5,13 @@ import type { Services } from "../context.js";
 import { decodeCursor, encodeCursor } from "../cursor.js";
 import { notFound, validationFailed } from "../errors.js";
 import { UUID_PATTERN } from "../ids.js";
-import { phone, phoneBearing } from "../permissions/phones.js";
+import { phone, phoneBearing, wamid, wamidMask, type WamidMask } from "../permissions/phones.js";
 
 type Row = typeof messages.$inferSelect & { number: string | null };
 
 // `recipient` holds the contact's number either way: the contact receives an outbound
 // message and sends an inbound one, so the number and the contact trade places.
-const view = (m: Row) => ({
+const view = (m: Row, wamids: WamidMask) => ({
   id: m.id,
   direction: m.direction,
   status: m.status,
@@ -19,7 +19,8 @@ const view = (m: Row) => ({
   to: m.direction === "inbound" ? m.number : phone(m.recipient),
   from: m.direction === "inbound" ? phone(m.recipient) : m.number,
   type: m.type,
-  wamid: m.wamid,
+  // It encodes the contact's number: masked with it (a stable digest).
+  wamid: wamid(m.wamid, wamids),
   // Why it failed, or why it waits (`retrying`): reason is one stable word (lib/jobs/endings.ts).
   error: m.errorCode !== null || m.errorTitle !== null || m.errorReason !== null ? { code: m.errorCode, title: m.errorTitle, details: m.errorDetails, reason: m.errorReason } : null,
   attempts: m.attempts,
@@ -46,7 +47,8 @@ export async function getMessage(s: Services, workspaceId: string, id: string) {
     // An accepted message's `queued` is its created_at: the writer records no event for it
     // (rows written before that change still carry one).
     if (m.direction === "outbound" && !history.some((h) => h.status === "queued")) history.unshift({ status: "queued", at: m.createdAt.toISOString() });
-    return { ...view(m), content: phoneBearing(m.payload), history };
+    const wamids = wamidMask(s.vault, workspaceId);
+    return { ...view(m, wamids), content: phoneBearing(m.payload, wamids), history };
   });
 }
 
@@ -90,5 +92,6 @@ export async function listMessages(s: Services, workspaceId: string, q: ListQuer
       .limit(limit + 1),
   )) as Row[];
   const page = rows.slice(0, limit);
-  return { data: page.map(view), next_cursor: rows.length > limit ? encodeCursor(page[page.length - 1]!.createdAt, page[page.length - 1]!.id) : null };
+  const wamids = wamidMask(s.vault, workspaceId);
+  return { data: page.map((m) => view(m, wamids)), next_cursor: rows.length > limit ? encodeCursor(page[page.length - 1]!.createdAt, page[page.length - 1]!.id) : null };
 }

@@ -4,6 +4,7 @@ import { recordAudit } from "../audit/record.js";
 import type { Actor } from "../contacts/create.js";
 import type { Services } from "../context.js";
 import { REMOVED_PAYLOAD } from "../retention/removed.js";
+import { wamidMask } from "../permissions/phones.js";
 import { getContactRow } from "./contact-row.js";
 import { eraseNumberInRedis } from "./erase-redis.js";
 
@@ -14,8 +15,10 @@ import { eraseNumberInRedis } from "./erase-redis.js";
  * attributes and tags are cleared; every message to or from it loses its content (the
  * row, status and events stay, so counts and reports still add up) and the media those
  * messages name are forgotten; outgoing webhook bodies and unapplied Meta items naming
- * the number go; consent history stays as evidence, under the hash. Audited without the
- * number. What Redis holds of the number goes in the same step (lib/principals/erase-redis.ts),
+ * the number go; consent history stays as evidence, under the hash. A wamid encodes the
+ * number: its messages' wamids, and the status events keyed by them (dedupe key `meta:<wamid>:…`),
+ * become each wamid's keyed digest, the one masked principals were shown
+ * (lib/permissions/phones.ts). Audited without the number. What Redis holds of the number goes in the same step (lib/principals/erase-redis.ts),
  * before the commit: a Redis failure rolls the erasure back and the caller may retry.
  * A second call finds erased_at set and answers the same.
  */
@@ -33,6 +36,18 @@ export async function eraseContact(s: Services, workspaceId: string, id: string,
     await tx.execute(sql`delete from media where media_id in (select payload -> type ->> 'id' from messages where ${mine})`);
     // Status events keep their status and time; their details (Meta's status object) name the number.
     await tx.execute(sql`update message_events set details = '{}'::jsonb where message_id in (select id from messages where ${mine}) and details <> '{}'::jsonb`);
+    // The wamids first (their digests, as masked principals saw them), while `mine` still finds the rows.
+    const mask = wamidMask(s.vault, workspaceId);
+    const wamids = [...(await tx.execute<{ w: string }>(sql`select wamid as w from messages where ${mine} and wamid is not null`))].map((r) => ({ w: r.w, d: mask(r.w) })).filter((p) => p.d !== p.w);
+    const pairs = JSON.stringify(wamids);
+    if (wamids.length) {
+      await tx.execute(sql`update message_events e set dedupe_key = 'meta:' || p.d || substr(e.dedupe_key, length(p.w) + 6)
+        from messages m, jsonb_to_recordset(${pairs}::jsonb) as p(w text, d text)
+        where m.wamid = p.w and e.message_id = m.id and starts_with(e.dedupe_key, 'meta:' || p.w || ':')`);
+      await tx.execute(sql`update messages m set wamid = p.d from jsonb_to_recordset(${pairs}::jsonb) as p(w text, d text) where m.wamid = p.w`);
+      await tx.execute(sql`delete from status_backlog where wamid in (select w from jsonb_to_recordset(${pairs}::jsonb) as p(w text, d text))`);
+      await tx.execute(sql`update webhook_deliveries set body = '{"removed":true}' where exists (select 1 from jsonb_to_recordset(${pairs}::jsonb) as p(w text, d text) where strpos(body, p.w) > 0)`);
+    }
     await tx.execute(sql`update messages set recipient = ${hash}, payload = ${REMOVED_PAYLOAD}, error_details = null,
       content_removed_at = coalesce(content_removed_at, ${now.toISOString()}), updated_at = now() where ${mine}`);
     await tx.execute(sql`delete from status_backlog where status ->> 'recipient_id' = ${number}`);

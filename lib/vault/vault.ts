@@ -1,6 +1,8 @@
+import { hmac } from "@noble/hashes/hmac.js";
 import { scryptAsync } from "@noble/hashes/scrypt.js";
+import { sha256 } from "@noble/hashes/sha2.js";
 import { AppError } from "../errors.js";
-import { sha256Hex, utf8 } from "../crypto/encoding.js";
+import { sha256Hex, toBase64, utf8 } from "../crypto/encoding.js";
 
 /**
  * AES-256-GCM field encryption. A sealed field is four columns: ciphertext, a 12-byte
@@ -68,7 +70,10 @@ async function derive(kek: string, version: number): Promise<Derived> {
 const ownerOf = (f: FieldRef) => ("workspaceId" in f ? f.workspaceId : `user:${f.userId}`);
 const aadFor = (f: FieldRef) => utf8(`sandesh/v1|${f.table}|${f.column}|${f.rowId}|${ownerOf(f)}`);
 
+const WAMID_LABEL = "sandesh/vault/wamid-digest/v1";
+
 export class Vault {
+  private readonly wamidKeysByVersion = new Map<number, Uint8Array>();
   constructor(private readonly keys: VaultKeys) {}
 
   get currentVersion(): number {
@@ -117,6 +122,27 @@ export class Vault {
   /** The value's keyed hash under every configured key version (look-ups match any of them). */
   keyedHashes(value: string): Promise<string[]> {
     return Promise.all(this.versions.map((v) => this.keyedHash(value, v)));
+  }
+
+  /**
+   * A stable keyed digest of a WhatsApp message id, for principals shown masked numbers
+   * (lib/permissions/phones.ts): base64url of HMAC-SHA256 under a key of its own (derived
+   * from the current MASTER_KEK with a label), over the workspace and the wamid, cut to 22
+   * characters (132 bits). Synchronous, so answers can be masked as they are rendered;
+   * the same wamid gives the same digest in every answer, export and webhook while the
+   * key version stays.
+   */
+  wamidDigest(workspaceId: string, wamid: string): string {
+    const version = this.keys.currentVersion;
+    let key = this.wamidKeysByVersion.get(version);
+    if (!key) {
+      const kek = this.keys.keks[version];
+      if (!kek) throw new AppError(500, "vault_key_missing", `Vault key version ${version} is not configured (set MASTER_KEK)`);
+      key = hmac(sha256, utf8(kek), utf8(WAMID_LABEL));
+      this.wamidKeysByVersion.set(version, key);
+    }
+    const mac = hmac(sha256, key, utf8(`${workspaceId}|${wamid}`));
+    return toBase64(mac).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "").slice(0, 22);
   }
 
   async seal(plaintext: string, field: FieldRef): Promise<Sealed> {

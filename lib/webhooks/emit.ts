@@ -4,7 +4,7 @@ import { webhookDeliveries, webhookEndpoints } from "../../db/schema/index.js";
 import { asApp, withTenant } from "../../db/tenant.js";
 import type { Services } from "../context.js";
 import { uuidv7 } from "../ids.js";
-import { maskWebhookBody } from "../permissions/phones.js";
+import { maskWebhookBody, wamidMask } from "../permissions/phones.js";
 import { metaBody, numbersOf, type MetaOrigin } from "./meta-format.js";
 
 /**
@@ -83,7 +83,7 @@ export async function recordEvents(s: Services, tx: Tx, workspaceId: string, eve
       if (r.format === "meta" && !meta) continue; // no Meta shape: a Sandesh-only event (lib/webhooks/meta-format.ts)
       const whole = r.format === "meta" ? meta! : body;
       // Masked once per event and shape, for the endpoints whose creator saw numbers masked.
-      const sent = r.masksPhones ? (maskedBody[r.format] ??= maskWebhookBody(whole)) : whole;
+      const sent = r.masksPhones ? (maskedBody[r.format] ??= maskWebhookBody(whole, wamidMask(s.vault, workspaceId))) : whole;
       rows.push({ id: uuidv7(nowMs), endpoint_id: r.id, event_type: e.type, body: sent });
     }
   }

@@ -1,4 +1,4 @@
-import { maskPhone, Phone, presentPhones, type PhoneView } from "../../../lib/permissions/phones.js";
+import { maskPhone, Phone, presentPhones, type PhoneView, type Wamid } from "../../../lib/permissions/phones.js";
 import type { SessionAuth } from "../../../lib/sessions/auth.js";
 
 /**
@@ -41,3 +41,6 @@ export function displayMessageSide(viewer: { phones: PhoneView }, displayNumbers
 
 /** A message's content (Meta's shape) as the page shows it: its numbers as the viewer may see them. */
 export const displayContent = (viewer: { phones: PhoneView }, content: unknown): string => JSON.stringify(presentPhones(content, viewer.phones !== maskPhone), null, 2);
+
+/** A message's wamid as the page shows it: whole to a viewer of whole numbers, its keyed digest otherwise. */
+export const displayWamid = (viewer: { phones: PhoneView }, w: Wamid): string => (viewer.phones !== maskPhone ? w.value : w.mask(w.value));

@@ -6,7 +6,7 @@ import { getWorkspaceSettings } from "../../../lib/workspaces/workspaces.js";
 import { nextDate, startOfLocalDay, workspaceTimezone } from "../../../lib/workspaces/timezone.js";
 import type { AppEnv } from "../../env.js";
 import type { PageRoutes } from "./routes.js";
-import { displayContent, displayMessageSide } from "./display-phone.js";
+import { displayContent, displayMessageSide, displayWamid } from "./display-phone.js";
 import { idParam, pageFacts, workspaceOf } from "./facts.js";
 import { formatTime } from "./format.js";
 import { Layout } from "./layout.js";
@@ -102,7 +102,7 @@ async function messagePage(c: Context<AppEnv>) {
           <StatusBadge status={m.status} />
         </dd>
         <dt>Meta's id</dt>
-        <dd>{m.wamid ? <code>{m.wamid}</code> : "—"}</dd>
+        <dd>{m.wamid ? <code>{displayWamid(facts, m.wamid)}</code> : "—"}</dd>
         <dt>Attempts</dt>
         <dd>{m.attempts}</dd>
         {m.error ? (
