@@ -13,6 +13,7 @@ import { createAccessWriter } from "../lib/access/writer.js";
 import { noQueue, type QueuePort } from "../lib/queue/port.js";
 import { createNodePost } from "../lib/meta/node-post.js";
 import { createNodeWebhookPost } from "../lib/webhooks/node-post.js";
+import { boundHeapGrowth } from "./heap.js";
 
 export interface NodeServices extends Services {
   close(): Promise<void>;
@@ -33,6 +34,8 @@ export function createNodeServices(
   config: Config,
   opts: { databaseUrl?: string; logger?: Logger; clock?: Clock; dbMax?: number; queue?: QueuePort } = {},
 ): NodeServices {
+  // The process that builds the services is Sandesh's (npm start, the benches): its heap stays near what is live.
+  boundHeapGrowth();
   const databaseUrl = opts.databaseUrl ?? config.databaseUrl;
   const database: Database = createDatabase(databaseUrl, { max: opts.dbMax ?? 10 });
   const requests: Database = createDatabase(databaseUrl, { max: REQUEST_POOL });
