@@ -73,8 +73,11 @@ export async function startWorkers(s: Services, opts: { concurrency?: number; sw
     applyUnsettledTags(s).catch((err: unknown) => s.logger.error("tagged status sweep failed", { error: err }));
     redispatchWebhooks(s).catch((err: unknown) => s.logger.error("webhook sweep failed", { error: err }));
     purgeExpiredContent(s).catch((err: unknown) => s.logger.error("retention purge failed", { error: err }));
-    purgeLapsedAccess(s).catch((err: unknown) => s.logger.error("lapsed access purge failed", { error: err }));
-    purgeDataAccess(s).catch((err: unknown) => s.logger.error("read record purge failed", { error: err }));
+    // The read records' purge after the lapsed access's, not beside it: no more sweeps in flight per tick on the shared pool.
+    purgeLapsedAccess(s)
+      .catch((err: unknown) => s.logger.error("lapsed access purge failed", { error: err }))
+      .then(() => purgeDataAccess(s))
+      .catch((err: unknown) => s.logger.error("read record purge failed", { error: err }));
     sweepExports(s).catch((err: unknown) => s.logger.error("export sweep failed", { error: err }));
   }, opts.sweepEveryMs ?? 60_000);
   timer.unref();
