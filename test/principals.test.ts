@@ -176,4 +176,19 @@ describe("a contact's data and its erasure", () => {
     const history = await stack.owner`select consent, wa_id from contact_consent_events where contact_id = ${t.id} order by consent`;
     expect(history).toEqual([{ consent: "opt_in", wa_id: hash }, { consent: "opt_out", wa_id: hash }]);
   });
+
+  it("erase leaves no wamid in consent evidence: a keyword opt-out keeps its message's wamid as the keyed digest", async () => {
+    const t = await seeded();
+    const wamid = newWamid(t.number);
+    const stop = { ...INBOUND_SAMPLES.text!(t.number, wamid, Math.floor(Date.now() / 1000)), text: { body: "STOP" } };
+    expect((await deliver(envelope(t.n.phone_number_id, inboundValue(stop, t.profile)))).status).toBe(200);
+    const evidence = async () => (await stack.owner<{ details: { wamid?: string } }[]>`select details from contact_consent_events where contact_id = ${t.id} and consent = 'opt_out'`).map((r) => r.details.wamid);
+    expect(await evidence()).toEqual([wamid]);
+    expect((await t.call("POST", `/v1/contacts/${t.id}/erase`)).status).toBe(200);
+    const digest = wamidMask(stack.services.vault, t.workspaceId)(wamid);
+    expect(await evidence()).toEqual([digest]);
+    const after = await dump();
+    expect(after).not.toContain(wamid);
+    expect(after).not.toContain(Buffer.from(t.number).toString("base64"));
+  });
 });

@@ -53,7 +53,8 @@ export async function eraseContact(s: Services, workspaceId: string, id: string,
     await tx.execute(sql`delete from status_backlog where status ->> 'recipient_id' = ${number}`);
     await tx.execute(sql`delete from customer_windows where wa_id = ${number}`);
     await tx.execute(sql`update webhook_deliveries set body = '{"removed":true}' where strpos(body, ${number}) > 0`);
-    await tx.execute(sql`select sandesh_erase_number(${id}::uuid, ${number}, ${hash})`);
+    // Consent evidence keeps the digest of the wamid that gave it (0041).
+    await tx.execute(sql`select sandesh_erase_number(${id}::uuid, ${number}, ${hash}, ${pairs}::jsonb)`);
     await tx.execute(sql`update contacts set wa_id = ${hash}, name = null, profile_name = null, attributes = '{}'::jsonb, tags = '{}',
       erased_at = ${now.toISOString()}, updated_at = now() where id = ${id}`);
     await eraseNumberInRedis(s, workspaceId, number, hash, { senderIds: [...senders].map((r) => r.id), idempotencyKeys: [...idem].map((r) => r.k) });
