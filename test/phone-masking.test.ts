@@ -8,6 +8,7 @@ import { setPhonesUnmasked } from "../lib/permissions/member.js";
 import { maskPhone, maskWebhookBody, phoneBearing, presentPhones, wamid, wamidMask } from "../lib/permissions/phones.js";
 import { newWamid } from "../dev/meta-sandbox/index.js";
 import { signedInBrowser, visibleText } from "./support/dashboard-kit.js";
+import { eventually } from "./support/eventually.js";
 import { envelope, inboundValue, INBOUND_SAMPLES, sign } from "./support/meta-payloads.js";
 import { connectTestNumber, setLimits } from "./support/senders.js";
 import { createTestStack, TEST_SECRETS, type TestStack } from "./support/stack.js";
@@ -220,6 +221,39 @@ describe("API answers", () => {
       expect(JSON.parse(m.text).contacts[0]).toEqual({ input: MASKED, wa_id: MASKED });
       const w = await call(whole, `/v21.0/${phoneNumberId}/messages`, { method: "POST", body, headers: { "content-type": "application/json" } });
       expect(JSON.parse(w.text).contacts[0]).toEqual({ input: NUMBER, wa_id: NUMBER });
+    } finally {
+      stack.services.config.graph.sendWaitMs = wait;
+    }
+  });
+});
+
+describe("the Graph-compatible send's wamid", () => {
+  it("is Meta's to an unmasked key and its stable digest to a masked one", async () => {
+    const mask = wamidMask(stack.services.vault, t.workspaceId);
+    const body = JSON.stringify({ messaging_product: "whatsapp", to: NUMBER, type: "text", text: { body: "hi" } });
+    // The send job is not consumed here: the test records Meta's wamid on the message the answer waits for.
+    const answered = async (key: string) => {
+      const known = new Set((await stack.owner<{ id: string }[]>`select id from messages where workspace_id = ${t.workspaceId}`).map((r) => r.id));
+      const pending = call(key, `/v21.0/${phoneNumberId}/messages`, { method: "POST", body, headers: { "content-type": "application/json" } });
+      const [row] = await eventually(
+        async () => (await stack.owner<{ id: string }[]>`select id from messages where workspace_id = ${t.workspaceId} and direction = 'outbound'`).filter((r) => !known.has(r.id)),
+        (rows) => rows.length === 1,
+        60_000,
+      );
+      const sent = newWamid(NUMBER);
+      await stack.owner`update messages set wamid = ${sent} where id = ${row!.id}`;
+      const r = await pending;
+      expect(r.status, r.text).toBe(200);
+      return { sent, text: r.text, id: JSON.parse(r.text).messages[0].id as string };
+    };
+    const wait = stack.services.config.graph.sendWaitMs;
+    stack.services.config.graph.sendWaitMs = 60_000; // generous: the answer comes as soon as the wamid is recorded
+    try {
+      const m = await answered(masked);
+      expect(m.id).toBe(mask(m.sent));
+      noDecodableNumber(m.text);
+      const w = await answered(whole);
+      expect(w.id).toBe(w.sent);
     } finally {
       stack.services.config.graph.sendWaitMs = wait;
     }
