@@ -15,8 +15,10 @@ const FLAG = "--heap-growing-percent";
 
 /**
  * Applies HEAP_GROWING_PERCENT to this process, unless its command line set the flag
- * itself (which wins). V8 reads the flag at every full collection, so setting it once
- * the process runs takes effect from the next one. Node processes only (dev/services.ts).
+ * itself (which wins: `npm start` passes it there, so the serving process never changes a
+ * V8 flag at run time, which Node documents as unsupported). V8 reads the flag at every full
+ * collection, so setting it once the process runs takes effect from the next one; the
+ * benches and tests build their services this way. Node processes only (dev/services.ts).
  */
 export function boundHeapGrowth(percent = HEAP_GROWING_PERCENT): void {
   if (process.execArgv.some((a) => a.startsWith(FLAG) || a.startsWith("--heap_growing_percent"))) return;
