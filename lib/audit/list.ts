@@ -1,10 +1,10 @@
-import { and, desc, eq, gte, lt, type SQL } from "drizzle-orm";
+import { and, desc, gte, lt } from "drizzle-orm";
 import { auditLog } from "../../db/schema/index.js";
 import { withTenant } from "../../db/tenant.js";
 import { csvLine } from "../contacts/csv.js";
 import type { Services } from "../context.js";
-import { validationFailed } from "../errors.js";
-import { isIsoTime, seqCursor } from "../seq-cursor.js";
+import { listFilters, type ListFilterSpec } from "../list-filters.js";
+import { seqCursor } from "../seq-cursor.js";
 
 /** GET /v1/audit-log's query: every filter optional, all of them together narrow. */
 export interface AuditQuery {
@@ -36,40 +36,20 @@ const view = (r: Row) => ({
 });
 export type AuditView = ReturnType<typeof view>;
 
-const MAX_FILTER = 200;
 /** The cursor is the last row's seq (the chain's own order, unique per workspace). */
 const auditCursor = seqCursor("a");
 
-/** The filters as SQL, or every problem at once (422 validation_failed). */
-function filters(q: AuditQuery, paged: boolean): { where: SQL[]; limit: number } {
-  const errors: { field: string; message: string }[] = [];
-  const where: SQL[] = [];
-  for (const [field, col] of [["actor", auditLog.actorId], ["action", auditLog.action], ["object_type", auditLog.objectType], ["object_id", auditLog.objectId]] as const) {
-    const v = q[field];
-    if (v === undefined || v === "") continue;
-    if (v.length > MAX_FILTER || v.includes("\u0000")) errors.push({ field, message: `must be at most ${MAX_FILTER} characters` });
-    else where.push(eq(col, v));
-  }
-  for (const [field, op] of [["from", gte], ["to", lt]] as const) {
-    const v = q[field];
-    if (v === undefined || v === "") continue;
-    if (!isIsoTime(v)) errors.push({ field, message: "must be an ISO 8601 date or time (e.g. 2026-12-01 or 2026-12-01T09:30:00Z)" });
-    else where.push(op(auditLog.createdAt, new Date(v)));
-  }
-  const limit = q.limit === undefined || !paged ? 50 : Number(q.limit);
-  if (paged && (!Number.isInteger(limit) || limit < 1 || limit > 200)) errors.push({ field: "limit", message: "must be a whole number from 1 to 200" });
-  if (q.cursor) {
-    const seq = auditCursor.decode(q.cursor);
-    if (seq === null) errors.push({ field: "cursor", message: "is invalid" });
-    else where.push(lt(auditLog.seq, seq));
-  }
-  if (errors.length) throw validationFailed(errors, "The audit log query is not valid");
-  return { where, limit };
-}
+const FILTERS: ListFilterSpec = {
+  exact: [["actor", auditLog.actorId], ["action", auditLog.action], ["object_type", auditLog.objectType], ["object_id", auditLog.objectId]],
+  maxLength: 200,
+  times: [["from", gte, auditLog.createdAt], ["to", lt, auditLog.createdAt]],
+  cursor: { codec: auditCursor, column: auditLog.seq },
+  invalid: "The audit log query is not valid",
+};
 
 /** GET /v1/audit-log: newest first (by seq), keyset-paginated. */
 export async function listAudit(s: Services, workspaceId: string, q: AuditQuery) {
-  const { where, limit } = filters(q, true);
+  const { where, limit } = listFilters(FILTERS, { ...q });
   const rows = await withTenant(s.db, workspaceId, (tx) =>
     tx.select().from(auditLog).where(and(...where)).orderBy(desc(auditLog.seq)).limit(limit + 1));
   const page = rows.slice(0, limit);
@@ -91,7 +71,7 @@ const PAGE = 1000;
  * are checked before the first byte, so a bad query is a 422, not a broken download.
  */
 export function exportAudit(s: Services, workspaceId: string, q: AuditQuery, format: ExportFormat): ReadableStream<Uint8Array> {
-  const { where } = filters({ ...q, cursor: undefined }, false);
+  const { where } = listFilters(FILTERS, { ...q, cursor: undefined }, false);
   const encoder = new TextEncoder();
   let before: number | null = null;
   let headerSent = format !== "csv";
