@@ -18,6 +18,9 @@ export function toBase64(bytes: Uint8Array): string {
   return btoa(bin);
 }
 
+/** base64url without padding (RFC 4648 §5): tokens, link signatures, digests in ids. */
+export const toBase64Url = (bytes: Uint8Array): string => toBase64(bytes).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+
 export function fromBase64(s: string): Uint8Array {
   const bin = atob(s);
   const out = new Uint8Array(bin.length);

@@ -1,5 +1,5 @@
 import type { Services } from "../context.js";
-import { fromBase64, sha256Hex, timingSafeEqual, toBase64, utf8 } from "../crypto/encoding.js";
+import { fromBase64, sha256Hex, timingSafeEqual, toBase64Url, utf8 } from "../crypto/encoding.js";
 
 /**
  * Sandesh's download links: `${PUBLIC_URL}/media/download/<token>`, where the token is a
@@ -34,18 +34,17 @@ async function keyFor(kek: string): Promise<CryptoKey> {
   return k;
 }
 
-const b64url = (bytes: Uint8Array) => toBase64(bytes).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 const fromB64url = (s: string) => fromBase64(s.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((s.length + 3) % 4));
 
 async function mac(kek: string, body: string): Promise<string> {
-  return b64url(new Uint8Array(await crypto.subtle.sign("HMAC", await keyFor(kek), utf8(body))));
+  return toBase64Url(new Uint8Array(await crypto.subtle.sign("HMAC", await keyFor(kek), utf8(body))));
 }
 
 /** A token for one media id, signed under the current key version (its version travels with it). */
 export async function signMediaLink(s: Services, claim: Omit<MediaClaim, "exp">, ttlS = MEDIA_LINK_TTL_S): Promise<{ url: string; expiresAt: Date }> {
   const exp = Math.floor(s.clock.now().getTime() / 1000) + ttlS;
   const version = s.config.vault.currentVersion;
-  const body = `${version}.${b64url(utf8(JSON.stringify({ w: claim.workspaceId, m: claim.mediaId, e: exp })))}`;
+  const body = `${version}.${toBase64Url(utf8(JSON.stringify({ w: claim.workspaceId, m: claim.mediaId, e: exp })))}`;
   const token = `${body}.${await mac(s.config.vault.keks[version]!, body)}`;
   return { url: `${s.config.publicUrl}/media/download/${token}`, expiresAt: new Date(exp * 1000) };
 }

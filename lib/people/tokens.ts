@@ -1,4 +1,4 @@
-import { sha256Hex } from "../crypto/encoding.js";
+import { sha256Hex, toBase64Url } from "../crypto/encoding.js";
 
 /**
  * One-time secrets handed to a person (an invitation link, a session cookie): 32 random
@@ -6,10 +6,7 @@ import { sha256Hex } from "../crypto/encoding.js";
  * from logs, lib/logger.ts). Only the SHA-256 hex of the whole string is ever stored.
  */
 export function randomToken(prefix: string): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(32));
-  let bin = "";
-  for (const b of bytes) bin += String.fromCharCode(b);
-  return prefix + btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  return prefix + toBase64Url(crypto.getRandomValues(new Uint8Array(32)));
 }
 
 export const tokenPattern = (prefix: string) => new RegExp(`^${prefix}[A-Za-z0-9_-]{43}$`);

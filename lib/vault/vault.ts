@@ -2,7 +2,7 @@ import { hmac } from "@noble/hashes/hmac.js";
 import { scryptAsync } from "@noble/hashes/scrypt.js";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { AppError } from "../errors.js";
-import { sha256Hex, toBase64, utf8 } from "../crypto/encoding.js";
+import { sha256Hex, toBase64Url, utf8 } from "../crypto/encoding.js";
 
 /**
  * AES-256-GCM field encryption. A sealed field is four columns: ciphertext, a 12-byte
@@ -142,7 +142,7 @@ export class Vault {
       this.wamidKeysByVersion.set(version, key);
     }
     const mac = hmac(sha256, key, utf8(`${workspaceId}|${wamid}`));
-    return toBase64(mac).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "").slice(0, 22);
+    return toBase64Url(mac).slice(0, 22);
   }
 
   async seal(plaintext: string, field: FieldRef): Promise<Sealed> {
