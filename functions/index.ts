@@ -7,15 +7,7 @@ import { Vault } from "../lib/vault/vault.js";
 import { vaultKeyProblems } from "../lib/vault/key-check.js";
 import { createCaches } from "../lib/caches.js";
 import { createMessageWriter } from "../lib/messages/writer.js";
-import { applyStrandedStatuses, expireStatusBacklog, requeueStuckMessages } from "../lib/jobs/sweep.js";
-import { applyUnsettledTags, settleLapsedMessages } from "../lib/jobs/lease.js";
-import { redispatchWebhooks } from "../lib/webhooks/emit.js";
-import { sweepBroadcasts } from "../lib/broadcasts/sweep.js";
-import { sweepImports } from "../lib/contacts/import-sweep.js";
-import { purgeDataAccess } from "../lib/access/purge.js";
-import { purgeLapsedAccess } from "../lib/retention/lapsed-access.js";
-import { purgeExpiredContent } from "../lib/retention/purge.js";
-import { sweepExports } from "../lib/exports/sweep.js";
+import { SWEEP_LANES } from "../lib/jobs/sweeps.js";
 import { noQueue, type QueuePort } from "../lib/queue/port.js";
 import { createQStashQueue } from "../lib/queue/qstash.js";
 import { createDatabase, createSingleConnectionClient } from "../db/client.js";
@@ -141,18 +133,8 @@ export default {
   async scheduled(_controller: unknown, env: WorkerEnv, _ctx: ExecutionContext): Promise<void> {
     const { services, close } = invocationServices(isolateState(env));
     try {
-      await requeueStuckMessages(services);
-      await applyStrandedStatuses(services);
-      await expireStatusBacklog(services);
-      await settleLapsedMessages(services);
-      await applyUnsettledTags(services);
-      await redispatchWebhooks(services);
-      await sweepBroadcasts(services);
-      await sweepImports(services);
-      await purgeExpiredContent(services);
-      await purgeLapsedAccess(services);
-      await purgeDataAccess(services);
-      await sweepExports(services);
+      // Every sweep in turn (lib/jobs/sweeps.ts, the list the Node interval runs).
+      for (const lane of SWEEP_LANES) for (const step of lane.steps) await step.run(services);
     } catch (err) {
       services.logger.error("sweep failed", { error: err });
       throw err;
