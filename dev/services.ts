@@ -24,6 +24,8 @@ export interface NodeServices extends Services {
  * webhooks flowing back, accepts waiting for the shared pool went from p50 15 ms to 149 ms.
  */
 const REQUEST_POOL = 8;
+/** Services.bulkDb: one connection per broadcast worker of the local queue (two). */
+const BULK_POOL = 2;
 
 export function createRedis(cfg: Config["redis"]): RedisPort {
   return cfg.kind === "tcp" ? createTcpRedis(cfg.url, cfg.prefix) : createUpstashRedis(cfg.url, cfg.token, cfg.prefix);
@@ -39,11 +41,13 @@ export function createNodeServices(
   const databaseUrl = opts.databaseUrl ?? config.databaseUrl;
   const database: Database = createDatabase(databaseUrl, { max: opts.dbMax ?? 10 });
   const requests: Database = createDatabase(databaseUrl, { max: REQUEST_POOL });
+  const bulk: Database = createDatabase(databaseUrl, { max: BULK_POOL });
   const redis = createRedis(config.redis);
   const services: NodeServices = {
     config,
     db: database.db,
     requestDb: requests.db,
+    bulkDb: bulk.db,
     redis,
     vault: new Vault(config.vault),
     clock: opts.clock ?? systemClock,
@@ -57,7 +61,7 @@ export function createNodeServices(
     statusWriter: createStatusWriter(createSingleConnectionClient(databaseUrl), () => services),
     accessWriter: createAccessWriter(database.db),
     async close() {
-      await Promise.allSettled([services.messageWriter.close(), services.statusWriter?.close(), database.close(), requests.close(), redis.close(), opts.queue?.close()]);
+      await Promise.allSettled([services.messageWriter.close(), services.statusWriter?.close(), database.close(), requests.close(), bulk.close(), redis.close(), opts.queue?.close()]);
     },
   };
   return services;
