@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createBroadcast } from "../lib/broadcasts/create.js";
-import { writePage } from "../lib/broadcasts/page.js";
+import { PAGE_SIZE, writePage } from "../lib/broadcasts/page.js";
+import { runBroadcast } from "../lib/broadcasts/run.js";
 import { broadcastTenant, seedContacts, TEMPLATE } from "./support/broadcast-kit.js";
 import { createTestStack, type TestStack } from "./support/stack.js";
 
@@ -69,5 +70,37 @@ describe("a broadcast page", () => {
     await writePage(stack.services, t.workspaceId, b.id, { tag: "pay" }, true);
     const filled = { ...TEMPLATE, components: [{ type: "body", parameters: [{ type: "text", text: "Asha" }, { type: "text", text: "Pune" }] }] };
     expect(await payloads(b.id)).toEqual([...wa].sort().map((w) => [w, { to: w, type: "template", template: filled }]));
+  });
+
+  it("read ahead from where the cursor is not, it reads again under the lock and writes the page from the cursor", async () => {
+    const t = await broadcastTenant(stack, null);
+    await seedContacts(stack.owner, t.workspaceId, 20, { tag: "ahead" });
+    const b = await createBroadcast(stack.services, t.workspaceId, { name: "ahead", from: t.number.phone_number_id, template: TEMPLATE, audience: { tag: "ahead" } }, OPERATOR);
+    const ids = (await stack.owner<{ id: string }[]>`select id from contacts where workspace_id = ${t.workspaceId} order by id`).map((r) => r.id);
+    const heard: [string | undefined, number][] = [];
+    // As if a page before it had ended at the tenth contact: the cursor is still at the start.
+    const page = await writePage(stack.services, t.workspaceId, b.id, { tag: "ahead" }, true, { after: ids[9]!, onRead: (last, n) => heard.push([last, n]) });
+    expect(page).toMatchObject({ wrote: true, audienceDone: true });
+    const [row] = await stack.owner<{ rows: number; targeted: number }[]>`
+      select (select count(*)::int from messages where broadcast_id = ${b.id}) as rows, targeted from broadcasts where id = ${b.id}`;
+    expect(row).toEqual({ rows: 20, targeted: 20 });
+    // Heard twice: the ten read ahead, then the twenty read from the cursor.
+    expect(heard).toEqual([
+      [ids[19], 10],
+      [ids[19], 20],
+    ]);
+  });
+
+  it("run twice at once over several pages, each read ahead of the one writing, writes each recipient once", async () => {
+    const t = await broadcastTenant(stack, null);
+    await seedContacts(stack.owner, t.workspaceId, 2 * PAGE_SIZE + 300, { tag: "twice" });
+    const b = await createBroadcast(stack.services, t.workspaceId, { name: "twice", from: t.number.phone_number_id, template: TEMPLATE, audience: { tag: "twice" } }, OPERATOR);
+    await Promise.all([runBroadcast(stack.services, { workspaceId: t.workspaceId, broadcastId: b.id }), runBroadcast(stack.services, { workspaceId: t.workspaceId, broadcastId: b.id })]);
+    const [row] = await stack.owner<{ rows: number; contacts: number; jobs: number; targeted: number; done: boolean }[]>`
+      select (select count(*)::int from messages where broadcast_id = ${b.id}) as rows,
+        (select count(distinct contact_id)::int from messages where broadcast_id = ${b.id}) as contacts,
+        (select count(*)::int from sandesh_queue.job where name = 'send' and data->>'messageId' in (select id::text from messages where broadcast_id = ${b.id})) as jobs,
+        targeted, audience_done as done from broadcasts where id = ${b.id}`;
+    expect(row).toEqual({ rows: 2 * PAGE_SIZE + 300, contacts: 2 * PAGE_SIZE + 300, jobs: 2 * PAGE_SIZE + 300, targeted: 2 * PAGE_SIZE + 300, done: true });
   });
 });

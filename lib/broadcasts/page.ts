@@ -49,33 +49,50 @@ export interface PageResult {
  * duplicated run) that attempt is rolled back and the page written again with jobs only
  * for the rows that went in. The audience is the broadcast's own, fixed at creation.
  */
-export async function writePage(s: Services, workspaceId: string, broadcastId: string, audience: Audience, needsOptIn: boolean): Promise<PageResult> {
+export async function writePage(s: Services, workspaceId: string, broadcastId: string, audience: Audience, needsOptIn: boolean, ahead: PageAhead = {}): Promise<PageResult> {
   try {
-    return await attemptPage(s, workspaceId, broadcastId, audience, needsOptIn, true);
+    return await attemptPage(s, workspaceId, broadcastId, audience, needsOptIn, true, ahead);
   } catch (err) {
-    if (err !== ROW_EXISTED) throw err;
-    return attemptPage(s, workspaceId, broadcastId, audience, needsOptIn, false);
+    if (err !== ROW_EXISTED && err !== CURSOR_MOVED) throw err;
+    // Written again the careful way: the cursor read under the lock, jobs for what went in.
+    return attemptPage(s, workspaceId, broadcastId, audience, needsOptIn, false, { onRead: ahead.onRead });
   }
 }
 
-const ROW_EXISTED = new Error("a row of the page was written before; write it carefully");
+/**
+ * A page read ahead: `after` is where the page before it ends (its last contact), so this
+ * page's contacts are read while that one is still writing, before this one's lock is
+ * granted; under the lock the cursor must be exactly there, else the page is read again.
+ * `onRead` hears of a page's contacts as soon as they are read: the run starts the next
+ * page then.
+ */
+export interface PageAhead {
+  after?: string;
+  onRead?: (last: string | undefined, count: number) => void;
+}
 
-async function attemptPage(s: Services, workspaceId: string, broadcastId: string, audience: Audience, needsOptIn: boolean, optimistic: boolean): Promise<PageResult> {
+const ROW_EXISTED = new Error("a row of the page was written before; write it carefully");
+const CURSOR_MOVED = new Error("the cursor is not where the page was read ahead from");
+
+async function attemptPage(s: Services, workspaceId: string, broadcastId: string, audience: Audience, needsOptIn: boolean, optimistic: boolean, ahead: PageAhead): Promise<PageResult> {
   const q = s.queue;
   const now = s.clock.now();
-  return withTenantSql(s.db, workspaceId, async (t) => {
-    const [, [b], page] = await Promise.all([
-      // The page's commit does not wait for its WAL to reach disk (about a fifth of a page
-      // under load). A crash can lose only the last pages, rows, jobs and cursor together,
-      // and the restarted run writes them again. Nothing of them reaches Meta first: a send
-      // is posted only after its claim and posting mark commit, synchronously, and that
-      // flush carries every earlier commit's WAL, this page's included.
-      t`select set_config('synchronous_commit', 'off', true)`,
-      t<Locked[]>`
+  return withTenantSql(s.bulkDb ?? s.db, workspaceId, async (t) => {
+    // The page's commit does not wait for its WAL to reach disk (about a fifth of a page
+    // under load). A crash can lose only the last pages, rows, jobs and cursor together,
+    // and the restarted run writes them again. Nothing of them reaches Meta first: a send
+    // is posted only after its claim and posting mark commit, synchronously, and that
+    // flush carries every earlier commit's WAL, this page's included.
+    const durability = t`select set_config('synchronous_commit', 'off', true)`.execute();
+    // Statements on a connection run in order: read ahead, the contacts go first and the
+    // lock waits behind them; otherwise the page reads the cursor once the lock is held.
+    const read = () => audiencePage(t, audience, ahead.after ?? { broadcastId }, PAGE_SIZE).then((rows) => (ahead.onRead?.(rows.at(-1)?.id, rows.length), rows));
+    const early = ahead.after ? read() : undefined;
+    const lock = t<Locked[]>`
         select b.status, b.cursor_id, b.audience_done, b.tier_remaining, b.whatsapp_number_id, b.template, b.category, n.throughput_mps, n.messaging_tier
-        from broadcasts b join whatsapp_numbers n on n.id = b.whatsapp_number_id where b.id = ${broadcastId} for update of b`,
-      audiencePage(t, audience, { broadcastId }, PAGE_SIZE),
-    ]);
+        from broadcasts b join whatsapp_numbers n on n.id = b.whatsapp_number_id where b.id = ${broadcastId} for update of b`.execute();
+    const [, [b], page] = await Promise.all([durability, lock, early ?? read()]);
+    if (ahead.after && b && !b.audience_done && b.cursor_id !== ahead.after) throw CURSOR_MOVED;
     const none = { wrote: false, audienceDone: true, jobs: [], numberId: b?.whatsapp_number_id ?? "", perSecond: b?.throughput_mps ?? 80 };
     if (!b || b.audience_done || (b.status !== "running" && b.status !== "paused")) return none;
     const skipped: Partial<Record<SkipReason, number>> = {};

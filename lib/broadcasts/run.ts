@@ -5,7 +5,7 @@ import type { Services } from "../context.js";
 import type { BroadcastJob } from "../queue/port.js";
 import { requiresOptIn } from "./audience.js";
 import { dispatchBroadcastEvents, recordBroadcastEvent } from "./events.js";
-import { publishJobs, writePage } from "./page.js";
+import { PAGE_SIZE, publishJobs, writePage, type PageResult } from "./page.js";
 import { requeueQueued } from "./requeue.js";
 import { settleBroadcast } from "./settle.js";
 import type { BroadcastRow } from "./schema.js";
@@ -33,18 +33,56 @@ export async function runBroadcast(s: Services, job: BroadcastJob): Promise<void
   if (b.status === "running" && b.requeue) await requeueQueued(s, workspaceId, broadcastId);
   const needsOptIn = requiresOptIn(b.settings);
   const deadline = Date.now() + RUN_BUDGET_MS;
-  let done = b.audienceDone;
-  while (!done) {
-    if (Date.now() > deadline) {
-      await s.queue.enqueueBroadcast(job);
-      return;
-    }
-    const page = await writePage(s, workspaceId, broadcastId, b.audience, needsOptIn);
-    if (page.jobs.length) await publishJobs(s, page.jobs, page.numberId, page.perSecond);
-    if (!page.wrote) break;
-    done = page.audienceDone;
+  if (!b.audienceDone && !(await writeAudience(s, workspaceId, broadcastId, b.audience, needsOptIn, deadline))) {
+    await s.queue.enqueueBroadcast(job);
+    return;
   }
   await settleBroadcast(s, job);
+}
+
+/**
+ * Writes the audience page by page until it is done (true) or the deadline passes
+ * (false: a job of its own goes on). Two pages overlap: as soon as a page's contacts are
+ * read, the next page reads its own from where they end, while the first still writes
+ * (lib/broadcasts/page.ts, PageAhead); the lock on the row keeps their writes in order.
+ */
+async function writeAudience(s: Services, workspaceId: string, broadcastId: string, audience: BroadcastRow["audience"], needsOptIn: boolean, deadline: number): Promise<boolean> {
+  let next: Promise<PageResult> | undefined;
+  let stopped = false;
+  const start = (after?: string): Promise<PageResult> => {
+    let heard = false;
+    const page = writePage(s, workspaceId, broadcastId, audience, needsOptIn, {
+      ...(after ? { after } : {}),
+      onRead: (last, count) => {
+        // A full page has one after it; the first word of a page is the one that counts.
+        if (stopped || heard || !last || count < PAGE_SIZE || Date.now() > deadline) return;
+        heard = true;
+        next = start(last);
+      },
+    });
+    // Awaited in turn below; a page ahead of a failed one must not fail unobserved.
+    page.catch(() => undefined);
+    return page;
+  };
+  let current: Promise<PageResult> | undefined = start();
+  try {
+    while (current) {
+      const page = await current;
+      current = next;
+      next = undefined;
+      if (page.jobs.length) await publishJobs(s, page.jobs, page.numberId, page.perSecond);
+      if (!page.wrote || page.audienceDone) return true;
+      if (!current) {
+        if (Date.now() > deadline) return false;
+        current = start();
+      }
+    }
+    return true;
+  } finally {
+    // A page ahead, when this one failed or the run stopped: let it settle before the job ends.
+    stopped = true;
+    await Promise.allSettled([current, next]);
+  }
 }
 
 /**
