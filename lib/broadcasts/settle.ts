@@ -21,13 +21,17 @@ export const watchKey = (workspaceId: string, broadcastId: string) => `{w:${work
 export async function settleBroadcast(s: Services, job: BroadcastJob): Promise<void> {
   const now = s.clock.now();
   const r = await withTenant(s.db, job.workspaceId, async (tx) => {
-    const [b] = await tx.execute<{ status: string; audience_done: boolean; left: number; waiting: number; name: string }>(sql`
+    // Whether any is left, and whether any left is not waiting for the tier: each stops at
+    // the first row it finds. Counting them read every message of a 100,000 broadcast every
+    // 2 s (150 ms of PostgreSQL's time each, while it sends).
+    const [b] = await tx.execute<{ status: string; audience_done: boolean; left: boolean; sending: boolean; name: string }>(sql`
       select status, audience_done, name,
-        (select count(*)::int from messages where broadcast_id = b.id and status in ('queued', 'sending', 'retrying')) as left,
-        (select count(*)::int from messages where broadcast_id = b.id and status = 'queued' and not_before > ${now.toISOString()}) as waiting
+        exists (select 1 from messages where broadcast_id = b.id and status in ('queued', 'sending', 'retrying')) as left,
+        exists (select 1 from messages where broadcast_id = b.id and status in ('queued', 'sending', 'retrying')
+          and not (status = 'queued' and coalesce(not_before > ${now.toISOString()}, false))) as sending
       from broadcasts b where id = ${job.broadcastId} for update`);
     if (!b || b.status !== "running" || !b.audience_done) return { again: false, recorded: 0 };
-    if (b.left > 0) return { again: true, tierOnly: b.waiting === b.left, recorded: 0 };
+    if (b.left) return { again: true, tierOnly: !b.sending, recorded: 0 };
     await tx.execute(sql`update broadcasts set status = 'completed', finished_at = ${now.toISOString()}, updated_at = ${now.toISOString()} where id = ${job.broadcastId}`);
     const counts = await broadcastCounts(tx, job.broadcastId);
     const recorded = await recordBroadcastEvent(s, tx, job.workspaceId, "broadcast.completed", now, { id: job.broadcastId, name: b.name, counts });
