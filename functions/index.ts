@@ -7,7 +7,7 @@ import { Vault } from "../lib/vault/vault.js";
 import { vaultKeyProblems } from "../lib/vault/key-check.js";
 import { createCaches } from "../lib/caches.js";
 import { createMessageWriter } from "../lib/messages/writer.js";
-import { SWEEP_LANES } from "../lib/jobs/sweeps.js";
+import { runLane, SWEEP_LANES } from "../lib/jobs/sweeps.js";
 import { noQueue, type QueuePort } from "../lib/queue/port.js";
 import { createQStashQueue } from "../lib/queue/qstash.js";
 import { createDatabase, createSingleConnectionClient } from "../db/client.js";
@@ -128,16 +128,17 @@ export default {
    * Meta statuses that missed their message's wamid or tag (expiring those no message
    * claimed in 7 days), start broadcasts and contacts imports whose job was lost, purge
    * message content past retention and delete lapsed sessions and invitations.
-   * A failure is logged and rethrown, so Cloudflare records the run as failed.
+   * Every step runs, whatever fails before it (a broken sweep must not hold back the purges
+   * after it); each failure is logged, and the invocation then fails naming them, so
+   * Cloudflare records the run as failed.
    */
   async scheduled(_controller: unknown, env: WorkerEnv, _ctx: ExecutionContext): Promise<void> {
     const { services, close } = invocationServices(isolateState(env));
     try {
       // Every sweep in turn (lib/jobs/sweeps.ts, the list the Node interval runs).
-      for (const lane of SWEEP_LANES) for (const step of lane.steps) await step.run(services);
-    } catch (err) {
-      services.logger.error("sweep failed", { error: err });
-      throw err;
+      const failed = await runLane(services, SWEEP_LANES.flatMap((lane) => lane.steps));
+      // Named by their log lines only: the causes, redacted, are in those lines.
+      if (failed.length) throw new Error(`cron: ${failed.join(", ")}`);
     } finally {
       await close();
     }

@@ -17,6 +17,7 @@ import { SESSION_COOKIE } from "../lib/sessions/auth.js";
 import { signIn } from "./support/people-kit.js";
 import { scanQr } from "./support/qr-scan.js";
 import { connectTestNumber } from "./support/senders.js";
+import { eventually } from "./support/eventually.js";
 
 /**
  * The Cloudflare Worker as Cloudflare would run it: bundled by wrangler, and served by
@@ -156,32 +157,66 @@ describe("the Worker in workerd (wrangler dev --local)", () => {
     }
   });
 
+  const runCron = () => fetch(`${worker.url}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent("*/5 * * * *")}`);
+
+  /** In a workspace that keeps messages 30 days: a message of 40 days ago and a session past its expiry, for the cron's purges. */
+  async function purgeable(t: { workspaceId: string }) {
+    const n = await connectTestNumber(stack, t.workspaceId);
+    await stack.owner`update workspaces set message_retention_days = 30 where id = ${t.workspaceId}`;
+    const messageId = crypto.randomUUID();
+    await stack.owner`insert into messages (id, workspace_id, whatsapp_number_id, direction, recipient, type, payload, status, created_at)
+      values (${messageId}, ${t.workspaceId}, ${n.id}, 'outbound', '919800000002', 'text', '{"text":{"body":"old words"}}', 'read', now() - interval '40 days')`;
+    // And deletes a session past its expiry (lib/retention/lapsed-access.ts).
+    const lapsed = await signIn(stack, { workspaceId: t.workspaceId });
+    await stack.owner`update sessions set expires_at = now() - interval '1 second' where id = ${lapsed.sessionId}`;
+    return {
+      async expectPurged() {
+        const [row] = await stack.owner`select payload, status from messages where id = ${messageId}`;
+        expect(row).toEqual({ payload: { type: "text", removed: true }, status: "read" });
+        expect(await stack.owner`select 1 from sessions where id = ${lapsed.sessionId}`).toHaveLength(0);
+      },
+    };
+  }
+
   it("runs the cron sweep through its scheduled handler", async () => {
-    const res = await fetch(`${worker.url}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent("*/5 * * * *")}`);
+    const res = await runCron();
     expect(res.status, output.slice(-20).join("\n")).toBe(200);
   });
 
   it("in workerd: the IP allow-list reads CF-Connecting-IP, and the cron purges message content past retention and lapsed sessions", async () => {
     const t = await stack.tenant("Edge allow-list");
-    const n = await connectTestNumber(stack, t.workspaceId);
-    await stack.owner`update workspaces set ip_allowlist = '{203.0.113.0/24,2001:db8::/32}', message_retention_days = 30 where id = ${t.workspaceId}`;
+    await stack.owner`update workspaces set ip_allowlist = '{203.0.113.0/24,2001:db8::/32}' where id = ${t.workspaceId}`;
     const get = (ip: string) => fetch(`${worker.url}/v1/workspace`, { headers: { authorization: `Bearer ${t.key}`, "cf-connecting-ip": ip } });
     expect((await get("203.0.113.50")).status).toBe(200);
     expect((await get("2001:db8::5")).status).toBe(200);
     const refused = await get("198.51.100.9");
     expect(refused.status).toBe(403);
     expect(((await refused.json()) as { error: { code: string } }).error.code).toBe("ip_not_allowed");
-    const id = crypto.randomUUID();
-    await stack.owner`insert into messages (id, workspace_id, whatsapp_number_id, direction, recipient, type, payload, status, created_at)
-      values (${id}, ${t.workspaceId}, ${n.id}, 'outbound', '919800000002', 'text', '{"text":{"body":"old words"}}', 'read', now() - interval '40 days')`;
-    // And deletes a session past its expiry (lib/retention/lapsed-access.ts).
-    const lapsed = await signIn(stack, { workspaceId: t.workspaceId });
-    await stack.owner`update sessions set expires_at = now() - interval '1 second' where id = ${lapsed.sessionId}`;
-    const res = await fetch(`${worker.url}/cdn-cgi/handler/scheduled?cron=${encodeURIComponent("*/5 * * * *")}`);
+    const old = await purgeable(t);
+    const res = await runCron();
     expect(res.status, output.slice(-20).join("\n")).toBe(200);
-    const [row] = await stack.owner`select payload, status from messages where id = ${id}`;
-    expect(row).toEqual({ payload: { type: "text", removed: true }, status: "read" });
-    expect(await stack.owner`select 1 from sessions where id = ${lapsed.sessionId}`).toHaveLength(0);
+    await old.expectPurged();
+  });
+
+  it("in workerd: a failing sweep holds back none of the sweeps after it, and the cron invocation still fails, naming it", async () => {
+    const old = await purgeable(await stack.tenant("Edge broken sweep"));
+    const from = output.length;
+    // The first sweep (re-queueing stuck messages) is refused its function; the purges run after it.
+    await stack.owner`revoke execute on function sandesh_stuck_messages(integer, integer) from sandesh_app`;
+    try {
+      const res = await runCron();
+      expect(res.status, output.slice(-20).join("\n")).toBe(500);
+    } finally {
+      await stack.owner`grant execute on function sandesh_stuck_messages(integer, integer) to sandesh_app`;
+    }
+    await old.expectPurged();
+    // The invocation's error names the step that failed, and only it (its cause is in the step's
+    // own log line, which wrangler's info level does not show).
+    const said = await eventually(
+      async () => output.slice(from).join("\n").replace(/\u001b\[[0-9;]*m/g, ""),
+      (text) => text.includes("Uncaught Error: cron:"),
+    );
+    expect(said).toMatch(/Uncaught Error: cron: sweep failed( |$)/m);
   });
 
   it("draws the authenticator's QR code in workerd: the enrolment page's SVG scans to its otpauth URI", async () => {

@@ -18,9 +18,10 @@ export interface Sweep {
 /**
  * Every periodic sweep, in lanes: the Node process runs the lanes side by side each tick
  * (the steps of one lane in turn, each failure logged and the next step still run), the
- * Worker's cron runs every step in this order. `atStart`: the Node process also runs the
- * lane when it starts, so a broadcast or import whose process died is picked up without
- * waiting for the first tick. One list, so a new sweep cannot reach one runtime only.
+ * Worker's cron runs every step in this order in the same way, as one lane. `atStart`: the
+ * Node process also runs the lane when it starts, so a broadcast or import whose process
+ * died is picked up without waiting for the first tick. One list, so a new sweep cannot
+ * reach one runtime only.
  */
 export const SWEEP_LANES: readonly { steps: readonly Sweep[]; atStart?: boolean }[] = [
   { steps: [{ run: requeueStuckMessages, failed: "sweep failed" }] },
@@ -42,13 +43,16 @@ export const SWEEP_LANES: readonly { steps: readonly Sweep[]; atStart?: boolean 
   { steps: [{ run: sweepExports, failed: "export sweep failed" }] },
 ];
 
-/** One lane's steps in turn; a failure is logged and the next step still runs. */
-export async function runLane(s: Services, steps: readonly Sweep[]): Promise<void> {
+/** Steps in turn; a failure is logged and the next step still runs. Answers the failed steps' log lines. */
+export async function runLane(s: Services, steps: readonly Sweep[]): Promise<string[]> {
+  const failed: string[] = [];
   for (const step of steps) {
     try {
       await step.run(s);
     } catch (err) {
       s.logger.error(step.failed, { error: err });
+      failed.push(step.failed);
     }
   }
+  return failed;
 }
