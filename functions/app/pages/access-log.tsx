@@ -3,10 +3,10 @@ import { listAccess, type AccessQuery } from "../../../lib/access/list.js";
 import type { AppEnv } from "../../env.js";
 import { counted } from "../../middleware/record-read.js";
 import type { PageRoutes } from "./routes.js";
-import { pageFacts, workspaceOf } from "./facts.js";
+import { pageFacts } from "./facts.js";
 import { formatTime } from "./format.js";
 import { Layout } from "./layout.js";
-import { ListView, readList } from "./list.js";
+import { ListView, readPage } from "./list.js";
 import { Field } from "./ui.js";
 
 const FILTERS = ["actor", "route", "since"] as const;
@@ -16,7 +16,7 @@ async function readsPage(c: Context<AppEnv>) {
   const facts = await pageFacts(c);
   const q: AccessQuery = {};
   for (const k of FILTERS) q[k] = c.req.query(k)?.trim() || undefined;
-  const { rows, next, problem } = await readList(() => listAccess(c.env.services, workspaceOf(c), { ...q, cursor: c.req.query("cursor") || undefined, limit: "50" }));
+  const { rows, next, problem } = await readPage(c, listAccess, q);
   counted(c, { data: rows });
   return c.html(
     <Layout facts={facts} title="Reads of personal data" active="audit">

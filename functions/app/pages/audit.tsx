@@ -6,7 +6,7 @@ import type { PageRoutes } from "./routes.js";
 import { pageFacts, workspaceOf } from "./facts.js";
 import { formatTime } from "./format.js";
 import { Layout } from "./layout.js";
-import { ListView, readList } from "./list.js";
+import { ListView, readPage } from "./list.js";
 import { Field } from "./ui.js";
 
 const FILTERS = ["actor", "action", "object_type", "object_id", "from", "to"] as const;
@@ -21,7 +21,7 @@ function filtersOf(c: Context<AppEnv>): AuditQuery {
 async function auditPage(c: Context<AppEnv>) {
   const facts = await pageFacts(c);
   const q = filtersOf(c);
-  const { rows, next, problem } = await readList(() => listAudit(c.env.services, workspaceOf(c), { ...q, cursor: c.req.query("cursor") || undefined, limit: "50" }));
+  const { rows, next, problem } = await readPage(c, listAudit, q);
   counted(c, { data: rows });
   const query = new URLSearchParams(Object.entries(q).filter((e): e is [string, string] => Boolean(e[1])));
   return c.html(

@@ -8,7 +8,7 @@ import { displayPhone } from "./display-phone.js";
 import { idParam, pageFacts, workspaceOf } from "./facts.js";
 import { formatTime } from "./format.js";
 import { Layout } from "./layout.js";
-import { ListView, readList } from "./list.js";
+import { ListView, readPage } from "./list.js";
 import { StatusBadge } from "./messages.js";
 import { Field, Select, Table } from "./ui.js";
 import { ExportRequestForm } from "./exports.js";
@@ -17,8 +17,8 @@ import { principalOf } from "../../middleware/permission.js";
 
 async function contactsPage(c: Context<AppEnv>) {
   const facts = await pageFacts(c);
-  const q = { q: c.req.query("q")?.trim() || undefined, tag: c.req.query("tag")?.trim() || undefined, opted_in: c.req.query("opted_in") || undefined, cursor: c.req.query("cursor") || undefined };
-  const { rows, next, problem } = await readList(() => listContacts(c.env.services, workspaceOf(c), { ...q, limit: "50" }));
+  const q = { q: c.req.query("q")?.trim() || undefined, tag: c.req.query("tag")?.trim() || undefined, opted_in: c.req.query("opted_in") || undefined };
+  const { rows, next, problem } = await readPage(c, listContacts, q);
   const exporter = can(await principalOf(c), "exports:create");
   return c.html(
     <Layout facts={facts} title="Contacts" active="contacts">

@@ -1,4 +1,8 @@
+import type { Context } from "hono";
 import type { Child } from "hono/jsx";
+import type { Services } from "../../../lib/context.js";
+import type { AppEnv } from "../../env.js";
+import { workspaceOf } from "./facts.js";
 import { attempt, type FormProblem } from "./form.js";
 import { Pager, Problems, Table } from "./ui.js";
 
@@ -18,6 +22,17 @@ export interface ListResult<T> {
 export async function readList<T>(fn: () => Promise<Listed<T>>): Promise<ListResult<T>> {
   const r = await attempt(fn);
   return r.ok ? { rows: r.value.data, next: r.value.next_cursor ?? null, problem: undefined } : { rows: [], next: null, problem: r.problem };
+}
+
+/** The page of a list the dashboard shows: from the address's cursor, 50 rows. */
+export interface PageQuery {
+  cursor: string | undefined;
+  limit: string;
+}
+
+/** One page of a workspace list with the page's filters, read as readList reads it. */
+export function readPage<Q, T>(c: Context<AppEnv>, list: (s: Services, workspaceId: string, q: Q & PageQuery) => Promise<Listed<T>>, filters: Q): Promise<ListResult<T>> {
+  return readList(() => list(c.env.services, workspaceOf(c), { ...filters, cursor: c.req.query("cursor") || undefined, limit: "50" }));
 }
 
 export interface ListViewProps {

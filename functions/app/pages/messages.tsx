@@ -10,7 +10,7 @@ import { displayContent, displayMessageSide, displayWamid } from "./display-phon
 import { idParam, pageFacts, workspaceOf } from "./facts.js";
 import { formatTime } from "./format.js";
 import { Layout } from "./layout.js";
-import { ListView, readList } from "./list.js";
+import { ListView, readPage } from "./list.js";
 import { Field, Select, Table } from "./ui.js";
 
 const STATUSES = ["queued", "sending", "retrying", "sent", "delivered", "read", "failed", "received"];
@@ -25,15 +25,15 @@ export const StatusBadge = ({ status }: { status: string }) => <span class={`bad
 async function trackerPage(c: Context<AppEnv>) {
   const facts = await pageFacts(c);
   const ws = workspaceOf(c);
-  const q = { status: c.req.query("status") || undefined, to: c.req.query("to")?.trim() || undefined, date: c.req.query("date") || undefined, cursor: c.req.query("cursor") || undefined };
+  const q = { status: c.req.query("status") || undefined, to: c.req.query("to")?.trim() || undefined, date: c.req.query("date") || undefined };
   const tz = workspaceTimezone(await getWorkspaceSettings(c.env.services, ws));
   const numbers = await displayNumbers(c);
   // A bad filter is said on the page, over an empty list, not as an error page.
-  const { rows, next, problem } = await readList(async () => {
-    if (q.date !== undefined && (!/^\d{4}-\d\d-\d\d$/.test(q.date) || Number.isNaN(Date.parse(`${q.date}T00:00:00Z`)))) throw validationFailed([{ field: "date", message: "must be a date, YYYY-MM-DD" }], "The filter is not valid");
-    const created = q.date ? { from: startOfLocalDay(q.date, tz), until: startOfLocalDay(nextDate(q.date), tz) } : undefined;
-    return listMessages(c.env.services, ws, { status: q.status, to: q.to?.replace(/[\s\-().]/g, ""), cursor: q.cursor, limit: "50" }, created);
-  });
+  const { rows, next, problem } = await readPage(c, async (s, workspaceId, { date, to, ...rest }) => {
+    if (date !== undefined && (!/^\d{4}-\d\d-\d\d$/.test(date) || Number.isNaN(Date.parse(`${date}T00:00:00Z`)))) throw validationFailed([{ field: "date", message: "must be a date, YYYY-MM-DD" }], "The filter is not valid");
+    const created = date ? { from: startOfLocalDay(date, tz), until: startOfLocalDay(nextDate(date), tz) } : undefined;
+    return listMessages(s, workspaceId, { ...rest, to: to?.replace(/[\s\-().]/g, "") }, created);
+  }, q);
   return c.html(
     <Layout facts={facts} title="Messages" active="messages">
       <ListView
