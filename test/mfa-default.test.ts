@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { totpCodeAt } from "../lib/factors/totp.js";
 import { createInvitation } from "../lib/people/invite.js";
 import { createWorkspace } from "../lib/workspaces/workspaces.js";
 import { CookieBrowser } from "./support/cookie-browser.js";
 import { signedInBrowser, visibleText } from "./support/dashboard-kit.js";
 import { uniqueEmail } from "./support/people-kit.js";
-import { enrolTotp, googleRig, googleSignIn, jsonPost, type GoogleRig } from "./support/google-rig.js";
+import { enrolTotp, googleSignIn, jsonPost, useGoogleRig } from "./support/google-rig.js";
 
 /**
  * Multi-factor authentication is the default (migration 0037): a NEW workspace requires a
@@ -15,11 +15,7 @@ import { enrolTotp, googleRig, googleSignIn, jsonPost, type GoogleRig } from "./
  */
 const CLIENT_ID = "sandesh-mfa-default.apps.googleusercontent.com";
 const CLIENT_SECRET = "GOCSPX-mfa-default-test-secret-4711";
-let rig: GoogleRig;
-beforeAll(async () => {
-  rig = await googleRig(CLIENT_ID, CLIENT_SECRET);
-});
-afterAll(() => rig?.close());
+const rig = useGoogleRig(CLIENT_ID, CLIENT_SECRET);
 
 const requireMfa = async (workspaceId: string) => (await rig.stack.owner<{ require_mfa: boolean }[]>`select require_mfa from workspaces where id = ${workspaceId}`)[0]!.require_mfa;
 

@@ -1,4 +1,4 @@
-import { expect } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
 import { chooseAccount, startDevIssuer, type DevIssuer } from "../../dev/oidc-issuer/index.js";
 import { totpCodeAt } from "../../lib/factors/totp.js";
 import type { CookieBrowser } from "./cookie-browser.js";
@@ -8,17 +8,38 @@ import { createTestStack, type TestStack } from "./stack.js";
 export interface GoogleRig {
   issuer: DevIssuer;
   stack: TestStack;
-  server: Awaited<ReturnType<typeof serveLater>>;
+  /** Sandesh's own origin, as the browser and the issuer know it. */
   base: string;
-  close(): Promise<void>;
 }
 
 /**
  * Sandesh on a port of its own with Google sign-in pointed at the development issuer, which
- * knows this client. Each simulated browser gives its address in x-test-client-ip (the
+ * knows this client, for the test file that calls it: started before its tests, closed after
+ * them. Its parts are read inside tests, helpers and later hooks, not at the file's top (they
+ * do not exist yet there). Each simulated browser gives its address in x-test-client-ip (the
  * sign-in limits are per address).
  */
-export async function googleRig(clientId: string, clientSecret: string): Promise<GoogleRig> {
+export function useGoogleRig(clientId: string, clientSecret: string): GoogleRig {
+  let started: (GoogleRig & { close(): Promise<void> }) | undefined;
+  beforeAll(async () => {
+    started = await startGoogleRig(clientId, clientSecret);
+  });
+  afterAll(() => started?.close());
+  const rig = () => started ?? expect.fail("the Google rig is read before its tests start");
+  return {
+    get issuer() {
+      return rig().issuer;
+    },
+    get stack() {
+      return rig().stack;
+    },
+    get base() {
+      return rig().base;
+    },
+  };
+}
+
+async function startGoogleRig(clientId: string, clientSecret: string) {
   const server = await serveLater((req) => req.headers.get("x-test-client-ip") ?? "127.0.0.1");
   const base = server.url;
   const issuer = await startDevIssuer({ clients: [{ clientId, clientSecret, redirectUris: [`${base}/app/auth/google/callback`] }] });
@@ -27,7 +48,6 @@ export async function googleRig(clientId: string, clientSecret: string): Promise
   return {
     issuer,
     stack,
-    server,
     base,
     async close() {
       await server.close();
