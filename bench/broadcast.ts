@@ -96,6 +96,7 @@ export async function benchBroadcast() {
     const total = jobs.reduce((a, j) => a + j.count, 0);
     let queuedS = 0;
     let doneS = 0;
+    let traced = { at: t0, count: before };
     while (performance.now() - t0 < TIMEOUT_MS) {
       await new Promise((r) => setTimeout(r, 200));
       rssPeakMb = Math.max(rssPeakMb, rss());
@@ -107,6 +108,11 @@ export async function benchBroadcast() {
         if (r!.queued === ids.length) queuedS = (performance.now() - t0) / 1000;
       }
       const { count } = (await (await fetch(`${sandboxUrl}/_sandbox/messages/count`)).json()) as { count: number };
+      // BENCH_TRACE=1: the sandbox's intake each second, on stderr (where a run loses its pace).
+      if (process.env.BENCH_TRACE && performance.now() - traced.at >= 1000) {
+        console.error(`  ${((performance.now() - t0) / 1000).toFixed(1)} s: ${Math.round(((count - traced.count) * 1000) / (performance.now() - traced.at))}/s${queuedS ? "" : " (queuing)"}`);
+        traced = { at: performance.now(), count };
+      }
       if (count - before >= total) {
         doneS = (performance.now() - t0) / 1000;
         break;
