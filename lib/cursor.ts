@@ -1,3 +1,4 @@
+import { sql, type AnyColumn, type SQL } from "drizzle-orm";
 import { validationFailed } from "./errors.js";
 import { UUID_PATTERN } from "./ids.js";
 
@@ -18,3 +19,13 @@ export function decodeCursor(c: string): { at: Date; id: string } {
     throw validationFailed([{ field: "cursor", message: "is invalid" }], "The cursor is not one this API returned");
   }
 }
+
+/**
+ * The rows after a decoded cursor in newest-first order, as one row comparison:
+ * `(created_at, id) < (at, id)`. Spelled as `created_at < at or (created_at = at and id < id)`
+ * (the same rows) the bound could not be an index condition, so every page walked the
+ * (workspace_id, created_at desc, id desc) index from the workspace's newest row: page k read
+ * k pages. The row comparison bounds the scan, and its operators are leakproof, so
+ * row-level security lets it do so.
+ */
+export const olderThan = (createdAt: AnyColumn, id: AnyColumn, c: { at: Date; id: string }): SQL => sql`(${createdAt}, ${id}) < (${c.at.toISOString()}, ${c.id})`;

@@ -1,8 +1,8 @@
-import { and, arrayContains, desc, eq, ilike, isNotNull, isNull, lt, or, sql, type SQL } from "drizzle-orm";
+import { and, arrayContains, desc, ilike, isNotNull, isNull, or, sql, type SQL } from "drizzle-orm";
 import { contacts } from "../../db/schema/index.js";
 import { withTenant } from "../../db/tenant.js";
 import type { Services } from "../context.js";
-import { decodeCursor, encodeCursor } from "../cursor.js";
+import { decodeCursor, encodeCursor, olderThan } from "../cursor.js";
 import { validationFailed } from "../errors.js";
 import type { FieldError } from "../storable.js";
 import { textProblem } from "../storable.js";
@@ -48,7 +48,7 @@ export async function listContacts(s: Services, workspaceId: string, query: Cont
   }
   if (query.cursor) {
     const c = decodeCursor(query.cursor);
-    where.push(or(lt(contacts.createdAt, c.at), and(eq(contacts.createdAt, c.at), lt(contacts.id, c.id)))!);
+    where.push(olderThan(contacts.createdAt, contacts.id, c));
   }
   const rows = await withTenant(s.db, workspaceId, (tx) =>
     tx.select().from(contacts).where(where.length ? and(...where) : undefined).orderBy(desc(contacts.createdAt), desc(contacts.id)).limit(limit + 1),

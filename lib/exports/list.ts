@@ -1,9 +1,9 @@
-import { and, desc, eq, lt, or, type SQL } from "drizzle-orm";
+import { and, desc, eq, type SQL } from "drizzle-orm";
 import type { Tx } from "../../db/client.js";
 import { dataExports, type ExportStatus } from "../../db/schema/index.js";
 import { withTenant } from "../../db/tenant.js";
 import type { Services } from "../context.js";
-import { decodeCursor, encodeCursor } from "../cursor.js";
+import { decodeCursor, encodeCursor, olderThan } from "../cursor.js";
 import { notFound, validationFailed } from "../errors.js";
 import { UUID_PATTERN } from "../ids.js";
 import { exportView } from "./view.js";
@@ -32,7 +32,7 @@ export async function listExports(s: Services, workspaceId: string, q: { status?
   if (q.status) where.push(eq(dataExports.status, q.status as ExportStatus));
   if (q.cursor) {
     const c = decodeCursor(q.cursor);
-    where.push(or(lt(dataExports.createdAt, c.at), and(eq(dataExports.createdAt, c.at), lt(dataExports.id, c.id)))!);
+    where.push(olderThan(dataExports.createdAt, dataExports.id, c));
   }
   const rows = await withTenant(s.db, workspaceId, (tx) => tx.select().from(dataExports).where(where.length ? and(...where) : undefined).orderBy(desc(dataExports.createdAt), desc(dataExports.id)).limit(limit + 1));
   const page = rows.slice(0, limit);

@@ -2,7 +2,7 @@ import { and, asc, desc, eq, getTableColumns, gte, lt, or, sql, type SQL } from 
 import { messageEvents, messages, whatsappNumbers } from "../../db/schema/index.js";
 import { withTenant } from "../../db/tenant.js";
 import type { Services } from "../context.js";
-import { decodeCursor, encodeCursor } from "../cursor.js";
+import { decodeCursor, encodeCursor, olderThan } from "../cursor.js";
 import { notFound, validationFailed } from "../errors.js";
 import { UUID_PATTERN } from "../ids.js";
 import { phone, phoneBearing, wamid, wamidMask, type WamidMask } from "../permissions/phones.js";
@@ -83,7 +83,7 @@ export async function listMessages(s: Services, workspaceId: string, q: ListQuer
   if (created) where.push(gte(messages.createdAt, created.from), lt(messages.createdAt, created.until));
   if (q.cursor) {
     const c = decodeCursor(q.cursor);
-    where.push(or(lt(messages.createdAt, c.at), and(eq(messages.createdAt, c.at), lt(messages.id, c.id)))!);
+    where.push(olderThan(messages.createdAt, messages.id, c));
   }
   const rows = (await withTenant(s.db, workspaceId, (tx) =>
     tx.select(columns).from(messages).leftJoin(whatsappNumbers, eq(whatsappNumbers.id, messages.whatsappNumberId))
