@@ -1,4 +1,4 @@
-import { sql } from "drizzle-orm";
+import { sql, type SQL } from "drizzle-orm";
 import type { Tx } from "../../db/client.js";
 import { whatsappNumbers } from "../../db/schema/index.js";
 import { settleTagged } from "../ingest/statuses.js";
@@ -18,6 +18,12 @@ export type Claimed = {
 
 export const idList = (ids: string[]) => sql`(select value::uuid from jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb))`;
 
+const idArray = (ids: string[]) => sql`array(select value::uuid from jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb))`;
+const FENCE_COLUMNS = sql.raw("id, workspace_id, status, attempts, broadcast_id, claimed_until, updated_at");
+
+/** These messages as the statement's snapshot has them, by primary key (a read: nothing locked), for a `materialized` CTE. */
+export const messagesByIds = (ids: string[]) => sql`select ${FENCE_COLUMNS} from messages where id = any(${idArray(ids)})`;
+
 /**
  * These messages, locked (as the update that follows would lock them), for a
  * `materialized` CTE that the statement's conditions then read instead of the table's.
@@ -27,9 +33,17 @@ export const idList = (ids: string[]) => sql`(select value::uuid from jsonb_arra
  * message of the workspace (60 ms at 100,000, most of PostgreSQL's CPU in the broadcast
  * bench). Behind this fence the ids are the only way in: 50 primary-key lookups. The
  * status read here is the latest committed (FOR NO KEY UPDATE waits for a writer).
+ *
+ * `where` (over the columns above): lock only the messages the statement's snapshot says
+ * match, as an update or a select for update with that condition would (the others stay
+ * unlocked, so a sweep holds no row it does not change); `matches` answers whether the
+ * latest committed version, once locked, still does, and the statement reads that.
+ * `strength`: the lock a select for update took where one did.
  */
-export const lockedByIds = (ids: string[]) =>
-  sql`select id, workspace_id, status, attempts, broadcast_id from messages where id = any(array(select value::uuid from jsonb_array_elements_text(${JSON.stringify(ids)}::jsonb))) for no key update`;
+export function lockedByIds(ids: string[], opts: { where?: SQL; strength?: "update" | "no key update" } = {}) {
+  const keys = opts.where ? sql`array(with m as materialized (${messagesByIds(ids)}) select id from m where ${opts.where})` : idArray(ids);
+  return sql`select ${FENCE_COLUMNS}, ${opts.where ?? sql`true`} as matches from messages where id = any(${keys}) for ${sql.raw(opts.strength ?? "no key update")}`;
+}
 
 /**
  * Claims what it can of a batch, inside the workspace's transaction: a conditional
@@ -57,7 +71,7 @@ export async function claimBatch(tx: Tx, workspaceId: string, ids: string[], now
   const events: OutgoingEvent[] = rest.length ? await failLapsed(tx, rest, now) : [];
   // Still `sending` inside the lease: another worker holds it, or one died moments ago.
   const inFlight = rest.length
-    ? (await tx.execute<{ id: string }>(sql`select id from messages where id in ${idList(rest)} and status = 'sending'`)).map((r) => r.id)
+    ? (await tx.execute<{ id: string }>(sql`with c as materialized (${messagesByIds(rest)}) select id from c where status = 'sending'`)).map((r) => r.id)
     : [];
   const numberIds = [...new Set(claimed.map((c) => c.whatsapp_number_id))];
   const numbers = numberIds.length ? await tx.select().from(whatsappNumbers).where(sql`${whatsappNumbers.id} in ${idList(numberIds)}`) : [];
@@ -99,14 +113,18 @@ export async function markPosting(tx: Tx, claims: { id: string; attempts: number
  */
 export async function releaseUnposted(tx: Tx, ids: string[], now: Date): Promise<string[]> {
   const at = now.toISOString();
+  // Both statements reach the messages by primary key (lockedByIds): the lapsed are few, the `sending` many.
   const lapsed = await tx.execute<{ id: string }>(sql`
-    select id from messages where id in ${idList(ids)} and status = 'sending' and claimed_until < ${at} for update`);
+    with c as materialized (${lockedByIds(ids, { where: sql`status = 'sending' and claimed_until < ${at}`, strength: "update" })})
+    select id from c where matches`);
   if (!lapsed.length) return [];
   const released = await tx.execute<{ id: string }>(sql`
+    with c as materialized (${lockedByIds(lapsed.map((r) => r.id))})
     update messages t set status = 'retrying', claimed_until = ${new Date(now.getTime() - 1).toISOString()},
       error_title = coalesce(t.error_title, ${CLAIM_RELEASED}), updated_at = ${at}
-    where t.id in ${idList(lapsed.map((r) => r.id))} and t.status = 'sending'
-      and not exists (select 1 from message_events e where e.workspace_id = t.workspace_id and e.dedupe_key = ${markKey("t")})
+    from c
+    where t.id = c.id and c.status = 'sending'
+      and not exists (select 1 from message_events e where e.workspace_id = c.workspace_id and e.dedupe_key = ${markKey("c")})
     returning t.id`);
   return released.map((r) => r.id);
 }
@@ -122,10 +140,13 @@ export type Held = { id: string; recipient: string; contact_id: string | null; b
 export async function holdForBroadcast(tx: Tx, ids: string[], at: string): Promise<Held[]> {
   return [
     ...(await tx.execute<Held>(sql`
+    with c as materialized (${lockedByIds(ids, {
+      where: sql`(status = 'retrying' and broadcast_id in (select id from broadcasts where status = 'paused'))
+        or (status in ('queued', 'retrying') and broadcast_id in (select id from broadcasts where status = 'canceled'))`,
+    })})
     update messages t set status = case when b.status = 'paused' then 'queued' else 'canceled' end, claimed_until = null, updated_at = ${at}
-    from broadcasts b
-    where t.id in ${idList(ids)} and b.id = t.broadcast_id
-      and ((b.status = 'paused' and t.status = 'retrying') or (b.status = 'canceled' and t.status in ('queued', 'retrying')))
+    from c join broadcasts b on b.id = c.broadcast_id
+    where t.id = c.id and c.matches
     returning t.id, t.recipient, t.contact_id, t.broadcast_id, t.whatsapp_number_id`)),
   ];
 }
@@ -134,12 +155,12 @@ export async function holdForBroadcast(tx: Tx, ids: string[], at: string): Promi
 export async function failLapsed(tx: Tx, ids: string[], now: Date): Promise<OutgoingEvent[]> {
   const at = now.toISOString();
   const lapsed = await tx.execute<{ id: string; recipient: string }>(sql`
-    with stale as (
-      update messages set status = 'failed', error_code = null, error_title = ${LEASE_LAPSED}, error_details = null,
+    with c as materialized (${lockedByIds(ids, { where: sql`status = 'sending' and coalesce(claimed_until, updated_at + ${`${SENDING_LEASE_MS} milliseconds`}::interval) < ${at}` })}),
+    stale as (
+      update messages t set status = 'failed', error_code = null, error_title = ${LEASE_LAPSED}, error_details = null,
         error_reason = 'outcome_unknown', updated_at = ${at}
-      where id in ${idList(ids)} and status = 'sending'
-        and coalesce(claimed_until, updated_at + ${`${SENDING_LEASE_MS} milliseconds`}::interval) < ${at}
-      returning id, workspace_id, recipient), ev as (
+      from c where t.id = c.id and c.matches
+      returning t.id, t.workspace_id, t.recipient), ev as (
       insert into message_events (workspace_id, message_id, status, occurred_at, dedupe_key, details)
       select workspace_id, id, 'failed', ${at}, 'local:' || id || ':failed', '{"reason":"outcome_unknown"}' from stale
       on conflict do nothing)

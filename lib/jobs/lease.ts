@@ -4,7 +4,7 @@ import type { Services } from "../context.js";
 import { settleTagged } from "../ingest/statuses.js";
 import { dispatchRecorded, recordEvents, type OutgoingEvent } from "../webhooks/emit.js";
 import { groupBy } from "../group.js";
-import { failLapsed, holdForBroadcast, idList, releaseUnposted } from "./claim.js";
+import { failLapsed, holdForBroadcast, lockedByIds, releaseUnposted } from "./claim.js";
 import { failedEvent, NO_LIVE_JOB, SEND_ATTEMPTS, SENDING_LEASE_MS, type FailureReason } from "./endings.js";
 
 type Lapsed = { message_id: string; workspace_id: string; whatsapp_number_id: string; status: "sending" | "retrying" };
@@ -39,15 +39,16 @@ export async function settleLapsedMessages(s: Services): Promise<{ failed: numbe
       const due = new Date(now.getTime() + (s.queue.retryWithinMs?.(0) ?? 60_000) + SENDING_LEASE_MS).toISOString();
       const moved = retrying.length
         ? await tx.execute<{ id: string; status: string; recipient: string; attempts: number; error_code: number | null; error_title: string; error_details: string | null; error_reason: FailureReason; whatsapp_number_id: string; mps: number }>(sql`
+            -- By primary key behind the fence (lib/jobs/claim.ts): a status beside the ids walked the status indexes.
+            with c as materialized (${lockedByIds(retrying, { where: sql`status = 'retrying' and coalesce(claimed_until, updated_at + ${`${SENDING_LEASE_MS} milliseconds`}::interval) < ${now.toISOString()}` })})
             update messages t set
               status = case when t.attempts >= ${SEND_ATTEMPTS} then 'failed' else 'retrying' end,
               attempts = case when t.attempts >= ${SEND_ATTEMPTS} then t.attempts else t.attempts + 1 end,
               error_title = case when t.attempts >= ${SEND_ATTEMPTS} then coalesce(t.error_title, ${NO_LIVE_JOB}) else t.error_title end,
               error_reason = case when t.attempts >= ${SEND_ATTEMPTS} then coalesce(t.error_reason, 'retries_exhausted') else t.error_reason end,
               claimed_until = ${due}, updated_at = ${now.toISOString()}
-            from whatsapp_numbers n
-            where t.id in ${idList(retrying)} and t.status = 'retrying' and n.id = t.whatsapp_number_id
-              and coalesce(t.claimed_until, t.updated_at + ${`${SENDING_LEASE_MS} milliseconds`}::interval) < ${now.toISOString()}
+            from c, whatsapp_numbers n
+            where t.id = c.id and c.matches and n.id = t.whatsapp_number_id
             returning t.id, t.status, t.recipient, t.attempts, t.error_code, t.error_title, t.error_details, t.error_reason, t.whatsapp_number_id, n.throughput_mps as mps`)
         : [];
       const ended = moved.filter((m) => m.status === "failed");

@@ -4,6 +4,7 @@ import type { Services } from "../context.js";
 import { applyBacklogFor } from "../ingest/statuses.js";
 import { dispatchRecorded, recordEvents } from "../webhooks/emit.js";
 import { groupBy } from "../group.js";
+import { lockedByIds } from "./claim.js";
 
 export const STUCK_AFTER_S = 120;
 
@@ -28,11 +29,13 @@ export async function requeueStuckMessages(s: Services, olderThanS = STUCK_AFTER
   for (const m of stuck) {
     const [r] = await withTenant(s.db, m.workspace_id, (tx) =>
       tx.execute<{ again: boolean; mps: number }>(sql`
+        -- By primary key behind the fence (lib/jobs/claim.ts): with statistics from before a burst,
+        -- "id = x and status = 'queued'" walked messages_queued through every queued message.
+        with o as materialized (${lockedByIds([m.message_id], { where: sql`status = 'queued' and (claimed_until is null or claimed_until < ${now.toISOString()})`, strength: "update" })})
         update messages t set claimed_until = ${new Date(now.getTime() + REQUEUE_WINDOW_MS).toISOString()}
-        from (select id, claimed_until as was from messages where id = ${m.message_id} and status = 'queued'
-              and (claimed_until is null or claimed_until < ${now.toISOString()}) for update) o, whatsapp_numbers n
-        where t.id = o.id and n.id = t.whatsapp_number_id
-        returning (o.was is not null) as again, n.throughput_mps as mps`),
+        from o, whatsapp_numbers n
+        where t.id = o.id and o.matches and n.id = t.whatsapp_number_id
+        returning (o.claimed_until is not null) as again, n.throughput_mps as mps`),
     );
     if (!r) continue; // enqueued again within the window: its job has time yet
     const revival = r.again ? { revival: Math.floor(now.getTime() / REQUEUE_WINDOW_MS) } : {};
