@@ -1,6 +1,7 @@
 import { withTenantSql } from "../../db/tenant.js";
 import type { Services } from "../context.js";
 import { PAGE_SIZE } from "./page.js";
+import { statusPage } from "./status-page.js";
 import { releaseTier, tierLimit } from "./tier.js";
 
 /**
@@ -18,8 +19,7 @@ export async function giveBackTier(s: Services, workspaceId: string, broadcastId
       const [b] = await t<{ number_id: string; tier: string }[]>`
         select b.whatsapp_number_id as number_id, n.messaging_tier as tier from broadcasts b join whatsapp_numbers n on n.id = b.whatsapp_number_id where b.id = ${broadcastId}`;
       if (!b || tierLimit(b.tier) === 0) return null;
-      const rows = await t<{ id: string; recipient: string; contact_id: string | null }[]>`
-        select id, recipient, contact_id from messages where broadcast_id = ${broadcastId} and status in (select value from jsonb_array_elements_text(${JSON.stringify(statuses)}::jsonb)) and id > ${after}::uuid order by id limit ${PAGE_SIZE}`;
+      const rows = await statusPage<{ id: string; recipient: string; contact_id: string | null }[]>(t, broadcastId, statuses, after, PAGE_SIZE, "id, recipient, contact_id");
       return { b, rows };
     });
     if (!page) return released;

@@ -3,6 +3,7 @@ import type { Services } from "../context.js";
 import type { SendJob } from "../queue/port.js";
 import type { TransactionSql } from "postgres";
 import { PAGE_SIZE, publishJobs, TIER_WINDOW_MS } from "./page.js";
+import { statusPage } from "./status-page.js";
 import { takeTier, tierLimit } from "./tier.js";
 
 /**
@@ -39,8 +40,7 @@ export async function requeueQueued(s: Services, workspaceId: string, broadcastI
       const [b] = await t<{ status: string; resumes: number; whatsapp_number_id: string; mps: number; tier: string }[]>`
         select b.status, b.resumes, b.whatsapp_number_id, n.throughput_mps as mps, n.messaging_tier as tier from broadcasts b join whatsapp_numbers n on n.id = b.whatsapp_number_id where b.id = ${broadcastId}`;
       if (!b || b.status !== "running") return null;
-      const rows = await t<{ id: string; recipient: string; contact_id: string; not_before: Date | null }[]>`
-        select id, recipient, contact_id, not_before from messages where broadcast_id = ${broadcastId} and status = 'queued' and id > ${after}::uuid order by id limit ${PAGE_SIZE}`;
+      const rows = await statusPage<{ id: string; recipient: string; contact_id: string; not_before: Date | null }[]>(t, broadcastId, ["queued"], after, PAGE_SIZE, "id, recipient, contact_id, not_before");
       const waits = await retakeTier(s, t, workspaceId, broadcastId, b.whatsapp_number_id, b.tier, rows);
       const jobs: SendJob[] = rows.map((m) => {
         const notBefore = waits.get(m.id) ?? (m.not_before ? new Date(m.not_before).getTime() : null);
