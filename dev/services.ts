@@ -24,8 +24,8 @@ export interface NodeServices extends Services {
  * webhooks flowing back, accepts waiting for the shared pool went from p50 15 ms to 149 ms.
  */
 const REQUEST_POOL = 8;
-/** Services.bulkDb: one connection per broadcast worker of the local queue (two). */
-const BULK_POOL = 2;
+/** Services.bulkDb: two pages in flight (lib/broadcasts/run.ts) for each of the local queue's two broadcast workers. */
+const BULK_POOL = 4;
 
 export function createRedis(cfg: Config["redis"]): RedisPort {
   return cfg.kind === "tcp" ? createTcpRedis(cfg.url, cfg.prefix) : createUpstashRedis(cfg.url, cfg.token, cfg.prefix);
