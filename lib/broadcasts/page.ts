@@ -25,8 +25,10 @@ interface Locked {
 }
 
 export interface PageResult {
-  /** false: the broadcast was canceled, finished, or its audience was already done. */
+  /** false: the broadcast was canceled, finished, or its audience was already done (or `moved`). */
   wrote: boolean;
+  /** A page read ahead found the cursor elsewhere and wrote nothing (PageAhead). */
+  moved?: boolean;
   audienceDone: boolean;
   /** Jobs the caller must publish after the commit (a queue outside the database). */
   jobs: SendJob[];
@@ -53,21 +55,25 @@ export async function writePage(s: Services, workspaceId: string, broadcastId: s
   try {
     return await attemptPage(s, workspaceId, broadcastId, audience, needsOptIn, true, ahead);
   } catch (err) {
-    if (err !== ROW_EXISTED && err !== CURSOR_MOVED) throw err;
+    // Read ahead from where the cursor is not (the page before it failed, or another run
+    // moved it): nothing is written, and the run starts again from the cursor.
+    if (err === CURSOR_MOVED) return { wrote: false, moved: true, audienceDone: false, jobs: [], numberId: "", perSecond: 0 };
+    if (err !== ROW_EXISTED) throw err;
     // Written again the careful way: the cursor read under the lock, jobs for what went in.
-    return attemptPage(s, workspaceId, broadcastId, audience, needsOptIn, false, { onRead: ahead.onRead });
+    return attemptPage(s, workspaceId, broadcastId, audience, needsOptIn, false, { ...ahead, after: undefined });
   }
 }
 
 /**
  * A page read ahead: `after` is where the page before it ends (its last contact), so this
  * page's contacts are read while that one is still writing, before this one's lock is
- * granted; under the lock the cursor must be exactly there, else the page is read again.
- * `onRead` hears of a page's contacts as soon as they are read: the run starts the next
- * page then.
+ * granted; under the lock the cursor must be exactly there, else nothing is written
+ * (`moved`). `onRead` hears of a page's contacts once it holds the lock and will write
+ * them: the run starts the next page then, so at most two are in flight, the one
+ * writing and the one reading ahead of it.
  */
 export interface PageAhead {
-  after?: string;
+  after?: string | undefined;
   onRead?: (last: string | undefined, count: number) => void;
 }
 
@@ -86,7 +92,7 @@ async function attemptPage(s: Services, workspaceId: string, broadcastId: string
     const durability = t`select set_config('synchronous_commit', 'off', true)`.execute();
     // Statements on a connection run in order: read ahead, the contacts go first and the
     // lock waits behind them; otherwise the page reads the cursor once the lock is held.
-    const read = () => audiencePage(t, audience, ahead.after ?? { broadcastId }, PAGE_SIZE).then((rows) => (ahead.onRead?.(rows.at(-1)?.id, rows.length), rows));
+    const read = () => audiencePage(t, audience, ahead.after ?? { broadcastId }, PAGE_SIZE);
     const early = ahead.after ? read() : undefined;
     const lock = t<Locked[]>`
         select b.status, b.cursor_id, b.audience_done, b.tier_remaining, b.whatsapp_number_id, b.template, b.category, n.throughput_mps, n.messaging_tier
@@ -95,6 +101,7 @@ async function attemptPage(s: Services, workspaceId: string, broadcastId: string
     if (ahead.after && b && !b.audience_done && b.cursor_id !== ahead.after) throw CURSOR_MOVED;
     const none = { wrote: false, audienceDone: true, jobs: [], numberId: b?.whatsapp_number_id ?? "", perSecond: b?.throughput_mps ?? 80 };
     if (!b || b.audience_done || (b.status !== "running" && b.status !== "paused")) return none;
+    ahead.onRead?.(page.at(-1)?.id, page.length);
     const skipped: Partial<Record<SkipReason, number>> = {};
     const skip = (r: SkipReason) => (skipped[r] = (skipped[r] ?? 0) + 1);
     const candidates: { c: (typeof page)[number]; components: unknown[] | undefined }[] = [];

@@ -42,46 +42,52 @@ export async function runBroadcast(s: Services, job: BroadcastJob): Promise<void
 
 /**
  * Writes the audience page by page until it is done (true) or the deadline passes
- * (false: a job of its own goes on). Two pages overlap: as soon as a page's contacts are
- * read, the next page reads its own from where they end, while the first still writes
- * (lib/broadcasts/page.ts, PageAhead); the lock on the row keeps their writes in order.
+ * (false: a job of its own goes on). Two pages overlap: once a page holds the row's lock
+ * and has its contacts, the next reads its own from where they end while the first still
+ * writes (lib/broadcasts/page.ts, PageAhead); the lock keeps their writes in order. Pages
+ * are taken in the order they started. A page still in flight when the run stops (it
+ * failed, or its jobs could not be published) may commit: its jobs are published on the
+ * way out, or the stuck sweep queues them.
  */
 async function writeAudience(s: Services, workspaceId: string, broadcastId: string, audience: BroadcastRow["audience"], needsOptIn: boolean, deadline: number): Promise<boolean> {
-  let next: Promise<PageResult> | undefined;
+  const pages: Promise<PageResult>[] = [];
   let stopped = false;
-  const start = (after?: string): Promise<PageResult> => {
+  const start = (after?: string) => {
     let heard = false;
     const page = writePage(s, workspaceId, broadcastId, audience, needsOptIn, {
-      ...(after ? { after } : {}),
+      after,
       onRead: (last, count) => {
-        // A full page has one after it; the first word of a page is the one that counts.
+        // A full page has one after it; a page retried carefully tells it again.
         if (stopped || heard || !last || count < PAGE_SIZE || Date.now() > deadline) return;
         heard = true;
-        next = start(last);
+        start(last);
       },
     });
-    // Awaited in turn below; a page ahead of a failed one must not fail unobserved.
+    // Taken in turn below, or on the way out; never a rejection nobody observes.
     page.catch(() => undefined);
-    return page;
+    pages.push(page);
   };
-  let current: Promise<PageResult> | undefined = start();
+  start();
+  let taken = 0;
   try {
-    while (current) {
-      const page = await current;
-      current = next;
-      next = undefined;
+    while (taken < pages.length) {
+      const page = await pages[taken++]!;
       if (page.jobs.length) await publishJobs(s, page.jobs, page.numberId, page.perSecond);
-      if (!page.wrote || page.audienceDone) return true;
-      if (!current) {
+      if (!page.moved && (!page.wrote || page.audienceDone)) return true;
+      if (taken === pages.length) {
         if (Date.now() > deadline) return false;
-        current = start();
+        start();
       }
     }
     return true;
   } finally {
-    // A page ahead, when this one failed or the run stopped: let it settle before the job ends.
     stopped = true;
-    await Promise.allSettled([current, next]);
+    for (const r of await Promise.allSettled(pages.slice(taken))) {
+      if (r.status !== "fulfilled" || !r.value.jobs.length) continue;
+      await publishJobs(s, r.value.jobs, r.value.numberId, r.value.perSecond).catch((err: unknown) =>
+        s.logger.error("could not queue a broadcast page's sends; the stuck sweep queues them", { workspace_id: workspaceId, broadcast_id: broadcastId, error: err }),
+      );
+    }
   }
 }
 
