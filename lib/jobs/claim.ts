@@ -46,6 +46,16 @@ export function lockedByIds(ids: string[], opts: { where?: SQL; strength?: "upda
 }
 
 /**
+ * What the claim, the posting mark and the recorded answer each lock (lockedByIds): only
+ * rows they may change, as their updates did. Locking every id of a batch held rows
+ * another worker was sending, or a duplicate job's `sent` ones, through the rest of the
+ * transaction, a wait (and a deadlock with a release or a webhook's wamid locks) that
+ * could not happen before.
+ */
+const CLAIMABLE = sql`status in ('queued', 'retrying')`;
+export const SENDING = sql`status = 'sending'`;
+
+/**
  * Claims what it can of a batch, inside the workspace's transaction: a conditional
  * update (queued|retrying → sending, with a lease), so a redelivered job finds nothing
  * to claim. A message still `sending` past its lease was held by a worker that stopped:
@@ -57,11 +67,11 @@ export async function claimBatch(tx: Tx, workspaceId: string, ids: string[], now
   const at = now.toISOString();
   await releaseUnposted(tx, ids, now);
   const claimed = await tx.execute<Claimed>(sql`
-    with c as materialized (${lockedByIds(ids)})
+    with c as materialized (${lockedByIds(ids, { where: CLAIMABLE })})
     update messages t set status = 'sending', attempts = t.attempts + 1, updated_at = ${at},
       claimed_until = ${new Date(now.getTime() + SENDING_LEASE_MS).toISOString()}
     from c
-    where t.id = c.id and c.status in ('queued', 'retrying')
+    where t.id = c.id and c.matches
       and (c.broadcast_id is null or c.broadcast_id in (select b.id from broadcasts b where b.status = 'running'))
     returning t.id, t.whatsapp_number_id, t.recipient, t.payload, t.attempts, t.broadcast_id, t.contact_id`);
   const got = new Set(claimed.map((c) => c.id));
@@ -92,10 +102,10 @@ const markKey = (t: string) => sql.raw(`'local:' || ${t}.id || ':sending:' || ${
  */
 export async function markPosting(tx: Tx, claims: { id: string; attempts: number }[]): Promise<Set<string>> {
   const rows = await tx.execute<{ id: string }>(sql`
-    with c as materialized (${lockedByIds(claims.map((c) => c.id))}), m as (
+    with c as materialized (${lockedByIds(claims.map((c) => c.id), { where: SENDING })}), m as (
       select c.id, c.workspace_id, c.attempts
       from c join jsonb_to_recordset(${JSON.stringify(claims)}::jsonb) as x(id uuid, attempts int) on x.id = c.id
-      where c.status = 'sending' and c.attempts = x.attempts
+      where c.matches and c.attempts = x.attempts
     ), ev as (
       insert into message_events (workspace_id, message_id, status, occurred_at, dedupe_key, details)
       select workspace_id, id, 'sending', now(), ${markKey("m")}, jsonb_build_object('attempt', attempts) from m

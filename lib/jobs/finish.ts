@@ -5,7 +5,7 @@ import type { Services } from "../context.js";
 import { applyBacklogFor, settleTagged } from "../ingest/statuses.js";
 import { dispatchRecorded, recordEvents, type OutgoingEvent } from "../webhooks/emit.js";
 import { sentStatus } from "../webhooks/meta-format.js";
-import { idList, lockedByIds, type Claimed } from "./claim.js";
+import { idList, lockedByIds, SENDING, type Claimed } from "./claim.js";
 import { failedEvent, TOKEN_REFUSED, type Failure, type FailureReason } from "./endings.js";
 import type { SendResult } from "../meta/client.js";
 
@@ -103,11 +103,11 @@ export async function recordFinish(s: Services, workspaceId: string, finish: Fin
       with u as (
         select * from jsonb_to_recordset(${JSON.stringify(finish)}::jsonb) as u(id uuid, attempts int, refund int, status text, wamid text, error_code int,
           error_title text, error_details text, error_reason text, claimed_until timestamptz, event_key text, event_details jsonb)
-      ), c as materialized (${lockedByIds(finish.map((f) => f.id))}), upd as (
+      ), c as materialized (${lockedByIds(finish.map((f) => f.id), { where: SENDING })}), upd as (
         update messages t set status = u.status, attempts = t.attempts - u.refund, wamid = coalesce(u.wamid, t.wamid), error_code = u.error_code,
           error_title = u.error_title, error_details = u.error_details, error_reason = u.error_reason,
           claimed_until = u.claimed_until, updated_at = ${at.toISOString()}
-        from u join c on c.id = u.id where t.id = c.id and c.status = 'sending' and c.attempts = u.attempts
+        from u join c on c.id = u.id where t.id = c.id and c.matches and c.attempts = u.attempts
         returning t.id, t.workspace_id)
       insert into message_events (workspace_id, message_id, status, occurred_at, dedupe_key, details)
       select upd.workspace_id, u.id, u.status, ${at.toISOString()}, u.event_key, u.event_details from u join upd on upd.id = u.id
