@@ -11,4 +11,7 @@ export function uuidv7(nowMs: number = Date.now()): string {
   return `${t.slice(0, 8)}-${t.slice(8, 12)}-7${r.slice(15)}`;
 }
 
+/** Below every uuid: where a keyset walk in id order starts (`id > BEFORE_EVERY_ID`). */
+export const BEFORE_EVERY_ID = "00000000-0000-0000-0000-000000000000";
+
 export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

@@ -1,5 +1,6 @@
 import type postgres from "postgres";
 import type { Audience } from "../../db/schema/index.js";
+import { BEFORE_EVERY_ID } from "../ids.js";
 
 /**
  * A page of the audience: contacts after `after` in id order (keyset: the same page
@@ -22,9 +23,6 @@ export function audienceWhere(t: postgres.TransactionSql, a: Audience) {
   return t`true`;
 }
 
-/** Before every contact id: the cursor of a run that has not written a page yet. */
-const FIRST = "00000000-0000-0000-0000-000000000000";
-
 /**
  * `after`: a contact id, or the broadcast whose cursor the statement reads itself.
  *
@@ -35,7 +33,7 @@ const FIRST = "00000000-0000-0000-0000-000000000000";
  * audience read 100,000 rows for its 1,000: about 12 s of the run's queue time).
  */
 export function audiencePage(t: postgres.TransactionSql, a: Audience, after: string | null | { broadcastId: string }, limit: number) {
-  const bound = after !== null && typeof after === "object" ? t`(select coalesce(cursor_id, ${FIRST}::uuid) from broadcasts where id = ${after.broadcastId})` : t`${after ?? FIRST}::uuid`;
+  const bound = after !== null && typeof after === "object" ? t`(select coalesce(cursor_id, ${BEFORE_EVERY_ID}::uuid) from broadcasts where id = ${after.broadcastId})` : t`${after ?? BEFORE_EVERY_ID}::uuid`;
   return t<AudienceContact[]>`
     select id, wa_id, name, attributes, opted_out_at is not null as opted_out, marketing_opt_in_at is not null as opted_in from contacts
     where ${audienceWhere(t, a)} and id > ${bound}

@@ -1,5 +1,6 @@
 import { withTenantSql } from "../../db/tenant.js";
 import type { Services } from "../context.js";
+import { BEFORE_EVERY_ID } from "../ids.js";
 import { PAGE_SIZE } from "./page.js";
 import { statusPage } from "./status-page.js";
 import { releaseTier, tierLimit } from "./tier.js";
@@ -12,7 +13,7 @@ import { releaseTier, tierLimit } from "./tier.js";
  * read the rows keeps its room until the next pause, or its send. Answers how many left the tier's set.
  */
 export async function giveBackTier(s: Services, workspaceId: string, broadcastId: string, statuses: ("queued" | "retrying" | "canceled")[]): Promise<number> {
-  let after = "00000000-0000-0000-0000-000000000000";
+  let after = BEFORE_EVERY_ID;
   let released = 0;
   for (;;) {
     const page = await withTenantSql(s.db, workspaceId, async (t) => {

@@ -1,5 +1,6 @@
 import { withTenantSql } from "../../db/tenant.js";
 import type { Services } from "../context.js";
+import { BEFORE_EVERY_ID } from "../ids.js";
 import type { SendJob } from "../queue/port.js";
 import type { TransactionSql } from "postgres";
 import { PAGE_SIZE, publishJobs, TIER_WINDOW_MS } from "./page.js";
@@ -33,7 +34,7 @@ async function retakeTier(s: Services, t: TransactionSql, workspaceId: string, b
  * wait keeps its time; the others take the tier's room again first. Runs from the start again after a crash: harmless, for the same reason.
  */
 export async function requeueQueued(s: Services, workspaceId: string, broadcastId: string): Promise<number> {
-  let after = "00000000-0000-0000-0000-000000000000";
+  let after = BEFORE_EVERY_ID;
   let total = 0;
   for (;;) {
     const page = await withTenantSql(s.db, workspaceId, async (t) => {
