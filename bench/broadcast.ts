@@ -25,7 +25,11 @@ const TEMPLATE = { name: "bench_offer", language: { code: "en_US" }, category: "
  * (which runs the run and the send workers); then four numbers at 1,000/s each at once.
  */
 export async function benchBroadcast() {
-  const meta = await startServer("bench/servers/meta-sandbox.ts", { META_APP_SECRET: SECRETS.META_APP_SECRET });
+  // Meta is another machine: its CPU is not this box's. Sharing two cores, the sandbox was
+  // descheduled for up to 150 ms at a time and then counted the calls that waited as
+  // arriving together, refusing them for throughput. It runs at a higher priority (it
+  // takes ~15 % of the CPU); BENCH_SANDBOX_NICE=0 runs it as an equal.
+  const meta = await startServer("bench/servers/meta-sandbox.ts", { META_APP_SECRET: SECRETS.META_APP_SECRET }, { priority: Number(process.env.BENCH_SANDBOX_NICE ?? -10) });
   const sandboxUrl = `http://127.0.0.1:${meta.port}`;
   const db = await freshDatabase("sandesh_bench_broadcast");
   const parsed = parseConfig({ ...SECRETS, SANDESH_ENV: "test", DATABASE_URL: db.appUrl, DATABASE_MIGRATION_URL: db.ownerUrl, REDIS_URL, REDIS_PREFIX: `benchbc${Date.now()}:`, META_GRAPH_URL: sandboxUrl });
@@ -65,11 +69,11 @@ export async function benchBroadcast() {
       lines: [
         `start → every row and job queued: ${one.queuedS.toFixed(1)} s (target ≤ 20 s)`,
         `start → the sandbox holds every recipient: ${one.doneS.toFixed(1)} s against the ceiling ${ceiling.toFixed(0)} s: ${((100 * ceiling) / one.doneS).toFixed(0)} % (target ≥ 90 %, ≤ ${(ceiling / 0.9).toFixed(0)} s)`,
-        `sandbox: ${one.received} received, ${one.duplicates} duplicates, ${one.missing} missing (target 0 and 0); final statuses ${one.statuses}`,
+        `sandbox: ${one.received} received, ${one.duplicates} duplicates, ${one.missing} missing (target 0 and 0); ${one.refused} calls refused for throughput; final statuses ${one.statuses}`,
         `RSS of this process: ${one.rssStartMb.toFixed(0)} MB → peak ${one.rssPeakMb.toFixed(0)} MB, growth ${(one.rssPeakMb - one.rssStartMb).toFixed(0)} MB (target < 100 MB); V8 heap in use ${one.heapStartMb.toFixed(0)} MB → peak ${one.heapPeakMb.toFixed(0)} MB`,
         `four numbers at ${PER_SECOND}/s each, ${AUDIENCE_4.toLocaleString("en")} recipients: ${four.doneS.toFixed(1)} s, aggregate ${(AUDIENCE_4 / four.doneS).toFixed(0)} msgs/s (ceiling ${4 * PER_SECOND}); ${four.duplicates} duplicates, ${four.missing} missing`,
       ],
-      figures: { queued_s: one.queuedS, done_s: one.doneS, duplicates: one.duplicates, missing: one.missing, rss_growth_mb: one.rssPeakMb - one.rssStartMb, four_msgs_per_s: AUDIENCE_4 / four.doneS },
+      figures: { queued_s: one.queuedS, done_s: one.doneS, refused: one.refused, duplicates: one.duplicates, missing: one.missing, rss_growth_mb: one.rssPeakMb - one.rssStartMb, four_msgs_per_s: AUDIENCE_4 / four.doneS },
     };
   } finally {
     stop();
@@ -86,7 +90,9 @@ export async function benchBroadcast() {
     const heapStartMb = heap();
     let rssPeakMb = rssStartMb;
     let heapPeakMb = heapStartMb;
-    const before = ((await (await fetch(`${sandboxUrl}/_sandbox/messages/count`)).json()) as { count: number }).count;
+    const tally = async () => (await (await fetch(`${sandboxUrl}/_sandbox/messages/count`)).json()) as { count: number; attempts: number };
+    const start = await tally();
+    const before = start.count;
     const t0 = performance.now();
     const ids: string[] = [];
     for (const j of jobs) {
@@ -107,7 +113,7 @@ export async function benchBroadcast() {
         const [r] = await owner<{ queued: number }[]>`select count(*) filter (where audience_done)::int as queued from broadcasts where id = any(${ids}::uuid[])`;
         if (r!.queued === ids.length) queuedS = (performance.now() - t0) / 1000;
       }
-      const { count } = (await (await fetch(`${sandboxUrl}/_sandbox/messages/count`)).json()) as { count: number };
+      const { count } = await tally();
       // BENCH_TRACE=1: the sandbox's intake each second, on stderr (where a run loses its pace).
       if (process.env.BENCH_TRACE && performance.now() - traced.at >= 1000) {
         console.error(`  ${((performance.now() - t0) / 1000).toFixed(1)} s: ${Math.round(((count - traced.count) * 1000) / (performance.now() - traced.at))}/s${queuedS ? "" : " (queuing)"}`);
@@ -119,6 +125,9 @@ export async function benchBroadcast() {
       }
     }
     if (!doneS) doneS = (performance.now() - t0) / 1000;
+    // Calls the sandbox refused (at these recipients only 130429, throughput reached): each is a POST more.
+    const end = await tally();
+    const refused = end.attempts - start.attempts - (end.count - start.count);
     // The sandbox has them all; the last answers are being recorded (not timed).
     for (let i = 0; i < 50; i++) {
       const [r] = await owner<{ done: number }[]>`select count(*)::int as done from messages where broadcast_id = any(${ids}::uuid[]) and status in ('sent', 'delivered', 'read', 'failed')`;
@@ -131,6 +140,6 @@ export async function benchBroadcast() {
     for (const m of sent) if (mine.has(m.phoneNumberId)) per.set(m.waId, (per.get(m.waId) ?? 0) + 1);
     const duplicates = [...per.values()].reduce((a, n) => a + (n - 1), 0);
     const statuses = (await owner<{ status: string; n: number }[]>`select status, count(*)::int as n from messages where broadcast_id = any(${ids}::uuid[]) group by 1 order by 1`).map((x) => `${x.status} ${x.n}`).join(", ");
-    return { queuedS, doneS, received: per.size, duplicates, missing: total - per.size, statuses, rssStartMb, rssPeakMb, heapStartMb, heapPeakMb };
+    return { queuedS, doneS, refused, received: per.size, duplicates, missing: total - per.size, statuses, rssStartMb, rssPeakMb, heapStartMb, heapPeakMb };
   }
 }

@@ -1,5 +1,7 @@
+import type { SQL } from "drizzle-orm";
+import { PgDialect } from "drizzle-orm/pg-core";
 import postgres from "postgres";
-import { ConnectionLost, type DedicatedConnection, type Session } from "./dedicated.js";
+import { ConnectionLost, DedicatedConnection, type ClientFactory, type Session } from "./dedicated.js";
 
 /**
  * Pipelined statements on a dedicated connection (db/dedicated.ts), for the group
@@ -37,6 +39,13 @@ export function go<Q extends { execute(): unknown }>(q: Q): Q {
   return q;
 }
 
+const dialect = new PgDialect();
+/** Drizzle's statement as text and values, sent now on a writer's own connection and prepared once per connection. */
+export function goDrizzle(t: postgres.Sql, q: SQL): postgres.PendingQuery<postgres.Row[]> {
+  const { sql: text, params } = dialect.sqlToQuery(q);
+  return go(t.unsafe(text, params as never[], { prepare: true }));
+}
+
 /**
  * A transaction whose statements are pipelined: BEGIN goes out with the first of them
  * and COMMIT may go with the last, so a batch of unkeyed rows costs one round trip.
@@ -62,4 +71,34 @@ export async function pipelinedTransaction(
     if (!kept) conn.discard();
     throw err;
   }
+}
+
+/**
+ * A writer's dedicated connections, one per flush in flight (a group commit runs at most
+ * `size` flushes at once). A flush not done within the deadline fails, and its connection
+ * is thrown away with whatever the wedged flush waits on; the next one starts afresh.
+ */
+export function writerLanes(open: ClientFactory, size: number, deadlineMs: number) {
+  const lanes = Array.from({ length: size }, () => new DedicatedConnection(open));
+  const free = [...lanes];
+  return {
+    size,
+    async run<T>(fn: (conn: DedicatedConnection) => Promise<T>): Promise<T> {
+      const conn = free.pop()!;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      try {
+        const overdue = new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            conn.discard();
+            reject(new ConnectionLost(`the database did not commit within ${deadlineMs} ms`));
+          }, deadlineMs);
+        });
+        return await Promise.race([fn(conn), overdue]);
+      } finally {
+        clearTimeout(timer);
+        free.push(conn);
+      }
+    },
+    close: async () => void (await Promise.all(lanes.map((l) => l.close()))),
+  };
 }

@@ -9,6 +9,7 @@ import { Vault } from "../lib/vault/vault.js";
 import { createCaches } from "../lib/caches.js";
 import { createMessageWriter } from "../lib/messages/writer.js";
 import { createStatusWriter } from "../lib/ingest/status-writer.js";
+import { createMarkWriter } from "../lib/jobs/mark-writer.js";
 import { createAccessWriter } from "../lib/access/writer.js";
 import { noQueue, type QueuePort } from "../lib/queue/port.js";
 import { createNodePost } from "../lib/meta/node-post.js";
@@ -59,9 +60,10 @@ export function createNodeServices(
     // Read at each flush: whichever queue the services hold then takes the jobs.
     messageWriter: createMessageWriter(createSingleConnectionClient(databaseUrl), () => services.queue),
     statusWriter: createStatusWriter(createSingleConnectionClient(databaseUrl), () => services),
+    markWriter: createMarkWriter(createSingleConnectionClient(databaseUrl)),
     accessWriter: createAccessWriter(database.db),
     async close() {
-      await Promise.allSettled([services.messageWriter.close(), services.statusWriter?.close(), database.close(), requests.close(), bulk.close(), redis.close(), opts.queue?.close()]);
+      await Promise.allSettled([services.messageWriter.close(), services.statusWriter?.close(), services.markWriter?.close(), database.close(), requests.close(), bulk.close(), redis.close(), opts.queue?.close()]);
     },
   };
   return services;

@@ -13,6 +13,7 @@ import type { NumberOwner } from "./ingest/owner.js";
 import type { QueuePort } from "./queue/port.js";
 import type { MessageWriter } from "./messages/writer.js";
 import type { StatusWriter } from "./ingest/status-writer.js";
+import type { MarkWriter } from "./jobs/mark-writer.js";
 import type { EndpointRoute } from "./webhooks/emit.js";
 import type { WebhookPost } from "./webhooks/transport.js";
 import type { OidcCache } from "./oidc/cache.js";
@@ -72,6 +73,11 @@ export interface Services {
    * process. Absent (a Worker's request, one call per invocation): each call is its own transaction.
    */
   statusWriter?: StatusWriter;
+  /**
+   * Group commit of the send job's posting marks (lib/jobs/mark-writer.ts), in a long-lived
+   * process. Absent (a Worker's invocation): each batch commits its own marks.
+   */
+  markWriter?: MarkWriter;
   /**
    * Group commit of read records (lib/access/writer.ts), in a long-lived process. Absent
    * (a Worker's request): each read's record is one insert of its own.

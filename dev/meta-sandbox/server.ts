@@ -191,7 +191,7 @@ export async function startMetaSandbox(opts: MetaSandboxOptions): Promise<MetaSa
   async function sandboxRoute(req: IncomingMessage, res: ServerResponse, path: string, raw: string) {
     const json = () => (raw ? (JSON.parse(raw) as Record<string, unknown>) : {});
     if (path === "/_sandbox/messages" && req.method === "GET") return reply(res, 200, { data: ctx.sent });
-    if (path === "/_sandbox/messages/count" && req.method === "GET") return reply(res, 200, { count: ctx.sent.length });
+    if (path === "/_sandbox/messages/count" && req.method === "GET") return reply(res, 200, { count: ctx.sent.length, attempts: ctx.attempts.length });
     if (path === "/_sandbox/reads" && req.method === "GET") return reply(res, 200, { data: ctx.reads });
     if (path === "/_sandbox/config" && req.method === "GET") return reply(res, 200, { webhook_url: webhookUrl ?? null, status_delay_ms: statusDelayMs });
     if (req.method !== "POST") return reply(res, 404, { error: `no sandbox route ${req.method} ${path}` });

@@ -1,10 +1,9 @@
 import { drizzle } from "drizzle-orm/postgres-js";
-import { PgDialect } from "drizzle-orm/pg-core";
 import { sql, type SQL } from "drizzle-orm";
 import postgres from "postgres";
 import type { Tx } from "../../db/client.js";
-import { ConnectionLost, DedicatedConnection, type ClientFactory } from "../../db/dedicated.js";
-import { go, pipelinedTransaction } from "../../db/pipelined.js";
+import type { ClientFactory, DedicatedConnection } from "../../db/dedicated.js";
+import { goDrizzle as exec, pipelinedTransaction, writerLanes } from "../../db/pipelined.js";
 import { APP_ROLE } from "../../db/tenant.js";
 import { GroupCommit } from "../batch.js";
 import type { Services } from "../context.js";
@@ -67,30 +66,11 @@ export const STATUS_WRITER_OVERLAP_AT = 8;
 /** A flush not committed by then fails its calls (503) and its connection is thrown away. */
 export const STATUS_WRITER_DEADLINE_MS = 5000;
 
-const dialect = new PgDialect();
-/** Drizzle's statement as text and values, sent on our connection and prepared once per connection. */
-const exec = (t: postgres.Sql, q: SQL) => {
-  const { sql: text, params } = dialect.sqlToQuery(q);
-  return go(t.unsafe(text, params as never[], { prepare: true }));
-};
-
 export function createStatusWriter(open: ClientFactory, services: () => Services, opts: { lanes?: number; deadlineMs?: number; overlapAt?: number } = {}): StatusWriter {
-  const lanes = Array.from({ length: opts.lanes ?? STATUS_WRITER_LANES }, () => new DedicatedConnection(open));
-  const free = [...lanes];
-  const deadlineMs = opts.deadlineMs ?? STATUS_WRITER_DEADLINE_MS;
-
+  const lanes = writerLanes(open, opts.lanes ?? STATUS_WRITER_LANES, opts.deadlineMs ?? STATUS_WRITER_DEADLINE_MS);
   const flush = async (items: StatusWork[]): Promise<(Error | null)[] | void> => {
-    const conn = free.pop()!; // one lane per flush in flight: GroupCommit runs at most lanes.length
-    let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      const overdue = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          // Whatever the wedged flush waits on goes with its connection; the next one starts afresh.
-          conn.discard();
-          reject(new ConnectionLost(`the database did not commit within ${deadlineMs} ms`));
-        }, deadlineMs);
-      });
-      await Promise.race([write(services(), conn, items), overdue]);
+      await lanes.run((conn) => write(services(), conn, items));
     } catch (err) {
       // A value the database refused: nothing of the flush took effect; each call applies its own, isolating it.
       if (!cannotStore(err)) throw err;
@@ -99,13 +79,10 @@ export function createStatusWriter(open: ClientFactory, services: () => Services
         item.recorded = false;
         item.rest = item.statuses;
       }
-    } finally {
-      clearTimeout(timer);
-      free.push(conn);
     }
   };
   const commits = new GroupCommit<StatusWork>(flush, {
-    maxInFlight: lanes.length,
+    maxInFlight: lanes.size,
     maxBatch: MAX_ITEMS,
     // The calls whose bytes arrived in the same turn of the event loop go in one flush.
     gather: true,
@@ -113,7 +90,7 @@ export function createStatusWriter(open: ClientFactory, services: () => Services
   });
   return {
     add: (work) => commits.add(work),
-    close: async () => void (await Promise.all(lanes.map((l) => l.close()))),
+    close: () => lanes.close(),
   };
 }
 

@@ -100,8 +100,20 @@ const markKey = (t: string) => sql.raw(`'local:' || ${t}.id || ':sending:' || ${
  * wrote a new version of the row and of its ten index entries per send for nothing the
  * row shows. Answers the ids marked.
  */
-export async function markPosting(tx: Tx, claims: { id: string; attempts: number }[]): Promise<Set<string>> {
-  const rows = await tx.execute<{ id: string }>(sql`
+export async function markPosting(tx: Tx, claims: PostingClaim[]): Promise<Set<string>> {
+  const rows = await tx.execute<{ id: string }>(markStatement(claims));
+  return new Set(rows.map((r) => r.id));
+}
+
+/** A claim about to be posted: the message and the attempt its claim counted. */
+export interface PostingClaim {
+  id: string;
+  attempts: number;
+}
+
+/** markPosting's statement, for a writer that sends it on a connection of its own (lib/jobs/mark-writer.ts). Answers the ids marked. */
+export function markStatement(claims: PostingClaim[]): SQL {
+  return sql`
     with c as materialized (${lockedByIds(claims.map((c) => c.id), { where: SENDING })}), m as (
       select c.id, c.workspace_id, c.attempts
       from c join jsonb_to_recordset(${JSON.stringify(claims)}::jsonb) as x(id uuid, attempts int) on x.id = c.id
@@ -110,8 +122,7 @@ export async function markPosting(tx: Tx, claims: { id: string; attempts: number
       insert into message_events (workspace_id, message_id, status, occurred_at, dedupe_key, details)
       select workspace_id, id, 'sending', now(), ${markKey("m")}, jsonb_build_object('attempt', attempts) from m
       on conflict do nothing)
-    select id from m`);
-  return new Set(rows.map((r) => r.id));
+    select id from m`;
 }
 
 /**
