@@ -28,8 +28,16 @@ export class ConnectionLost extends Error {
 /** Opens a client of at most one connection; `onclose` must fire when that connection closes. */
 export type ClientFactory = (onclose: () => void) => postgres.Sql;
 
+/** The connection in use: its client, its session once opened, and whether it has closed. */
+interface Current {
+  client: postgres.Sql;
+  session: Promise<Session>;
+  state: { dead: boolean };
+  opened?: Session;
+}
+
 export class DedicatedConnection {
-  private current: { client: postgres.Sql; session: Promise<Session>; state: { dead: boolean } } | undefined;
+  private current: Current | undefined;
 
   constructor(private readonly open: ClientFactory) {}
 
@@ -41,13 +49,24 @@ export class DedicatedConnection {
       // Connected by a plain query first: postgres.js (3.4) never answers a reserve() that has
       // to open the connection itself when fetch_types is off; from `open` it answers at once.
       const session = client`select 1`.then(() => client.reserve()).then((sql) => ({ sql, alive: () => !state.dead }));
-      const current = { client, session, state };
+      const current: Current = { client, session, state };
       this.current = current;
-      session.catch(() => {
-        if (this.current === current) this.discard();
-      });
+      session.then(
+        (opened) => void (current.opened = opened),
+        () => {
+          if (this.current === current) this.discard();
+        },
+      );
     }
     return this.current.session;
+  }
+
+  /**
+   * Ends the client of this session, if it is still the current one: a flush that fails
+   * late (its deadline passed and the lane has moved on) must not end its successor's.
+   */
+  discardSession(session: Session): void {
+    if (this.current?.opened === session) this.discard();
   }
 
   /** Ends the client without waiting: pending statements fail, nothing more goes out on it. */

@@ -68,7 +68,7 @@ export async function pipelinedTransaction(
     // A statement PostgreSQL refused: roll back and keep the connection. Anything else
     // (a lost or silent connection): nothing more goes out on it.
     const kept = err instanceof postgres.PostgresError && s.alive() && (await t`rollback`.then(() => true, () => false));
-    if (!kept) conn.discard();
+    if (!kept) conn.discardSession(s);
     throw err;
   }
 }
@@ -81,9 +81,12 @@ export async function pipelinedTransaction(
 export function writerLanes(open: ClientFactory, size: number, deadlineMs: number) {
   const lanes = Array.from({ length: size }, () => new DedicatedConnection(open));
   const free = [...lanes];
+  let closed = false;
   return {
     size,
     async run<T>(fn: (conn: DedicatedConnection) => Promise<T>): Promise<T> {
+      // After close, a flush would open a connection nobody ends: it fails as a lost connection does.
+      if (closed) throw new ConnectionLost("the writer is closed");
       const conn = free.pop()!;
       let timer: ReturnType<typeof setTimeout> | undefined;
       try {
@@ -99,6 +102,9 @@ export function writerLanes(open: ClientFactory, size: number, deadlineMs: numbe
         free.push(conn);
       }
     },
-    close: async () => void (await Promise.all(lanes.map((l) => l.close()))),
+    close: async () => {
+      closed = true;
+      await Promise.all(lanes.map((l) => l.close()));
+    },
   };
 }

@@ -67,4 +67,25 @@ describe("the posting mark writer", () => {
     expect(answers).toEqual([false, false, false, true]);
     expect((await marksOf([laterAttempt, othersMessage, sent, fine])).map((m) => m.message_id)).toEqual([fine]);
   });
+
+  it("a stale claim in the same flush as the claim that took the message back is not marked", async () => {
+    const a = await stack.tenant("A");
+    const na = await connectTestNumber(stack, a.workspaceId);
+    const id = await claimed(a.workspaceId, na.id);
+    // Released after its lease lapsed and claimed again: the row is at attempt 2 now.
+    await stack.owner`update messages set attempts = 2 where id = ${id}`;
+    const answers = await Promise.all([writer.add(a.workspaceId, { id, attempts: 1 }), writer.add(a.workspaceId, { id, attempts: 2 })]);
+    expect(answers).toEqual([false, true]);
+    expect((await marksOf([id])).map((m) => m.dedupe_key)).toEqual([`local:${id}:sending:2`]);
+  });
+
+  it("a workspace whose marks the database refuses holds back its own sends only", async () => {
+    const [a, b] = [await stack.tenant("A"), await stack.tenant("B")];
+    const nb = await connectTestNumber(stack, b.workspaceId);
+    const good = await claimed(b.workspaceId, nb.id);
+    const answers = await Promise.allSettled([writer.add(a.workspaceId, { id: "not-a-uuid", attempts: 1 }), writer.add(b.workspaceId, { id: good, attempts: 1 })]);
+    expect(answers[0]!.status).toBe("rejected");
+    expect(answers[1]).toEqual({ status: "fulfilled", value: true });
+    expect((await marksOf([good])).map((m) => m.message_id)).toEqual([good]);
+  });
 });

@@ -111,7 +111,11 @@ export interface PostingClaim {
   attempts: number;
 }
 
-/** markPosting's statement, for a writer that sends it on a connection of its own (lib/jobs/mark-writer.ts). Answers the ids marked. */
+/**
+ * markPosting's statement, for a writer that sends it on a connection of its own
+ * (lib/jobs/mark-writer.ts). Answers the claims marked, by id and attempt: one flush may
+ * hold a message twice, a stale claim whose lease lapsed beside the claim that took it back.
+ */
 export function markStatement(claims: PostingClaim[]): SQL {
   return sql`
     with c as materialized (${lockedByIds(claims.map((c) => c.id), { where: SENDING })}), m as (
@@ -122,7 +126,7 @@ export function markStatement(claims: PostingClaim[]): SQL {
       insert into message_events (workspace_id, message_id, status, occurred_at, dedupe_key, details)
       select workspace_id, id, 'sending', now(), ${markKey("m")}, jsonb_build_object('attempt', attempts) from m
       on conflict do nothing)
-    select id from m`;
+    select id, attempts from m`;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { sql } from "drizzle-orm";
+import postgres from "postgres";
 import type { ClientFactory, DedicatedConnection } from "../../db/dedicated.js";
 import { goDrizzle, pipelinedTransaction, writerLanes } from "../../db/pipelined.js";
 import { APP_ROLE } from "../../db/tenant.js";
@@ -38,7 +39,24 @@ export const MARK_WRITER_DEADLINE_MS = 5000;
 
 export function createMarkWriter(open: ClientFactory, opts: { lanes?: number; deadlineMs?: number } = {}): MarkWriter {
   const lanes = writerLanes(open, opts.lanes ?? MARK_WRITER_LANES, opts.deadlineMs ?? MARK_WRITER_DEADLINE_MS);
-  const flush = (items: MarkWork[]) => lanes.run((conn) => write(conn, items));
+  const flush = (items: MarkWork[]) =>
+    lanes.run(async (conn) => {
+      try {
+        await write(conn, items);
+      } catch (err) {
+        // A statement the database refused (a deadlock, a timeout) rolled back the whole
+        // flush: each workspace's marks go again on their own, so one cannot hold back the rest.
+        const byTenant = groupBy(items, (i) => i.workspaceId);
+        if (!(err instanceof postgres.PostgresError) || byTenant.size < 2) throw err;
+        // One after the other: the lane is one connection.
+        const failed = new Map<MarkWork, Error>();
+        for (const group of byTenant.values()) {
+          const e = await write(conn, group).then(() => null, (x: unknown) => (x instanceof Error ? x : new Error(String(x))));
+          if (e) for (const item of group) failed.set(item, e);
+        }
+        return items.map((item) => failed.get(item) ?? null);
+      }
+    });
   // Sends whose slots came in the same turn of the event loop go in one flush; a second
   // flush starts beside one in flight at once: a mark's wait is its send's lateness.
   const commits = new GroupCommit<MarkWork>(flush, { maxInFlight: lanes.size, maxBatch: MAX_MARKS, gather: true });
@@ -56,18 +74,19 @@ async function write(conn: DedicatedConnection, items: MarkWork[]): Promise<void
   const byTenant = groupBy(items, (i) => i.workspaceId);
   await pipelinedTransaction(conn, async (t, commit, begun) => {
     const sent: Promise<unknown>[] = [begun];
-    const results: { group: MarkWork[]; rows: Promise<{ id: string }[]> }[] = [];
+    const results: { group: MarkWork[]; rows: Promise<{ id: string; attempts: number }[]> }[] = [];
     for (const [workspaceId, group] of byTenant) {
       sent.push(goDrizzle(t, scopeOf(workspaceId)));
-      const rows = goDrizzle(t, markStatement(group.map((g) => g.claim))) as unknown as Promise<{ id: string }[]>;
+      const rows = goDrizzle(t, markStatement(group.map((g) => g.claim))) as unknown as Promise<{ id: string; attempts: number }[]>;
       sent.push(rows);
       results.push({ group, rows });
     }
     sent.push(commit());
     await Promise.all(sent);
     for (const { group, rows } of results) {
-      const marked = new Set((await rows).map((r) => r.id));
-      for (const item of group) item.marked = marked.has(item.claim.id);
+      // By id and attempt: a stale claim of a message in the same flush as its new claim is not marked.
+      const marked = new Set((await rows).map((r) => `${r.id}:${r.attempts}`));
+      for (const item of group) item.marked = marked.has(`${item.claim.id}:${item.claim.attempts}`);
     }
   });
 }
