@@ -78,6 +78,7 @@ export interface PageAhead {
 }
 
 const ROW_EXISTED = new Error("a row of the page was written before; write it carefully");
+const isUniqueViolation = (err: unknown) => (err as { code?: string } | null)?.code === "23505";
 const CURSOR_MOVED = new Error("the cursor is not where the page was read ahead from");
 
 async function attemptPage(s: Services, workspaceId: string, broadcastId: string, audience: Audience, needsOptIn: boolean, optimistic: boolean, ahead: PageAhead): Promise<PageResult> {
@@ -146,7 +147,7 @@ async function attemptPage(s: Services, workspaceId: string, broadcastId: string
           jsonb_build_object('to', x."recipient", 'type', 'template', 'template', ${JSON.stringify(head)}::jsonb || case when x."components" is null then '{}'::jsonb else jsonb_build_object('components', x."components") end),
           'queued', ${b.category}, x."notBefore", ${now.toISOString()}, ${now.toISOString()}
         from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as x("id" uuid, "contactId" uuid, "recipient" text, "components" jsonb, "notBefore" timestamptz)
-        on conflict do nothing
+        ${optimistic && q.insertSendsIn ? t`` : t`on conflict do nothing`}
         returning id, not_before
       ), cursor as (
         update broadcasts set cursor_id = ${page.at(-1)?.id ?? b.cursor_id}, audience_done = ${audienceDone},
@@ -164,8 +165,12 @@ async function attemptPage(s: Services, workspaceId: string, broadcastId: string
     if (optimistic && q.insertSendsIn) {
       // Every row's job beside the rows, in the same round trip.
       const jobs = jobsOf(rows.map((r) => ({ id: r.id, notBefore: r.notBefore ? Date.parse(r.notBefore) : null })));
-      const [inserted] = await Promise.all([written, jobs.length ? sameTransaction(jobs) : undefined]);
-      if (inserted.length < rows.length) throw ROW_EXISTED;
+      // Without a conflict clause (it checks every unique index of a row before inserting
+      // it): a row there already fails the statement, and the jobs after it with the transaction.
+      const [inserted, queued] = await Promise.allSettled([written, jobs.length ? sameTransaction(jobs) : undefined]);
+      if (inserted.status === "rejected") throw isUniqueViolation(inserted.reason) ? ROW_EXISTED : inserted.reason;
+      if (queued.status === "rejected") throw queued.reason;
+      if (inserted.value.length < rows.length) throw ROW_EXISTED;
       return result([]);
     }
     const inserted = await written;
