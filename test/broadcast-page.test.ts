@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createBroadcast } from "../lib/broadcasts/create.js";
 import { PAGE_SIZE, writePage } from "../lib/broadcasts/page.js";
 import { runBroadcast } from "../lib/broadcasts/run.js";
-import { broadcastTenant, seedContacts, TEMPLATE } from "./support/broadcast-kit.js";
+import { SEND_BATCH } from "../lib/queue/port.js";
+import { broadcastTenant, seedContacts, sendJobsFor, TEMPLATE } from "./support/broadcast-kit.js";
 import { createTestStack, type TestStack } from "./support/stack.js";
 
 /**
@@ -27,15 +28,17 @@ describe("a broadcast page", () => {
     await seedContacts(stack.owner, t.workspaceId, 5, { tag: "page", optedOut: true });
     const b = await createBroadcast(stack.services, t.workspaceId, { name: "page", from: t.number.phone_number_id, template: TEMPLATE, audience: { tag: "page" } }, OPERATOR);
     expect(b.status).toBe("running");
-    const counts = async () =>
-      (await stack.owner<{ rows: number; jobs: number; targeted: number; done: boolean; skipped: Record<string, number> }[]>`
-        select (select count(*)::int from messages where broadcast_id = ${b.id}) as rows,
-          (select count(*)::int from sandesh_queue.job where name = 'send' and data->>'messageId' in (select id::text from messages where broadcast_id = ${b.id})) as jobs,
-          targeted, audience_done as done, skipped from broadcasts where id = ${b.id}`)[0]!;
+    const counts = async () => {
+      const [r] = await stack.owner<{ rows: number; targeted: number; done: boolean; skipped: Record<string, number> }[]>`
+        select (select count(*)::int from messages where broadcast_id = ${b.id}) as rows, targeted, audience_done as done, skipped from broadcasts where id = ${b.id}`;
+      const j = await sendJobsFor(stack.owner, b.id);
+      return { ...r!, jobs: j.single + j.batched, batches: j.batches };
+    };
 
     const first = await writePage(stack.services, t.workspaceId, b.id, { tag: "page" }, true);
     expect(first.wrote).toBe(true);
-    expect(await counts()).toMatchObject({ rows: 30, jobs: 30, targeted: 30, done: true, skipped: { opted_out: 5 } });
+    // On the local queue a page's sends are batch jobs: 30 messages, one job.
+    expect(await counts()).toMatchObject({ rows: 30, jobs: 30, batches: 1, targeted: 30, done: true, skipped: { opted_out: 5 } });
 
     // The cursor back at the start, as if the page's commit had been lost: its rows are there.
     await stack.owner`update broadcasts set cursor_id = null, audience_done = false where id = ${b.id}`;
@@ -98,11 +101,12 @@ describe("a broadcast page", () => {
     await seedContacts(stack.owner, t.workspaceId, 2 * PAGE_SIZE + 300, { tag: "twice" });
     const b = await createBroadcast(stack.services, t.workspaceId, { name: "twice", from: t.number.phone_number_id, template: TEMPLATE, audience: { tag: "twice" } }, OPERATOR);
     await Promise.all([runBroadcast(stack.services, { workspaceId: t.workspaceId, broadcastId: b.id }), runBroadcast(stack.services, { workspaceId: t.workspaceId, broadcastId: b.id })]);
-    const [row] = await stack.owner<{ rows: number; contacts: number; jobs: number; targeted: number; done: boolean }[]>`
+    const [row] = await stack.owner<{ rows: number; contacts: number; targeted: number; done: boolean }[]>`
       select (select count(*)::int from messages where broadcast_id = ${b.id}) as rows,
         (select count(distinct contact_id)::int from messages where broadcast_id = ${b.id}) as contacts,
-        (select count(*)::int from sandesh_queue.job where name = 'send' and data->>'messageId' in (select id::text from messages where broadcast_id = ${b.id})) as jobs,
         targeted, audience_done as done from broadcasts where id = ${b.id}`;
-    expect(row).toEqual({ rows: 2 * PAGE_SIZE + 300, contacts: 2 * PAGE_SIZE + 300, jobs: 2 * PAGE_SIZE + 300, targeted: 2 * PAGE_SIZE + 300, done: true });
+    const j = await sendJobsFor(stack.owner, b.id);
+    expect({ ...row, jobs: j.single + j.batched }).toEqual({ rows: 2 * PAGE_SIZE + 300, contacts: 2 * PAGE_SIZE + 300, jobs: 2 * PAGE_SIZE + 300, targeted: 2 * PAGE_SIZE + 300, done: true });
+    expect(j.batches).toBe(Math.ceil(PAGE_SIZE / SEND_BATCH) * 2 + Math.ceil(300 / SEND_BATCH));
   });
 });

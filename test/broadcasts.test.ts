@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { broadcastTenant, seedContacts, sendsPer, TEMPLATE } from "./support/broadcast-kit.js";
+import { broadcastTenant, seedContacts, sendJobsFor, sendsPer, TEMPLATE } from "./support/broadcast-kit.js";
 import { eventually } from "./support/eventually.js";
 import { localRig, type QueueRig } from "./support/queue-harness.js";
 
@@ -38,6 +38,25 @@ describe("broadcasts", () => {
     // Every message row names its broadcast.
     const [row] = await rig.stack.owner<{ n: number }[]>`select count(*)::int as n from messages where broadcast_id = ${id}`;
     expect(row!.n).toBe(30);
+  }, 60_000);
+
+  it("sends a page as batch jobs; a recipient Meta fails once retries its batch, and the rest of the batch is sent once", async () => {
+    const t = await broadcastTenant(rig.stack, rig.sandbox);
+    const ok = await seedContacts(rig.stack.owner, t.workspaceId, 20, { tag: "batch" });
+    // Meta answers 500 the first time for a number ending 0500 (the sandbox's recipe), then takes it.
+    const once = `91${String(Math.floor(Math.random() * 1e6)).padStart(6, "0")}0500`;
+    await rig.stack.owner`insert into contacts (workspace_id, wa_id, name, tags, marketing_opt_in_at, attributes) values (${t.workspaceId}, ${once}, 'Asha', '{batch}', now(), '{"city": "Pune"}')`;
+    const created = await t.call("POST", "/v1/broadcasts", { name: "Batch", template: TEMPLATE, audience: { tag: "batch" } });
+    const id = created.json.id as string;
+    const done = await eventually(() => statusOf(t.call, id), (b) => b.status === "completed", 30_000);
+    expect(done.counts).toMatchObject({ targeted: 21, sent: 21, failed: 0 });
+    expect(await sendJobsFor(rig.stack.owner, id)).toMatchObject({ single: 0, batched: 21, batches: 1 });
+    const per = sendsPer(rig.sandbox, t.number.phone_number_id);
+    expect([...per.keys()].sort()).toEqual([...ok, once].sort());
+    expect([...per.values()].every((n) => n === 1)).toBe(true);
+    const attempts = await rig.stack.owner<{ recipient: string; attempts: number }[]>`select recipient, attempts from messages where broadcast_id = ${id}`;
+    // The retried batch found the other 20 sent: only the failed one was claimed again.
+    expect(attempts.filter((m) => m.attempts !== 1).map((m) => [m.recipient, m.attempts])).toEqual([[once, 2]]);
   }, 60_000);
 
   it("refuses, before anything is scheduled, an unknown placeholder, an empty audience, unknown contacts, a template the catalogue does not approve and parameters that do not fit it", async () => {

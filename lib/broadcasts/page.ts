@@ -160,7 +160,8 @@ async function attemptPage(s: Services, workspaceId: string, broadcastId: string
       select id, not_before from m`;
     const jobsOf = (ms: { id: string; notBefore: number | null }[]): SendJob[] =>
       b.status === "running" ? ms.map((m) => ({ messageId: m.id, workspaceId, ...(m.notBefore ? { notBefore: m.notBefore } : {}) })) : [];
-    const sameTransaction = (jobs: SendJob[]) => q.insertSendsIn!((text, values) => t.unsafe(text, values as never[], { prepare: true }).then((r) => [...r]), jobs);
+    // A page's sends go as batch jobs where the queue has them: a job per SEND_BATCH messages.
+    const sameTransaction = (jobs: SendJob[]) => (q.insertSendBatchesIn ?? q.insertSendsIn)!((text, values) => t.unsafe(text, values as never[], { prepare: true }).then((r) => [...r]), jobs);
     const result = (jobs: SendJob[]) => ({ wrote: true, audienceDone, jobs, numberId: b.whatsapp_number_id, perSecond: b.throughput_mps });
     if (optimistic && q.insertSendsIn) {
       // Every row's job beside the rows, in the same round trip.

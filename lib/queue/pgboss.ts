@@ -1,9 +1,10 @@
 import { PgBoss } from "pg-boss";
 import { GroupCommit } from "../batch.js";
+import { groupBy } from "../group.js";
 import type { Logger } from "../logger.js";
 import { APP_ROLE } from "../../db/tenant.js";
 import { sha256Hex } from "../crypto/encoding.js";
-import { SEND_RETRIES, WEBHOOK_RETRIES, type Attempt, type BroadcastJob, type ExportJob, type ImportJob, type QueuePort, type SendJob, type SqlExec, type WebhookJob } from "./port.js";
+import { SEND_BATCH, SEND_RETRIES, WEBHOOK_RETRIES, type Attempt, type BroadcastJob, type SendBatchJob, type ExportJob, type ImportJob, type QueuePort, type SendJob, type SqlExec, type WebhookJob } from "./port.js";
 
 /**
  * The local queue (Node only): pg-boss in the same PostgreSQL, its own schema,
@@ -12,6 +13,8 @@ import { SEND_RETRIES, WEBHOOK_RETRIES, type Attempt, type BroadcastJob, type Ex
  * Retries back off exponentially (pg-boss: retryDelay · 2^n with jitter, capped).
  */
 export const SEND_QUEUE = "send";
+/** Batch jobs of a broadcast's sends (SendBatchJob), under the send queue's retry policy. */
+export const SEND_BATCH_QUEUE = "send-batch";
 /** Outgoing webhook deliveries: a queue of their own, so a slow receiver never holds up sends. */
 export const WEBHOOK_QUEUE = "webhook";
 /** Broadcast runs: few, long, and each one resumable from its row (lib/broadcasts/run.ts). */
@@ -47,7 +50,10 @@ export async function createLocalQueue(opts: { connectionString: string; logger:
   const boss = new PgBoss({ connectionString: opts.connectionString, options: FETCH_PLAN, schema: "sandesh_queue", max: 4, openTelemetry: { enabled: false }, superviseIntervalSeconds: SUPERVISE_S, monitorIntervalSeconds: SUPERVISE_S } as never);
   boss.on("error", (err: Error) => opts.logger.error("local queue error", { error: err }));
   await boss.start();
-  await ensureQueue(boss, SEND_QUEUE, { retryLimit: retries, retryDelay, retryBackoff: true, retryDelayMax: SEND_DELAY_MAX_S, expireInSeconds: 300, heartbeatSeconds: HEARTBEAT_S });
+  const sendPolicy = { retryLimit: retries, retryDelay, retryBackoff: true, retryDelayMax: SEND_DELAY_MAX_S, expireInSeconds: 300, heartbeatSeconds: HEARTBEAT_S };
+  await ensureQueue(boss, SEND_QUEUE, sendPolicy);
+  // The same policy, so retryWithinMs holds for a message whichever of the two carries it.
+  await ensureQueue(boss, SEND_BATCH_QUEUE, sendPolicy);
   // pg-boss's own retries only re-run an attempt whose job crashed; the schedule of
   // attempts is WEBHOOK_RETRY_DELAYS_S, each retry a job of its own (see enqueueWebhook).
   // A queue made under the earlier policy (its own backoff) takes this one.
@@ -101,8 +107,13 @@ export async function createLocalQueue(opts: { connectionString: string; logger:
     retryWithinMs: (retried) => (Math.min(SEND_DELAY_MAX_S, retryDelay * 2 ** Math.min(16, retried + 1)) + SUPERVISE_S + 1) * 1000,
     ...(inTransaction && {
       async insertSendsIn(exec: SqlExec, jobs: SendJob[]) {
-        const db = { executeSql: async (text: string, values: unknown[]) => ({ rows: await exec(text, values) }) };
-        await boss.insert(SEND_QUEUE, jobs.map(jobRow), { db } as never);
+        await boss.insert(SEND_QUEUE, jobs.map(jobRow), { db: inCaller(exec) } as never);
+      },
+      async insertSendBatchesIn(exec: SqlExec, jobs: SendJob[]) {
+        const single = jobs.filter((j) => j.revival || j.resumed);
+        if (single.length) await boss.insert(SEND_QUEUE, single.map(jobRow), { db: inCaller(exec) } as never);
+        const batches = await Promise.all(batchesOf(jobs.filter((j) => !j.revival && !j.resumed)).map(batchRow));
+        if (batches.length) await boss.insert(SEND_BATCH_QUEUE, batches, { db: inCaller(exec) } as never);
       },
     }),
     enqueueWebhook: (job, o) => webhooks.add({ job, delaySeconds: o?.delaySeconds ?? 0 }),
@@ -119,6 +130,20 @@ export async function createLocalQueue(opts: { connectionString: string; logger:
     },
     async work(handler, w = {}) {
       await consume(SEND_QUEUE, retries, handler, w, { batchSize: 50, concurrency: 2 }, (j) => j.retryCount);
+      // One batch job per fetch: its messages are what one worker's batch of single jobs was.
+      await consume<SendBatchJob>(
+        SEND_BATCH_QUEUE,
+        retries,
+        async (items) => {
+          const flat = items.flatMap(({ job, attempt }) => job.messageIds.map((messageId) => ({ job: { messageId, workspaceId: job.workspaceId }, attempt })));
+          const answers = await handler(flat);
+          let k = 0;
+          return items.map(({ job }) => (answers.slice(k, (k += job.messageIds.length)).includes("retry") ? "retry" : "done"));
+        },
+        w,
+        { batchSize: 1, concurrency: 2 },
+        (j) => j.retryCount,
+      );
     },
     async workWebhooks(handler, w = {}) {
       // The attempt travels in the job: a re-run of a crashed job is the same attempt again.
@@ -181,6 +206,24 @@ const FETCH_PLAN = "-c enable_bitmapscan=off";
 const HEARTBEAT_S = 10;
 const SEND_DELAY_MAX_S = 600;
 
+/** pg-boss's insert inside the caller's transaction. */
+const inCaller = (exec: SqlExec) => ({ executeSql: async (text: string, values: unknown[]) => ({ rows: await exec(text, values) }) });
+
+/** A workspace's jobs in runs of SEND_BATCH, those due at the same time together. */
+function batchesOf(jobs: SendJob[]): SendBatchJob[] {
+  const out: SendBatchJob[] = [];
+  for (const group of groupBy(jobs, (j) => `${j.workspaceId} ${j.notBefore ?? 0}`).values()) {
+    for (let i = 0; i < group.length; i += SEND_BATCH) {
+      const part = group.slice(i, i + SEND_BATCH);
+      out.push({ workspaceId: part[0]!.workspaceId, messageIds: part.map((j) => j.messageId), ...(part[0]!.notBefore ? { notBefore: part[0]!.notBefore } : {}) });
+    }
+  }
+  return out;
+}
+
+/** A batch's id is its first message's, derived: the same page written twice queues it once. */
+const batchRow = async (b: SendBatchJob) => ({ id: await uuidOf(`send-batch:${b.messageIds[0]}`), data: b, ...(b.notBefore ? { startAfter: new Date(b.notBefore) } : {}) });
+
 /** The job id is the message id (the dedup QStash's id gives); a revived job is a new job. */
 const jobRow = (j: SendJob) => ({ ...(j.revival || j.resumed ? {} : { id: j.messageId }), data: j, ...(j.notBefore ? { startAfter: new Date(j.notBefore) } : {}) });
 
@@ -206,8 +249,9 @@ async function grantJobInserts(boss: PgBoss, logger: Logger): Promise<boolean> {
         revoke all on all tables in schema sandesh_queue from ${APP_ROLE};
         grant usage on schema sandesh_queue to ${APP_ROLE};
         grant select on sandesh_queue.queue to ${APP_ROLE};
-        select table_name into strict t from sandesh_queue.queue where name = '${SEND_QUEUE}';
-        execute format('grant insert on sandesh_queue.%I to ${APP_ROLE}', t);
+        for t in select distinct table_name from sandesh_queue.queue where name in ('${SEND_QUEUE}', '${SEND_BATCH_QUEUE}') loop
+          execute format('grant insert on sandesh_queue.%I to ${APP_ROLE}', t);
+        end loop;
       end $$`);
     return true;
   } catch (err) {

@@ -22,6 +22,21 @@ export interface SendJob {
   notBefore?: number;
 }
 
+/**
+ * The sends of up to SEND_BATCH messages of one workspace written together (a broadcast's
+ * page): one job of the local queue instead of one per message. Its attempt is every
+ * message's; a message that asks to be retried retries the job, and the messages of it
+ * already sent or ended find nothing to claim (lib/jobs/claim.ts).
+ */
+export interface SendBatchJob {
+  workspaceId: string;
+  messageIds: string[];
+  /** Unix ms: not delivered before then (the page's recipients beyond the messaging tier). */
+  notBefore?: number;
+}
+/** Messages per batch job: what one send worker claims at once. */
+export const SEND_BATCH = 50;
+
 /** Runs (or continues, or finishes) one broadcast: lib/broadcasts/run.ts. */
 export interface BroadcastJob {
   broadcastId: string;
@@ -95,6 +110,12 @@ export interface QueuePort {
    * an accepted message waits on one commit instead of two.
    */
   insertSendsIn?(exec: SqlExec, jobs: SendJob[]): Promise<void>;
+  /**
+   * The same, for many messages of one workspace written at once (a broadcast's page):
+   * their sends as batch jobs (SendBatchJob), each job one insert and one fetch for its
+   * SEND_BATCH messages. Jobs of a revival or a resume stay single (insertSendsIn).
+   */
+  insertSendBatchesIn?(exec: SqlExec, jobs: SendJob[]): Promise<void>;
   /**
    * One attempt at an outgoing webhook, after `delaySeconds` (default at once); a second
    * enqueue of the same delivery and attempt is dropped.

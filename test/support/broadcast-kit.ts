@@ -54,3 +54,16 @@ export function sendsPer(sandbox: { sent: { waId: string; phoneNumberId: string 
   for (const s of sandbox.sent) if (s.phoneNumberId === phoneNumberId) m.set(s.waId, (m.get(s.waId) ?? 0) + 1);
   return m;
 }
+
+/**
+ * Send jobs queued for a broadcast's messages, counted per message they carry: a single
+ * job (`send`) is one, a batch job (`send-batch`) one per message id in it.
+ */
+export async function sendJobsFor(owner: postgres.Sql, broadcastId: string): Promise<{ single: number; batched: number; batches: number }> {
+  const [r] = await owner<{ single: number; batched: number; batches: number }[]>`
+    with ids as (select id::text as id from messages where broadcast_id = ${broadcastId})
+    select (select count(*)::int from sandesh_queue.job where name = 'send' and data->>'messageId' in (select id from ids)) as single,
+      (select count(*)::int from sandesh_queue.job j, jsonb_array_elements_text(j.data->'messageIds') m(id) where j.name = 'send-batch' and m.id in (select id from ids)) as batched,
+      (select count(distinct j.id)::int from sandesh_queue.job j, jsonb_array_elements_text(j.data->'messageIds') m(id) where j.name = 'send-batch' and m.id in (select id from ids)) as batches`;
+  return r!;
+}
