@@ -25,11 +25,7 @@ const TEMPLATE = { name: "bench_offer", language: { code: "en_US" }, category: "
  * (which runs the run and the send workers); then four numbers at 1,000/s each at once.
  */
 export async function benchBroadcast() {
-  // Meta is another machine: its CPU is not this box's. Sharing two cores, the sandbox was
-  // descheduled for up to 150 ms at a time and then counted the calls that waited as
-  // arriving together, refusing them for throughput. It runs at a higher priority (it
-  // takes ~15 % of the CPU); BENCH_SANDBOX_NICE=0 runs it as an equal.
-  const meta = await startServer("bench/servers/meta-sandbox.ts", { META_APP_SECRET: SECRETS.META_APP_SECRET }, { priority: Number(process.env.BENCH_SANDBOX_NICE ?? -10) });
+  const meta = await startServer("bench/servers/meta-sandbox.ts", { META_APP_SECRET: SECRETS.META_APP_SECRET });
   const sandboxUrl = `http://127.0.0.1:${meta.port}`;
   const db = await freshDatabase("sandesh_bench_broadcast");
   const parsed = parseConfig({ ...SECRETS, SANDESH_ENV: "test", DATABASE_URL: db.appUrl, DATABASE_MIGRATION_URL: db.ownerUrl, REDIS_URL, REDIS_PREFIX: `benchbc${Date.now()}:`, META_GRAPH_URL: sandboxUrl });

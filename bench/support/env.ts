@@ -32,19 +32,11 @@ export async function freshDatabase(name: string): Promise<{ ownerUrl: string; a
 }
 
 /** Starts a bench server in its own process and waits for it to print READY <port>. */
-export function startServer(entry: string, env: Record<string, string>, opts: { priority?: number } = {}): Promise<{ port: number; child: ChildProcess; stop(): Promise<void> }> {
+export function startServer(entry: string, env: Record<string, string>): Promise<{ port: number; child: ChildProcess; stop(): Promise<void> }> {
   return new Promise((resolve, reject) => {
     // BENCH_PROFILE=dir writes a CPU profile of each server to dir (inspect with any .cpuprofile viewer).
     const profile = process.env.BENCH_PROFILE ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [];
     const child = spawn(process.execPath, [...profile, "--import", "tsx", entry], { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "inherit"] });
-    if (opts.priority !== undefined && child.pid) {
-      try {
-        os.setPriority(child.pid, opts.priority);
-      } catch (err) {
-        // Raising a priority needs CAP_SYS_NICE: without it the server runs as an equal, and the bench says so.
-        console.error(`could not set ${entry}'s priority to ${opts.priority} (${(err as Error).message}); it runs at the default`);
-      }
-    }
     let out = "";
     child.stdout!.on("data", (d: Buffer) => {
       out += d.toString();
