@@ -12,10 +12,13 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * named in a transaction-local setting that the RLS policies read. Transaction-local
  * means a pooled connection never carries one tenant's setting into the next.
  */
+/** The tenant's scope, transaction-local: the application role and the workspace the RLS policies read. */
+export const tenantScope = (workspaceId: string) => sql`select set_config('role', ${APP_ROLE}, true), set_config('app.workspace_id', ${workspaceId}, true)`;
+
 export function withTenant<T>(db: Db, workspaceId: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
   if (!UUID.test(workspaceId)) throw new AppError(500, "internal_error", "withTenant needs a workspace id");
   return db.transaction(async (tx) => {
-    await tx.execute(sql`select set_config('role', ${APP_ROLE}, true), set_config('app.workspace_id', ${workspaceId}, true)`);
+    await tx.execute(tenantScope(workspaceId));
     return fn(tx);
   });
 }

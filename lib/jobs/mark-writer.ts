@@ -1,8 +1,7 @@
-import { sql } from "drizzle-orm";
 import postgres from "postgres";
 import type { ClientFactory, DedicatedConnection } from "../../db/dedicated.js";
 import { goDrizzle, pipelinedTransaction, writerLanes } from "../../db/pipelined.js";
-import { APP_ROLE } from "../../db/tenant.js";
+import { tenantScope } from "../../db/tenant.js";
 import { GroupCommit } from "../batch.js";
 import { groupBy } from "../group.js";
 import { markStatement, type PostingClaim } from "./claim.js";
@@ -76,7 +75,7 @@ async function write(conn: DedicatedConnection, items: MarkWork[]): Promise<void
     const sent: Promise<unknown>[] = [begun];
     const results: { group: MarkWork[]; rows: Promise<{ id: string; attempts: number }[]> }[] = [];
     for (const [workspaceId, group] of byTenant) {
-      sent.push(goDrizzle(t, scopeOf(workspaceId)));
+      sent.push(goDrizzle(t, tenantScope(workspaceId)));
       const rows = goDrizzle(t, markStatement(group.map((g) => g.claim))) as unknown as Promise<{ id: string; attempts: number }[]>;
       sent.push(rows);
       results.push({ group, rows });
@@ -90,6 +89,3 @@ async function write(conn: DedicatedConnection, items: MarkWork[]): Promise<void
     }
   });
 }
-
-/** The tenant's scope for the statement after it, as withTenant sets it. */
-const scopeOf = (workspaceId: string) => sql`select set_config('role', ${APP_ROLE}, true), set_config('app.workspace_id', ${workspaceId}, true)`;

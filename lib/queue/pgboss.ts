@@ -129,7 +129,7 @@ export async function createLocalQueue(opts: { connectionString: string; logger:
       await boss.insert(EXPORT_QUEUE, [{ id: await uuidOf(`export:${job.exportId}${job.revival ? `:r${job.revival}` : ""}`), data: job }]);
     },
     async work(handler, w = {}) {
-      await consume(SEND_QUEUE, retries, handler, w, { batchSize: 50, concurrency: 2 }, (j) => j.retryCount);
+      await consume(SEND_QUEUE, retries, handler, w, { batchSize: SEND_BATCH, concurrency: 2 }, (j) => j.retryCount);
       // One batch job per fetch: its messages are what one worker's batch of single jobs was.
       await consume<SendBatchJob>(
         SEND_BATCH_QUEUE,
