@@ -41,7 +41,7 @@ export function go<Q extends { execute(): unknown }>(q: Q): Q {
 
 const dialect = new PgDialect();
 /** Drizzle's statement as text and values, sent now on a writer's own connection and prepared once per connection. */
-export function goDrizzle(t: postgres.Sql, q: SQL): postgres.PendingQuery<postgres.Row[]> {
+export function goDrizzle(t: Pick<postgres.Sql, "unsafe">, q: SQL): postgres.PendingQuery<postgres.Row[]> {
   const { sql: text, params } = dialect.sqlToQuery(q);
   return go(t.unsafe(text, params as never[], { prepare: true }));
 }

@@ -1,15 +1,16 @@
-import { sql } from "drizzle-orm";
 import { withTenant } from "../../db/tenant.js";
 import { csvLine } from "../contacts/csv.js";
 import type { Services } from "../context.js";
 import { validationFailed } from "../errors.js";
-import { UUID_PATTERN } from "../ids.js";
+import { BEFORE_EVERY_ID, UUID_PATTERN } from "../ids.js";
 import { loadBroadcast } from "./get.js";
+import { statusPageSql } from "./status-page.js";
 import { phone, Phone, type PhoneView } from "../permissions/phones.js";
 
 const STATUSES = new Set(["queued", "sending", "retrying", "sent", "delivered", "read", "failed", "canceled"]);
 /** Every status a message can hold (the table's check): the report without a status covers them all. */
 const EVERY_STATUS = [...STATUSES, "received"];
+const RECIPIENT_SELECT = "id as message_id, contact_id, recipient as wa_id, status, error_code, error_title, error_details, error_reason, updated_at";
 export const RECIPIENT_COLUMNS = ["message_id", "contact_id", "wa_id", "status", "error_code", "error_title", "error_details", "error_reason", "updated_at"];
 
 type Recipient = {
@@ -38,15 +39,10 @@ export async function listRecipients(s: Services, workspaceId: string, id: strin
   if (errors.length) throw validationFailed(errors);
   return withTenant(s.db, workspaceId, async (tx) => {
     await loadBroadcast(tx, id);
-    // One index range per status, merged: the reasons are statusPage's (lib/broadcasts/status-page.ts).
-    const rows = await tx.execute<Recipient>(sql`
-      select m.* from jsonb_array_elements_text(${JSON.stringify(q.status ? [q.status] : EVERY_STATUS)}::jsonb) s(status)
-      cross join lateral (
-        select id as message_id, contact_id, recipient as wa_id, status, error_code, error_title, error_details, error_reason, updated_at
-        from messages where broadcast_id = ${id} and status = s.status ${q.cursor ? sql`and id > ${q.cursor}` : sql``}
-        order by id limit ${limit + 1}) m
-      order by m.message_id limit ${limit + 1}`);
-    const page = rows.slice(0, limit).map((r) => ({ ...r, wa_id: phone(r.wa_id), updated_at: new Date(r.updated_at).toISOString() }));
+    // One index range per status, merged (lib/broadcasts/status-page.ts); without a cursor, from the first id.
+    // `id` as well: the pages merge on it.
+    const rows = await tx.execute<Recipient & { id: string }>(statusPageSql(id, q.status ? [q.status] : EVERY_STATUS, q.cursor ?? BEFORE_EVERY_ID, limit + 1, `id, ${RECIPIENT_SELECT}`));
+    const page = rows.slice(0, limit).map(({ id: _, ...r }) => ({ ...r, wa_id: phone(r.wa_id), updated_at: new Date(r.updated_at).toISOString() }));
     return { data: page, next_cursor: rows.length > limit ? page.at(-1)!.message_id : null };
   });
 }
